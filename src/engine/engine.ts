@@ -1,0 +1,354 @@
+import { ArgumentError, ClosedError, InvalidKeyError } from '../errors.js'
+
+/**
+ * What an engine can do. Features and tests read this instead of checking `instanceof`.
+ */
+export interface EngineSupports {
+  /** Data survives `close()` and a new engine on the same path. */
+  persistent: boolean
+  /** Raw data is a plain file whose path `rawPath()` returns. */
+  rawPaths: boolean
+  /** Each object is a human-readable file a person can open, diff and back up. */
+  readableFiles: boolean
+}
+
+/**
+ * A range over ordered string keys (entries) or ids (records). Keys compare by UTF-8 bytes,
+ * which is code point order. `prefix` combines with the other bounds.
+ */
+export interface Range {
+  gt?: string
+  gte?: string
+  lt?: string
+  lte?: string
+  prefix?: string
+  reverse?: boolean
+  limit?: number
+}
+
+/** Ordered key/value entries: index entries, links, bookkeeping. */
+export type EntryOp = { type: 'put'; key: string; value?: unknown } | { type: 'del'; key: string }
+/** Records: one stored object, addressed by collection and id. */
+export type RecordOp =
+  | { type: 'putRecord'; collection: string; id: string; value: unknown }
+  | { type: 'delRecord'; collection: string; id: string }
+/** Raw data staged with `stageRaw()` becomes the data of (collection, id); or is deleted. */
+export type RawOp =
+  | { type: 'putRaw'; collection: string; id: string; staged: StagedRaw }
+  | { type: 'delRaw'; collection: string; id: string }
+export type WriteOp = EntryOp | RecordOp | RawOp
+
+/** Raw data written by `stageRaw()`, invisible until a batch's `putRaw` commits it. */
+export interface StagedRaw {
+  readonly token: string
+  readonly size: number
+  /** Hex SHA-256 of the bytes. */
+  readonly sha256: string
+}
+
+export interface StageRawOptions {
+  /** A file extension hint for engines that write plain files (e.g. `jpeg`). */
+  extension?: string
+}
+
+export interface ReadRawOptions {
+  /** Largest chunk yielded, in bytes. */
+  chunkSize?: number
+}
+
+/** An object added, changed or removed behind the engine's back while it was closed. */
+export interface ExternalChange {
+  collection: string
+  id: string
+  kind: 'added' | 'changed' | 'removed'
+}
+
+export type EngineStatus = 'new' | 'opening' | 'open' | 'closing' | 'closed'
+
+export type Source = AsyncIterable<Uint8Array> | Iterable<Uint8Array>
+
+const UNSAFE_NAME = /[/\\\0<>:"|?*\x00-\x1f]/
+
+/**
+ * The storage engine contract. Public methods check the state and arguments, then call the `_`
+ * hooks, which always receive validated, normalised arguments (the abstract-level pattern).
+ * A missing key, record or raw data reads as `undefined`.
+ */
+export abstract class Engine {
+  abstract readonly supports: EngineSupports
+  #status: EngineStatus = 'new'
+  #opening?: Promise<void>
+  #closing?: Promise<void>
+
+  get status(): EngineStatus {
+    return this.#status
+  }
+
+  /** A short description for messages, e.g. `LevelEngine(./data)`. */
+  abstract describe(): string
+
+  async open(): Promise<void> {
+    if (this.#status === 'open') return
+    if (this.#status === 'opening') return this.#opening
+    if (this.#status === 'closing') await this.#closing
+    this.#status = 'opening'
+    this.#opening = this._open().then(
+      () => {
+        this.#status = 'open'
+      },
+      (err) => {
+        this.#status = 'closed'
+        throw err
+      },
+    )
+    return this.#opening
+  }
+
+  async close(): Promise<void> {
+    if (this.#status === 'closed' || this.#status === 'new') {
+      this.#status = 'closed'
+      return
+    }
+    if (this.#status === 'closing') return this.#closing
+    if (this.#status === 'opening') await this.#opening!.catch(() => {})
+    this.#status = 'closing'
+    this.#closing = this._close().finally(() => {
+      this.#status = 'closed'
+    })
+    return this.#closing
+  }
+
+  /** Everything written so far is durable. */
+  async sync(): Promise<void> {
+    this.assertOpen('sync')
+    return this._sync()
+  }
+
+  /** Objects changed behind the engine's back while it was closed, found at open. */
+  externalChanges(): ExternalChange[] {
+    return []
+  }
+
+  async get(key: string): Promise<unknown> {
+    this.assertOpen('get')
+    checkKey(key)
+    return this._get(key)
+  }
+
+  async getMany(keys: string[]): Promise<unknown[]> {
+    this.assertOpen('getMany')
+    if (!Array.isArray(keys)) throw new ArgumentError(`getMany() takes an array of keys, got ${typeof keys}`)
+    keys.forEach(checkKey)
+    return this._getMany(keys)
+  }
+
+  entries(range: Range = {}): AsyncIterable<[string, unknown]> {
+    this.assertOpen('entries')
+    return this._entries(checkRange(range))
+  }
+
+  keys(range: Range = {}): AsyncIterable<string> {
+    this.assertOpen('keys')
+    return this._keys(checkRange(range))
+  }
+
+  async getRecord(collection: string, id: string): Promise<unknown> {
+    this.assertOpen('getRecord')
+    checkName('collection', collection)
+    checkName('id', id)
+    return this._getRecord(collection, id)
+  }
+
+  async getRecords(collection: string, ids: string[]): Promise<unknown[]> {
+    this.assertOpen('getRecords')
+    checkName('collection', collection)
+    if (!Array.isArray(ids)) throw new ArgumentError(`getRecords() takes an array of ids, got ${typeof ids}`)
+    ids.forEach((id) => checkName('id', id))
+    return this._getRecords(collection, ids)
+  }
+
+  async hasRecord(collection: string, id: string): Promise<boolean> {
+    this.assertOpen('hasRecord')
+    checkName('collection', collection)
+    checkName('id', id)
+    return this._hasRecord(collection, id)
+  }
+
+  /** The records of a collection in id order. */
+  records(collection: string, range: Range = {}): AsyncIterable<[string, unknown]> {
+    this.assertOpen('records')
+    checkName('collection', collection)
+    return this._records(collection, checkRange(range))
+  }
+
+  /** The ids of a collection's records in order, without decoding them. */
+  recordIds(collection: string, range: Range = {}): AsyncIterable<string> {
+    this.assertOpen('recordIds')
+    checkName('collection', collection)
+    return this._recordIds(collection, checkRange(range))
+  }
+
+  async countRecords(collection: string): Promise<number> {
+    this.assertOpen('countRecords')
+    checkName('collection', collection)
+    return this._countRecords(collection)
+  }
+
+  /** Applies every op or none of them. */
+  async batch(ops: WriteOp[]): Promise<void> {
+    this.assertOpen('batch')
+    if (!Array.isArray(ops)) throw new ArgumentError(`batch() takes an array of operations, got ${typeof ops}`)
+    for (const op of ops) checkOp(op)
+    if (ops.length === 0) return
+    return this._batch(ops)
+  }
+
+  put(key: string, value: unknown = null): Promise<void> {
+    return this.batch([{ type: 'put', key, value }])
+  }
+
+  del(key: string): Promise<void> {
+    return this.batch([{ type: 'del', key }])
+  }
+
+  putRecord(collection: string, id: string, value: unknown): Promise<void> {
+    return this.batch([{ type: 'putRecord', collection, id, value }])
+  }
+
+  delRecord(collection: string, id: string): Promise<void> {
+    return this.batch([{ type: 'delRecord', collection, id }])
+  }
+
+  /**
+   * Streams bytes into a staging area. Nothing is visible until a batch with a `putRaw` op commits
+   * the staged data; `discardRaw()` drops it. If the source fails, nothing is left behind and the
+   * source's error is rethrown.
+   */
+  async stageRaw(collection: string, id: string, source: Source, options: StageRawOptions = {}): Promise<StagedRaw> {
+    this.assertOpen('stageRaw')
+    checkName('collection', collection)
+    checkName('id', id)
+    if (source == null || (typeof (source as any)[Symbol.asyncIterator] !== 'function' && typeof (source as any)[Symbol.iterator] !== 'function')) {
+      throw new ArgumentError(`stageRaw() takes an iterable of bytes, got ${typeof source}`)
+    }
+    return this._stageRaw(collection, id, source, options)
+  }
+
+  async discardRaw(staged: StagedRaw): Promise<void> {
+    this.assertOpen('discardRaw')
+    return this._discardRaw(staged)
+  }
+
+  /** The raw data of (collection, id) in chunks of at most `chunkSize` bytes; empty if none. */
+  readRaw(collection: string, id: string, options: ReadRawOptions = {}): AsyncIterable<Uint8Array> {
+    this.assertOpen('readRaw')
+    checkName('collection', collection)
+    checkName('id', id)
+    const chunkSize = options.chunkSize ?? 64 * 1024
+    if (!Number.isInteger(chunkSize) || chunkSize <= 0) throw new ArgumentError(`chunkSize must be a positive integer, got ${chunkSize}`)
+    return this._readRaw(collection, id, chunkSize)
+  }
+
+  /** Whether (collection, id) has committed raw data. */
+  async hasRaw(collection: string, id: string): Promise<boolean> {
+    this.assertOpen('hasRaw')
+    checkName('collection', collection)
+    checkName('id', id)
+    return this._hasRaw(collection, id)
+  }
+
+  /** A real file holding the raw data, on engines that support `rawPaths`; else undefined. */
+  rawPath(collection: string, id: string): string | undefined {
+    this.assertOpen('rawPath')
+    checkName('collection', collection)
+    checkName('id', id)
+    return this._rawPath(collection, id)
+  }
+
+  protected assertOpen(method: string): void {
+    if (this.#status !== 'open') {
+      throw new ClosedError(`${this.describe()} is ${this.#status === 'new' ? 'not open yet' : this.#status}: cannot call ${method}()`)
+    }
+  }
+
+  protected abstract _open(): Promise<void>
+  protected abstract _close(): Promise<void>
+  protected abstract _sync(): Promise<void>
+  protected abstract _get(key: string): Promise<unknown>
+  protected abstract _getMany(keys: string[]): Promise<unknown[]>
+  protected abstract _entries(range: Range): AsyncIterable<[string, unknown]>
+  protected abstract _keys(range: Range): AsyncIterable<string>
+  protected abstract _getRecord(collection: string, id: string): Promise<unknown>
+  protected abstract _getRecords(collection: string, ids: string[]): Promise<unknown[]>
+  protected abstract _hasRecord(collection: string, id: string): Promise<boolean>
+  protected abstract _records(collection: string, range: Range): AsyncIterable<[string, unknown]>
+  protected abstract _recordIds(collection: string, range: Range): AsyncIterable<string>
+  protected abstract _countRecords(collection: string): Promise<number>
+  protected abstract _batch(ops: WriteOp[]): Promise<void>
+  protected abstract _stageRaw(collection: string, id: string, source: Source, options: StageRawOptions): Promise<StagedRaw>
+  protected abstract _discardRaw(staged: StagedRaw): Promise<void>
+  protected abstract _readRaw(collection: string, id: string, chunkSize: number): AsyncIterable<Uint8Array>
+  protected abstract _hasRaw(collection: string, id: string): Promise<boolean>
+  protected abstract _rawPath(collection: string, id: string): string | undefined
+}
+
+export function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new InvalidKeyError(`Keys must be strings, got ${describeValue(key)}`)
+  if (key.length === 0) throw new InvalidKeyError('Keys must not be empty')
+}
+
+/**
+ * Collection names and object ids become file names on the Directory engine, so every engine
+ * refuses the same unsafe ones: nothing that could leave the root or hide as a dot file.
+ */
+export function checkName(what: 'collection' | 'id', name: unknown): asserts name is string {
+  if (typeof name !== 'string') throw new InvalidKeyError(`A ${what} must be a string, got ${describeValue(name)}`)
+  if (name.length === 0) throw new InvalidKeyError(`A ${what} must not be empty`)
+  if (name.length > 200) throw new InvalidKeyError(`A ${what} must be at most 200 characters, got ${name.length}: ${JSON.stringify(name.slice(0, 40))}...`)
+  if (UNSAFE_NAME.test(name) || name.startsWith('.') || name.endsWith(' ') || name.endsWith('.')) {
+    throw new InvalidKeyError(
+      `Unsafe ${what} ${JSON.stringify(name)}: it must not contain / \\ NUL, control characters or <>:"|?*, nor start with "." or end with "." or a space`,
+    )
+  }
+}
+
+function checkRange(range: Range): Range {
+  if (range === null || typeof range !== 'object') throw new ArgumentError(`A range must be an object, got ${describeValue(range)}`)
+  for (const bound of ['gt', 'gte', 'lt', 'lte', 'prefix'] as const) {
+    const v = range[bound]
+    if (v !== undefined && typeof v !== 'string') throw new InvalidKeyError(`Range bound ${bound} must be a string, got ${describeValue(v)}`)
+  }
+  if (range.limit !== undefined && !(Number.isInteger(range.limit) && range.limit >= 0) && range.limit !== Infinity) {
+    throw new ArgumentError(`Range limit must be a non-negative integer, got ${range.limit}`)
+  }
+  return range
+}
+
+function checkOp(op: WriteOp): void {
+  if (op === null || typeof op !== 'object') throw new ArgumentError(`A batch operation must be an object, got ${describeValue(op)}`)
+  switch (op.type) {
+    case 'put':
+    case 'del':
+      return checkKey(op.key)
+    case 'putRecord':
+    case 'delRecord':
+    case 'delRaw':
+      checkName('collection', op.collection)
+      return checkName('id', op.id)
+    case 'putRaw':
+      checkName('collection', op.collection)
+      checkName('id', op.id)
+      if (!op.staged || typeof op.staged.token !== 'string') throw new ArgumentError('putRaw needs the StagedRaw returned by stageRaw()')
+      return
+    default:
+      throw new ArgumentError(`Unknown batch operation type ${JSON.stringify((op as { type: unknown }).type)}`)
+  }
+}
+
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 60) + '...' : v)
+  return `${typeof v} ${String(v)}`
+}

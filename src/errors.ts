@@ -1,0 +1,120 @@
+/**
+ * Every error Stowage throws on purpose is a `StowageError` with a stable string `code`.
+ * Messages may change between versions; codes may not. The README's Errors section lists them all.
+ */
+export class StowageError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** One failing property of a `ValidationError`. */
+export interface PropertyError {
+  property: string
+  value: unknown
+  reason: string
+}
+
+/** `save()` found invalid properties; nothing was written. */
+export class ValidationError extends StowageError {
+  readonly errors: PropertyError[]
+  constructor(model: string, oid: string | undefined, errors: PropertyError[]) {
+    const list = errors.map((e) => `${e.property}: ${e.reason}`).join('; ')
+    super('VALIDATION', `Invalid ${model}${oid ? ` ${oid}` : ''}: ${list}`)
+    this.errors = errors
+  }
+}
+
+/** A model class is used while no open database has registered it. */
+export class NotRegisteredError extends StowageError {
+  constructor(message: string) {
+    super('NOT_REGISTERED', message)
+  }
+}
+
+/** A unique index or another constraint refused a write; nothing was written. */
+export class ConstraintError extends StowageError {
+  constructor(message: string) {
+    super('CONSTRAINT', message)
+  }
+}
+
+/** The database or engine is closed (or not open yet). */
+export class ClosedError extends StowageError {
+  constructor(message: string) {
+    super('CLOSED', message)
+  }
+}
+
+/** Stored data cannot be read back as written: a garbled or truncated file or record. */
+export class CorruptionError extends StowageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CORRUPTION', message, options)
+  }
+}
+
+/** A value the codec cannot store (a function, a symbol, a cycle, a class instance...). */
+export class EncodingError extends StowageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ENCODING', message, options)
+  }
+}
+
+/** A key, collection name or object id that is empty, of the wrong type, or unsafe. */
+export class InvalidKeyError extends StowageError {
+  constructor(message: string) {
+    super('INVALID_KEY', message)
+  }
+}
+
+/** The store is held by another process (LevelDB's LOCK file). */
+export class LockedError extends StowageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LOCKED', message, options)
+  }
+}
+
+/** A path given to an engine cannot be used (e.g. a Directory root that is a file). */
+export class InvalidPathError extends StowageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_PATH', message, options)
+  }
+}
+
+/** A model class is declared or registered wrongly (reserved name, conflicting decorators...). */
+export class ModelDefinitionError extends StowageError {
+  constructor(message: string) {
+    super('MODEL_DEFINITION', message)
+  }
+}
+
+/** An index is unknown, cannot index a value, or must be rebuilt before it can be queried. */
+export class IndexError extends StowageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INDEX', message, options)
+  }
+}
+
+/** A relation was given an object it cannot link (wrong model, removed, other database). */
+export class RelationError extends StowageError {
+  constructor(message: string) {
+    super('RELATION', message)
+  }
+}
+
+/** An object, or its raw data, is not stored (e.g. reading data of a removed raw object). */
+export class NotFoundError extends StowageError {
+  constructor(message: string) {
+    super('NOT_FOUND', message)
+  }
+}
+
+/** A call's arguments are of the wrong type or shape. */
+export class ArgumentError extends StowageError {
+  constructor(message: string) {
+    super('ARGUMENT', message)
+  }
+}

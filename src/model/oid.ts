@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto'
+
+/**
+ * Object ids: 26 characters, a ULID in lower-case Crockford base32. The first 10 characters are the
+ * creation time in ms, the last 16 are random (80 bits), and ids made in the same millisecond by one
+ * process increase monotonically. So ids sort by creation time, are unique across processes, and are
+ * safe as file names (even on case-insensitive file systems) and URL segments.
+ */
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'
+const OID = /^[0-9abcdefghjkmnpqrstvwxyz]{26}$/
+
+let lastTime = -1
+let lastRandom: number[] = []
+
+export function newOid(now = Date.now()): string {
+  if (now <= lastTime) {
+    incrementRandom(lastRandom)
+  } else {
+    lastTime = now
+    lastRandom = randomDigits()
+  }
+  let time = ''
+  let t = lastTime
+  for (let i = 0; i < 10; i++) {
+    time = ALPHABET[t % 32] + time
+    t = Math.floor(t / 32)
+  }
+  return time + lastRandom.map((d) => ALPHABET[d]).join('')
+}
+
+export function isOid(value: unknown): value is string {
+  return typeof value === 'string' && OID.test(value)
+}
+
+/** The creation time (ms epoch) encoded in an oid. */
+export function oidTime(oid: string): number {
+  let t = 0
+  for (let i = 0; i < 10; i++) t = t * 32 + ALPHABET.indexOf(oid[i]!)
+  return t
+}
+
+function randomDigits(): number[] {
+  const bytes = randomBytes(16)
+  return Array.from(bytes, (b) => b & 31)
+}
+
+function incrementRandom(digits: number[]): void {
+  for (let i = digits.length - 1; i >= 0; i--) {
+    if (digits[i]! < 31) {
+      digits[i]!++
+      return
+    }
+    digits[i] = 0
+  }
+}
