@@ -1,0 +1,66 @@
+import { ModelDefinitionError } from '../errors.js'
+import { describeValue } from '../engine/engine.js'
+import { declarationsOf, type IndexFn } from '../model/meta.js'
+import { Indexing } from './indexing.js'
+
+export interface IndexOptions {
+  /** The index name; defaults to the property's name. */
+  name?: string
+  /** Refuse a save whose key another object holds (`ConstraintError`). */
+  unique?: boolean
+}
+
+/**
+ * Indexes a property: `fn(value, obj)` gives the object's keys under this index (one key, an array of
+ * keys, or `undefined`/`null` for none). `@Index({ unique: true })` is short for
+ * `@Index(Indexing.value, { unique: true })`.
+ *
+ * @example
+ * ```ts
+ * @Property(Types.EMAIL) @Index(Indexing.normalize, { unique: true }) email!: string
+ * await Account.index('email').one(Indexing.normalize(input))
+ * ```
+ */
+export function Index(fn?: IndexFn | IndexOptions, options?: IndexOptions): PropertyDecorator {
+  if (fn !== undefined && typeof fn !== 'function' && options === undefined && isPlainObject(fn)) {
+    options = fn as IndexOptions
+    fn = undefined
+  }
+  const indexFn = (fn ?? Indexing.value) as IndexFn
+  if (typeof indexFn !== 'function') {
+    throw new ModelDefinitionError(`@Index() takes an index function (value, obj) => keys, got ${describeValue(fn)}`)
+  }
+  const opts: IndexOptions = options ?? {}
+  if (!isPlainObject(options ?? {})) throw new ModelDefinitionError(`@Index() options must be an object { name?, unique? }, got ${describeValue(options)}`)
+  for (const key of Object.keys(opts)) {
+    if (key !== 'name' && key !== 'unique') throw new ModelDefinitionError(`Unknown @Index() option ${JSON.stringify(key)}: the options are name and unique`)
+  }
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) {
+    throw new ModelDefinitionError(`@Index() name must be a non-empty string, got ${describeValue(opts.name)}`)
+  }
+  if (opts.unique !== undefined && typeof opts.unique !== 'boolean') {
+    throw new ModelDefinitionError(`@Index() unique must be a boolean, got ${describeValue(opts.unique)}`)
+  }
+
+  return (target: object, propertyKey: string | symbol) => {
+    if (typeof propertyKey !== 'string') {
+      throw new ModelDefinitionError(`@Index() must decorate a property with a string name, got ${String(propertyKey)}`)
+    }
+    if (typeof target === 'function') {
+      throw new ModelDefinitionError(`@Index() cannot decorate the static member ${target.name}.${propertyKey}: index an instance property`)
+    }
+    const ctor = (target as { constructor: Function }).constructor
+    const name = opts.name ?? propertyKey
+    const declarations = declarationsOf(ctor)
+    if (declarations.indexes.some((i) => i.name === name)) {
+      throw new ModelDefinitionError(`${ctor.name} declares two indexes named ${JSON.stringify(name)}`)
+    }
+    declarations.indexes.push({ name, fn: indexFn, property: propertyKey, unique: !!opts.unique })
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false
+  const proto = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
