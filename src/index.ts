@@ -1,0 +1,2 @@
+import 'reflect-metadata'
+export { Types, isType, type Type } from './types/types.js'
