@@ -3,7 +3,7 @@ import { requireType, expected } from './arguments.js'
 import { defineType } from './define-type.js'
 import { deepEqual, isPlainObject } from './deep-equal.js'
 import { describeKey, describeValue } from './describe.js'
-import { copyPlainData, setOwn } from './plain-data.js'
+import { copyPlainData, setOwn } from './any-data.js'
 import { isType, type Type } from './type.js'
 
 /** The JavaScript type of a Stowage type's values: `TypeOf<typeof Types.STRING>` is `string`. */

@@ -37,7 +37,7 @@ export function className(value: object): string {
 }
 
 export function withArticle(noun: string): string {
-  return (/^[aeiou]/i.test(noun) ? 'an ' : 'a ') + noun
+  return (/^[aeio]/i.test(noun) ? 'an ' : 'a ') + noun
 }
 
 /** A key as written in a path or a reason: `city`, or quoted when not an identifier. */

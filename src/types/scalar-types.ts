@@ -3,8 +3,8 @@ import { expected } from './arguments.js'
 import { defineType } from './define-type.js'
 import { bytesEqual, deepEqual } from './deep-equal.js'
 import { describeValue } from './describe.js'
-import { copyPlainData, plainDataReason } from './plain-data.js'
-import { hasLineBreak, isWellFormed, lineBreakReason, loneSurrogateReason } from './strings.js'
+import { copyPlainData, plainDataReason } from './any-data.js'
+import { hasLineBreak, lineBreakReason } from './strings.js'
 import type { Type } from './type.js'
 
 /*
@@ -88,7 +88,6 @@ function stringType(name: string, check?: (value: string) => string | undefined)
     name,
     validate(value: unknown) {
       if (typeof value !== 'string') return expected('a string', value)
-      if (!isWellFormed(value)) return loneSurrogateReason(value)
       return check?.(value)
     },
     toStored: identity,
@@ -97,10 +96,7 @@ function stringType(name: string, check?: (value: string) => string | undefined)
   })
 }
 
-/**
- * Any string. Strings holding a lone UTF-16 surrogate (e.g. half of an emoji cut by `slice`) are
- * refused by every string type: they have no UTF-8 form and would not read back as written.
- */
+/** Any string (even one holding a lone UTF-16 surrogate: the engines keep it as written). */
 export const STRING = stringType('STRING')
 
 /** A string without line breaks: none of `\n`, `\r`, `\v`, `\f`, U+0085, U+2028, U+2029. */
@@ -206,9 +202,10 @@ export const BUFFER: Type<Uint8Array> = binaryType('BINARY', (bytes) => Buffer.f
 /**
  * Any plain data the engines store: null, booleans, numbers, bigints, strings, Dates, Uint8Arrays,
  * and arrays and plain objects of these, nested up to 256 levels. Refused, with the path of the
- * problem: cycles (`cyclic reference at a.b`), functions, symbols, class instances (Map, Set, your
- * classes...), invalid Dates, lone surrogates, and `undefined` inside arrays. Object keys holding
- * `undefined` are dropped. Copied deeply on the way in and out; `equals` is a deep equality
+ * problem: cycles (`cyclic reference at a.b`), functions, symbols (as values or keys), class
+ * instances (Map, Set, RegExp, your classes...) and invalid Dates. Object keys holding `undefined`
+ * are dropped; `undefined` inside an array is kept. Copied deeply on the way in and out (shared
+ * sub-objects become separate copies, Buffers plain Uint8Arrays); `equals` is a deep equality
  * (numbers by `Object.is`, Dates by time, bytes by content).
  */
 export const ANY: Type<unknown> = defineType({

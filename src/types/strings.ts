@@ -1,22 +1,4 @@
-/** String checks shared by the string types; each scans without allocating. */
-
-type WellFormed = (this: string) => boolean
-const nativeIsWellFormed = (String.prototype as unknown as { isWellFormed?: WellFormed }).isWellFormed
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
-
-/**
- * False when `s` holds a lone UTF-16 surrogate: such a string has no UTF-8 form, so an engine would
- * store U+FFFD in its place and the value would not read back as written.
- */
-export function isWellFormed(s: string): boolean {
-  return nativeIsWellFormed ? nativeIsWellFormed.call(s) : !LONE_SURROGATE.test(s)
-}
-
-export function loneSurrogateReason(s: string): string {
-  const at = s.search(LONE_SURROGATE)
-  const code = s.charCodeAt(at).toString(16).toUpperCase()
-  return `contains a lone surrogate (U+${code} at index ${at}), which has no UTF-8 form and cannot be stored`
-}
+/** Line-break checks for `LINE`; the check scans without allocating. */
 
 /** Unicode's mandatory line breaks: LF, VT, FF, CR, NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR. */
 const LINE_BREAK = /[\n\v\f\r\u0085\u2028\u2029]/

@@ -43,7 +43,7 @@ export const Types = Object.freeze({
   FLOAT,
   /** Any number, NaN and ±Infinity included. */
   NUMBER,
-  /** Any well-formed string (no lone surrogates). */
+  /** Any string. */
   STRING,
   /** A string without line breaks (`\n`, `\r`, `\v`, `\f`, U+0085, U+2028, U+2029). */
   LINE,

@@ -1,17 +1,17 @@
 import { isPlainObject } from './deep-equal.js'
 import { className, formatPath, withArticle } from './describe.js'
-import { isWellFormed, loneSurrogateReason } from './strings.js'
 
 /** How deep `ANY` values may nest (each array or object is a level); deeper data is refused. */
 export const MAX_DEPTH = 256
 
 /**
- * Why `value` is not plain data both engines store and read back as written, or undefined when it
- * is. Plain data is null, booleans, numbers (NaN, ±Infinity and -0 too), bigints, well-formed
- * strings, valid Dates, Uint8Arrays (Buffers too), arrays of plain data and plain objects (prototype
- * `Object.prototype` or `null`) of plain data. Object keys holding `undefined` are allowed (they are
- * not stored); `undefined` or an empty slot inside an array is refused (it would not read back the
- * same on every engine). The reason names where the problem is: `cyclic reference at a.b`.
+ * Why `value` is not plain data the engines store and read back as written, or undefined when it
+ * is. Plain data is null, booleans, numbers (NaN, ±Infinity and -0 too), bigints, strings, valid
+ * Dates, Uint8Arrays (Buffers too), and arrays and plain objects (prototype `Object.prototype` or
+ * `null`) of plain data. `undefined` is allowed inside arrays (kept) and objects (the key is not
+ * stored). The reason names where the problem is: `cyclic reference at a.b`. The same set as the
+ * engines' `assertEncodable` (src/engine/plain-data.ts), with a reason instead of a throw and a
+ * depth limit.
  */
 export function plainDataReason(value: unknown): string | undefined {
   switch (typeof value) {
@@ -21,7 +21,7 @@ export function plainDataReason(value: unknown): string | undefined {
     case 'undefined':
       return undefined
     case 'string':
-      return isWellFormed(value) ? undefined : loneSurrogateReason(value)
+      return undefined
   }
   return value === null ? undefined : new PlainDataCheck().check(value)
 }
@@ -33,13 +33,11 @@ class PlainDataCheck {
   check(value: unknown): string | undefined {
     switch (typeof value) {
       case 'string':
-        return isWellFormed(value) ? undefined : this.fail(loneSurrogateReason(value))
       case 'number':
       case 'boolean':
       case 'bigint':
-        return undefined
       case 'undefined':
-        return this.fail('undefined (or an empty slot) in an array cannot be stored; use null')
+        return undefined
       case 'function':
         return this.fail('a function is not storable data')
       case 'symbol':
@@ -93,8 +91,9 @@ class PlainDataCheck {
 
 /**
  * A deep copy of valid plain data that shares nothing mutable with `value`: Dates and byte arrays are
- * copied (a Buffer becomes a plain Uint8Array), keys holding `undefined` are dropped. Anything else
- * (already refused by validation) is returned as is.
+ * copied (a Buffer becomes a plain Uint8Array), object keys holding `undefined` are dropped (so every
+ * engine reads back the same), array holes become `undefined`. Anything else (already refused by
+ * validation) is returned as is.
  */
 export function copyPlainData(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value
