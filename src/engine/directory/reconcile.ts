@@ -1,0 +1,108 @@
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ClassicLevel } from 'classic-level'
+import fg from 'fast-glob'
+import { checkName } from '../engine.js'
+import type { ExternalChange } from '../engine.js'
+import { levelRange, manifestKey, manifestPrefix, NS } from './keys.js'
+
+export const RECORD_EXT = '.json'
+
+/** What the manifest remembers of a record file, to notice edits made while the store was closed. */
+export interface FileStamp {
+  s: number
+  t: number
+}
+
+export interface ReconcileResult {
+  changes: ExternalChange[]
+  counts: Map<string, number>
+}
+
+type Db = ClassicLevel<Buffer, string>
+type Op = { type: 'put'; key: Buffer; value: string } | { type: 'del'; key: Buffer }
+
+/**
+ * Compares the record files on disk with the manifest (stat only, no parsing), brings the manifest
+ * up to date in one atomic level batch, and returns what changed and the record count per collection.
+ * Works one collection at a time, so memory follows the largest collection, not the whole store.
+ */
+export async function reconcile(db: Db, root: string, indexDirName: string): Promise<ReconcileResult> {
+  const collections = new Set(await manifestCollections(db))
+  for (const d of await readdir(root, { withFileTypes: true })) {
+    if (d.isDirectory() && d.name !== indexDirName && isSafeName('collection', d.name)) collections.add(d.name)
+  }
+  const changes: ExternalChange[] = []
+  const counts = new Map<string, number>()
+  const ops: Op[] = []
+  for (const collection of [...collections].sort()) {
+    const files = await recordFiles(join(root, collection))
+    let count = 0
+    for await (const [key, value] of db.iterator(levelRange(manifestPrefix(collection), {}))) {
+      const id = key.toString('utf8', Buffer.byteLength(manifestPrefix(collection)))
+      const file = files.get(id)
+      files.delete(id)
+      if (!file) {
+        changes.push({ collection, id, kind: 'removed' })
+        ops.push({ type: 'del', key })
+        continue
+      }
+      count++
+      const known = JSON.parse(value) as FileStamp
+      if (known.s !== file.s || known.t !== file.t) {
+        changes.push({ collection, id, kind: 'changed' })
+        ops.push({ type: 'put', key, value: JSON.stringify(file) })
+      }
+    }
+    for (const [id, file] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      count++
+      changes.push({ collection, id, kind: 'added' })
+      ops.push({ type: 'put', key: manifestKey(collection, id), value: JSON.stringify(file) })
+    }
+    if (count > 0) counts.set(collection, count)
+  }
+  if (ops.length > 0) await db.batch(ops, { sync: true })
+  return { changes, counts }
+}
+
+/** `<id>.json` files of a collection directory with their size and mtime; none if it is missing. */
+async function recordFiles(dir: string): Promise<Map<string, FileStamp>> {
+  const out = new Map<string, FileStamp>()
+  let entries: fg.Entry[]
+  try {
+    entries = await fg('*' + RECORD_EXT, { cwd: dir, onlyFiles: true, dot: false, stats: true, suppressErrors: false })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return out
+    throw err
+  }
+  for (const e of entries) {
+    const id = e.name.slice(0, -RECORD_EXT.length)
+    if (!isSafeName('id', id) || !e.stats) continue
+    out.set(id, { s: e.stats.size, t: e.stats.mtimeMs })
+  }
+  return out
+}
+
+/** Distinct collections in the manifest, found by skipping from one collection to the next. */
+async function manifestCollections(db: Db): Promise<string[]> {
+  const out: string[] = []
+  let from = Buffer.from(NS.manifest, 'utf8')
+  const end = Buffer.from(String.fromCharCode(NS.manifest.charCodeAt(0) + 1), 'utf8')
+  for (;;) {
+    const [key] = await db.keys({ gte: from, lt: end, limit: 1 }).all()
+    if (!key) return out
+    const nul = key.indexOf(0)
+    const collection = key.toString('utf8', 1, nul)
+    out.push(collection)
+    from = Buffer.concat([key.subarray(0, nul), Buffer.from([1])])
+  }
+}
+
+function isSafeName(what: 'collection' | 'id', name: string): boolean {
+  try {
+    checkName(what, name)
+    return true
+  } catch {
+    return false
+  }
+}
