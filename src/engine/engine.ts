@@ -67,6 +67,7 @@ export type EngineStatus = 'new' | 'opening' | 'open' | 'closing' | 'closed'
 
 export type Source = AsyncIterable<Uint8Array> | Iterable<Uint8Array>
 
+const LONE_SURROGATE = /\p{Surrogate}/u
 const UNSAFE_NAME = /[/\\\0<>:"|?*\x00-\x1f]/
 
 /**
@@ -295,6 +296,8 @@ export abstract class Engine {
 export function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new InvalidKeyError(`Keys must be strings, got ${describeValue(key)}`)
   if (key.length === 0) throw new InvalidKeyError('Keys must not be empty')
+  // UTF-8 (LevelDB keys, file names) cannot hold a lone surrogate: two keys would collide.
+  if (LONE_SURROGATE.test(key)) throw new InvalidKeyError(`Keys must be well-formed Unicode, got ${JSON.stringify(key)} with a lone surrogate`)
 }
 
 /**
@@ -305,6 +308,7 @@ export function checkName(what: 'collection' | 'id', name: unknown): asserts nam
   if (typeof name !== 'string') throw new InvalidKeyError(`A ${what} must be a string, got ${describeValue(name)}`)
   if (name.length === 0) throw new InvalidKeyError(`A ${what} must not be empty`)
   if (name.length > 200) throw new InvalidKeyError(`A ${what} must be at most 200 characters, got ${name.length}: ${JSON.stringify(name.slice(0, 40))}...`)
+  if (LONE_SURROGATE.test(name)) throw new InvalidKeyError(`A ${what} must be well-formed Unicode, got ${JSON.stringify(name)} with a lone surrogate`)
   if (UNSAFE_NAME.test(name) || name.startsWith('.') || name.endsWith(' ') || name.endsWith('.')) {
     throw new InvalidKeyError(
       `Unsafe ${what} ${JSON.stringify(name)}: it must not contain / \\ NUL, control characters or <>:"|?*, nor start with "." or end with "." or a space`,

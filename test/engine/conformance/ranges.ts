@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest'
+import type { Engine, Range } from '../../../src/engine/engine.js'
+import type { EngineFactory } from '../factory.js'
+import { byCodePoint, collect, engines } from './helpers.js'
+
+// Code point order differs from JS (UTF-16) order for '😀' versus '\uE000' and '\uFFFD'.
+const IDS = ['a', 'b', 'b-c', 'ba', 'bb', 'c', 'é', 'éa', '中', '\uE000', '\uFFFD', '😀', '😀x']
+const KEYS = [...IDS, 'b\u0000', 'b\u0001z']
+
+const BOUNDS: Range[] = [
+  {},
+  { gt: 'b' },
+  { gte: 'b' },
+  { lt: 'c' },
+  { lte: 'c' },
+  { gt: 'a', lt: 'é' },
+  { gte: 'b', lte: 'ba' },
+  { gt: 'b', lte: '\uFFFD' },
+  { gte: 'bz', lt: 'zzz' },
+  { gte: '\uE000' },
+  { lt: '😀' },
+  { prefix: 'b' },
+  { prefix: 'b', gt: 'b' },
+  { prefix: 'b', gte: 'b-', lt: 'bb' },
+  { prefix: 'b', lte: 'ba' },
+  { prefix: 'é' },
+  { prefix: '😀' },
+  { prefix: '\uFFFD' },
+  { prefix: 'zz' },
+  { prefix: 'b', gt: 'c' },
+  { gte: 'x', lte: 'a' },
+  { gt: 'b', lt: 'b' },
+]
+
+function expected(all: string[], r: Range): string[] {
+  let out = [...all].sort(byCodePoint).filter(
+    (k) =>
+      (r.gt === undefined || byCodePoint(k, r.gt) > 0) &&
+      (r.gte === undefined || byCodePoint(k, r.gte) >= 0) &&
+      (r.lt === undefined || byCodePoint(k, r.lt) < 0) &&
+      (r.lte === undefined || byCodePoint(k, r.lte) <= 0) &&
+      (r.prefix === undefined || k.startsWith(r.prefix)),
+  )
+  if (r.reverse) out.reverse()
+  if (r.limit !== undefined && r.limit !== Infinity) out = out.slice(0, r.limit)
+  return out
+}
+
+function variants(): Range[] {
+  const out: Range[] = []
+  for (const b of BOUNDS) for (const reverse of [false, true]) for (const limit of [undefined, 0, 2, Infinity]) out.push({ ...b, reverse, limit })
+  return out
+}
+
+async function fill(e: Engine): Promise<void> {
+  await e.batch([
+    ...KEYS.map((key) => ({ type: 'put' as const, key, value: `v:${key}` })),
+    ...IDS.map((id) => ({ type: 'putRecord' as const, collection: 'C', id, value: { id } })),
+    // Neighbouring collections must not leak into C's listings.
+    { type: 'putRecord', collection: 'C1', id: 'a', value: 1 },
+    { type: 'putRecord', collection: 'B', id: 'zz', value: 1 },
+    { type: 'putRecord', collection: 'Cc', id: 'a', value: 1 },
+  ])
+}
+
+export function rangeTests(factory: EngineFactory): void {
+  const make = engines(factory)
+
+  describe('ordering and ranges', () => {
+    it('entries and keys honour every range, in code point order', async () => {
+      const e = await make.create()
+      await fill(e)
+      for (const r of variants()) {
+        const want = expected(KEYS, r)
+        expect(await collect(e.keys(r)), JSON.stringify(r)).toEqual(want)
+        expect(await collect(e.entries(r)), JSON.stringify(r)).toEqual(want.map((k) => [k, `v:${k}`]))
+      }
+    })
+
+    it('records and recordIds honour every range, in code point order, within one collection', async () => {
+      const e = await make.create()
+      await fill(e)
+      for (const r of variants()) {
+        const want = expected(IDS, r)
+        expect(await collect(e.recordIds('C', r)), JSON.stringify(r)).toEqual(want)
+        expect(await collect(e.records('C', r)), JSON.stringify(r)).toEqual(want.map((id) => [id, { id }]))
+      }
+      expect(await collect(e.recordIds('C1'))).toEqual(['a'])
+      expect(await collect(e.recordIds('Nope'))).toEqual([])
+    })
+
+    it('records and entries do not see each other', async () => {
+      const e = await make.create()
+      await e.putRecord('C', 'x', 1)
+      await e.put('y', 2)
+      expect(await collect(e.keys())).toEqual(['y'])
+      expect(await collect(e.recordIds('C'))).toEqual(['x'])
+      expect(await e.get('x')).toBeUndefined()
+    })
+
+    it('getMany and getRecords give undefined for missing keys, in order', async () => {
+      const e = await make.create()
+      await fill(e)
+      expect(await e.getMany(['a', 'missing', '😀', 'a'])).toEqual(['v:a', undefined, 'v:😀', 'v:a'])
+      expect(await e.getMany([])).toEqual([])
+      expect(await e.getRecords('C', ['nope', 'é', 'b'])).toEqual([undefined, { id: 'é' }, { id: 'b' }])
+      expect(await e.getRecords('Other', ['a'])).toEqual([undefined])
+    })
+
+    it('hasRecord, countRecords, delRecord and del', async () => {
+      const e = await make.create()
+      await fill(e)
+      expect(await e.hasRecord('C', 'ba')).toBe(true)
+      expect(await e.hasRecord('C', 'zz')).toBe(false)
+      expect(await e.hasRecord('C1', 'b')).toBe(false)
+      expect(await e.countRecords('C')).toBe(IDS.length)
+      expect(await e.countRecords('C1')).toBe(1)
+      expect(await e.countRecords('Empty')).toBe(0)
+      await e.delRecord('C', 'ba')
+      await e.delRecord('C', 'not-there')
+      await e.del('a')
+      await e.del('not-there')
+      expect(await e.hasRecord('C', 'ba')).toBe(false)
+      expect(await e.getRecord('C', 'ba')).toBeUndefined()
+      expect(await e.countRecords('C')).toBe(IDS.length - 1)
+      expect(await e.get('a')).toBeUndefined()
+    })
+
+    it('stop cleanly when a consumer breaks out early', async () => {
+      const e = await make.create()
+      await e.batch(Array.from({ length: 300 }, (_, i) => ({ type: 'put' as const, key: `k${String(i).padStart(4, '0')}`, value: i })))
+      await e.batch(Array.from({ length: 300 }, (_, i) => ({ type: 'putRecord' as const, collection: 'R', id: `r${String(i).padStart(4, '0')}`, value: i })))
+      for (let round = 0; round < 20; round++) {
+        for await (const [k] of e.entries()) if (k === 'k0002') break
+        for await (const k of e.keys({ reverse: true })) if (k) break
+        for await (const r of e.records('R')) if (r) break
+        for await (const id of e.recordIds('R')) if (id) break
+      }
+      const it1 = e.entries()[Symbol.asyncIterator]()
+      expect((await it1.next()).value).toEqual(['k0000', 0])
+      await it1.return?.()
+      expect(await e.countRecords('R')).toBe(300)
+      await e.put('after', 1)
+      expect(await e.get('after')).toBe(1)
+    })
+
+    it('two iterations interleave independently', async () => {
+      const e = await make.create()
+      await fill(e)
+      const a = e.keys()[Symbol.asyncIterator]()
+      const b = e.keys({ reverse: true })[Symbol.asyncIterator]()
+      expect((await a.next()).value).toBe('a')
+      expect((await b.next()).value).toBe('😀x')
+      expect((await a.next()).value).toBe('b')
+      await a.return?.()
+      await b.return?.()
+    })
+
+    it('100k entries in batches, then counted and scanned in order', async () => {
+      const e = await make.create()
+      const n = 100_000
+      const key = (i: number) => `many/${String(i).padStart(6, '0')}`
+      for (let start = 0; start < n; start += 5000) {
+        await e.batch(Array.from({ length: 5000 }, (_, j) => ({ type: 'put' as const, key: key(start + j), value: start + j })))
+      }
+      let count = 0
+      let prev = ''
+      for await (const k of e.keys({ prefix: 'many/' })) {
+        if (k <= prev) throw new Error(`out of order: ${k} after ${prev}`)
+        prev = k
+        count++
+      }
+      expect(count).toBe(n)
+      let i = n
+      for await (const [k, v] of e.entries({ prefix: 'many/', reverse: true })) {
+        i--
+        if (k !== key(i) || v !== i) throw new Error(`expected ${key(i)}=${i}, got ${k}=${v}`)
+      }
+      expect(i).toBe(0)
+      expect(await collect(e.keys({ gte: key(49_998), limit: 3 }))).toEqual([key(49_998), key(49_999), key(50_000)])
+    }, 60_000)
+
+    it('10k records counted and listed in id order', async () => {
+      const e = await make.create()
+      const n = 10_000
+      for (let start = 0; start < n; start += 1000) {
+        await e.batch(Array.from({ length: 1000 }, (_, j) => ({ type: 'putRecord' as const, collection: 'Many', id: `id${String(n - start - j).padStart(5, '0')}`, value: { n: start + j } })))
+      }
+      expect(await e.countRecords('Many')).toBe(n)
+      const ids = await collect(e.recordIds('Many'))
+      expect(ids.length).toBe(n)
+      expect(ids[0]).toBe('id00001')
+      expect(ids[n - 1]).toBe(`id${n}`)
+      expect([...ids].sort()).toEqual(ids)
+    }, 60_000)
+  })
+}
