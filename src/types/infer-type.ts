@@ -17,7 +17,9 @@ if (typeof Buffer === 'function') INFERRED.set(Buffer, BUFFER)
  * `Uint8Array` BINARY, `Buffer` BINARY read back as a Buffer. Anything else gives undefined and the
  * caller asks for an explicit type: `Array` (element type unknown), `Object` (what TypeScript emits
  * for unions of different types, `any`, `unknown`, interfaces and type-only imports), other classes,
- * and no metadata at all. An optional `nickname?: string` emits `String`.
+ * and no metadata at all. An optional `nickname?: string` emits `String`, but a written-out union
+ * `nickname: string | undefined` (or `| null`) emits `Object` (TypeScript 7 and oxc alike), so it
+ * needs an explicit type.
  */
 export function inferType(designType: unknown): Type | undefined {
   return INFERRED.get(designType)
