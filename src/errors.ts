@@ -35,6 +35,13 @@ export class NotRegisteredError extends StowageError {
   }
 }
 
+/** A model class is already registered in another open database. */
+export class AlreadyRegisteredError extends StowageError {
+  constructor(message: string) {
+    super('ALREADY_REGISTERED', message)
+  }
+}
+
 /** A unique index or another constraint refused a write; nothing was written. */
 export class ConstraintError extends StowageError {
   constructor(message: string) {

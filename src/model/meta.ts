@@ -48,7 +48,8 @@ export interface Declarations {
 const DECLARATIONS = Symbol('stowage.declarations')
 const META = Symbol('stowage.meta')
 
-export const RESERVED_NAMES = new Set(['type', 'oid', 'updates'])
+/** Names a model member cannot take: the API's own, and ones that would break objects. */
+export const RESERVED_NAMES = new Set(['type', 'oid', 'updates', 'constructor', '__proto__', 'prototype'])
 
 /** The declarations made on exactly this class (never its base), created on first use. */
 export function declarationsOf(ctor: Function): Declarations {

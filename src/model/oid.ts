@@ -53,3 +53,22 @@ function incrementRandom(digits: number[]): void {
     digits[i] = 0
   }
 }
+
+let nextOid: string | undefined
+
+/** Runs fn (which constructs one model instance) so that the instance takes `oid` instead of a fresh one. */
+export function withOid<T>(oid: string, fn: () => T): T {
+  nextOid = oid
+  try {
+    return fn()
+  } finally {
+    nextOid = undefined
+  }
+}
+
+/** The oid for a new instance: the one given to `withOid`, else a fresh one. */
+export function oidForNewObject(): string {
+  const oid = nextOid
+  nextOid = undefined
+  return oid ?? newOid()
+}

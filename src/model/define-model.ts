@@ -1,0 +1,121 @@
+import { checkName } from '../engine/engine.js'
+import { ModelDefinitionError } from '../errors.js'
+import { declarationsOf, metaOf, setMeta, type IndexFn, type IndexMeta, type ModelMeta, type PropertyMeta, type RelationMeta } from './meta.js'
+import { modelHooks } from './model-hooks.js'
+import { stateOf } from './object-state.js'
+import { assignProps, MODEL_KIND, StoredObject } from './stored-object.js'
+
+export interface ModelOptions {
+  /** Collection name; defaults to the class name. */
+  collection?: string
+  /** Computed indexes: name -> `(obj) => keys`. */
+  indexes?: Record<string, IndexFn>
+}
+
+/**
+ * Builds the metadata of a model class and returns the class that replaces it: a subclass whose
+ * constructor moves class fields (which, under `useDefineForClassFields`, become own properties that
+ * would shadow Stowage's accessors) into the object's state, then applies constructor props.
+ */
+export function defineModel<C extends Function>(ctor: C, options: ModelOptions): C {
+  if (typeof ctor !== 'function' || !(ctor.prototype instanceof StoredObject)) {
+    throw new ModelDefinitionError(`@Model() applies to classes extending StoredObject or StoredRaw; ${ctor?.name ?? ctor} does not`)
+  }
+  if (options === null || typeof options !== 'object') throw new ModelDefinitionError(`@Model(${ctor.name}) options must be an object`)
+  const collection = options.collection ?? ctor.name
+  try {
+    checkName('collection', collection)
+  } catch (err) {
+    throw new ModelDefinitionError(`@Model(${ctor.name}): ${(err as Error).message}`)
+  }
+  const meta = buildMeta(ctor, collection, options)
+
+  const Wrapped = class extends (ctor as unknown as typeof StoredObject) {
+    constructor(...args: any[]) {
+      super(...args)
+      adoptOwnFields(this, meta)
+      if (new.target === Wrapped) finishConstruction(this, args[0])
+    }
+  }
+  Object.defineProperty(Wrapped, 'name', { value: ctor.name })
+  meta.ctor = Wrapped
+  setMeta(Wrapped, meta)
+  return Wrapped as unknown as C
+}
+
+function buildMeta(ctor: Function, collection: string, options: ModelOptions): ModelMeta {
+  // Classes between this one and the nearest @Model ancestor (or StoredObject) contribute their declarations.
+  const chain: Function[] = []
+  let base: ModelMeta | undefined
+  for (let c: Function | null = ctor; c && c !== StoredObject; c = Object.getPrototypeOf(c)) {
+    if (c !== ctor && metaOf(c)) {
+      base = metaOf(c)
+      break
+    }
+    chain.unshift(c)
+  }
+  const properties = new Map<string, PropertyMeta>(base?.properties)
+  const relations = new Map<string, RelationMeta>(base?.relations)
+  const indexes = new Map<string, IndexMeta>(base?.indexes)
+  let ownLevel = new Set<string>()
+  for (const c of chain) {
+    const declaredHere = new Set<string>()
+    if (c === ctor) ownLevel = declaredHere
+    const decl = declarationsOf(c)
+    for (const [name, p] of decl.properties) {
+      if (relations.has(name)) throw new ModelDefinitionError(`${ctor.name}.${name} is a @Property here but a @Relation in a base class`)
+      properties.set(name, p)
+    }
+    for (const [name, r] of decl.relations) {
+      if (properties.has(name)) throw new ModelDefinitionError(`${ctor.name}.${name} is a @Relation here but a @Property in a base class`)
+      relations.set(name, r)
+    }
+    for (const index of decl.indexes) {
+      if (!index.property || (!properties.has(index.property) && !relations.has(index.property))) {
+        throw new ModelDefinitionError(`${ctor.name}.${index.property}: @Index needs @Property (or @Relation) on the same member`)
+      }
+      addIndex(c, indexes, index, declaredHere)
+    }
+  }
+  if (options.indexes !== undefined) {
+    if (options.indexes === null || typeof options.indexes !== 'object') {
+      throw new ModelDefinitionError(`@Model(${ctor.name}) option indexes must be an object of name -> function`)
+    }
+    for (const [name, fn] of Object.entries(options.indexes)) {
+      if (typeof fn !== 'function') throw new ModelDefinitionError(`@Model(${ctor.name}) computed index "${name}" must be a function, got ${typeof fn}`)
+      addIndex(ctor, indexes, { name, fn, unique: false }, ownLevel)
+    }
+  }
+  const kind = (ctor as unknown as { [MODEL_KIND]: 'object' | 'raw' })[MODEL_KIND]
+  return { ctor, collection, kind, properties, indexes, relations }
+}
+
+/** A class may override an index of its base, but not declare two indexes with one name. */
+function addIndex(ctor: Function, indexes: Map<string, IndexMeta>, index: IndexMeta, declaredHere: Set<string>): void {
+  if (declaredHere.has(index.name)) {
+    throw new ModelDefinitionError(`${ctor.name}: two indexes are named "${index.name}"; give one another name with @Index(fn, { name })`)
+  }
+  declaredHere.add(index.name)
+  indexes.set(index.name, index)
+}
+
+/** Moves own data properties that shadow managed members into the state, as initial values. */
+function adoptOwnFields(obj: StoredObject, meta: ModelMeta): void {
+  for (const key of Object.keys(obj)) {
+    if (meta.properties.has(key)) {
+      const value = (obj as any)[key]
+      delete (obj as any)[key]
+      if (value !== undefined) (obj as any)[key] = value
+    } else if (meta.relations.has(key)) {
+      delete (obj as any)[key]
+    }
+  }
+}
+
+function finishConstruction(obj: StoredObject, props: unknown): void {
+  const state = stateOf(obj)
+  assignProps(obj, props)
+  state.version = 0
+  modelHooks.constructed(obj)
+}
+

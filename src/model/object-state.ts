@@ -1,0 +1,57 @@
+import type { ModelMeta } from './meta.js'
+
+/** How an object is stored: one record per object. Features may add fields (e.g. `links`). */
+export interface ObjectRecord {
+  /** Stored form of each property that has a value. */
+  properties: Record<string, unknown>
+  /** ms epoch of the last change of each property. */
+  updates: Record<string, number>
+  /** ms epoch of the object's last change. */
+  changed: number
+  [feature: string]: unknown
+}
+
+/**
+ * What Stowage keeps for each model instance, under a symbol so it never collides with user fields.
+ * Property values live here, not as own properties, so class fields cannot shadow the accessors.
+ */
+export interface ObjectState {
+  oid: string
+  meta: ModelMeta
+  /** Current property values, as the app sees them. */
+  values: Record<string, unknown>
+  /** The record as of the last save or load; undefined while never stored. */
+  record: ObjectRecord | undefined
+  /** ms epoch of the last change of each property. */
+  updates: Record<string, number>
+  /** ms epoch of the object's last change. */
+  changedAt: number
+  /** Increases on every property assignment; a save records the version it wrote. */
+  version: number
+  /** Version written by the last save (or load). */
+  savedVersion: number
+  removed: boolean
+  /** Per-feature state attached by relations, raw data... */
+  extra: Record<string, unknown>
+}
+
+export const STATE = Symbol('stowage.state')
+
+export function stateOf(obj: object): ObjectState {
+  return (obj as { [STATE]: ObjectState })[STATE]
+}
+
+export function newState(meta: ModelMeta, oid: string): ObjectState {
+  return {
+    oid,
+    meta,
+    values: Object.create(null),
+    record: undefined,
+    updates: Object.create(null),
+    changedAt: 0,
+    version: 0,
+    savedVersion: -1,
+    removed: false,
+    extra: Object.create(null),
+  }
+}

@@ -1,0 +1,114 @@
+import { CorruptionError, ValidationError, type PropertyError } from '../errors.js'
+import type { ModelMeta } from './meta.js'
+import type { ObjectRecord, ObjectState } from './object-state.js'
+
+/** Throws `ValidationError` listing every invalid property of the object. */
+export function validateState(state: ObjectState): void {
+  const errors: PropertyError[] = []
+  for (const [name, p] of state.meta.properties) {
+    const value = state.values[name]
+    if (value === undefined) {
+      if (p.required) errors.push({ property: name, value, reason: 'is required' })
+      continue
+    }
+    let reason: string | undefined
+    try {
+      reason = p.type.validate(value)
+    } catch (err) {
+      reason = `cannot be checked as ${p.type.name}: ${(err as Error).message}`
+    }
+    if (reason !== undefined) errors.push({ property: name, value, reason })
+  }
+  if (errors.length > 0) throw new ValidationError(state.meta.ctor.name, state.oid, errors)
+}
+
+export interface BuiltRecord {
+  record: ObjectRecord
+  /** Whether any property differs from the stored record (always true for a new object). */
+  changed: boolean
+}
+
+/**
+ * The record a save writes: stored forms of the current values, and update times that move only for
+ * properties whose value really changed (`times` can give those times, as `import` does).
+ * Properties stored earlier but no longer declared are kept, so removing a member from the code
+ * never silently deletes data.
+ */
+export function buildRecord(state: ObjectState, now: number, times?: Record<string, number>): BuiltRecord {
+  const previous = state.record
+  const properties: Record<string, unknown> = {}
+  const updates: Record<string, number> = {}
+  if (previous !== undefined) {
+    for (const key of Object.keys(previous.properties)) {
+      if (key !== '__proto__' && !state.meta.properties.has(key)) properties[key] = previous.properties[key]
+    }
+    for (const key of Object.keys(previous.updates)) {
+      if (key !== '__proto__') updates[key] = previous.updates[key]!
+    }
+  }
+  let changed = previous === undefined
+  let latest = 0
+  for (const [name, p] of state.meta.properties) {
+    const value = state.values[name]
+    const before = previous?.properties[name]
+    let differs: boolean
+    if (value === undefined) {
+      differs = before !== undefined
+    } else {
+      properties[name] = p.type.toStored(value)
+      differs = before === undefined || !p.type.equals(value, fromStored(p.type, before))
+    }
+    if (differs) {
+      const time = times?.[name] ?? now
+      if (value !== undefined || previous !== undefined) updates[name] = time
+      if (time > latest) latest = time
+      changed = true
+    }
+  }
+  const changedAt = changed ? latest || now : previous!.changed
+  return { record: { ...previous, properties, updates, changed: changedAt }, changed }
+}
+
+/** Reads a stored record back into an object's state. */
+export function applyRecord(state: ObjectState, record: unknown): void {
+  const r = checkRecord(state.meta, state.oid, record)
+  const values: Record<string, unknown> = Object.create(null)
+  for (const [name, p] of state.meta.properties) {
+    const stored = r.properties[name]
+    if (stored !== undefined) values[name] = fromStored(p.type, stored)
+  }
+  const updates: Record<string, number> = Object.create(null)
+  for (const key of Object.keys(r.updates)) updates[key] = r.updates[key]!
+  state.values = values
+  state.updates = updates
+  state.changedAt = r.changed
+  state.record = r
+  state.version = 0
+  state.savedVersion = 0
+  state.removed = false
+}
+
+export function checkRecord(meta: ModelMeta, oid: string, record: unknown): ObjectRecord {
+  const r = record as ObjectRecord
+  if (
+    r === null ||
+    typeof r !== 'object' ||
+    typeof r.properties !== 'object' ||
+    r.properties === null ||
+    typeof r.updates !== 'object' ||
+    r.updates === null ||
+    typeof r.changed !== 'number'
+  ) {
+    throw new CorruptionError(`${meta.collection}/${oid}: the stored record is not a Stowage object record`)
+  }
+  return r
+}
+
+/** A stored value whose type changed since it was written is kept as stored; validation will say so. */
+function fromStored(type: { fromStored(v: unknown): unknown }, stored: unknown): unknown {
+  try {
+    return type.fromStored(stored)
+  } catch {
+    return stored
+  }
+}

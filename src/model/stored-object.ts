@@ -1,0 +1,151 @@
+import { ArgumentError, ModelDefinitionError } from '../errors.js'
+import { oidForNewObject } from './oid.js'
+import { metaOf, type ModelMeta } from './meta.js'
+import { newState, STATE, type ObjectState } from './object-state.js'
+import { databaseFor } from './registry.js'
+import type { ExportOptions, Exported } from './export-import.js'
+
+export const MODEL_KIND = Symbol.for('stowage.modelKind')
+
+/** The properties a model's constructor and `create`/`update` accept. */
+export type Props<T> = { [K in keyof T as T[K] extends Function ? never : K extends 'oid' | 'type' ? never : K]?: T[K] }
+
+/** A model class, as seen by the static methods. */
+export type ModelClass<T extends StoredObject> = (new (props?: any) => T) & { prototype: T }
+
+export interface ListOptions {
+  /** Position of the first object (default 0). */
+  start?: number
+  /** How many objects at most (default all remaining). */
+  count?: number
+}
+
+/**
+ * Base class of stored, typed models. Declare properties with `@Property`, the class with `@Model()`.
+ *
+ * @example
+ * ```ts
+ * @Model()
+ * class Account extends StoredObject {
+ *   @Property(Types.EMAIL) email!: string
+ * }
+ * const a = await Account.create({ email: 'ann@example.com' })
+ * ```
+ */
+export class StoredObject {
+  static readonly [MODEL_KIND]: 'object' | 'raw' = 'object'
+  declare [STATE]: ObjectState
+
+  constructor(_props?: object) {
+    const meta = metaOf(new.target)
+    if (meta === undefined) {
+      throw new ModelDefinitionError(`${new.target.name} is not a model class: decorate it with @Model()`)
+    }
+    this[STATE] = newState(meta, oidForNewObject())
+  }
+
+  /** The object's id. */
+  get oid(): string {
+    return this[STATE].oid
+  }
+
+  /** The object's collection name. */
+  get type(): string {
+    return this[STATE].meta.collection
+  }
+
+  /** Validates, then writes the object and its index entries and links in one atomic write. */
+  async save(): Promise<this> {
+    await databaseFor(this[STATE].meta).save(this)
+    return this
+  }
+
+  /** Assigns the given properties, then saves. */
+  async update(props: Props<this>): Promise<this> {
+    assignProps(this, props)
+    return this.save()
+  }
+
+  /** Deletes the object, its index entries and its links in relations. */
+  async remove(): Promise<void> {
+    await databaseFor(this[STATE].meta).remove(this)
+  }
+
+  /** Plain data: depth 0 `{ oid, type }`, 1 adds properties and update times, 2 expands relations. */
+  export(options: ExportOptions = {}): Exported {
+    return databaseFor(this[STATE].meta).exportObject(this, options)
+  }
+
+  /** When `name` last changed in a save (ms epoch); without a name, when the object last changed. */
+  getUpdateTime(name?: string): number | undefined {
+    const state = this[STATE]
+    if (name === undefined) return state.changedAt || undefined
+    return state.updates[name]
+  }
+
+  static async create<T extends StoredObject>(this: ModelClass<T>, props?: Props<T>): Promise<T> {
+    const obj = new this(props)
+    await obj.save()
+    return obj
+  }
+
+  static async get<T extends StoredObject>(this: ModelClass<T>, oid: string): Promise<T | undefined> {
+    const meta = metaFor(this)
+    return (await databaseFor(meta).load(meta, oid)) as T | undefined
+  }
+
+  static async has(this: ModelClass<StoredObject>, oid: string): Promise<boolean> {
+    const meta = metaFor(this)
+    return databaseFor(meta).has(meta, oid)
+  }
+
+  /** The stored object with that oid, or a new one saved with it (and `props`). */
+  static async ensure<T extends StoredObject>(this: ModelClass<T>, oid: string, props?: Props<T>): Promise<T> {
+    const meta = metaFor(this)
+    return (await databaseFor(meta).ensure(meta, oid, props)) as T
+  }
+
+  static async count(this: ModelClass<StoredObject>): Promise<number> {
+    const meta = metaFor(this)
+    return databaseFor(meta).count(meta)
+  }
+
+  /** Every stored object in creation order, streamed. */
+  static all<T extends StoredObject>(this: ModelClass<T>): AsyncIterable<T> {
+    const meta = metaFor(this)
+    return databaseFor(meta).all(meta) as AsyncIterable<T>
+  }
+
+  /** A page of objects in the order of `all()`. */
+  static async list<T extends StoredObject>(this: ModelClass<T>, options: ListOptions = {}): Promise<T[]> {
+    const meta = metaFor(this)
+    return (await databaseFor(meta).list(meta, options)) as T[]
+  }
+
+  /** Creates or updates an object from an `export()`, newer update times winning per property; saves it. */
+  static async import<T extends StoredObject>(this: ModelClass<T>, exported: Exported): Promise<T> {
+    const meta = metaFor(this)
+    return (await databaseFor(meta).importObject(meta, exported)) as T
+  }
+}
+
+export function metaFor(ctor: Function): ModelMeta {
+  const meta = metaOf(ctor)
+  if (meta === undefined) throw new ModelDefinitionError(`${ctor.name} is not a model class: decorate it with @Model()`)
+  return meta
+}
+
+/** Assigns props through the accessors, refusing names the model does not have. */
+export function assignProps(obj: StoredObject, props: unknown): void {
+  if (props === undefined || props === null) return
+  const meta = obj[STATE].meta
+  if (typeof props !== 'object') throw new ArgumentError(`${meta.ctor.name}: properties must be given as an object, got ${typeof props}`)
+  for (const key of Object.keys(props)) {
+    if (!meta.properties.has(key) && !meta.relations.has(key)) {
+      throw new ArgumentError(
+        `${meta.ctor.name} has no property "${key}"; it has: ${[...meta.properties.keys(), ...meta.relations.keys()].join(', ') || '(none)'}`,
+      )
+    }
+    ;(obj as any)[key] = (props as any)[key]
+  }
+}

@@ -1,0 +1,47 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Engine } from '../../src/engine/engine.js'
+import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
+import { LevelEngine } from '../../src/engine/level/level-engine.js'
+import { MemoryEngine } from '../../src/engine/memory/memory-engine.js'
+
+/** A place data lives in, for tests that must run on every engine. */
+export interface Store {
+  /** An engine over this store's data: a new one on the same location each call (persistent engines). */
+  engine(): Engine
+  persistent: boolean
+  cleanup(): Promise<void>
+}
+
+export interface StoreKind {
+  name: string
+  make(): Promise<Store>
+}
+
+export async function tempDir(prefix = 'stowage-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix))
+}
+
+function onDisk(name: string, make: (dir: string) => Engine): StoreKind {
+  return {
+    name,
+    async make() {
+      const dir = await tempDir()
+      return { engine: () => make(dir), persistent: true, cleanup: () => rm(dir, { recursive: true, force: true }) }
+    },
+  }
+}
+
+/** Memory, Directory and LevelDB: every model feature is tested on each. */
+export const storeKinds: StoreKind[] = [
+  {
+    name: 'memory',
+    async make() {
+      const engine = new MemoryEngine()
+      return { engine: () => engine, persistent: false, cleanup: async () => {} }
+    },
+  },
+  onDisk('directory', (dir) => new DirectoryEngine(join(dir, 'store'))),
+  onDisk('level', (dir) => new LevelEngine(join(dir, 'db'))),
+]
