@@ -1,6 +1,7 @@
 import { ModelDefinitionError } from '../errors.js'
 import { describeValue } from '../engine/engine.js'
 import { declarationsOf, type IndexFn } from '../model/meta.js'
+import { rejectStandardDecorators } from '../model/decorators.js'
 import { Indexing } from './indexing.js'
 
 export interface IndexOptions {
@@ -42,7 +43,8 @@ export function Index(fn?: IndexFn | IndexOptions, options?: IndexOptions): Prop
     throw new ModelDefinitionError(`@Index() unique must be a boolean, got ${describeValue(opts.unique)}`)
   }
 
-  return (target: object, propertyKey: string | symbol) => {
+  return (target: object, propertyKey: string | symbol, context?: unknown) => {
+    rejectStandardDecorators('@Index', context)
     if (typeof propertyKey !== 'string') {
       throw new ModelDefinitionError(`@Index() must decorate a property with a string name, got ${String(propertyKey)}`)
     }
@@ -51,11 +53,8 @@ export function Index(fn?: IndexFn | IndexOptions, options?: IndexOptions): Prop
     }
     const ctor = (target as { constructor: Function }).constructor
     const name = opts.name ?? propertyKey
-    const declarations = declarationsOf(ctor)
-    if (declarations.indexes.some((i) => i.name === name)) {
-      throw new ModelDefinitionError(`${ctor.name} declares two indexes named ${JSON.stringify(name)}`)
-    }
-    declarations.indexes.push({ name, fn: indexFn, property: propertyKey, unique: !!opts.unique })
+    // @Model checks that the member is a @Property or @Relation and that index names are distinct.
+    declarationsOf(ctor).indexes.push({ name, fn: indexFn, property: propertyKey, unique: !!opts.unique })
   }
 }
 

@@ -148,3 +148,9 @@ function decodeNumber(hex: string): number {
   view.setUint32(4, lo)
   return view.getFloat64(0)
 }
+
+/** A key as written in messages: strings quoted, Dates as ISO text. */
+export function describeKey(key: IndexKey): string {
+  if (key instanceof Date) return `Date ${key.toISOString()}`
+  return typeof key === 'string' ? describeValue(key) : String(key)
+}

@@ -1,0 +1,51 @@
+import { IndexError } from '../errors.js'
+import type { IndexMeta, ModelMeta } from '../model/meta.js'
+import { encodeKey, keyProblem } from './key-codec.js'
+import { indexLabel } from './layout.js'
+
+/**
+ * The encoded keys `obj` has under `index`, distinct. A property index calls `fn(value, obj)`, a
+ * computed one `fn(obj, obj)`. A function that throws or returns something that cannot be a key
+ * gives an IndexError naming the model, the index and the object.
+ */
+export function indexKeysOf(meta: ModelMeta, index: IndexMeta, oid: string, obj: object): string[] {
+  let result: unknown
+  try {
+    const value = index.property === undefined ? obj : propertyValue(meta, index.property, obj)
+    result = index.fn(value, obj)
+  } catch (err) {
+    throw new IndexError(`Index ${indexLabel(meta, index.name)} failed for ${meta.ctor.name} ${oid}: the index function threw: ${(err as Error)?.message ?? String(err)}`, {
+      cause: err,
+    })
+  }
+  if (result === undefined || result === null) return []
+  if (!Array.isArray(result)) return [encodeOne(meta, index, oid, result)]
+  if (result.length === 1) return result[0] === undefined || result[0] === null ? [] : [encodeOne(meta, index, oid, result[0])]
+  const keys = new Set<string>()
+  for (const key of result) {
+    if (key === undefined || key === null) continue
+    keys.add(encodeOne(meta, index, oid, key))
+  }
+  return [...keys]
+}
+
+/** A relation indexes as the oid(s) it links to; a property as its value. */
+function propertyValue(meta: ModelMeta, property: string, obj: object): unknown {
+  const value = (obj as Record<string, unknown>)[property]
+  if (!meta.relations.has(property) || value === null || typeof value !== 'object') return value
+  const rel = value as { oid?: unknown; oids?: unknown }
+  if ('oids' in rel) return typeof rel.oids === 'function' ? (rel.oids as () => unknown)() : rel.oids
+  return rel.oid
+}
+
+function encodeOne(meta: ModelMeta, index: IndexMeta, oid: string, key: unknown): string {
+  const problem = keyProblem(key)
+  if (problem !== undefined) {
+    throw new IndexError(`Index ${indexLabel(meta, index.name)} cannot index ${meta.ctor.name} ${oid}: ${problem}`)
+  }
+  try {
+    return encodeKey(key as string)
+  } catch (err) {
+    throw new IndexError(`Index ${indexLabel(meta, index.name)} cannot index ${meta.ctor.name} ${oid}: ${(err as Error).message}`, { cause: err })
+  }
+}

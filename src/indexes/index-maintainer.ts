@@ -1,0 +1,130 @@
+import type { WriteOp } from '../engine/engine.js'
+import type { Change } from '../model/change.js'
+import { featureFactories, type Database, type Feature } from '../model/database.js'
+import type { ModelMeta } from '../model/meta.js'
+import { applyExternalChanges, rebuildIndexes, storedSignatures } from './index-rebuild.js'
+import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, type IndexUpdate } from './index-writes.js'
+import { keysRecordKey, signatureOf, type KeysRecord } from './layout.js'
+
+const maintainers = new WeakMap<Database, IndexMaintainer>()
+
+/** The index maintainer of an open database. */
+export function maintainerOf(db: Database): IndexMaintainer {
+  let m = maintainers.get(db)
+  if (m === undefined) {
+    m = new IndexMaintainer(db)
+    maintainers.set(db, m)
+  }
+  return m
+}
+
+/**
+ * Keeps every index exact: adds the entry changes of each atomic write to its batch, checks unique
+ * indexes, and rebuilds indexes whose definition changed since the entries were written.
+ */
+export class IndexMaintainer implements Feature {
+  readonly db: Database
+  /** Per model: definitions checked, changed indexes rebuilt, external changes applied. */
+  #ready = new Map<ModelMeta, Promise<void>>()
+  /** The keys live instances were last written with, so an update needs no read. */
+  #indexed = new WeakMap<object, KeysRecord>()
+  #pending = new WeakMap<Change[], Array<[object, KeysRecord]>>()
+
+  constructor(db: Database) {
+    this.db = db
+    if (!maintainers.has(db)) maintainers.set(db, this)
+  }
+
+  /**
+   * Resolves once the model's indexes match its definitions. Runs once per model and database
+   * (again after a failure), before any write or index query on the model.
+   */
+  ready(meta: ModelMeta): Promise<void> {
+    let run = this.#ready.get(meta)
+    if (run === undefined) {
+      run = this.#makeReady(meta)
+      this.#ready.set(meta, run)
+      const failed = run
+      run.catch(() => {
+        if (this.#ready.get(meta) === failed) this.#ready.delete(meta)
+      })
+    }
+    return run
+  }
+
+  async #makeReady(meta: ModelMeta): Promise<void> {
+    const { engine } = this.db
+    const stored = await storedSignatures(engine, meta.collection)
+    const changed = [...meta.indexes.values()].filter((index) => stored.get(index.name) !== signatureOf(index))
+    const removed = [...stored.keys()].filter((name) => !meta.indexes.has(name))
+    if (changed.length > 0 || removed.length > 0) {
+      this.#indexed = new WeakMap()
+      await rebuildIndexes(this.db, meta, changed, removed)
+    }
+    const external = engine.externalChanges().filter((c) => c.collection === meta.collection)
+    if (external.length > 0) await applyExternalChanges(this.db, meta, external)
+  }
+
+  async prepare(changes: Change[], ops: WriteOp[]): Promise<void> {
+    const metas = new Set(changes.map((c) => c.meta))
+    await Promise.all([...metas].map((meta) => this.ready(meta)))
+    // A transaction may list one object twice (saved and read): its last change counts.
+    const latest = new Map<string, Change>()
+    for (const c of changes) if (c.meta.indexes.size > 0) latest.set(c.meta.collection + '\x00' + c.oid, c)
+    if (latest.size === 0) return
+    const work = [...latest.values()]
+
+    const updates: IndexUpdate[] = work.map((c) => ({
+      meta: c.meta,
+      oid: c.oid,
+      old: c.created ? {} : (this.#indexed.get(c.obj) as KeysRecord),
+      next: c.removed ? {} : keysRecordOf(c.meta, c.oid, c.obj),
+    }))
+    const unread = updates.filter((u) => u.old === undefined)
+    if (unread.length > 0) {
+      const values = await this.db.engine.getMany(unread.map((u) => keysRecordKey(u.meta.collection, u.oid)))
+      unread.forEach((u, i) => (u.old = readKeysRecord(values[i])))
+    }
+    await checkUnique(this.db.engine, updates)
+    for (const u of updates) pushIndexOps(u, ops)
+    this.#pending.set(
+      changes,
+      work.map((c, i) => [c.obj, updates[i]!.next]),
+    )
+  }
+
+  committed(changes: Change[]): void {
+    const written = this.#pending.get(changes)
+    if (written === undefined) return
+    this.#pending.delete(changes)
+    for (const [obj, keys] of written) this.#indexed.set(obj, keys)
+  }
+
+  /** Rebuilds every index of these models from the stored objects (`db.reindex()`). */
+  async reindex(metas: ModelMeta[]): Promise<void> {
+    for (const meta of metas) {
+      const run = (async () => {
+        await this.#ready.get(meta)?.catch(() => {})
+        this.#indexed = new WeakMap()
+        const stored = await storedSignatures(this.db.engine, meta.collection)
+        const removed = [...stored.keys()].filter((name) => !meta.indexes.has(name))
+        await rebuildIndexes(this.db, meta, [...meta.indexes.values()], removed)
+        const external = this.db.engine.externalChanges().filter((c) => c.collection === meta.collection)
+        if (external.length > 0) await applyExternalChanges(this.db, meta, external)
+      })()
+      this.#ready.set(meta, run)
+      run.catch(() => {
+        if (this.#ready.get(meta) === run) this.#ready.delete(meta)
+      })
+      await run
+    }
+  }
+}
+
+function register(db: Database): Feature {
+  return maintainerOf(db)
+}
+if (!featureFactories.some((f) => f.name === 'registerIndexes')) {
+  Object.defineProperty(register, 'name', { value: 'registerIndexes' })
+  featureFactories.push(register)
+}

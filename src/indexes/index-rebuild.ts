@@ -1,0 +1,145 @@
+import type { Engine, ExternalChange, WriteOp } from '../engine/engine.js'
+import type { Database } from '../model/database.js'
+import type { IndexMeta, ModelMeta } from '../model/meta.js'
+import { newState, STATE } from '../model/object-state.js'
+import { applyRecord } from '../model/records.js'
+import type { StoredObject } from '../model/stored-object.js'
+import { indexKeysOf } from './index-keys.js'
+import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, type IndexUpdate } from './index-writes.js'
+import { unescapeString } from './key-codec.js'
+import { entryPrefix, keysRecordKey, keysRecordPrefix, signatureKey, signaturePrefix, signatureOf, type KeysRecord } from './layout.js'
+
+/** Objects read and entries written per batch while rebuilding. */
+const CHUNK = 256
+
+/** The stored signature of every index that has entries for the collection. */
+export async function storedSignatures(engine: Engine, collection: string): Promise<Map<string, string>> {
+  const prefix = signaturePrefix(collection)
+  const signatures = new Map<string, string>()
+  for await (const [key, value] of engine.entries({ prefix })) signatures.set(unescapeString(key.slice(prefix.length)), String(value))
+  return signatures
+}
+
+/**
+ * Rebuilds the `changed` indexes of a model from its stored objects and deletes every trace of the
+ * `removed` ones. Signatures are deleted first and written last, so a rebuild cut short (a crash,
+ * a failing index function) is simply done again next time.
+ */
+export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: IndexMeta[], removed: string[]): Promise<void> {
+  const { engine } = db
+  const { collection } = meta
+  const names = [...changed.map((i) => i.name), ...removed]
+  await engine.batch(names.map((name) => ({ type: 'del', key: signatureKey(collection, name) })))
+  for (const name of names) await deletePrefix(engine, entryPrefix(collection, name))
+
+  const drop = (record: KeysRecord): KeysRecord => {
+    const kept: KeysRecord = {}
+    for (const [name, keys] of Object.entries(record)) if (!names.includes(name)) kept[name] = keys
+    return kept
+  }
+  if (changed.length > 0) {
+    const total = await engine.countRecords(collection)
+    let done = 0
+    for await (const chunk of pages(engine.records.bind(engine, collection), (entry) => entry[0])) {
+      const stored = await engine.getMany(chunk.map(([oid]) => keysRecordKey(collection, oid)))
+      const updates: IndexUpdate[] = chunk.map(([oid, record], i) => {
+        const kept = drop(readKeysRecord(stored[i]))
+        const obj = storedInstance(db, meta, oid, record)
+        const next = { ...kept }
+        for (const index of changed) {
+          const keys = indexKeysOf(meta, index, oid, obj)
+          if (keys.length > 0) next[index.name] = keys
+        }
+        return { meta, oid, old: kept, next }
+      })
+      await checkUnique(engine, updates)
+      const ops: WriteOp[] = []
+      // The entries of the rebuilt indexes are gone: write all of them, and every keys record.
+      for (const u of updates) pushIndexOps(u, ops, true)
+      await engine.batch(ops)
+      done += chunk.length
+      for (const index of changed) db.options.onIndexProgress?.({ model: meta.ctor.name, index: index.name, done, total: Math.max(total, done) })
+    }
+  } else if (removed.length > 0) {
+    for await (const chunk of pages(engine.entries.bind(engine), (entry) => entry[0], { prefix: keysRecordPrefix(collection) })) {
+      const ops: WriteOp[] = []
+      for (const [key, value] of chunk) {
+        const record = readKeysRecord(value)
+        const kept = drop(record)
+        if (Object.keys(kept).length === Object.keys(record).length) continue
+        ops.push(Object.keys(kept).length === 0 ? { type: 'del', key } : { type: 'put', key, value: kept })
+      }
+      await engine.batch(ops)
+    }
+  }
+  await engine.batch(changed.map((index) => ({ type: 'put', key: signatureKey(collection, index.name), value: signatureOf(index) })))
+}
+
+/**
+ * Brings the entries of objects added, changed or removed behind the engine's back (files edited by
+ * hand on the Directory engine) in line with what is stored now.
+ */
+export async function applyExternalChanges(db: Database, meta: ModelMeta, changes: ExternalChange[]): Promise<void> {
+  const { engine } = db
+  const oids = [...new Set(changes.map((c) => c.id))]
+  for (let i = 0; i < oids.length; i += CHUNK) {
+    const chunk = oids.slice(i, i + CHUNK)
+    const [stored, records] = await Promise.all([
+      engine.getMany(chunk.map((oid) => keysRecordKey(meta.collection, oid))),
+      engine.getRecords(meta.collection, chunk),
+    ])
+    const updates: IndexUpdate[] = chunk.map((oid, n) => ({
+      meta,
+      oid,
+      old: readKeysRecord(stored[n]),
+      next: records[n] === undefined ? {} : keysRecordOf(meta, oid, storedInstance(db, meta, oid, records[n])),
+    }))
+    await checkUnique(engine, updates)
+    const ops: WriteOp[] = []
+    for (const u of updates) pushIndexOps(u, ops)
+    await engine.batch(ops)
+  }
+}
+
+/**
+ * An instance holding the stored values: the live one unless it has unsaved changes (which the
+ * index must not see), else a detached copy outside the identity map.
+ */
+function storedInstance(db: Database, meta: ModelMeta, oid: string, record: unknown): StoredObject {
+  const live = db.identity.get(meta.collection, oid)
+  if (live !== undefined && live[STATE].version === live[STATE].savedVersion) return live
+  const obj = Object.create(meta.ctor.prototype) as StoredObject
+  const state = newState(meta, oid)
+  applyRecord(state, record)
+  obj[STATE] = state
+  return obj
+}
+
+async function deletePrefix(engine: Engine, prefix: string): Promise<void> {
+  for (;;) {
+    const ops: WriteOp[] = []
+    for await (const key of engine.keys({ prefix, limit: 1000 })) ops.push({ type: 'del', key })
+    if (ops.length === 0) return
+    await engine.batch(ops)
+  }
+}
+
+/**
+ * Reads a range in pages of CHUNK, reopening after the last item of each page, so that writes
+ * made between pages never race an open iterator.
+ */
+async function* pages<T>(
+  read: (range: { gt?: string; prefix?: string; limit: number }) => AsyncIterable<T>,
+  keyOf: (item: T) => string,
+  range: { prefix?: string } = {},
+): AsyncGenerator<T[]> {
+  let after: string | undefined
+  for (;;) {
+    const page: T[] = []
+    for await (const item of read({ ...range, ...(after === undefined ? {} : { gt: after }), limit: CHUNK })) page.push(item)
+    if (page.length === 0) return
+    yield page
+    if (page.length < CHUNK) return
+    after = keyOf(page[page.length - 1]!)
+  }
+}

@@ -1,0 +1,236 @@
+import type { Range } from '../engine/engine.js'
+import { describeValue } from '../engine/engine.js'
+import { ArgumentError, IndexError } from '../errors.js'
+import type { Database } from '../model/database.js'
+import type { IndexKey, IndexMeta, ModelMeta } from '../model/meta.js'
+import type { StoredObject } from '../model/stored-object.js'
+import { maintainerOf } from './index-maintainer.js'
+import { decodeKey, encodeKey, encodePrefix, kindBounds, kindOf } from './key-codec.js'
+import { entryPrefix, indexLabel } from './layout.js'
+
+export interface IndexListOptions {
+  gte?: IndexKey
+  gt?: IndexKey
+  lte?: IndexKey
+  lt?: IndexKey
+  /** String keys starting with this. */
+  prefix?: string
+  /** Objects to skip first. */
+  offset?: number
+  /** Most objects to give. */
+  limit?: number
+  /** Highest keys first. */
+  reverse?: boolean
+}
+
+const LIST_OPTIONS = new Set(['gte', 'gt', 'lte', 'lt', 'prefix', 'offset', 'limit', 'reverse'])
+/** Oids resolved to objects per read: small first, so `one()`-like reads stay cheap, then larger. */
+const FIRST_BATCH = 16
+const MAX_BATCH = 128
+/** Entries of one key read in a row by `keys()` before it seeks past the key instead. */
+const SKIP_AFTER = 8
+
+/**
+ * The objects of a model under one index, in key order (objects with the same key in oid, that is
+ * creation, order). Queries stream: nothing reads a whole index into memory, and `count`, `has` and
+ * `keys` never decode objects. Query keys are matched as given: to query a normalized index,
+ * normalize the query the same way.
+ *
+ * @example
+ * ```ts
+ * const byStatus = Article.index('status')
+ * for await (const a of byStatus.get('published')) console.log(a.title)
+ * await byStatus.count('draft')
+ * for await (const a of Article.index('date').list({ gte: new Date('2026-01-01'), limit: 10, reverse: true })) ...
+ * ```
+ */
+export class IndexView<T extends StoredObject = StoredObject> {
+  readonly name: string
+  readonly #db: Database
+  readonly #meta: ModelMeta
+  readonly #prefix: string
+
+  constructor(db: Database, meta: ModelMeta, name: string) {
+    const index = meta.indexes.get(name)
+    if (index === undefined) {
+      const names = [...meta.indexes.keys()]
+      throw new IndexError(
+        `${meta.ctor.name} has no index named ${describeValue(name)}; ` +
+          (names.length > 0 ? `its indexes are: ${names.join(', ')}` : 'it has no indexes (declare them with @Index or @Model({ indexes }))'),
+      )
+    }
+    this.name = name
+    this.#db = db
+    this.#meta = meta
+    this.#prefix = entryPrefix(meta.collection, name)
+  }
+
+  /** The index definition. */
+  get definition(): IndexMeta {
+    return this.#meta.indexes.get(this.name)!
+  }
+
+  /** Every object with that key. */
+  get(key: IndexKey): AsyncIterable<T> {
+    const prefix = this.#keyPrefix(key)
+    return this.#objects({ prefix }, false, 0, Infinity)
+  }
+
+  /** The object at position `n` (default the first) among those with that key, or undefined. */
+  async one(key: IndexKey, n = 0): Promise<T | undefined> {
+    if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`${this.#label()}.one(): n must be a non-negative integer, got ${describeValue(n)}`)
+    const prefix = this.#keyPrefix(key)
+    await this.#ready()
+    let oid: string | undefined
+    let i = 0
+    for await (const entry of this.#db.engine.keys({ prefix, limit: n + 1 })) if (i++ === n) oid = entry.slice(prefix.length)
+    if (oid === undefined) return undefined
+    return (await this.#db.loadMany(this.#meta, [oid]))[0] as T | undefined
+  }
+
+  /** Whether any object has that key. */
+  async has(key: IndexKey): Promise<boolean> {
+    const prefix = this.#keyPrefix(key)
+    await this.#ready()
+    for await (const _ of this.#db.engine.keys({ prefix, limit: 1 })) return true
+    return false
+  }
+
+  /** How many objects have that key. */
+  async count(key: IndexKey): Promise<number> {
+    const prefix = this.#keyPrefix(key)
+    await this.#ready()
+    let n = 0
+    for await (const _ of this.#db.engine.keys({ prefix })) n++
+    return n
+  }
+
+  /** The distinct keys, in order. */
+  async *keys(): AsyncGenerator<IndexKey> {
+    await this.#ready()
+    const start = this.#prefix.length
+    let gte: string | undefined
+    for (;;) {
+      let last: string | undefined
+      let repeats = 0
+      let seek = false
+      for await (const entry of this.#db.engine.keys({ prefix: this.#prefix, ...(gte === undefined ? {} : { gte }) })) {
+        const encoded = entry.slice(start, entry.lastIndexOf('\x00'))
+        if (encoded === last) {
+          if (++repeats < SKIP_AFTER) continue
+          // Many objects share this key: seek past them rather than read them all.
+          gte = this.#prefix + encoded + '\x01'
+          seek = true
+          break
+        }
+        last = encoded
+        repeats = 0
+        yield decodeKey(encoded)
+      }
+      if (!seek) return
+    }
+  }
+
+  /**
+   * Objects in key order within the bounds. A one-sided range stays within the kind of its bound
+   * (`{ gte: 5 }` gives numbers >= 5, not strings); `prefix` selects string keys. An object with
+   * several keys in the range is given once, at its first key.
+   */
+  list(options: IndexListOptions = {}): AsyncIterable<T> {
+    const label = `${this.#label()}.list()`
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${label} takes an options object, got ${describeValue(options)}`)
+    for (const key of Object.keys(options)) {
+      if (!LIST_OPTIONS.has(key)) throw new ArgumentError(`${label}: unknown option ${JSON.stringify(key)}; the options are ${[...LIST_OPTIONS].join(', ')}`)
+    }
+    const offset = options.offset ?? 0
+    const limit = options.limit ?? Infinity
+    if (!Number.isInteger(offset) || offset < 0) throw new ArgumentError(`${label}: offset must be a non-negative integer, got ${describeValue(offset)}`)
+    if (limit !== Infinity && (!Number.isInteger(limit) || limit < 0)) throw new ArgumentError(`${label}: limit must be a non-negative integer, got ${describeValue(limit)}`)
+    if (options.reverse !== undefined && typeof options.reverse !== 'boolean') throw new ArgumentError(`${label}: reverse must be a boolean, got ${describeValue(options.reverse)}`)
+    if (options.prefix !== undefined && typeof options.prefix !== 'string') {
+      throw new ArgumentError(`${label}: prefix must be a string (it selects string keys), got ${describeValue(options.prefix)}`)
+    }
+
+    const p = this.#prefix
+    const encode = (bound: string, key: IndexKey) => {
+      try {
+        return encodeKey(key)
+      } catch (err) {
+        throw new IndexError(`${label}: ${bound} ${(err as Error).message}`)
+      }
+    }
+    // Entries of key k are `p k \0 oid`: they sort after `p k` and before `p k \x01`.
+    const lower: string[] = []
+    const upper: string[] = []
+    if (options.gte !== undefined) lower.push(p + encode('gte', options.gte))
+    if (options.gt !== undefined) lower.push(p + encode('gt', options.gt) + '\x01')
+    if (options.lte !== undefined) upper.push(p + encode('lte', options.lte) + '\x01')
+    if (options.lt !== undefined) upper.push(p + encode('lt', options.lt))
+    const range: Range = { prefix: options.prefix === undefined ? p : p + encodePrefix(options.prefix), reverse: options.reverse === true }
+    if (options.prefix === undefined) {
+      const first = options.gte ?? options.gt
+      const last = options.lte ?? options.lt
+      if (first !== undefined && last === undefined) upper.push(p + kindBounds(kindOf(first)).end)
+      if (last !== undefined && first === undefined) lower.push(p + kindBounds(kindOf(last)).start)
+    }
+    if (lower.length > 0) range.gte = lower.reduce((a, b) => (utf8Compare(a, b) >= 0 ? a : b))
+    if (upper.length > 0) range.lt = upper.reduce((a, b) => (utf8Compare(a, b) <= 0 ? a : b))
+    return this.#objects(range, true, offset, limit)
+  }
+
+  #label(): string {
+    return `${indexLabel(this.#meta, this.name)} index`
+  }
+
+  #keyPrefix(key: IndexKey): string {
+    try {
+      return this.#prefix + encodeKey(key) + '\x00'
+    } catch (err) {
+      throw new IndexError(`${this.#label()}: cannot query ${describeValue(key)}: ${(err as Error).message}`)
+    }
+  }
+
+  #ready(): Promise<void> {
+    return maintainerOf(this.#db).ready(this.#meta)
+  }
+
+  /** Streams the entries of `range`, resolving their oids to objects in small batches. */
+  async *#objects(range: Range, distinct: boolean, offset: number, limit: number): AsyncGenerator<T> {
+    if (limit === 0) return
+    await this.#ready()
+    const seen = distinct ? new Set<string>() : undefined
+    let batch: string[] = []
+    let size = FIRST_BATCH
+    let skipped = 0
+    let given = 0
+    const flush = async (): Promise<T[]> => {
+      const objects = await this.#db.loadMany(this.#meta, batch)
+      batch = []
+      size = Math.min(size * 2, MAX_BATCH)
+      return objects.filter((o): o is T => o !== undefined)
+    }
+    for await (const entry of this.#db.engine.keys(range)) {
+      const oid = entry.slice(entry.lastIndexOf('\x00') + 1)
+      if (seen !== undefined) {
+        if (seen.has(oid)) continue
+        seen.add(oid)
+      }
+      if (skipped < offset) {
+        skipped++
+        continue
+      }
+      batch.push(oid)
+      if (batch.length >= size || given + batch.length >= limit) {
+        for (const obj of await flush()) {
+          yield obj
+          if (++given >= limit) return
+        }
+      }
+    }
+    if (batch.length > 0) for (const obj of await flush()) if (given++ < limit) yield obj
+  }
+}
+
+function utf8Compare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+}

@@ -1,0 +1,108 @@
+import type { Engine, WriteOp } from '../engine/engine.js'
+import { ConstraintError } from '../errors.js'
+import type { ModelMeta } from '../model/meta.js'
+import { indexKeysOf } from './index-keys.js'
+import { decodeKey, describeKey } from './key-codec.js'
+import { entryPrefix, indexLabel, keysRecordKey, type KeysRecord } from './layout.js'
+
+/** One object whose index entries go from `old` (what is stored) to `next` (what should be). */
+export interface IndexUpdate {
+  meta: ModelMeta
+  oid: string
+  old: KeysRecord
+  next: KeysRecord
+}
+
+/** The keys an object has under every index of its model (indexes giving none are left out). */
+export function keysRecordOf(meta: ModelMeta, oid: string, obj: object): KeysRecord {
+  const record: KeysRecord = {}
+  for (const index of meta.indexes.values()) {
+    const keys = indexKeysOf(meta, index, oid, obj)
+    if (keys.length > 0) record[index.name] = keys
+  }
+  return record
+}
+
+/** A stored keys record, checked: anything unreadable counts as no keys. */
+export function readKeysRecord(value: unknown): KeysRecord {
+  const record: KeysRecord = {}
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return record
+  for (const [name, keys] of Object.entries(value)) {
+    if (Array.isArray(keys) && keys.every((k) => typeof k === 'string')) record[name] = keys
+  }
+  return record
+}
+
+/** Adds the entry deletions and insertions that take `u.old` to `u.next`, and the new keys record. */
+export function pushIndexOps(u: IndexUpdate, ops: WriteOp[], recordChanged = !sameRecord(u.old, u.next)): void {
+  const { collection } = u.meta
+  for (const name of new Set([...Object.keys(u.old), ...Object.keys(u.next)])) {
+    const before = u.old[name] ?? []
+    const after = u.next[name] ?? []
+    if (before.length === 0 && after.length === 0) continue
+    const prefix = entryPrefix(collection, name)
+    const keep = new Set(after)
+    const had = new Set(before)
+    for (const key of before) if (!keep.has(key)) ops.push({ type: 'del', key: prefix + key + '\x00' + u.oid })
+    for (const key of after) if (!had.has(key)) ops.push({ type: 'put', key: prefix + key + '\x00' + u.oid, value: null })
+  }
+  if (!recordChanged) return
+  const key = keysRecordKey(collection, u.oid)
+  if (Object.keys(u.next).length === 0) ops.push({ type: 'del', key })
+  else ops.push({ type: 'put', key, value: u.next })
+}
+
+export function sameRecord(a: KeysRecord, b: KeysRecord): boolean {
+  const names = Object.keys(a)
+  if (names.length !== Object.keys(b).length) return false
+  for (const name of names) {
+    const x = a[name]!
+    const y = b[name]
+    if (y === undefined || x.length !== y.length) return false
+    if (x.length === 1 ? x[0] !== y[0] : !x.every((k) => y.includes(k))) return false
+  }
+  return true
+}
+
+const LOOKUPS_IN_FLIGHT = 32
+
+/**
+ * Refuses updates that would leave a key of a unique index with two objects: two updates claiming
+ * it, or one claiming a key that an object outside `updates` holds in the store. Objects in
+ * `updates` are judged by their `next` keys, so a key can move between them in one write.
+ */
+export async function checkUnique(engine: Engine, updates: IndexUpdate[]): Promise<void> {
+  const claims = new Map<string, string>()
+  const involved = new Set(updates.map((u) => u.meta.collection + '\x00' + u.oid))
+  const lookups: Array<() => Promise<void>> = []
+  for (const u of updates) {
+    for (const index of u.meta.indexes.values()) {
+      if (!index.unique) continue
+      const old = u.old[index.name] ?? []
+      for (const key of u.next[index.name] ?? []) {
+        const claim = u.meta.collection + '\x00' + index.name + '\x00' + key
+        const other = claims.get(claim)
+        if (other !== undefined && other !== u.oid) throw uniqueError(u.meta, index.name, key, other, u.oid)
+        claims.set(claim, u.oid)
+        if (old.includes(key)) continue
+        const prefix = entryPrefix(u.meta.collection, index.name) + key + '\x00'
+        lookups.push(async () => {
+          for await (const entry of engine.keys({ prefix })) {
+            const holder = entry.slice(prefix.length)
+            if (holder !== u.oid && !involved.has(u.meta.collection + '\x00' + holder)) throw uniqueError(u.meta, index.name, key, holder, u.oid)
+          }
+        })
+      }
+    }
+  }
+  for (let i = 0; i < lookups.length; i += LOOKUPS_IN_FLIGHT) {
+    await Promise.all(lookups.slice(i, i + LOOKUPS_IN_FLIGHT).map((lookup) => lookup()))
+  }
+}
+
+function uniqueError(meta: ModelMeta, index: string, key: string, holder: string, claimant: string): ConstraintError {
+  const model = meta.ctor.name
+  return new ConstraintError(
+    `Unique index ${indexLabel(meta, index)}: key ${describeKey(decodeKey(key))} is already held by ${model} ${holder}, so ${model} ${claimant} cannot take it`,
+  )
+}

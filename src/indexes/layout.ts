@@ -1,0 +1,51 @@
+import type { IndexMeta, ModelMeta } from '../model/meta.js'
+import { escapeString } from './key-codec.js'
+import { INDEX_SIGNATURE } from './indexing.js'
+
+/**
+ * Where index data lives among the engine's entries. Collection names and oids never contain NUL;
+ * index names are escaped like string keys, so NUL separates every part unambiguously.
+ *   idx\0e\0<collection>\0<index>\0<encoded key>\0<oid>  -> null   one entry per (key, object)
+ *   idx\0k\0<collection>\0<oid>                         -> { [index]: encoded keys }  what an object is indexed under
+ *   idx\0s\0<collection>\0<index>                       -> signature of the index definition that built the entries
+ */
+const ROOT = 'idx\x00'
+
+export function entryPrefix(collection: string, index: string): string {
+  return `${ROOT}e\x00${collection}\x00${escapeString(index)}\x00`
+}
+
+export function keysRecordPrefix(collection: string): string {
+  return `${ROOT}k\x00${collection}\x00`
+}
+
+export function keysRecordKey(collection: string, oid: string): string {
+  return keysRecordPrefix(collection) + oid
+}
+
+export function signaturePrefix(collection: string): string {
+  return `${ROOT}s\x00${collection}\x00`
+}
+
+export function signatureKey(collection: string, index: string): string {
+  return signaturePrefix(collection) + escapeString(index)
+}
+
+/** The encoded keys an object is indexed under, by index name. */
+export type KeysRecord = Record<string, string[]>
+
+/**
+ * Identifies an index definition between runs: the function's source text (or the signature a
+ * factory such as `Indexing.paths(sep)` attaches), the property and the options. A function that
+ * closes over a changed variable keeps its text: `db.reindex()` rebuilds such an index.
+ */
+export function signatureOf(index: IndexMeta): string {
+  const fn = index.fn as { [INDEX_SIGNATURE]?: string }
+  const source = typeof fn[INDEX_SIGNATURE] === 'string' ? fn[INDEX_SIGNATURE] : String(index.fn)
+  return JSON.stringify({ v: 1, fn: source, property: index.property ?? null, unique: index.unique })
+}
+
+/** `Account.email`, for messages. */
+export function indexLabel(meta: ModelMeta, index: string): string {
+  return `${meta.ctor.name}.${index}`
+}

@@ -1,0 +1,61 @@
+import { expect } from 'vitest'
+import type { Database } from '../../src/model/database.js'
+import { metaOf, type IndexKey, type ModelMeta } from '../../src/model/meta.js'
+import { IndexView } from '../../src/indexes/index-view.js'
+import { encodeKey } from '../../src/indexes/key-codec.js'
+import { entryPrefix, keysRecordPrefix } from '../../src/indexes/layout.js'
+import type { StoredObject } from '../../src/model/stored-object.js'
+
+/** `Model.index(name)`. */
+export function view<T extends StoredObject>(model: abstract new (...a: any[]) => T, name: string): IndexView<T> {
+  const m = model as any
+  if (typeof m.index === 'function') return m.index(name)
+  const meta = metaOf(model)!
+  return new IndexView<T>(meta.db as Database, meta, name)
+}
+
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const x of it) out.push(x)
+  return out
+}
+
+export const oids = (objs: StoredObject[]) => objs.map((o) => o.oid)
+
+/** The entries the engine holds for one index, as `<encoded key>\0<oid>` strings. */
+export async function storedEntries(db: Database, meta: ModelMeta, index: string): Promise<string[]> {
+  const prefix = entryPrefix(meta.collection, index)
+  const out: string[] = []
+  for await (const key of db.engine.keys({ prefix })) out.push(key.slice(prefix.length))
+  return out.sort()
+}
+
+/**
+ * Asserts that every index of the model holds exactly the entries its function gives for the
+ * stored objects (computed here independently of the maintainer), and no others.
+ */
+export async function expectExact(db: Database, model: Function): Promise<void> {
+  const meta = metaOf(model)!
+  // Wait until the model's indexes are ready (a query does that).
+  for (const name of meta.indexes.keys()) await view(model as any, name).has('')
+  const expected = new Map<string, string[]>([...meta.indexes.keys()].map((n) => [n, []]))
+  const live = new Set<string>()
+  for await (const [oid] of db.engine.records(meta.collection)) live.add(oid)
+  const objects = await db.loadMany(meta, [...live])
+  for (const obj of objects) {
+    // The stored state, not unsaved edits of a live instance.
+    const fresh = obj!
+    for (const index of meta.indexes.values()) {
+      const value = index.property === undefined ? fresh : (fresh as any)[index.property]
+      const r = index.fn(value, fresh)
+      const keys: IndexKey[] = r === undefined || r === null ? [] : Array.isArray(r) ? r.filter((k) => k !== undefined && k !== null) : [r as IndexKey]
+      for (const k of new Set(keys.map(encodeKey))) expected.get(index.name)!.push(k + '\x00' + fresh.oid)
+    }
+  }
+  for (const [name, entries] of expected) {
+    expect(await storedEntries(db, meta, name), `entries of ${meta.ctor.name}.${name}`).toEqual(entries.sort())
+  }
+  // Every keys record belongs to a stored object.
+  const prefix = keysRecordPrefix(meta.collection)
+  for await (const key of db.engine.keys({ prefix })) expect(live.has(key.slice(prefix.length)), `keys record ${key}`).toBe(true)
+}
