@@ -57,6 +57,9 @@ export class LevelEngine extends Engine {
       this.#location = (pathOrDb as { location?: string }).location
     }
     const encodings = this.db.supports.encodings as Record<string, boolean>
+    if (!encodings.buffer && !encodings.view) {
+      throw new ArgumentError(`LevelEngine needs a database that stores binary values; ${this.describe()} stores only ${Object.keys(encodings).join(', ')}`)
+    }
     this.#rw = { keyEncoding: 'utf8', valueEncoding: encodings.buffer ? 'buffer' : 'view' }
     const root = (this.db as { db?: Db }).db ?? this.db
     this.#shared = !(root instanceof ClassicLevel)

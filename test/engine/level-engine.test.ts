@@ -1,0 +1,205 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
+import { MemoryLevel } from 'memory-level'
+import { afterAll, describe, expect, it } from 'vitest'
+import { CorruptionError, InvalidPathError, LockedError } from '../../src/errors.js'
+import type { Engine } from '../../src/engine/engine.js'
+import { LevelEngine } from '../../src/engine/level/level-engine.js'
+import { chunkKey, recordKey, stagingKey } from '../../src/engine/level/level-keys.js'
+import { encodeValue } from '../../src/engine/level/msgpack-codec.js'
+import { engineConformance } from './conformance.js'
+import { bytes, collect, readAll } from './conformance/helpers.js'
+
+const root = mkdtempSync(join(tmpdir(), 'stowage-level-'))
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+let n = 0
+const freshPath = () => join(root, `db${n++}`)
+const locations = new WeakMap<Engine, string>()
+
+async function openAt(path: string): Promise<LevelEngine> {
+  const engine = new LevelEngine(path)
+  await engine.open()
+  locations.set(engine, path)
+  return engine
+}
+
+engineConformance({
+  name: 'LevelEngine(path)',
+  create: () => openAt(freshPath()),
+  async reopen(engine) {
+    await engine.close()
+    return openAt(locations.get(engine)!)
+  },
+})
+
+async function overClassic(path: string): Promise<LevelEngine> {
+  const engine = new LevelEngine(new ClassicLevel(path))
+  await engine.open()
+  locations.set(engine, path)
+  return engine
+}
+
+engineConformance({
+  name: 'LevelEngine(user ClassicLevel)',
+  create: () => overClassic(freshPath()),
+  async reopen(engine) {
+    await engine.close()
+    return overClassic(locations.get(engine)!)
+  },
+})
+
+engineConformance({
+  name: 'LevelEngine(user MemoryLevel, view store)',
+  async create() {
+    // Other store and default encodings than the engine's own: it must still store binary values in code point order.
+    const engine = new LevelEngine(new MemoryLevel({ storeEncoding: 'view', keyEncoding: 'json', valueEncoding: 'json' }) as any)
+    await engine.open()
+    return engine
+  },
+})
+
+async function allKeys(path: string): Promise<string[]> {
+  const db = new ClassicLevel(path)
+  const keys = await db.keys().all()
+  await db.close()
+  return keys
+}
+
+describe('LevelEngine', () => {
+  it('says which path is locked by another process', async () => {
+    const path = freshPath()
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', `import { ClassicLevel } from 'classic-level'; const db = new ClassicLevel(${JSON.stringify(path)}); await db.open(); console.log('ready'); process.stdin.on('data', () => {}); process.stdin.on('end', () => db.close())`],
+      { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] },
+    )
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (d) => String(d).includes('ready') && resolve())
+        child.on('exit', (code) => reject(new Error(`child exited with ${code}`)))
+      })
+      const engine = new LevelEngine(path)
+      const err = (await engine.open().catch((e) => e)) as LockedError
+      expect(err).toBeInstanceOf(LockedError)
+      expect(err.code).toBe('LOCKED')
+      expect(err.message).toContain(path)
+      expect(err.message).toMatch(/another process/)
+      expect(engine.status).toBe('closed')
+    } finally {
+      child.kill()
+    }
+  })
+
+  it('says the path is locked when another engine in this process holds it', async () => {
+    const path = freshPath()
+    const first = await openAt(path)
+    await expect(new LevelEngine(path).open()).rejects.toThrow(LockedError)
+    await first.close()
+    const second = await openAt(path)
+    await second.close()
+  })
+
+  it('refuses a path that is a file with InvalidPathError', async () => {
+    const file = join(root, 'a-file')
+    writeFileSync(file, 'x')
+    await expect(new LevelEngine(file).open()).rejects.toThrow(InvalidPathError)
+    await expect(new LevelEngine(join(file, 'sub')).open()).rejects.toThrow(/a-file/)
+  })
+
+  it('creates missing parent directories', async () => {
+    const engine = await openAt(join(freshPath(), 'deep', 'er'))
+    await engine.put('k', 1)
+    await engine.close()
+  })
+
+  it('throws CorruptionError naming the key for a garbled stored value', async () => {
+    const path = freshPath()
+    const engine = await openAt(path)
+    await engine.putRecord('Account', 'a1', { name: 'Ann' })
+    await engine.put('idx/name/ann', 'a1')
+    await engine.close()
+    const db = new ClassicLevel<string, Uint8Array>(path, { valueEncoding: 'view' })
+    await db.put(recordKey('Account', 'a1'), Uint8Array.from([0x92, 0x01]))
+    await db.put('eidx/name/ann', Uint8Array.from([0x01, 0x02, 0x03]))
+    await db.close()
+    const again = await openAt(path)
+    await expect(again.getRecord('Account', 'a1')).rejects.toThrow(CorruptionError)
+    await expect(again.getRecord('Account', 'a1')).rejects.toThrow(/Account\/a1/)
+    await expect(collect(again.records('Account'))).rejects.toThrow(/Account\/a1/)
+    await expect(again.get('idx/name/ann')).rejects.toThrow(/idx\/name\/ann/)
+    await expect(again.getMany(['idx/name/ann'])).rejects.toThrow(CorruptionError)
+    // Ids and keys still list without decoding.
+    expect(await collect(again.recordIds('Account'))).toEqual(['a1'])
+    expect(await again.countRecords('Account')).toBe(1)
+    await again.close()
+  })
+
+  it('deletes the chunks of raw data a crashed process staged but never committed', async () => {
+    const path = freshPath()
+    const engine = await openAt(path)
+    const kept = bytes(600_000, 4)
+    await engine.batch([{ type: 'putRaw', collection: 'F', id: 'kept', staged: await engine.stageRaw('F', 'kept', [kept]) }])
+    await engine.close()
+    const committedKeys = await allKeys(path)
+    // What a process killed mid-stageRaw leaves: a staging marker and some chunks.
+    const db = new ClassicLevel<string, Uint8Array>(path, { valueEncoding: 'view' })
+    const token = 'deadbeefdeadbeefdeadbeef'
+    await db.put(stagingKey(token), encodeValue({ token, size: -1, sha256: '', chunkSize: 262144 }, 'marker'))
+    for (let i = 0; i < 3; i++) await db.put(chunkKey(token, i), bytes(262144, i + 10))
+    await db.close()
+    expect((await allKeys(path)).length).toBe(committedKeys.length + 4)
+    const again = await openAt(path)
+    await again.close()
+    expect(await allKeys(path)).toEqual(committedKeys)
+    const third = await openAt(path)
+    expect(Buffer.compare(await readAll(third.readRaw('F', 'kept')), kept)).toBe(0)
+    await third.close()
+  })
+
+  it('leaves no key behind when a source throws, and deletes replaced and discarded chunks', async () => {
+    const path = freshPath()
+    const engine = await openAt(path)
+    await engine.close()
+    const empty = await allKeys(path)
+    const again = await openAt(path)
+    async function* failing() {
+      yield bytes(700_000)
+      throw new Error('boom')
+    }
+    await expect(again.stageRaw('F', 'x', failing())).rejects.toThrow('boom')
+    await again.discardRaw(await again.stageRaw('F', 'y', [bytes(300_000)]))
+    await again.batch([{ type: 'putRaw', collection: 'F', id: 'z', staged: await again.stageRaw('F', 'z', [bytes(600_000)]) }])
+    await again.batch([{ type: 'putRaw', collection: 'F', id: 'z', staged: await again.stageRaw('F', 'z', [bytes(10)]) }])
+    await again.close()
+    // One pointer and one chunk left besides the bookkeeping.
+    expect((await allKeys(path)).length).toBe(empty.length + 2)
+    const third = await openAt(path)
+    await third.batch([{ type: 'delRaw', collection: 'F', id: 'z' }])
+    await third.close()
+    expect(await allKeys(path)).toEqual(empty)
+  })
+
+  it('stores raw data in chunks of the configured size', async () => {
+    const path = freshPath()
+    const engine = new LevelEngine(path, { rawChunkSize: 64 * 1024 })
+    await engine.open()
+    const data = bytes(64 * 1024 * 3 + 5)
+    await engine.batch([{ type: 'putRaw', collection: 'F', id: 'x', staged: await engine.stageRaw('F', 'x', [data]) }])
+    expect(Buffer.compare(await readAll(engine.readRaw('F', 'x', { chunkSize: 1 << 20 })), data)).toBe(0)
+    expect((await collect(engine.readRaw('F', 'x', { chunkSize: 1 << 20 }))).map((c) => c.length)).toEqual([65536, 65536, 65536, 5])
+    await engine.close()
+  })
+
+  it('refuses a database that cannot store binary values', () => {
+    expect(() => new LevelEngine(new MemoryLevel({ storeEncoding: 'utf8' }))).toThrow(/binary/)
+  })
+
+  it('reports persistence from the database it wraps', () => {
+    expect(new LevelEngine(freshPath()).supports.persistent).toBe(true)
+    expect(new LevelEngine(new MemoryLevel()).supports.persistent).toBe(false)
+    expect(new LevelEngine('/some/where').describe()).toBe('LevelEngine(/some/where)')
+  })
+})
