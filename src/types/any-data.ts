@@ -14,16 +14,35 @@ export const MAX_DEPTH = 256
  * depth limit.
  */
 export function plainDataReason(value: unknown): string | undefined {
+  // The fast scan allocates nothing; a cycle makes it fail at the depth limit. Only then does the
+  // precise scan (tracking the path and the ancestors) run, to say what and where the problem is.
+  return isPlainData(value, 0) ? undefined : new PlainDataCheck().check(value)
+}
+
+function isPlainData(value: unknown, depth: number): boolean {
   switch (typeof value) {
+    case 'string':
     case 'number':
     case 'boolean':
     case 'bigint':
     case 'undefined':
-      return undefined
-    case 'string':
-      return undefined
+      return true
+    case 'function':
+    case 'symbol':
+      return false
   }
-  return value === null ? undefined : new PlainDataCheck().check(value)
+  if (value === null || value instanceof Uint8Array) return true
+  if (value instanceof Date) return !Number.isNaN(value.getTime())
+  if (depth >= MAX_DEPTH) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isPlainData(value[i], depth + 1)) return false
+    return true
+  }
+  if (!isPlainObject(value)) return false
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && !isPlainData(value[key], depth + 1)) return false
+  }
+  return Object.getOwnPropertySymbols(value).length === 0
 }
 
 class PlainDataCheck {

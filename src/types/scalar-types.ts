@@ -102,9 +102,26 @@ export const STRING = stringType('STRING')
 /** A string without line breaks: none of `\n`, `\r`, `\v`, `\f`, U+0085, U+2028, U+2029. */
 export const LINE = stringType('LINE', (value) => (hasLineBreak(value) ? lineBreakReason(value) : undefined))
 
+/**
+ * Remembers up to `size` strings `check` accepted: class-validator's checks take microseconds, and
+ * saving an object again re-validates its unchanged addresses.
+ */
+function remembered(check: (value: string) => boolean, size = 1024): (value: string) => boolean {
+  const accepted = new Set<string>()
+  return (value) => {
+    if (accepted.has(value)) return true
+    if (!check(value)) return false
+    if (accepted.size >= size) accepted.clear()
+    accepted.add(value)
+    return true
+  }
+}
+
+const validEmail = remembered((value) => isEmail(value))
+
 /** An email address as class-validator's `isEmail` (default options) accepts it. Stored as given. */
 export const EMAIL = stringType('EMAIL', (value) =>
-  isEmail(value) ? undefined : `not a valid email address: ${describeValue(value)}`,
+  validEmail(value) ? undefined : `not a valid email address: ${describeValue(value)}`,
 )
 
 /**
@@ -114,6 +131,7 @@ export const EMAIL = stringType('EMAIL', (value) =>
 export const PASSWORD = stringType('PASSWORD')
 
 const URL_OPTIONS = { require_protocol: true, require_tld: false, protocols: ['http', 'https', 'ftp'] }
+const validUrl = remembered((value) => isURL(value, URL_OPTIONS))
 
 /**
  * An absolute http, https or ftp URL as class-validator's `isURL` accepts it with a protocol
@@ -121,7 +139,7 @@ const URL_OPTIONS = { require_protocol: true, require_tld: false, protocols: ['h
  * `example.com`, `mailto:...` or `javascript:...`). Stored as given.
  */
 export const URL = stringType('URL', (value) =>
-  isURL(value, URL_OPTIONS) ? undefined : `not a valid http(s) or ftp URL: ${describeValue(value)}`,
+  validUrl(value) ? undefined : `not a valid http(s) or ftp URL: ${describeValue(value)}`,
 )
 
 /** HTML source, stored as given (not parsed or sanitized: sanitize where you render it). */

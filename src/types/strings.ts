@@ -4,7 +4,7 @@
 const LINE_BREAK = /[\n\v\f\r\u0085\u2028\u2029]/
 
 export function hasLineBreak(s: string): boolean {
-  return LINE_BREAK.test(s)
+  return LINE_BREAK.test(s) // faster than a charCodeAt loop (measured), and allocates nothing
 }
 
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\v': '\\v', '\f': '\\f' }

@@ -192,3 +192,14 @@ describe('BINARY', () => {
     expect(Types.BINARY.equals(big, other)).toBe(false)
   })
 })
+
+describe('EMAIL and URL', () => {
+  it('give the same answer when a value is validated again, past the memo size', () => {
+    const emails = Array.from({ length: 1500 }, (_, i) => `user${i}@example.com`)
+    for (const email of emails) expect(Types.EMAIL.validate(email)).toBeUndefined()
+    for (const email of emails) expect(Types.EMAIL.validate(email)).toBeUndefined()
+    for (let i = 0; i < 3; i++) expect(Types.EMAIL.validate('user@')).toContain('not a valid email address')
+    for (let i = 0; i < 3; i++) expect(Types.URL.validate('https://example.com')).toBeUndefined()
+    for (let i = 0; i < 3; i++) expect(Types.URL.validate('https://')).toContain('not a valid')
+  })
+})
