@@ -1,6 +1,6 @@
 import type { WriteOp } from '../engine/engine.js'
 import type { Change } from '../model/change.js'
-import { featureFactories, type Database, type Feature } from '../model/database.js'
+import type { Database, Feature } from '../model/database.js'
 import type { ModelMeta } from '../model/meta.js'
 import { applyExternalChanges, rebuildIndexes, storedSignatures } from './index-rebuild.js'
 import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, type IndexUpdate } from './index-writes.js'
@@ -119,12 +119,4 @@ export class IndexMaintainer implements Feature {
       await run
     }
   }
-}
-
-function register(db: Database): Feature {
-  return maintainerOf(db)
-}
-if (!featureFactories.some((f) => f.name === 'registerIndexes')) {
-  Object.defineProperty(register, 'name', { value: 'registerIndexes' })
-  featureFactories.push(register)
 }

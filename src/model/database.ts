@@ -1,5 +1,6 @@
 import { checkName, Engine, type WriteOp } from '../engine/engine.js'
 import { LevelEngine } from '../engine/level/level-engine.js'
+import { IndexMaintainer } from '../indexes/index-maintainer.js'
 import { AlreadyRegisteredError, ArgumentError, ClosedError, ModelDefinitionError, NotRegisteredError } from '../errors.js'
 import type { Change, WriteContributor } from './change.js'
 import { exportObject, importInto, type ExportOptions, type Exported } from './export-import.js'
@@ -33,12 +34,19 @@ export interface DatabaseOptions {
   onIndexProgress?: (progress: IndexProgress) => void
 }
 
-/** Extra features (indexes, relations, raw data) plug in here when a database opens. */
+/** A part of the store that takes part in every write (indexes, relations, raw data). */
 export interface Feature extends WriteContributor {
+  /**
+   * Objects that must be saved in the same write as these changes (e.g. unsaved objects they link
+   * to). Called until no feature returns an object not yet in the write.
+   */
+  cascade?(changes: Change[]): StoredObject[]
   /** Rebuilds derived data (e.g. index entries) of these models from the stored objects. */
   reindex?(metas: ModelMeta[]): Promise<void>
 }
-export const featureFactories: Array<(db: Database) => Feature> = []
+
+/** The features every database runs, in this order. */
+const FEATURES: Array<new (db: Database) => Feature> = [IndexMaintainer]
 
 interface WriteItem {
   obj: StoredObject
@@ -71,7 +79,7 @@ export class Database {
     const max = options.cache?.max ?? DEFAULT_CACHE_MAX
     if (!Number.isInteger(max) || max < 0) throw new ArgumentError(`cache.max must be a non-negative integer, got ${max}`)
     this.identity = new IdentityMap(max)
-    this.features = featureFactories.map((make) => make(this))
+    this.features = FEATURES.map((Feature) => new Feature(this))
   }
 
   /**
@@ -328,23 +336,36 @@ export class Database {
     const now = Date.now()
     const changes: Change[] = []
     const versions: number[] = []
-    for (const item of items) {
+    const included = new Set<StoredObject>()
+    const include = (item: WriteItem): void => {
+      included.add(item.obj)
       const state = item.obj[STATE]
       if (state.meta.db !== this) throw new NotRegisteredError(`${state.meta.ctor.name} ${state.oid} belongs to a model not registered in this database`)
       if (item.remove) {
         if (state.record === undefined) {
           state.removed = true
-          continue
+          return
         }
         changes.push({ meta: state.meta, oid: state.oid, obj: item.obj, removed: true, created: false, previous: state.record })
         versions.push(state.version)
-        continue
+        return
       }
       validateState(state)
       const built = buildRecord(state, now, item.times)
-      if (item.ifChanged && !built.changed) continue
+      if (item.ifChanged && !built.changed) return
       changes.push({ meta: state.meta, oid: state.oid, obj: item.obj, removed: false, created: state.record === undefined, record: built.record, previous: state.record })
       versions.push(state.version)
+    }
+    for (const item of items) include(item)
+    for (let grew = true; grew; ) {
+      grew = false
+      for (const feature of this.features) {
+        for (const obj of feature.cascade?.(changes) ?? []) {
+          if (included.has(obj)) continue
+          include({ obj, remove: false })
+          grew = true
+        }
+      }
     }
     if (changes.length === 0) return
 

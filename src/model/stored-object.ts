@@ -4,6 +4,7 @@ import { metaOf, type ModelMeta } from './meta.js'
 import { newState, STATE, type ObjectState } from './object-state.js'
 import { databaseFor } from './registry.js'
 import type { ExportOptions, Exported } from './export-import.js'
+import { IndexView } from '../indexes/index-view.js'
 
 export const MODEL_KIND = Symbol.for('stowage.modelKind')
 
@@ -120,6 +121,12 @@ export class StoredObject {
   static async list<T extends StoredObject>(this: ModelClass<T>, options: ListOptions = {}): Promise<T[]> {
     const meta = metaFor(this)
     return (await databaseFor(meta).list(meta, options)) as T[]
+  }
+
+  /** The index view named by an indexed property or a computed index. */
+  static index<T extends StoredObject>(this: ModelClass<T>, name: string): IndexView<T> {
+    const meta = metaFor(this)
+    return new IndexView<T>(databaseFor(meta), meta, name)
   }
 
   /** Creates or updates an object from an `export()`, newer update times winning per property; saves it. */
