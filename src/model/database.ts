@@ -181,7 +181,14 @@ export class Database {
     const outer = currentTransaction.getStore()
     if (outer !== undefined && outer.db === this) return fn()
     const tx = new Transaction(this)
-    const result = await currentTransaction.run(tx, fn)
+    let result: R
+    openTransactions++
+    try {
+      result = await currentTransaction.run(tx, fn)
+    } finally {
+      // AsyncLocalStorage slows every promise while enabled: keep it enabled only during transactions.
+      if (--openTransactions === 0) currentTransaction.disable()
+    }
     const items: WriteItem[] = []
     for (const obj of tx.saves) items.push({ obj, remove: false })
     for (const obj of tx.seen) items.push({ obj, remove: false, ifChanged: true })
@@ -193,14 +200,20 @@ export class Database {
   // ---- reads -------------------------------------------------------------------------------
 
   /** The live instance of (meta, oid), loading it if needed; undefined if not stored. */
-  async load(meta: ModelMeta, oid: string): Promise<StoredObject | undefined> {
-    this.#assertOpen('get')
-    const tx = this.#transaction()
-    const live = this.identity.get(meta.collection, oid) ?? tx?.findCreated(meta.collection, oid)
+  load(meta: ModelMeta, oid: string): Promise<StoredObject | undefined> {
+    if (this.#closed) return Promise.reject(new ClosedError('The database is closed: cannot call get()'))
+    const live = this.identity.get(meta.collection, oid)
     if (live !== undefined) {
-      tx?.see(live)
-      return live
+      if (openTransactions > 0) this.#transaction()?.see(live)
+      return Promise.resolve(live)
     }
+    return this.#loadStored(meta, oid)
+  }
+
+  async #loadStored(meta: ModelMeta, oid: string): Promise<StoredObject | undefined> {
+    const tx = this.#transaction()
+    const created = tx?.findCreated(meta.collection, oid)
+    if (created !== undefined) return created
     const record = await this.engine.getRecord(meta.collection, oid)
     if (record === undefined) return undefined
     const obj = this.instantiate(meta, oid, record)
@@ -409,6 +422,7 @@ export class Database {
   }
 
   #transaction(): Transaction | undefined {
+    if (openTransactions === 0) return undefined
     const tx = currentTransaction.getStore()
     return tx !== undefined && tx.db === this ? tx : undefined
   }
@@ -429,7 +443,11 @@ function createWithOid(meta: ModelMeta, oid: string, props: object | undefined):
   return withOid(oid, () => new (meta.ctor as new (props?: object) => StoredObject)(props))
 }
 
+/** Transactions running in this process, of any database. */
+let openTransactions = 0
+
 modelHooks.constructed = (obj) => {
+  if (openTransactions === 0) return
   const tx = currentTransaction.getStore()
   if (tx !== undefined && tx.db === obj[STATE].meta.db) tx.save(obj)
 }
@@ -439,6 +457,7 @@ modelHooks.changed = (obj) => {
   const db = state.meta.db as Database | undefined
   if (db === undefined) return
   if (state.record !== undefined) db.identity.pin(obj)
+  if (openTransactions === 0) return
   const tx = currentTransaction.getStore()
   if (tx !== undefined && tx.db === db) tx.save(obj)
 }

@@ -1,18 +1,21 @@
 import { LRUCache } from 'lru-cache'
 import type { StoredObject } from './stored-object.js'
 
+type Refs = Map<string, WeakRef<StoredObject>>
+
 /**
  * One live instance per stored object. Instances are held weakly (so memory follows what the app
  * uses), the `max` most recently used ones strongly (an LRU), and instances with unsaved changes
  * strongly until they are saved or removed, so garbage collection never loses an edit.
  */
 export class IdentityMap {
-  readonly #refs = new Map<string, WeakRef<StoredObject>>()
-  readonly #recent: LRUCache<string, StoredObject> | undefined
+  /** collection -> oid -> instance. */
+  readonly #collections = new Map<string, Refs>()
+  readonly #recent: LRUCache<StoredObject, true> | undefined
   readonly #pinned = new Set<StoredObject>()
-  readonly #registry = new FinalizationRegistry<string>((key) => {
-    const ref = this.#refs.get(key)
-    if (ref !== undefined && ref.deref() === undefined) this.#refs.delete(key)
+  readonly #registry = new FinalizationRegistry<[Refs, string]>(([refs, oid]) => {
+    const ref = refs.get(oid)
+    if (ref !== undefined && ref.deref() === undefined) refs.delete(oid)
   })
 
   constructor(max: number) {
@@ -21,32 +24,31 @@ export class IdentityMap {
 
   /** The live instance of (collection, oid), marking it recently used. */
   get(collection: string, oid: string): StoredObject | undefined {
-    const key = collection + '/' + oid
-    const obj = this.#refs.get(key)?.deref()
-    if (obj !== undefined) this.#recent?.set(key, obj)
+    const obj = this.#collections.get(collection)?.get(oid)?.deref()
+    if (obj !== undefined && this.#recent !== undefined && this.#recent.get(obj) === undefined) this.#recent.set(obj, true)
     return obj
   }
 
   /** Registers a live instance; `recent` also puts it in the LRU (bulk scans pass false). */
   add(collection: string, oid: string, obj: StoredObject, recent = true): void {
-    const key = collection + '/' + oid
-    const previous = this.#refs.get(key)?.deref()
-    if (previous !== obj) {
-      this.#refs.set(key, new WeakRef(obj))
-      this.#registry.register(obj, key, obj)
+    let refs = this.#collections.get(collection)
+    if (refs === undefined) this.#collections.set(collection, (refs = new Map()))
+    if (refs.get(oid)?.deref() !== obj) {
+      refs.set(oid, new WeakRef(obj))
+      this.#registry.register(obj, [refs, oid], obj)
     }
-    if (recent) this.#recent?.set(key, obj)
+    if (recent) this.#recent?.set(obj, true)
   }
 
   delete(collection: string, oid: string): void {
-    const key = collection + '/' + oid
-    const obj = this.#refs.get(key)?.deref()
+    const refs = this.#collections.get(collection)
+    const obj = refs?.get(oid)?.deref()
     if (obj !== undefined) {
       this.#registry.unregister(obj)
       this.#pinned.delete(obj)
+      this.#recent?.delete(obj)
     }
-    this.#refs.delete(key)
-    this.#recent?.delete(key)
+    refs?.delete(oid)
   }
 
   pin(obj: StoredObject): void {
@@ -57,13 +59,11 @@ export class IdentityMap {
     this.#pinned.delete(obj)
   }
 
-  isPinned(obj: StoredObject): boolean {
-    return this.#pinned.has(obj)
-  }
-
-  /** Instances tracked (alive or not yet collected). */
+  /** Instances tracked (alive, or collected but not yet finalized). */
   get size(): number {
-    return this.#refs.size
+    let n = 0
+    for (const refs of this.#collections.values()) n += refs.size
+    return n
   }
 
   get pinnedCount(): number {
@@ -71,11 +71,13 @@ export class IdentityMap {
   }
 
   clear(): void {
-    for (const ref of this.#refs.values()) {
-      const obj = ref.deref()
-      if (obj !== undefined) this.#registry.unregister(obj)
+    for (const refs of this.#collections.values()) {
+      for (const ref of refs.values()) {
+        const obj = ref.deref()
+        if (obj !== undefined) this.#registry.unregister(obj)
+      }
     }
-    this.#refs.clear()
+    this.#collections.clear()
     this.#recent?.clear()
     this.#pinned.clear()
   }

@@ -90,9 +90,13 @@ export class StoredObject {
     return obj
   }
 
-  static async get<T extends StoredObject>(this: ModelClass<T>, oid: string): Promise<T | undefined> {
-    const meta = metaFor(this)
-    return (await databaseFor(meta).load(meta, oid)) as T | undefined
+  static get<T extends StoredObject>(this: ModelClass<T>, oid: string): Promise<T | undefined> {
+    try {
+      const meta = metaFor(this)
+      return databaseFor(meta).load(meta, oid) as Promise<T | undefined>
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   static async has(this: ModelClass<StoredObject>, oid: string): Promise<boolean> {

@@ -21,6 +21,7 @@ export class Transaction {
   }
 
   save(obj: StoredObject): void {
+    if (this.saves.has(obj)) return
     this.removes.delete(obj)
     this.saves.add(obj)
     if (obj[STATE].record === undefined) this.created.set(obj[STATE].meta.collection + '/' + obj.oid, obj)

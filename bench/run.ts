@@ -1,0 +1,23 @@
+/**
+ * `npm run bench [name]`: runs one named bench, or all of them in order.
+ * To add a bench, add a line to BENCHES: a module with `export async function run(): Promise<void>`.
+ */
+type Bench = { run(): Promise<void> }
+
+const BENCHES: Record<string, () => Promise<Bench>> = {
+  codec: () => import('./codec.js'),
+  'raw-chunks': () => import('./raw-chunks.js'),
+  engines: () => import('./engines.js'),
+  models: () => import('./models.js'),
+}
+
+const name = process.argv[2]
+if (name !== undefined && !(name in BENCHES)) {
+  console.error(`Unknown bench ${JSON.stringify(name)}; known: ${Object.keys(BENCHES).join(', ')}`)
+  process.exit(2)
+}
+for (const [benchName, load] of Object.entries(BENCHES)) {
+  if (name !== undefined && benchName !== name) continue
+  console.log(`\n## ${benchName}\n`)
+  await (await load()).run()
+}
