@@ -5,6 +5,8 @@ export { Engine, type EngineSupports, type Range, type WriteOp, type StagedRaw }
 export { Database, type DatabaseOptions, type IndexProgress } from './model/database.js'
 export { StoredObject, type Props, type ModelClass, type ListOptions } from './model/stored-object.js'
 export { Model, Property, type PropertyOptions } from './model/decorators.js'
+export { StoredRaw, type RawMeta } from './raw/stored-raw.js'
+export type { RawInput } from './raw/sources.js'
 export type { ModelOptions } from './model/define-model.js'
 export type { Exported, ExportOptions } from './model/export-import.js'
 export { isOid } from './model/oid.js'

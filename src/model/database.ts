@@ -1,6 +1,7 @@
 import { checkName, Engine, type WriteOp } from '../engine/engine.js'
 import { LevelEngine } from '../engine/level/level-engine.js'
 import { IndexMaintainer } from '../indexes/index-maintainer.js'
+import { RawFeature } from '../raw/raw-feature.js'
 import { AlreadyRegisteredError, ArgumentError, ClosedError, ModelDefinitionError, NotRegisteredError } from '../errors.js'
 import type { Change, WriteContributor } from './change.js'
 import { exportObject, importInto, type ExportOptions, type Exported } from './export-import.js'
@@ -46,7 +47,7 @@ export interface Feature extends WriteContributor {
 }
 
 /** The features every database runs, in this order. */
-const FEATURES: Array<new (db: Database) => Feature> = [IndexMaintainer]
+const FEATURES: Array<new (db: Database) => Feature> = [IndexMaintainer, RawFeature]
 
 interface WriteItem {
   obj: StoredObject

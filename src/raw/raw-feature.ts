@@ -1,0 +1,81 @@
+import type { WriteOp } from '../engine/engine.js'
+import { ArgumentError } from '../errors.js'
+import type { Change } from '../model/change.js'
+import type { Database, Feature } from '../model/database.js'
+import { STATE } from '../model/object-state.js'
+import { deepEqual } from '../types/deep-equal.js'
+import './raw-export.js'
+import { claimed, declaredType, discardStaged } from './raw-staging.js'
+import { checkRawModel, checkRawRecord, noData, plainMeta, rawStateOf, type RawRecord, type StagedData } from './raw-state.js'
+
+/**
+ * Raw data in the atomic write: commits the data each saved raw object staged before the write
+ * (streaming never happens inside the write queue), stores its metadata in `record.raw`, and
+ * deletes the data of removed objects in the same batch.
+ */
+export class RawFeature implements Feature {
+  readonly #pending = new WeakMap<Change[], Array<[object, StagedData]>>()
+
+  constructor(readonly db: Database) {}
+
+  async prepare(changes: Change[], ops: WriteOp[]): Promise<void> {
+    const seen = new Set<object>()
+    const commits: Array<[object, StagedData]> = []
+    // A transaction may list one object twice (read, then saved): its last change counts.
+    for (let i = changes.length - 1; i >= 0; i--) {
+      const c = changes[i]!
+      if (c.meta.kind !== 'raw') continue
+      checkRawModel(c.meta)
+      const first = !seen.has(c.obj)
+      seen.add(c.obj)
+      if (c.removed) {
+        if (first) ops.push({ type: 'delRaw', collection: c.meta.collection, id: c.oid })
+        continue
+      }
+      const r = rawStateOf(c.obj)
+      const name = `${c.meta.ctor.name} ${c.oid}`
+      if (r.consumed !== undefined) throw new ArgumentError(r.consumed)
+      if (r.source !== undefined) {
+        throw new ArgumentError(`${name}: data given with setData() inside a transaction is stored by calling await obj.save() there (it is streamed before the transaction commits)`)
+      }
+      const previous = checkRawRecord(c.previous?.raw)
+      const data = r.staged ?? previous
+      if (data === undefined) throw noData(c.obj[STATE])
+      const sniffed = r.staged !== undefined ? r.staged.sniffed : previous!.sniffed
+      const raw: RawRecord = {
+        meta: plainMeta(r.meta),
+        size: r.staged?.staged.size ?? previous!.size,
+        sha256: r.staged?.staged.sha256 ?? previous!.sha256,
+      }
+      const contentType = declaredType(r.meta) ?? sniffed
+      if (contentType !== undefined) raw.contentType = contentType
+      if (sniffed !== undefined) raw.sniffed = sniffed
+      const record = c.record!
+      record.raw = raw
+      if (previous === undefined || !deepEqual(raw, previous)) {
+        record.changed = Math.max(record.changed, Date.now())
+        c.obj[STATE].changedAt = record.changed
+      }
+      if (first && r.staged !== undefined) {
+        ops.push({ type: 'putRaw', collection: c.meta.collection, id: c.oid, staged: r.staged.staged })
+        commits.push([c.obj, r.staged])
+      }
+    }
+    this.#pending.set(changes, commits)
+  }
+
+  committed(changes: Change[]): void {
+    for (const [obj, data] of this.#pending.get(changes) ?? []) {
+      const r = rawStateOf(obj)
+      claimed(data)
+      if (r.staged === data) r.staged = undefined
+    }
+    this.#pending.delete(changes)
+    for (const c of changes) {
+      if (c.meta.kind !== 'raw' || !c.removed) continue
+      const r = rawStateOf(c.obj)
+      r.source = undefined
+      void discardStaged(r)
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto'
+
+/** Deterministic pseudo-random bytes (xorshift), so tests can regenerate and check any part. */
+export function bytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n)
+  let x = seed >>> 0 || 1
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    out[i] = x & 0xff
+  }
+  return out
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+/** Yields `total` bytes in `piece`-sized chunks of one reused pattern block (never materialized). */
+export async function* generated(total: number, piece = 256 * 1024, seed = 7): AsyncGenerator<Uint8Array> {
+  const block = bytes(piece, seed)
+  for (let at = 0; at < total; at += piece) {
+    const n = Math.min(piece, total - at)
+    // A fresh buffer per chunk, as a real stream would give, with the position mixed in.
+    const chunk = new Uint8Array(n)
+    chunk.set(block.subarray(0, n))
+    chunk[0] = (at / piece) & 0xff
+    yield chunk
+  }
+}
+
+/** The SHA-256 of what `generated(total, piece, seed)` yields. */
+export async function generatedDigest(total: number, piece = 256 * 1024, seed = 7): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of generated(total, piece, seed)) hash.update(chunk)
+  return hash.digest('hex')
+}
+
+export async function collect(it: AsyncIterable<Uint8Array>): Promise<{ chunks: Uint8Array[]; all: Uint8Array }> {
+  const chunks: Uint8Array[] = []
+  for await (const c of it) chunks.push(c)
+  return { chunks, all: Buffer.concat(chunks) }
+}
+
+/** A source that yields some chunks, then fails with `error`. */
+export async function* failing(error: Error, chunks = 3, size = 100_000): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < chunks; i++) yield bytes(size, i + 1)
+  throw error
+}
