@@ -90,31 +90,11 @@ function scan(v: unknown, traits: PlainDataTraits, depth: number, ancestors: Set
   }
   if (v === null) return
   const o = v as object
-  if (o instanceof Uint8Array) return
-  if (o instanceof Date) {
-    if (Object.getPrototypeOf(o) !== Date.prototype) throw new Refused(`an instance of ${className(o)} (a Date subclass) would read back as a plain Date`)
-    if (Number.isNaN(o.getTime())) throw new Refused('an invalid Date')
-    return
-  }
-  if (depth >= FAST_DEPTH && ancestors === null) throw new TooDeep()
-  if (ancestors !== null) {
-    if (ancestors.has(o)) throw new Refused('a cycle: the value contains itself')
-    ancestors.add(o)
-  }
+  // Checked in order of likelihood: this runs on every value written.
   const proto = Object.getPrototypeOf(o)
-  if (Array.isArray(o)) {
-    if (proto !== Array.prototype) throw new Refused(`an instance of ${className(o)} (an Array subclass) is not plain data`)
-    for (let i = 0; i < o.length; i++) {
-      try {
-        scan(o[i], traits, depth + 1, ancestors)
-      } catch (err) {
-        if (err instanceof Refused) err.path.unshift(i)
-        throw err
-      }
-    }
-  } else if (proto === Object.prototype || proto === null) {
-    if (Object.getOwnPropertySymbols(o).length > 0) throw new Refused('an object with symbol keys is not plain data')
-    for (const key of Object.keys(o)) {
+  if (proto === Object.prototype || proto === null) {
+    enter(o, depth, ancestors)
+    for (const key in o) {
       if (key === '__proto__') traits.protoKey = true
       else if (hasLoneSurrogate(key)) traits.loneSurrogate = true
       try {
@@ -124,10 +104,38 @@ function scan(v: unknown, traits: PlainDataTraits, depth: number, ancestors: Set
         throw err
       }
     }
+    if (Object.getOwnPropertySymbols(o).length > 0) throw new Refused('an object with symbol keys is not plain data')
+  } else if (proto === Array.prototype) {
+    enter(o, depth, ancestors)
+    const a = o as unknown[]
+    for (let i = 0; i < a.length; i++) {
+      try {
+        scan(a[i], traits, depth + 1, ancestors)
+      } catch (err) {
+        if (err instanceof Refused) err.path.unshift(i)
+        throw err
+      }
+    }
+  } else if (proto === Date.prototype) {
+    if (Number.isNaN((o as Date).getTime())) throw new Refused('an invalid Date')
+    return
+  } else if (o instanceof Uint8Array) {
+    return
+  } else if (o instanceof Date) {
+    throw new Refused(`an instance of ${className(o)} (a Date subclass) would read back as a plain Date`)
   } else {
     throw new Refused(`an instance of ${className(o)} is not plain data (only plain objects, arrays, Date and Uint8Array are)`)
   }
   if (ancestors !== null) ancestors.delete(o)
+}
+
+function enter(o: object, depth: number, ancestors: Set<object> | null): void {
+  if (ancestors === null) {
+    if (depth >= FAST_DEPTH) throw new TooDeep()
+    return
+  }
+  if (ancestors.has(o)) throw new Refused('a cycle: the value contains itself')
+  ancestors.add(o)
 }
 
 function className(o: object): string {

@@ -39,6 +39,8 @@ export class LevelEngine extends Engine {
   readonly db: Db
   readonly #location: string | undefined
   readonly #rw: { keyEncoding: 'utf8'; valueEncoding: 'buffer' | 'view' }
+  /** Options for batch(): none on our own ClassicLevel, whose defaults are already #rw (cheaper per op). */
+  readonly #batchOptions: { keyEncoding: 'utf8'; valueEncoding: 'buffer' | 'view' } | undefined
   /** memory-level keeps the buffers it is given and hands them back: copy in and out. */
   readonly #shared: boolean
   readonly #raw: RawStore
@@ -61,6 +63,7 @@ export class LevelEngine extends Engine {
       throw new ArgumentError(`LevelEngine needs a database that stores binary values; ${this.describe()} stores only ${Object.keys(encodings).join(', ')}`)
     }
     this.#rw = { keyEncoding: 'utf8', valueEncoding: encodings.buffer ? 'buffer' : 'view' }
+    this.#batchOptions = typeof pathOrDb === 'string' ? undefined : this.#rw
     const root = (this.db as { db?: Db }).db ?? this.db
     this.#shared = !(root instanceof ClassicLevel)
     this.supports = { persistent: this.db.supports.permanence === true, rawPaths: false, readableFiles: false }
@@ -211,7 +214,7 @@ export class LevelEngine extends Engine {
         }
       }
     }
-    await this.#call(this.db.batch(out as any, this.#rw))
+    await this.#call(this.db.batch(out as any, this.#batchOptions as any))
   }
 
   protected _stageRaw(collection: string, id: string, source: Source, _options: StageRawOptions): Promise<StagedRaw> {

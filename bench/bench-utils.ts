@@ -1,0 +1,70 @@
+import { cpus, totalmem } from 'node:os'
+import Benchmark from 'benchmark'
+
+/** One line describing the machine, for RESULTS.md. */
+export function machine(): string {
+  return `${cpus().length} cores (nproc), ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${process.platform}`
+}
+
+export interface Case {
+  name: string
+  /** Work units per call (e.g. records per batch), to report units per second. */
+  units: number
+  fn: () => Promise<unknown> | unknown
+}
+
+export interface Result {
+  name: string
+  unitsPerSec: number
+  rme: number
+  samples: number
+}
+
+/** Runs cases side by side with `benchmark` (async cases deferred), bounded by `maxTime` seconds each. */
+export function runSuite(cases: Case[], maxTime = 3): Promise<Result[]> {
+  return new Promise((resolve, reject) => {
+    const suite = new Benchmark.Suite()
+    for (const c of cases) {
+      suite.add(c.name, {
+        defer: true,
+        maxTime,
+        minSamples: 5,
+        fn: (deferred: { resolve(): void }) => {
+          const r = c.fn()
+          if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(() => deferred.resolve(), reject)
+          else deferred.resolve()
+        },
+      })
+    }
+    const results: Result[] = []
+    suite.on('cycle', (ev: { target: Benchmark }) => {
+      const t = ev.target
+      const c = cases.find((x) => x.name === t.name)!
+      const r = { name: t.name!, unitsPerSec: t.hz! * c.units, rme: t.stats!.rme, samples: t.stats!.sample.length }
+      results.push(r)
+      console.log(`  ${r.name}: ${fmt(r.unitsPerSec)}/s ±${r.rme.toFixed(1)}% (${r.samples} samples)`)
+    })
+    suite.on('complete', () => resolve(results))
+    suite.on('error', (ev: { target: { error: unknown } }) => reject(ev.target.error))
+    suite.run({ async: true })
+  })
+}
+
+export function fmt(n: number): string {
+  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1)
+}
+
+/** A ~300-byte record (as msgpack), varied by `i`. */
+export function sampleRecord(i: number): Record<string, unknown> {
+  return {
+    name: `User number ${i}`,
+    email: `user${i}@example.com`,
+    age: 20 + (i % 60),
+    active: i % 3 !== 0,
+    score: i * 1.25,
+    created: new Date(1700000000000 + i * 1000),
+    tags: ['alpha', 'beta', `t${i % 10}`],
+    address: { street: `${i} Main Street`, city: 'Springfield', zip: String(10000 + (i % 90000)) },
+    bio: `Bio of user ${i}: `.padEnd(120, 'lorem ipsum dolor sit amet '),
+  }
+}
