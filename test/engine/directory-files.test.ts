@@ -103,7 +103,7 @@ describe('DirectoryEngine files on disk', () => {
     expect(Object.getOwnPropertyDescriptor(p, '__proto__')?.value).toEqual({ polluted: true })
     expect(({} as any).polluted).toBeUndefined()
     expect(({} as any).bad).toBeUndefined()
-    const err = await e.getRecord('C', 't').catch((x) => x)
+    const err = (await e.getRecord('C', 't').catch((x) => x)) as CorruptionError
     expect(err).toBeInstanceOf(CorruptionError)
     expect(err.message).toContain(join(e.root, 'C', 't.json'))
     expect(err.message).toContain('$weird')
@@ -280,7 +280,7 @@ describe('DirectoryEngine files on disk', () => {
     truncateSync(bad, 20)
     writeFileSync(join(e.root, 'C', 'd.json'), '{"$bytes": 12}')
     e = await open(e.root)
-    const err = await e.getRecord('C', 'b').catch((x) => x)
+    const err = (await e.getRecord('C', 'b').catch((x) => x)) as CorruptionError
     expect(err).toBeInstanceOf(CorruptionError)
     expect(err.code).toBe('CORRUPTION')
     expect(err.message).toContain(bad)

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, stat } from 'node:fs/promises'
+import { readFile as readFileCallback } from 'node:fs'
+import { mkdir, stat } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
+import { promisify } from 'node:util'
 import { ClassicLevel } from 'classic-level'
 import fg from 'fast-glob'
 import { ArgumentError, ClosedError, CorruptionError, InvalidKeyError, InvalidPathError, LockedError } from '../../errors.js'
@@ -24,6 +26,8 @@ import type { FileStamp } from './reconcile.js'
 const INDEX_DIR = '.stowage'
 const PAGE = 64
 const MISSING = Symbol('missing')
+/** The callback readFile is about twice as fast as fs/promises' for small files (Node 20). */
+const readFile = promisify(readFileCallback)
 
 type Db = ClassicLevel<Buffer, string>
 type LevelOp = { type: 'put'; key: Buffer; value: string } | { type: 'del'; key: Buffer }
@@ -443,7 +447,7 @@ export class DirectoryEngine extends Engine {
   }
 
   async #writeTemps(records: RecordTarget[]): Promise<(WrittenTemp | undefined)[]> {
-    const results = await mapLimit(records, 8, async (r) => {
+    const results = await mapLimit(records, 32, async (r) => {
       if (r.text === undefined) return { temp: undefined }
       try {
         return { temp: await writeTemp(join(this.root, r.collection), r.text) }

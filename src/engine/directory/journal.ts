@@ -17,8 +17,8 @@ export interface JournalRecord {
 }
 
 export async function applyJournal(root: string, record: JournalRecord): Promise<void> {
-  await mapLimit(record.renames, 8, ([from, to]) => renameIdempotent(join(root, from), join(root, to)))
-  await mapLimit(record.unlinks, 8, (path) => unlinkIfExists(join(root, path)))
+  await mapLimit(record.renames, 32, ([from, to]) => renameIdempotent(join(root, from), join(root, to)))
+  await mapLimit(record.unlinks, 32, (path) => unlinkIfExists(join(root, path)))
   await mapLimit(record.dirs, 8, async (dir) => {
     try {
       await fsyncDir(join(root, dir))

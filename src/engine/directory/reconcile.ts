@@ -36,9 +36,10 @@ export async function reconcile(db: Db, root: string, indexDirName: string): Pro
   const counts = new Map<string, number>()
   const ops: Op[] = []
   for (const collection of [...collections].sort()) {
-    const files = await recordFiles(join(root, collection))
+    // The stat walk and the manifest read overlap: both wait on I/O.
+    const [files, known] = await Promise.all([recordFiles(join(root, collection)), db.iterator(levelRange(manifestPrefix(collection), {})).all()])
     let count = 0
-    for await (const [key, value] of db.iterator(levelRange(manifestPrefix(collection), {}))) {
+    for (const [key, value] of known) {
       const id = key.toString('utf8', Buffer.byteLength(manifestPrefix(collection)))
       const file = files.get(id)
       files.delete(id)
@@ -70,7 +71,7 @@ async function recordFiles(dir: string): Promise<Map<string, FileStamp>> {
   const out = new Map<string, FileStamp>()
   let entries: fg.Entry[]
   try {
-    entries = await fg('*' + RECORD_EXT, { cwd: dir, onlyFiles: true, dot: false, stats: true, suppressErrors: false })
+    entries = await fg('*' + RECORD_EXT, { cwd: dir, onlyFiles: true, dot: false, stats: true, suppressErrors: false, concurrency: 64 })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return out
     throw err
