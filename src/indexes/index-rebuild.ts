@@ -5,7 +5,7 @@ import { newState, STATE } from '../model/object-state.js'
 import { applyRecord } from '../model/records.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { indexKeysOf } from './index-keys.js'
-import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, type IndexUpdate } from './index-writes.js'
+import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
 import { unescapeString } from './key-codec.js'
 import { entryPrefix, keysRecordKey, keysRecordPrefix, signatureKey, signaturePrefix, signatureOf, type KeysRecord } from './layout.js'
 
@@ -67,7 +67,7 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
         const record = readKeysRecord(value)
         const kept = drop(record)
         if (Object.keys(kept).length === Object.keys(record).length) continue
-        ops.push(Object.keys(kept).length === 0 ? { type: 'del', key } : { type: 'put', key, value: kept })
+        ops.push(Object.keys(kept).length === 0 ? { type: 'del', key } : { type: 'put', key, value: writeKeysRecord(kept) })
       }
       await engine.batch(ops)
     }

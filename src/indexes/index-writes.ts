@@ -2,7 +2,7 @@ import type { Engine, WriteOp } from '../engine/engine.js'
 import { ConstraintError } from '../errors.js'
 import type { ModelMeta } from '../model/meta.js'
 import { indexKeysOf } from './index-keys.js'
-import { decodeKey, describeKey } from './key-codec.js'
+import { decodeKey, describeKey, escapeString, unescapeString } from './key-codec.js'
 import { entryPrefix, indexLabel, keysRecordKey, type KeysRecord } from './layout.js'
 
 /** One object whose index entries go from `old` (what is stored) to `next` (what should be). */
@@ -23,12 +23,24 @@ export function keysRecordOf(meta: ModelMeta, oid: string, obj: object): KeysRec
   return record
 }
 
-/** A stored keys record, checked: anything unreadable counts as no keys. */
+/**
+ * Keys records are stored as one string, cheap to encode on every engine:
+ * `<index>\0<key>\0<key>\0\0<index>\0<key>...`. Index names are escaped and encoded keys never
+ * contain NUL or are empty, so the format is unambiguous.
+ */
+export function writeKeysRecord(record: KeysRecord): string {
+  let out = ''
+  for (const name in record) out += (out === '' ? '' : '\x00\x00') + escapeString(name) + '\x00' + record[name]!.join('\x00')
+  return out
+}
+
+/** A stored keys record; anything unreadable counts as no keys. */
 export function readKeysRecord(value: unknown): KeysRecord {
   const record: KeysRecord = {}
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return record
-  for (const [name, keys] of Object.entries(value)) {
-    if (Array.isArray(keys) && keys.every((k) => typeof k === 'string')) record[name] = keys
+  if (typeof value !== 'string' || value === '') return record
+  for (const part of value.split('\x00\x00')) {
+    const [name, ...keys] = part.split('\x00')
+    if (name !== undefined && keys.length > 0) record[unescapeString(name)] = keys
   }
   return record
 }
@@ -49,7 +61,7 @@ export function pushIndexOps(u: IndexUpdate, ops: WriteOp[], recordChanged = !sa
   if (!recordChanged) return
   const key = keysRecordKey(collection, u.oid)
   if (Object.keys(u.next).length === 0) ops.push({ type: 'del', key })
-  else ops.push({ type: 'put', key, value: u.next })
+  else ops.push({ type: 'put', key, value: writeKeysRecord(u.next) })
 }
 
 export function sameRecord(a: KeysRecord, b: KeysRecord): boolean {

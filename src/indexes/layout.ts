@@ -6,7 +6,7 @@ import { INDEX_SIGNATURE } from './indexing.js'
  * Where index data lives among the engine's entries. Collection names and oids never contain NUL;
  * index names are escaped like string keys, so NUL separates every part unambiguously.
  *   idx\0e\0<collection>\0<index>\0<encoded key>\0<oid>  -> null   one entry per (key, object)
- *   idx\0k\0<collection>\0<oid>                         -> { [index]: encoded keys }  what an object is indexed under
+ *   idx\0k\0<collection>\0<oid>                         -> the encoded keys of the object per index (see writeKeysRecord)
  *   idx\0s\0<collection>\0<index>                       -> signature of the index definition that built the entries
  */
 const ROOT = 'idx\x00'

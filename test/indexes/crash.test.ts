@@ -10,6 +10,7 @@ import { LevelEngine } from '../../src/engine/level/level-engine.js'
 import { Indexing } from '../../src/indexes/indexing.js'
 import { encodeKey } from '../../src/indexes/key-codec.js'
 import { entryPrefix, keysRecordPrefix } from '../../src/indexes/layout.js'
+import { readKeysRecord } from '../../src/indexes/index-writes.js'
 import * as lib from '../../src/index.js'
 import { tempDir } from '../helpers/stores.js'
 import { defineItem, stateOf, titleWords, type ItemState } from './crash/model.mjs'
@@ -122,7 +123,7 @@ async function verify(engine: Engine, expected: Map<string, ItemState>, pending:
     // And every keys record says what the object is indexed under (it drives the next diff).
     const prefix = keysRecordPrefix('items')
     const records = new Map<string, Record<string, string[]>>()
-    for await (const [key, value] of engine.entries({ prefix })) records.set(key.slice(prefix.length), value as Record<string, string[]>)
+    for await (const [key, value] of engine.entries({ prefix })) records.set(key.slice(prefix.length), readKeysRecord(value))
     for (const [oid, state] of stored) {
       const want = Object.fromEntries(Object.entries(expectedKeys(state)).filter(([, keys]) => keys.length > 0))
       const have = Object.fromEntries(Object.entries(records.get(oid) ?? {}).map(([name, keys]) => [name, [...keys].sort()]))

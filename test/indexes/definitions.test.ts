@@ -6,6 +6,7 @@ import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
 import { Index } from '../../src/indexes/index-decorator.js'
 import { Indexing } from '../../src/indexes/indexing.js'
 import { keysRecordPrefix, signaturePrefix } from '../../src/indexes/layout.js'
+import { readKeysRecord } from '../../src/indexes/index-writes.js'
 import { metaOf } from '../../src/model/meta.js'
 import { newOid } from '../../src/model/oid.js'
 import { storeKinds, tempDir, type Store } from '../helpers/stores.js'
@@ -107,7 +108,7 @@ for (const kind of storeKinds.filter((k) => k.name !== 'memory')) {
       expect(await storedEntries(d, meta, 'path')).toEqual([])
       const signatures = await collect(d.engine.keys({ prefix: signaturePrefix('things') }))
       expect(signatures.map((k) => k.slice(signaturePrefix('things').length))).toEqual(['score'])
-      for await (const [, value] of d.engine.entries({ prefix: keysRecordPrefix('things') })) expect(Object.keys(value as object)).toEqual(['score'])
+      for await (const [, value] of d.engine.entries({ prefix: keysRecordPrefix('things') })) expect(Object.keys(readKeysRecord(value))).toEqual(['score'])
       await expectExact(d, V3)
     })
 

@@ -176,3 +176,14 @@ describe('key codec', () => {
     expect(() => encodeKey('é'.repeat(300))).not.toThrow()
   })
 })
+
+describe('keys records', () => {
+  it('round-trip through their string form, index names with NUL included', async () => {
+    const { readKeysRecord, writeKeysRecord } = await import('../../src/indexes/index-writes.js')
+    const record = { name: [encodeKey('a\x00b'), encodeKey('')], 'we\x00ird\x01': [encodeKey(3)], d: [encodeKey(new Date(0))] }
+    expect(readKeysRecord(writeKeysRecord(record))).toEqual(record)
+    expect(readKeysRecord(writeKeysRecord({}))).toEqual({})
+    expect(readKeysRecord(undefined)).toEqual({})
+    expect(readKeysRecord({ not: 'a string' })).toEqual({})
+  })
+})
