@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'raw-chunks': () => import('./raw-chunks.js'),
   engines: () => import('./engines.js'),
   models: () => import('./models.js'),
+  indexes: () => import('./indexes.js'),
   raw: () => import('./raw.js'),
 }
 
