@@ -5,6 +5,7 @@ export { Engine, type EngineSupports, type Range, type WriteOp, type StagedRaw }
 export { Database, type DatabaseOptions, type IndexProgress } from './model/database.js'
 export { StoredObject, type Props, type ModelClass, type ListOptions } from './model/stored-object.js'
 export { Model, Property, type PropertyOptions } from './model/decorators.js'
+export { Relation, One, Many, type ManyPageOptions } from './relations/index.js'
 export { StoredRaw, type RawMeta } from './raw/stored-raw.js'
 export type { RawInput } from './raw/sources.js'
 export type { ModelOptions } from './model/define-model.js'

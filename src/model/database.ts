@@ -1,6 +1,7 @@
 import { checkName, Engine, type WriteOp } from '../engine/engine.js'
 import { LevelEngine } from '../engine/level/level-engine.js'
 import { IndexMaintainer } from '../indexes/index-maintainer.js'
+import { RelationFeature } from '../relations/index.js'
 import { RawFeature } from '../raw/raw-feature.js'
 import { AlreadyRegisteredError, ArgumentError, ClosedError, ModelDefinitionError, NotRegisteredError } from '../errors.js'
 import type { Change, WriteContributor } from './change.js'
@@ -47,7 +48,7 @@ export interface Feature extends WriteContributor {
 }
 
 /** The features every database runs, in this order. */
-const FEATURES: Array<new (db: Database) => Feature> = [IndexMaintainer, RawFeature]
+const FEATURES: Array<new (db: Database) => Feature> = [IndexMaintainer, RawFeature, RelationFeature]
 
 interface WriteItem {
   obj: StoredObject
