@@ -37,7 +37,7 @@ export async function generatedDigest(total: number, piece = 256 * 1024, seed = 
   return hash.digest('hex')
 }
 
-export async function collect(it: AsyncIterable<Uint8Array>): Promise<{ chunks: Uint8Array[]; all: Uint8Array }> {
+export async function collect(it: AsyncIterable<Uint8Array>): Promise<{ chunks: Uint8Array[]; all: Buffer }> {
   const chunks: Uint8Array[] = []
   for await (const c of it) chunks.push(c)
   return { chunks, all: Buffer.concat(chunks) }

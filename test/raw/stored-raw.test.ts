@@ -420,11 +420,11 @@ for (const kind of storeKinds) {
     })
 
     it('refuses properties that shadow StoredRaw members', () => {
-      @Model({ collection: 'bad' })
-      class Bad extends StoredRaw {
-        @Property(Types.INTEGER) size?: number
-      }
-      expect(() => new Bad()).toThrow(/StoredRaw member/)
+      // Declared without decorator syntax: TypeScript itself refuses a field named like an accessor.
+      class Bad extends StoredRaw {}
+      Property(Types.INTEGER)(Bad.prototype, 'size')
+      const BadModel = Model({ collection: 'bad' })(Bad)
+      expect(() => new BadModel()).toThrow(/StoredRaw member/)
     })
   })
 }
