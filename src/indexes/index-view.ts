@@ -25,8 +25,8 @@ export interface IndexListOptions {
 
 const LIST_OPTIONS = new Set(['gte', 'gt', 'lte', 'lt', 'prefix', 'offset', 'limit', 'reverse'])
 /** Oids resolved to objects per read: small first, so `one()`-like reads stay cheap, then larger. */
-const FIRST_BATCH = 16
-const MAX_BATCH = 128
+const FIRST_BATCH = 32
+const MAX_BATCH = 256
 /** Entries of one key read in a row by `keys()` before it seeks past the key instead. */
 const SKIP_AFTER = 8
 
@@ -194,7 +194,10 @@ export class IndexView<T extends StoredObject = StoredObject> {
     return maintainerOf(this.#db).ready(this.#meta)
   }
 
-  /** Streams the entries of `range`, resolving their oids to objects in small batches. */
+  /**
+   * Streams the entries of `range`, resolving their oids to objects in batches. The next batch is
+   * read from the index while the previous one loads, so reads and loads overlap.
+   */
   async *#objects(range: Range, distinct: boolean, offset: number, limit: number): AsyncGenerator<T> {
     if (limit === 0) return
     await this.#ready()
@@ -202,12 +205,14 @@ export class IndexView<T extends StoredObject = StoredObject> {
     let batch: string[] = []
     let size = FIRST_BATCH
     let skipped = 0
-    let given = 0
-    const flush = async (): Promise<T[]> => {
-      const objects = await this.#db.loadMany(this.#meta, batch)
+    let taken = 0
+    let loading: Promise<(StoredObject | undefined)[]> | undefined
+    const load = (): Promise<(StoredObject | undefined)[]> => {
+      const p = this.#db.loadMany(this.#meta, batch)
+      p.catch(() => {}) // awaited below; this only keeps a failure from counting as unhandled meanwhile
       batch = []
       size = Math.min(size * 2, MAX_BATCH)
-      return objects.filter((o): o is T => o !== undefined)
+      return p
     }
     for await (const entry of this.#db.engine.keys(range)) {
       const oid = entry.slice(entry.lastIndexOf('\x00') + 1)
@@ -220,14 +225,17 @@ export class IndexView<T extends StoredObject = StoredObject> {
         continue
       }
       batch.push(oid)
-      if (batch.length >= size || given + batch.length >= limit) {
-        for (const obj of await flush()) {
-          yield obj
-          if (++given >= limit) return
-        }
+      const full = ++taken >= limit
+      if (batch.length >= size || full) {
+        const next = load()
+        if (loading !== undefined) for (const obj of await loading) if (obj !== undefined) yield obj as T
+        loading = next
+        if (full) break
       }
     }
-    if (batch.length > 0) for (const obj of await flush()) if (given++ < limit) yield obj
+    const last = batch.length > 0 ? load() : undefined
+    if (loading !== undefined) for (const obj of await loading) if (obj !== undefined) yield obj as T
+    if (last !== undefined) for (const obj of await last) if (obj !== undefined) yield obj as T
   }
 }
 

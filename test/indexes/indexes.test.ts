@@ -152,6 +152,27 @@ for (const kind of storeKinds) {
       expect(await collect(view(Person, 'tags').list({ gte: 'a' }))).toEqual([multi])
     })
 
+    it('streams long results in batches with offset, limit and early exit', async () => {
+      await db.transaction(() => {
+        for (let i = 0; i < 300; i++) new Person({ name: 'same', score: i })
+      })
+      const byScore = view(Person, 'score')
+      const scores = async (it: AsyncIterable<Person>) => (await collect(it)).map((p) => p.score)
+      expect(await scores(byScore.list())).toEqual(Array.from({ length: 300 }, (_, i) => i))
+      expect(await scores(byScore.list({ offset: 40, limit: 45 }))).toEqual(Array.from({ length: 45 }, (_, i) => 40 + i))
+      expect(await scores(byScore.list({ gte: 100, limit: 200, reverse: true }))).toEqual(Array.from({ length: 200 }, (_, i) => 299 - i))
+      expect(await scores(byScore.list({ limit: 0 }))).toEqual([])
+      expect(await scores(byScore.list({ offset: 299 }))).toEqual([299])
+      const byName = view(Person, 'name')
+      expect(await byName.count('same')).toBe(300)
+      expect((await collect(byName.get('same'))).length).toBe(300)
+      expect(await byName.one('same', 299)).toBeDefined()
+      let seen = 0
+      for await (const _ of byName.get('same')) if (++seen === 3) break
+      expect(seen).toBe(3)
+      expect(await collect(byName.keys())).toEqual(['same']) // seeks past the 300 entries of one key
+    })
+
     it('indexes computed keywords and update times', async () => {
       const a = await Article.create({ title: 'Émile Zola', content: 'Le roman naturaliste de Zola' })
       const b = await Article.create({ title: 'Zoology', content: 'Animals' })
