@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CorruptionError, InvalidPathError, LockedError } from '../../src/errors.js'
+import { ClosedError, CorruptionError, InvalidPathError, LockedError } from '../../src/errors.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { LevelEngine } from '../../src/engine/level/level-engine.js'
 import { chunkKey, recordKey, stagingKey } from '../../src/engine/level/level-keys.js'
@@ -191,6 +191,17 @@ describe('LevelEngine', () => {
     expect(Buffer.compare(await readAll(engine.readRaw('F', 'x', { chunkSize: 1 << 20 })), data)).toBe(0)
     expect((await collect(engine.readRaw('F', 'x', { chunkSize: 1 << 20 }))).map((c) => c.length)).toEqual([65536, 65536, 65536, 5])
     await engine.close()
+  })
+
+  it('fails an iteration with ClosedError when the engine closes under it', async () => {
+    const engine = await openAt(freshPath())
+    await engine.batch(Array.from({ length: 100 }, (_, i) => ({ type: 'put' as const, key: `k${i}`, value: i })))
+    const notStarted = engine.keys()
+    const started = engine.entries()[Symbol.asyncIterator]()
+    await started.next()
+    await engine.close()
+    await expect(collect(notStarted)).rejects.toThrow(ClosedError)
+    await expect((async () => { for (;;) if ((await started.next()).done) break })()).rejects.toThrow(ClosedError)
   })
 
   it('refuses a database that cannot store binary values', () => {

@@ -274,11 +274,16 @@ export class LevelEngine extends Engine {
   }
 
   async *#iterate<T>(range: ReturnType<typeof levelRange>, values: boolean, map: (key: string, value?: Uint8Array) => T): AsyncGenerator<T> {
-    const it = values ? this.db.iterator({ ...range, ...this.#rw }) : this.db.keys({ ...range, keyEncoding: 'utf8' })
+    let it: { nextv(size: number): Promise<unknown[]>; close(): Promise<void> }
+    try {
+      it = values ? this.db.iterator({ ...range, ...this.#rw }) : this.db.keys({ ...range, keyEncoding: 'utf8' })
+    } catch (err) {
+      throw this.#translate(err)
+    }
     let size = FIRST_BATCH
     try {
       for (;;) {
-        const batch = await this.#call(it.nextv(size) as Promise<unknown[]>)
+        const batch = await this.#call(it.nextv(size))
         if (batch.length === 0) return
         if (values) for (const [k, v] of batch as [string, Uint8Array][]) yield map(k, v)
         else for (const k of batch as string[]) yield map(k)
