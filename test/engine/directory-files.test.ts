@@ -413,6 +413,11 @@ describe('DirectoryEngine paths', () => {
     }
     // A name that fits checkName but not a file name (over 255 bytes in UTF-8) is refused too.
     await expect(e.putRecord('C', 'é'.repeat(150), 1)).rejects.toThrow(InvalidKeyError)
+    // Deleting what does not exist creates no directory either.
+    await e.batch([
+      { type: 'delRecord', collection: 'Nope', id: 'x' },
+      { type: 'delRaw', collection: 'Nope2', id: 'x' },
+    ])
     expect(readdirSync(sandbox)).toEqual(['deep'])
     expect(readdirSync(join(sandbox, 'deep'))).toEqual(['root'])
     expect(readdirSync(e.root)).toEqual(['.stowage'])

@@ -9,7 +9,7 @@ import { ArgumentError, ClosedError, CorruptionError, InvalidKeyError, InvalidPa
 import { Engine } from '../engine.js'
 import { assertEncodable } from '../plain-data.js'
 import type { EngineSupports, ExternalChange, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
-import { ensureDir, isNotFound, isTempName, tempPath, TEMP_PREFIX, unlinkIfExists, writeTemp } from './atomic-file.js'
+import { ensureDir, fsyncDir, isNotFound, isTempName, tempPath, TEMP_PREFIX, unlinkIfExists, writeTemp } from './atomic-file.js'
 import type { WrittenTemp } from './atomic-file.js'
 import { applyJournal, parseJournal } from './journal.js'
 import type { JournalRecord } from './journal.js'
@@ -247,11 +247,14 @@ export class DirectoryEngine extends Engine {
     return { token, size, sha256 }
   }
 
-  protected async _discardRaw(staged: StagedRaw): Promise<void> {
-    const file = this.#staged.get(staged?.token)
-    if (!file) return
-    this.#staged.delete(staged.token)
-    await unlinkIfExists(file.path)
+  protected _discardRaw(staged: StagedRaw): Promise<void> {
+    // In the write queue, so a batch that already took this staged data is never robbed of its file.
+    return this.#exclusive(async () => {
+      const file = this.#staged.get(staged?.token)
+      if (!file) return
+      this.#staged.delete(staged.token)
+      await unlinkIfExists(file.path)
+    })
   }
 
   protected async *_readRaw(collection: string, id: string, chunkSize: number): AsyncIterable<Uint8Array> {
@@ -286,7 +289,7 @@ export class DirectoryEngine extends Engine {
   // Writes -------------------------------------------------------------------------------------
 
   protected _batch(ops: WriteOp[]): Promise<void> {
-    const run = this.#queue.then(() => {
+    return this.#exclusive(() => {
       const p = this.#write(ops)
       this.#inflight = p.then(
         () => {},
@@ -294,6 +297,11 @@ export class DirectoryEngine extends Engine {
       )
       return p
     })
+  }
+
+  /** Runs `fn` after every write queued before it, and before any queued after it. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn)
     this.#queue = run.then(
       () => {},
       () => {},
@@ -353,17 +361,24 @@ export class DirectoryEngine extends Engine {
 
     // 2. Write new record files as fsynced temp files; nothing is visible yet.
     const recordList = [...records.values()]
-    const dirs = new Set<string>()
-    for (const r of recordList) dirs.add(r.collection)
+    const dirs = new Set<string>() // every directory the batch changes, fsynced after the moves
+    const newEntries = new Set<string>() // directories that get a temp file or a new file
+    for (const r of recordList) {
+      dirs.add(r.collection)
+      if (r.text !== undefined) newEntries.add(r.collection)
+    }
     for (const r of raws.values()) {
       dirs.add(r.collection)
-      if (r.staged) dirs.add(this.#rel(dirname(r.staged.path)))
+      if (r.staged) {
+        newEntries.add(r.collection)
+        newEntries.add(this.#rel(dirname(r.staged.path)))
+      }
     }
-    for (const dir of dirs) await ensureDir(join(this.root, dir))
+    for (const dir of newEntries) await ensureDir(join(this.root, dir))
     const temps = await this.#writeTemps(recordList)
 
     // 3. One synchronous level batch: entries, manifest, raw metadata and the journal record.
-    const journal: JournalRecord = { renames: [], unlinks: [], dirs: [...dirs] }
+    const journal: JournalRecord = { renames: [], unlinks: [], dirs: [...new Set([...dirs, ...newEntries])] }
     let before: (string | undefined)[]
     try {
       before = await db.getMany(recordList.map((r) => manifestKey(r.collection, r.id)))
@@ -395,8 +410,16 @@ export class DirectoryEngine extends Engine {
         levelOps.push({ type: 'del', key: rawKey(r.collection, r.id) })
       }
     }
+    // The temp files' directory entries must be durable before the commit that points at them.
+    try {
+      await mapLimit([...newEntries], 8, (dir) => fsyncDir(join(this.root, dir)))
+    } catch (err) {
+      await this.#removeTemps(temps)
+      throw err
+    }
+    const hasFiles = journal.renames.length > 0 || journal.unlinks.length > 0
     const jkey = journalKey(this.#seq++)
-    levelOps.push({ type: 'put', key: jkey, value: JSON.stringify(journal) })
+    if (hasFiles) levelOps.push({ type: 'put', key: jkey, value: JSON.stringify(journal) })
 
     let committed!: () => void
     this.#committing = new Promise((r) => (committed = r))
@@ -433,8 +456,10 @@ export class DirectoryEngine extends Engine {
     // 5. Move the files into place, then clear the journal record. If this fails, the journal stays
     //    and is applied again before the next batch or at the next open; reads keep the overlay.
     try {
-      await applyJournal(this.root, journal)
-      await db.del(jkey)
+      if (hasFiles) {
+        await applyJournal(this.root, journal)
+        await db.del(jkey)
+      }
       this.#pending.clear()
       this.#pendingRaw.clear()
     } catch (err) {
