@@ -29,13 +29,22 @@ export function indexKeysOf(meta: ModelMeta, index: IndexMeta, oid: string, obj:
   return [...keys]
 }
 
-/** A relation indexes as the oid(s) it links to; a property as its value. */
+/** A to-one relation indexes as the oid it links to; a property as its value. */
 function propertyValue(meta: ModelMeta, property: string, obj: object): unknown {
   const value = (obj as Record<string, unknown>)[property]
   if (!meta.relations.has(property) || value === null || typeof value !== 'object') return value
-  const rel = value as { oid?: unknown; oids?: unknown }
-  if ('oids' in rel) return typeof rel.oids === 'function' ? (rel.oids as () => unknown)() : rel.oids
-  return rel.oid
+  return (value as { oid?: unknown }).oid
+}
+
+/** Index definitions the maintainer cannot keep, refused before the first write or query. */
+export function checkIndexDefinitions(meta: ModelMeta): void {
+  for (const index of meta.indexes.values()) {
+    if (index.property !== undefined && meta.relations.get(index.property)?.many) {
+      throw new IndexError(
+        `Index ${indexLabel(meta, index.name)} is on a to-many relation, which cannot be indexed (its links are not all in memory); index a to-one relation or a property`,
+      )
+    }
+  }
 }
 
 function encodeOne(meta: ModelMeta, index: IndexMeta, oid: string, key: unknown): string {

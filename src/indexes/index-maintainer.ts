@@ -2,6 +2,7 @@ import type { WriteOp } from '../engine/engine.js'
 import type { Change } from '../model/change.js'
 import type { Database, Feature } from '../model/database.js'
 import type { ModelMeta } from '../model/meta.js'
+import { checkIndexDefinitions } from './index-keys.js'
 import { applyExternalChanges, rebuildIndexes, storedSignatures } from './index-rebuild.js'
 import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, type IndexUpdate } from './index-writes.js'
 import { keysRecordKey, signatureOf, type KeysRecord } from './layout.js'
@@ -53,6 +54,7 @@ export class IndexMaintainer implements Feature {
   }
 
   async #makeReady(meta: ModelMeta): Promise<void> {
+    checkIndexDefinitions(meta)
     const { engine } = this.db
     const stored = await storedSignatures(engine, meta.collection)
     const changed = [...meta.indexes.values()].filter((index) => stored.get(index.name) !== signatureOf(index))

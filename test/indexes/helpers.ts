@@ -46,7 +46,8 @@ export async function expectExact(db: Database, model: Function): Promise<void> 
     // The stored state, not unsaved edits of a live instance.
     const fresh = obj!
     for (const index of meta.indexes.values()) {
-      const value = index.property === undefined ? fresh : (fresh as any)[index.property]
+      let value = index.property === undefined ? fresh : (fresh as any)[index.property]
+      if (index.property !== undefined && meta.relations.has(index.property)) value = value?.oid // a to-one relation indexes its oid
       const r = index.fn(value, fresh)
       const keys: IndexKey[] = r === undefined || r === null ? [] : Array.isArray(r) ? r.filter((k) => k !== undefined && k !== null) : [r as IndexKey]
       for (const k of new Set(keys.map(encodeKey))) expected.get(index.name)!.push(k + '\x00' + fresh.oid)
