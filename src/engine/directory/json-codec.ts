@@ -16,11 +16,17 @@ export function encodeJson(value: unknown, where: string, pretty = false): strin
 export function decodeJson(text: string, where: string): unknown {
   let tree: unknown
   try {
-    tree = JSON.parse(text)
+    // A byte order mark is what some editors add when a person saves the file: not corruption.
+    tree = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
   } catch (err) {
     throw new CorruptionError(`${where} is not valid JSON (truncated or garbled): ${(err as Error).message}`, { cause: err })
   }
-  return fromJsonTree(tree, where)
+  try {
+    return fromJsonTree(tree, where)
+  } catch (err) {
+    if (err instanceof RangeError) throw new CorruptionError(`${where} is nested too deeply to read`, { cause: err })
+    throw err
+  }
 }
 
 const TAGS = new Set(['$date', '$bytes', '$bigint', '$number', '$undefined'])
