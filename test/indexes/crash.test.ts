@@ -23,7 +23,7 @@ import { collect, view } from './helpers.js'
  * every index entry and keys record agrees exactly with the stored objects.
  */
 const ROOT = resolve(import.meta.dirname, '../..')
-const DIST = join(ROOT, 'dist', 'crash-test')
+const DIST = join(ROOT, 'dist', `crash-test-${process.pid}`) // one per run: test runs may overlap
 const CHILD = join(import.meta.dirname, 'crash', 'child.mjs')
 const KILLS = 15
 const INDEXES = ['name', 'tags', 'code', 'n', 'words'] as const
