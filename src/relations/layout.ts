@@ -3,11 +3,12 @@
  * and relation names are refused if they do, so NUL separates every part unambiguously.
  *   rel\0m\0<owner collection>\0<owner oid>\0<relation>\0<position>  -> [target collection, target oid]
  *       the links of a Many relation, in insertion order (positions only grow)
- *   rel\0h\0<owner collection>\0<owner oid>\0<relation>\0<target collection>\0<target oid>  -> position
- *       membership: finds a link's position for has()/remove() without a scan
- *   rel\0r\0<target collection>\0<target oid>\0<owner collection>\0<owner oid>\0<relation>  -> null
- *       reverse links (One and Many): who points at an object, so removing it needs no scan
+ *   rel\0r\0<target collection>\0<target oid>\0<owner collection>\0<owner oid>\0<relation>  -> position | null
+ *       reverse links: who points at an object (a Many link gives its position, a One link null).
+ *       It is also the membership entry: whether a Many relation holds an object, and where, is one
+ *       read, and removing an object finds every link to it without a scan.
  * One links, and the size of each Many relation, live in the owner's record (`record.links`).
+ * A Many link costs two entries; adding or removing one writes those two and the owner's record.
  */
 const ROOT = 'rel\x00'
 
@@ -17,14 +18,6 @@ export function linkPrefix(ownerCollection: string, ownerOid: string, relation: 
 
 export function linkKey(ownerCollection: string, ownerOid: string, relation: string, position: number): string {
   return linkPrefix(ownerCollection, ownerOid, relation) + encodePosition(position)
-}
-
-export function memberPrefix(ownerCollection: string, ownerOid: string, relation: string): string {
-  return `${ROOT}h\x00${ownerCollection}\x00${ownerOid}\x00${relation}\x00`
-}
-
-export function memberKey(ownerCollection: string, ownerOid: string, relation: string, targetCollection: string, targetOid: string): string {
-  return `${memberPrefix(ownerCollection, ownerOid, relation)}${targetCollection}\x00${targetOid}`
 }
 
 export function reversePrefix(targetCollection: string, targetOid: string): string {

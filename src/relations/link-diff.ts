@@ -4,7 +4,7 @@ import type { Ref } from './stored-links.js'
 /**
  * Unsaved changes to a Many relation, relative to the links below them: `cleared` drops every link
  * below, `removes` holds oids of links below that go, `adds` the oids appended (with the object when
- * there is one; import links by oid only). `adds` and `removes` never share an oid.
+ * there is one; import links by oid only). Removes apply before adds: an oid in both leaves its place for the end.
  */
 export interface ManyDiff {
   cleared: boolean
@@ -37,9 +37,6 @@ export function composeDiffs(lower: ManyDiff, upper: ManyDiff): ManyDiff {
     if (out.adds.has(oid)) out.adds.delete(oid)
     else out.removes.add(oid)
   }
-  for (const [oid, obj] of upper.adds) {
-    if (out.removes.has(oid)) out.removes.delete(oid)
-    else out.adds.set(oid, obj)
-  }
+  for (const [oid, obj] of upper.adds) out.adds.set(oid, obj)
   return out
 }

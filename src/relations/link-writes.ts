@@ -2,7 +2,7 @@ import type { Engine, WriteOp } from '../engine/engine.js'
 import type { ObjectRecord } from '../model/object-state.js'
 import type { ManyDiff, OneDiff } from './link-diff.js'
 import type { ManyResult } from './many-links.js'
-import { linkKey, linkPrefix, memberKey, reverseKey } from './layout.js'
+import { linkKey, linkPrefix, reverseKey } from './layout.js'
 import { INLINE_MAX, isManyInfo, isRef, linksOfRecord, sameRef, type ManyInfo, type Ref } from './stored-links.js'
 
 /** An owner whose links a write changes. */
@@ -38,7 +38,6 @@ export async function writeMany(
     for await (const [key, value] of engine.entries({ prefix })) {
       ops.push({ type: 'del', key })
       if (!isRef(value)) continue
-      ops.push({ type: 'del', key: memberKey(owner.collection, owner.oid, relation, value[0], value[1]) })
       ops.push({ type: 'del', key: reverseKey(value[0], value[1], owner.collection, owner.oid, relation) })
     }
     result.cleared = true
@@ -49,14 +48,13 @@ export async function writeMany(
     for (const oid of diff?.removes ?? []) candidates.set(targetCollection + '\x00' + oid, [targetCollection, oid])
     for (const ref of gone) candidates.set(ref[0] + '\x00' + ref[1], ref)
     const refs = [...candidates.values()]
-    const keys = refs.map((r) => memberKey(owner.collection, owner.oid, relation, r[0], r[1]))
+    const keys = refs.map((r) => reverseKey(r[0], r[1], owner.collection, owner.oid, relation))
     const positions = refs.length > 0 ? await engine.getMany(keys) : []
     refs.forEach((ref, i) => {
       const position = positions[i]
       if (typeof position !== 'number') return
       ops.push({ type: 'del', key: linkKey(owner.collection, owner.oid, relation, position) })
       ops.push({ type: 'del', key: keys[i]! })
-      ops.push({ type: 'del', key: reverseKey(ref[0], ref[1], owner.collection, owner.oid, relation) })
       n--
       result.removed.push(ref[1])
     })
@@ -70,7 +68,7 @@ export async function writeMany(
       const set = new Set(order)
       present = (oid) => set.has(oid) && !removed.has(oid)
     } else {
-      const stored = await engine.getMany(adds.map(([oid]) => memberKey(owner.collection, owner.oid, relation, targetCollection, oid)))
+      const stored = await engine.getMany(adds.map(([oid]) => reverseKey(targetCollection, oid, owner.collection, owner.oid, relation)))
       const set = new Set(adds.filter((_, i) => typeof stored[i] === 'number').map(([oid]) => oid))
       present = (oid) => set.has(oid) && !removed.has(oid)
     }
@@ -78,8 +76,7 @@ export async function writeMany(
       if (present(oid)) continue
       const position = next++
       ops.push({ type: 'put', key: linkKey(owner.collection, owner.oid, relation, position), value: [targetCollection, oid] })
-      ops.push({ type: 'put', key: memberKey(owner.collection, owner.oid, relation, targetCollection, oid), value: position })
-      ops.push({ type: 'put', key: reverseKey(targetCollection, oid, owner.collection, owner.oid, relation), value: null })
+      ops.push({ type: 'put', key: reverseKey(targetCollection, oid, owner.collection, owner.oid, relation), value: position })
       n++
       result.added.push(oid)
     }

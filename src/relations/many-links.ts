@@ -95,7 +95,8 @@ export class ManyLinks {
       return false
     }
     if (top.removes.has(oid)) {
-      top.removes.delete(oid)
+      // Removed, then added again: it leaves its place and goes to the end, as in a list.
+      top.adds.set(oid, obj)
       return this.#changed()
     }
     if (!top.cleared && this.has(oid, this.inflight ? [this.inflight] : []) === true) return false

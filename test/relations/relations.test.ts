@@ -88,5 +88,183 @@ for (const kind of storeKinds) {
       expect(c.author.oid).toBeUndefined()
       await checkLinks(db)
     })
+
+    it('assigning to a relation sets it; the member stays the handle', async () => {
+      const ann = await Account.create({ name: 'Ann' })
+      const bob = await Account.create({ name: 'Bob' })
+      const c = new Comment()
+      const handle = c.author
+      ;(c as any).author = ann
+      expect(c.author).toBe(handle)
+      expect(c.author.oid).toBe(ann.oid)
+      c.author.set(bob)
+      c.author.set(null as never)
+      expect(c.author.oid).toBeUndefined()
+      ;(c as any).author = bob
+      const [r1, r2, r3] = [new Comment({ text: '1' }), new Comment({ text: '2' }), new Comment({ text: '3' })]
+      ;(c as any).replies = [r1, r2]
+      ;(c as any).replies = [r3, r1] // replaces every link, in this order
+      expect(c.replies).toBeInstanceOf(Many)
+      expect(c.replies.size).toBe(2)
+      expect(c.replies.has(r2)).toBe(false)
+      await c.save()
+      expect((await c.replies.get()).map((r) => r.text)).toEqual(['3', '1'])
+      expect(await Comment.has(r2.oid)).toBe(false) // never linked when saved: not cascaded
+      expect(() => ((c as any).replies = 5)).toThrow(/array of objects/)
+      expect(() => ((c as any).author = c.replies)).toThrow(/not another relation/)
+      if (store.persistent) await reopen()
+      const back = (await Comment.get(c.oid))!
+      expect(back.author.oid).toBe(bob.oid)
+      expect((await back.replies.get()).map((r) => r.text)).toEqual(['3', '1'])
+    })
+
+    it('keeps insertion order through removals, re-adds and clear, with pending changes visible before save', async () => {
+      const c = await Comment.create({ text: 'root' })
+      const rs = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((text) => Comment.create({ text })))
+      const texts = async (x: Comment) => (await x.replies.get()).map((r) => r.text)
+      c.replies.add(...rs)
+      expect(await texts(c)).toEqual(['a', 'b', 'c', 'd', 'e']) // pending, not saved yet
+      await c.save()
+      c.replies.remove(rs[1]!)
+      c.replies.remove(rs[3]!.oid)
+      c.replies.remove(rs[3]!) // already gone: ignored
+      expect(c.replies.size).toBe(3)
+      expect(c.replies.has(rs[1]!)).toBe(false)
+      c.replies.add(rs[1]!) // re-added: at the end
+      expect(await texts(c)).toEqual(['a', 'c', 'e', 'b'])
+      expect(await c.replies.get({ start: 1, limit: 2 })).toEqual([rs[2], rs[4]])
+      expect(await c.replies.one(3)).toBe(rs[1])
+      expect(await c.replies.one(4)).toBeUndefined()
+      await c.save()
+      await checkLinks(db)
+      if (store.persistent) await reopen()
+      const back = (await Comment.get(c.oid))!
+      expect(await texts(back)).toEqual(['a', 'c', 'e', 'b'])
+      const seen: string[] = []
+      for await (const r of back.replies) seen.push(r.text)
+      expect(seen).toEqual(['a', 'c', 'e', 'b'])
+      back.replies.clear()
+      expect(back.replies.size).toBe(0)
+      const f = await Comment.create({ text: 'f' })
+      back.replies.add(f)
+      expect(await texts(back)).toEqual(['f'])
+      await back.save()
+      expect(await texts(back)).toEqual(['f'])
+      expect(back.replies.size).toBe(1)
+      await checkLinks(db)
+      if (store.persistent) await reopen()
+      expect(await texts((await Comment.get(c.oid))!)).toEqual(['f'])
+      expect(await Comment.count()).toBe(7) // clear() unlinks, it removes no object
+    })
+
+    it('handles self-relations and cycles, and removing one side', async () => {
+      const a = new Comment({ text: 'a' })
+      const b = new Comment({ text: 'b' })
+      a.replies.add(b)
+      b.replies.add(a)
+      a.replies.add(a) // replying to itself
+      await a.save() // b is saved with a, and a with b
+      expect(await Comment.count()).toBe(2)
+      expect(await (await b.replies.one(0))!.replies.one(0)).toBe(b)
+      await checkLinks(db)
+      if (store.persistent) await reopen()
+      const a2 = (await Comment.get(a.oid))!
+      const b2 = (await a2.replies.one(0))!
+      expect(await b2.replies.one(0)).toBe(a2)
+      expect(await a2.replies.one(1)).toBe(a2)
+      await a2.remove()
+      expect(b2.replies.size).toBe(0)
+      await checkLinks(db)
+      if (store.persistent) await reopen()
+      expect((await Comment.get(b.oid))!.replies.size).toBe(0)
+    })
+
+    it('removes links to a removed object from owners that are not in memory, in one write', async () => {
+      const ann = await Account.create({ name: 'Ann' })
+      const target = await Comment.create({ text: 'target' })
+      const oids: string[] = []
+      for (let i = 0; i < 20; i++) {
+        const c = new Comment({ text: `c${i}` })
+        c.author.set(ann)
+        c.replies.add(target)
+        await c.save()
+        oids.push(c.oid)
+      }
+      if (store.persistent) await reopen()
+      const live = (await Comment.get(oids[0]!))!
+      expect(live.replies.has(target.oid)).toBe(true)
+      await (await Comment.get(target.oid))!.remove()
+      await (await Account.get(ann.oid))!.remove()
+      expect(live.replies.size).toBe(0)
+      expect(live.author.oid).toBeUndefined()
+      await checkLinks(db)
+      if (store.persistent) await reopen()
+      for (const oid of oids) {
+        const c = (await Comment.get(oid))!
+        expect(c.replies.size).toBe(0)
+        expect(c.author.oid).toBeUndefined()
+        expect(await c.replies.get()).toEqual([])
+      }
+    })
+
+    it('drops unsaved links to an object when it is removed', async () => {
+      const t = await Comment.create({ text: 't' })
+      const ann = await Account.create()
+      const c = await Comment.create({ text: 'c' })
+      c.replies.add(t)
+      c.author.set(ann)
+      await t.remove()
+      await ann.remove()
+      expect(c.replies.has(t.oid)).toBe(false)
+      expect(c.author.oid).toBeUndefined()
+      await c.save()
+      await checkLinks(db)
+    })
+
+    it('writes links with the owner in a transaction, or not at all', async () => {
+      const ann = await Account.create({ name: 'Ann' })
+      const c = await Comment.create({ text: 'c' })
+      await db.transaction(async () => {
+        c.author.set(ann) // no save(): the owner is saved at commit
+        c.replies.add(new Comment({ text: 'new' }))
+      })
+      expect(c.replies.size).toBe(1)
+      if (store.persistent) await reopen()
+      const back = (await Comment.get(c.oid))!
+      expect(back.author.oid).toBe(ann.oid)
+      expect((await back.replies.one(0))!.text).toBe('new')
+      const boom = new Error('boom')
+      await expect(
+        db.transaction(async () => {
+          back.replies.clear()
+          back.author.set(undefined)
+          throw boom
+        }),
+      ).rejects.toBe(boom)
+      // Not written; the instance keeps the unsaved changes (like properties).
+      expect(back.replies.size).toBe(0)
+      if (store.persistent) {
+        await reopen()
+        const again = (await Comment.get(c.oid))!
+        expect(again.replies.size).toBe(1)
+        expect(again.author.oid).toBe(ann.oid)
+      }
+      await checkLinks(db)
+    })
+
+    it('records when a relation last changed', async () => {
+      const ann = await Account.create()
+      const c = await Comment.create({ text: 'c' })
+      const created = c.getUpdateTime()!
+      await new Promise((r) => setTimeout(r, 5))
+      c.author.set(ann)
+      await c.save()
+      expect(c.getUpdateTime('author')).toBeGreaterThan(created)
+      expect(c.getUpdateTime()).toBe(c.getUpdateTime('author'))
+      expect(c.getUpdateTime('replies')).toBeUndefined()
+      if (store.persistent) await reopen()
+      const back = (await Comment.get(c.oid))!
+      expect(back.getUpdateTime('author')).toBe(c.getUpdateTime('author'))
+    })
   })
 }
