@@ -87,7 +87,19 @@ function buildMeta(ctor: Function, collection: string, options: ModelOptions): M
     }
   }
   const kind = (ctor as unknown as { [MODEL_KIND]: 'object' | 'raw' })[MODEL_KIND]
+  refuseFrameworkNames(ctor, [...properties.keys(), ...relations.keys()])
   return { ctor, collection, kind, properties, indexes, relations }
+}
+
+/** A member may not take the name of a method or accessor of StoredObject (or StoredRaw): `save`, `size`... */
+function refuseFrameworkNames(ctor: Function, names: string[]): void {
+  let base: Function = ctor
+  while (!Object.hasOwn(base, MODEL_KIND)) base = Object.getPrototypeOf(base)
+  for (const name of names) {
+    if (name in base.prototype) {
+      throw new ModelDefinitionError(`${ctor.name}.${name}: "${name}" is a member of ${base.name}; rename the property`)
+    }
+  }
 }
 
 /** A class may override an index of its base, but not declare two indexes with one name. */

@@ -6,7 +6,7 @@ import { STATE } from '../model/object-state.js'
 import { deepEqual } from '../types/deep-equal.js'
 import './raw-export.js'
 import { claimed, declaredType, discardStaged } from './raw-staging.js'
-import { checkRawModel, checkRawRecord, noData, plainMeta, rawStateOf, type RawRecord, type StagedData } from './raw-state.js'
+import { checkRawRecord, noData, plainMeta, rawStateOf, type RawRecord, type StagedData } from './raw-state.js'
 
 /**
  * Raw data in the atomic write: commits the data each saved raw object staged before the write
@@ -25,7 +25,6 @@ export class RawFeature implements Feature {
     for (let i = changes.length - 1; i >= 0; i--) {
       const c = changes[i]!
       if (c.meta.kind !== 'raw') continue
-      checkRawModel(c.meta)
       const first = !seen.has(c.obj)
       seen.add(c.obj)
       if (c.removed) {

@@ -1,6 +1,5 @@
 import type { Engine, StagedRaw } from '../engine/engine.js'
-import { ArgumentError, ModelDefinitionError } from '../errors.js'
-import type { ModelMeta } from '../model/meta.js'
+import { ArgumentError } from '../errors.js'
 import { stateOf, type ObjectState } from '../model/object-state.js'
 import type { ByteSource } from './sources.js'
 
@@ -38,9 +37,6 @@ export interface RawState {
   /** Saves of one instance run one after another (each streams its data first). */
   lock: Promise<unknown>
 }
-
-/** StoredRaw members a model's properties or relations must not shadow. */
-export const RAW_MEMBERS = new Set(['size', 'sha256', 'contentType', 'meta', 'setMeta', 'setData', 'data', 'loadData', 'path'])
 
 export function rawStateOf(obj: object): RawState {
   const state = stateOf(obj)
@@ -83,19 +79,6 @@ export function plainMeta(meta: Record<string, unknown>): Record<string, unknown
     Object.defineProperty(out, key, { value: meta[key], enumerable: true, writable: true, configurable: true })
   }
   return out
-}
-
-const checked = new WeakSet<ModelMeta>()
-
-/** Refuses a StoredRaw model whose properties would shadow StoredRaw's own members. */
-export function checkRawModel(meta: ModelMeta): void {
-  if (checked.has(meta)) return
-  for (const name of [...meta.properties.keys(), ...meta.relations.keys()]) {
-    if (RAW_MEMBERS.has(name)) {
-      throw new ModelDefinitionError(`${meta.ctor.name}.${name}: "${name}" is a StoredRaw member (${[...RAW_MEMBERS].join(', ')}); rename the property`)
-    }
-  }
-  checked.add(meta)
 }
 
 /** `<Model> <oid>`, for messages. */

@@ -7,7 +7,7 @@ import { databaseFor } from '../model/registry.js'
 import { MODEL_KIND, StoredObject, type ModelClass, type Props } from '../model/stored-object.js'
 import { currentTransaction } from '../model/transaction.js'
 import { declaredType, discardStaged, stageData } from './raw-staging.js'
-import { checkRawModel, describe, noData, plainMeta, rawStateOf, storedRawOf, type RawState } from './raw-state.js'
+import { describe, noData, plainMeta, rawStateOf, storedRawOf, type RawState } from './raw-state.js'
 import { toByteSource, type RawInput } from './sources.js'
 
 /** Metadata of a raw object: any plain data, by name. */
@@ -36,7 +36,6 @@ export class StoredRaw extends StoredObject {
 
   constructor(props?: object) {
     super(props)
-    checkRawModel(this[STATE].meta)
   }
 
   /** Size of the stored data in bytes; undefined until saved with data. */
@@ -207,7 +206,6 @@ export class StoredRaw extends StoredObject {
 async function saveRaw(obj: StoredRaw, r: RawState, write: () => Promise<unknown>): Promise<void> {
   const state = obj[STATE]
   const db = databaseFor(state.meta)
-  checkRawModel(state.meta)
   if (r.consumed !== undefined) throw new ArgumentError(r.consumed)
   if (r.source === undefined && r.staged === undefined && storedRawOf(state) === undefined) throw noData(state)
   // Refuse invalid properties before streaming what may be gigabytes.

@@ -54,6 +54,15 @@ describe('model declaration', () => {
     }
   })
 
+  it('refuses member names that would hide StoredObject members', () => {
+    expect(() => {
+      // Declared without decorator syntax: TypeScript itself refuses a field named like a method.
+      class Clash extends StoredObject {}
+      Property(Types.STRING)(Clash.prototype, 'save')
+      return Model()(Clash)
+    }).toThrow(/Clash.save: "save" is a member of StoredObject/)
+  })
+
   it('refuses two conflicting decorators on one property', () => {
     expect(() => {
       class Twice extends StoredObject {
