@@ -147,6 +147,19 @@ for (const kind of storeKinds) {
       }
     })
 
+    it('refuses cyclic and unstorable ANY values, and values of the wrong type, writing nothing', async () => {
+      const cyclic: Record<string, unknown> = { a: 1 }
+      cyclic.self = { back: cyclic }
+      for (const extra of [cyclic, { f: () => 1 }, new Map([[1, 2]])]) {
+        const err = await Note.create({ title: 't', extra }).catch((e) => e)
+        expect(err).toBeInstanceOf(ValidationError)
+        expect(err.errors[0].property).toBe('extra')
+      }
+      const wrong = await Note.create({ title: 42 as never, date: '2020-01-01' as never, bytes: [1, 2] as never }).catch((e) => e)
+      expect(wrong.errors.map((e: { property: string }) => e.property)).toEqual(['title', 'date', 'bytes'])
+      expect(await Note.count()).toBe(0)
+    })
+
     it('all() and list() stream objects in creation order', async () => {
       const made: Account[] = []
       for (let i = 0; i < 25; i++) made.push(await Account.create({ email: `u${i}@example.com`, visits: i }))
