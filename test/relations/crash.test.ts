@@ -1,0 +1,138 @@
+import { execFile, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Engine } from '../../src/engine/engine.js'
+import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
+import { LevelEngine } from '../../src/engine/level/level-engine.js'
+import * as lib from '../../src/index.js'
+import { linkPrefix } from '../../src/relations/layout.js'
+import { isRef, oneRef } from '../../src/relations/stored-links.js'
+import { tempDir } from '../helpers/stores.js'
+import { defineModels } from './crash/model.mjs'
+import { checkLinks } from './helpers.js'
+
+/**
+ * A child process links, unlinks and removes objects (alone and in transactions) and reports the
+ * links every write leaves; we SIGKILL it at random moments, reopen the store and check that the
+ * links are those of the last acknowledged write or, for the write in flight, all of it, and that
+ * the stored relation data agree with each other (no link to a missing object, reverse entries
+ * matching links, sizes matching).
+ */
+const ROOT = resolve(import.meta.dirname, '../..')
+const DIST = join(ROOT, 'dist', `relations-crash-test-${process.pid}`)
+const CHILD = join(import.meta.dirname, 'crash', 'child.mjs')
+const KILLS = 8
+
+type Links = Record<string, { author: string | null; replies: string[] }>
+
+const { Account, Comment } = defineModels(lib)
+
+async function runChild(kind: string, location: string): Promise<{ acked?: Links; pending?: Links; writes: number }> {
+  const child = spawn(process.execPath, [CHILD, DIST, kind, location], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let buffer = ''
+  let stderr = ''
+  let acked: Links | undefined
+  let pending: Links | undefined
+  let started = false
+  let writes = 0
+  const problems: string[] = []
+  const exited = new Promise<void>((done) => child.on('exit', () => done()))
+  child.stderr.on('data', (d) => (stderr += d))
+  await new Promise<void>((startedOrExited) => {
+    child.stdout.on('data', (data) => {
+      buffer += data
+      let nl: number
+      while ((nl = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, nl)
+        buffer = buffer.slice(nl + 1)
+        if (line === 'S') {
+          started = true
+          startedOrExited()
+        } else if (line.startsWith('B ')) {
+          pending = JSON.parse(line.slice(2)).after
+        } else if (line.startsWith('A ')) {
+          acked = JSON.parse(line.slice(line.indexOf(' ', 2) + 1))
+          pending = undefined
+          writes++
+        } else if (line.startsWith('X ')) problems.push(line)
+      }
+    })
+    void exited.then(() => startedOrExited())
+  })
+  await new Promise((r) => setTimeout(r, 50 + Math.random() * 300))
+  child.kill('SIGKILL')
+  await exited
+  expect(problems, stderr).toEqual([])
+  expect(started, `child did not start: ${stderr}`).toBe(true)
+  return { acked, pending, writes }
+}
+
+const canonical = (links: Links): string => JSON.stringify(Object.entries(links).sort(([a], [b]) => (a < b ? -1 : 1)))
+
+/** Every stored comment's links, read from the engine. */
+async function storedLinks(engine: Engine): Promise<Links> {
+  const out: Links = {}
+  for await (const [oid, record] of engine.records('comments')) {
+    const replies: string[] = []
+    for await (const [, value] of engine.entries({ prefix: linkPrefix('comments', oid, 'replies') })) if (isRef(value)) replies.push(value[1])
+    out[oid] = { author: oneRef(record as never, 'author')?.[1] ?? null, replies }
+  }
+  return out
+}
+
+beforeAll(async () => {
+  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', DIST], { cwd: ROOT }).catch(
+    () => {}, // type errors elsewhere in the tree still emit JavaScript
+  )
+  if (!existsSync(join(DIST, 'src', 'index.js'))) throw new Error(`the build did not produce ${DIST}`)
+}, 120_000)
+
+afterAll(async () => {
+  await rm(DIST, { recursive: true, force: true })
+})
+
+for (const kind of ['level', 'directory'] as const) {
+  describe(`relations survive SIGKILL at any moment on ${kind}`, () => {
+    it(`keep whole writes and agreeing entries across ${KILLS} kills`, async () => {
+      const dir = await tempDir()
+      const location = join(dir, 'store')
+      const makeEngine = () => (kind === 'level' ? new LevelEngine(location) : new DirectoryEngine(location))
+      let expected: Links = {}
+      let writes = 0
+      let inFlight = 0
+      try {
+        for (let i = 0; i < KILLS; i++) {
+          const run = await runChild(kind, location)
+          writes += run.writes
+          if (run.acked !== undefined) expected = run.acked
+          const db = await lib.Database.open({ engine: makeEngine(), models: [Account, Comment] })
+          try {
+            const stored = await storedLinks(db.engine)
+            if (run.pending !== undefined) {
+              inFlight++
+              const whole = canonical(stored) === canonical(run.pending)
+              if (whole) expected = run.pending
+            }
+            expect(stored).toEqual(expected)
+            await checkLinks(db)
+            // Through the API: every link resolves to a stored object.
+            for await (const c of Comment.all()) {
+              if (c.author.oid !== undefined) expect(await c.author.one()).toBeDefined()
+              expect((await c.replies.get()).length).toBe(c.replies.size)
+            }
+          } finally {
+            await db.close()
+          }
+        }
+        expect(writes).toBeGreaterThan(30)
+        expect(inFlight).toBeGreaterThan(KILLS / 3)
+        expect(Object.keys(expected).length).toBeGreaterThan(0)
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
+    }, 90_000)
+  })
+}

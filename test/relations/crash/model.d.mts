@@ -1,0 +1,1 @@
+export function defineModels(lib: unknown): { Account: any; Comment: any }
