@@ -48,13 +48,10 @@ export function checkIndexDefinitions(meta: ModelMeta): void {
 }
 
 function encodeOne(meta: ModelMeta, index: IndexMeta, oid: string, key: unknown): string {
-  const problem = keyProblem(key)
-  if (problem !== undefined) {
-    throw new IndexError(`Index ${indexLabel(meta, index.name)} cannot index ${meta.ctor.name} ${oid}: ${problem}`)
-  }
   try {
     return encodeKey(key as string)
   } catch (err) {
-    throw new IndexError(`Index ${indexLabel(meta, index.name)} cannot index ${meta.ctor.name} ${oid}: ${(err as Error).message}`, { cause: err })
+    const problem = keyProblem(key) ?? (err as Error).message
+    throw new IndexError(`Index ${indexLabel(meta, index.name)} cannot index ${meta.ctor.name} ${oid}: ${problem}`, { cause: err })
   }
 }

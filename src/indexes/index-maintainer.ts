@@ -3,7 +3,7 @@ import type { Change } from '../model/change.js'
 import type { Database, Feature } from '../model/database.js'
 import type { ModelMeta } from '../model/meta.js'
 import { checkIndexDefinitions } from './index-keys.js'
-import { applyExternalChanges, rebuildIndexes, storedSignatures } from './index-rebuild.js'
+import { applyExternalChanges, rebuildIndexes, recordExternalChanges, storedSignatures } from './index-rebuild.js'
 import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, type IndexUpdate } from './index-writes.js'
 import { keysRecordKey, signatureOf, type KeysRecord } from './layout.js'
 
@@ -30,10 +30,27 @@ export class IndexMaintainer implements Feature {
   /** The keys live instances were last written with, so an update needs no read. */
   #indexed = new WeakMap<object, KeysRecord>()
   #pending = new WeakMap<Change[], Array<[object, KeysRecord]>>()
+  #opened: Promise<void> | undefined
 
   constructor(db: Database) {
     this.db = db
     if (!maintainers.has(db)) maintainers.set(db, this)
+  }
+
+  /**
+   * Makes the objects the engine found changed behind its back at open durable as pending work
+   * (the engine reports them only once). Called when the database opens, else before the first
+   * `ready()`.
+   */
+  open(): Promise<void> {
+    if (this.#opened === undefined) {
+      const run = recordExternalChanges(this.db.engine, this.db.engine.externalChanges())
+      this.#opened = run
+      run.catch(() => {
+        if (this.#opened === run) this.#opened = undefined
+      })
+    }
+    return this.#opened
   }
 
   /**
@@ -55,6 +72,7 @@ export class IndexMaintainer implements Feature {
 
   async #makeReady(meta: ModelMeta): Promise<void> {
     checkIndexDefinitions(meta)
+    await this.open()
     const { engine } = this.db
     const stored = await storedSignatures(engine, meta.collection)
     const changed = [...meta.indexes.values()].filter((index) => stored.get(index.name) !== signatureOf(index))
@@ -63,8 +81,7 @@ export class IndexMaintainer implements Feature {
       this.#indexed = new WeakMap()
       await rebuildIndexes(this.db, meta, changed, removed)
     }
-    const external = engine.externalChanges().filter((c) => c.collection === meta.collection)
-    if (external.length > 0) await applyExternalChanges(this.db, meta, external)
+    await applyExternalChanges(this.db, meta)
   }
 
   async prepare(changes: Change[], ops: WriteOp[]): Promise<void> {
@@ -111,8 +128,8 @@ export class IndexMaintainer implements Feature {
         const stored = await storedSignatures(this.db.engine, meta.collection)
         const removed = [...stored.keys()].filter((name) => !meta.indexes.has(name))
         await rebuildIndexes(this.db, meta, [...meta.indexes.values()], removed)
-        const external = this.db.engine.externalChanges().filter((c) => c.collection === meta.collection)
-        if (external.length > 0) await applyExternalChanges(this.db, meta, external)
+        await this.open()
+        await applyExternalChanges(this.db, meta)
       })()
       this.#ready.set(meta, run)
       run.catch(() => {

@@ -7,7 +7,7 @@ import type { StoredObject } from '../model/stored-object.js'
 import { indexKeysOf } from './index-keys.js'
 import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
 import { unescapeString } from './key-codec.js'
-import { entryPrefix, keysRecordKey, keysRecordPrefix, signatureKey, signaturePrefix, signatureOf, type KeysRecord } from './layout.js'
+import { entryPrefix, externalPrefix, keysRecordKey, keysRecordPrefix, signatureKey, signaturePrefix, signatureOf, type KeysRecord } from './layout.js'
 
 /** Objects read and entries written per batch while rebuilding. */
 const CHUNK = 256
@@ -76,14 +76,23 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
 }
 
 /**
- * Brings the entries of objects added, changed or removed behind the engine's back (files edited by
- * hand on the Directory engine) in line with what is stored now.
+ * Remembers the objects the engine found added, changed or removed behind its back (files edited
+ * by hand on the Directory engine) as pending entries. The engine reports them once, at open; the
+ * entries keep them until each model's indexes are brought in line, even across restarts.
  */
-export async function applyExternalChanges(db: Database, meta: ModelMeta, changes: ExternalChange[]): Promise<void> {
+export async function recordExternalChanges(engine: Engine, changes: ExternalChange[]): Promise<void> {
+  for (let i = 0; i < changes.length; i += 10 * CHUNK) {
+    await engine.batch(changes.slice(i, i + 10 * CHUNK).map((c) => ({ type: 'put', key: externalPrefix(c.collection) + c.id, value: null })))
+  }
+}
+
+/** Re-indexes the model's objects recorded by `recordExternalChanges`, clearing each record in the same batch. */
+export async function applyExternalChanges(db: Database, meta: ModelMeta): Promise<void> {
   const { engine } = db
-  const oids = [...new Set(changes.map((c) => c.id))]
-  for (let i = 0; i < oids.length; i += CHUNK) {
-    const chunk = oids.slice(i, i + CHUNK)
+  const prefix = externalPrefix(meta.collection)
+  for (;;) {
+    const chunk = (await collect(engine.keys({ prefix, limit: CHUNK }))).map((key) => key.slice(prefix.length))
+    if (chunk.length === 0) return
     const [stored, records] = await Promise.all([
       engine.getMany(chunk.map((oid) => keysRecordKey(meta.collection, oid))),
       engine.getRecords(meta.collection, chunk),
@@ -95,10 +104,16 @@ export async function applyExternalChanges(db: Database, meta: ModelMeta, change
       next: records[n] === undefined ? {} : keysRecordOf(meta, oid, storedInstance(db, meta, oid, records[n])),
     }))
     await checkUnique(engine, updates)
-    const ops: WriteOp[] = []
+    const ops: WriteOp[] = chunk.map((oid) => ({ type: 'del', key: prefix + oid }))
     for (const u of updates) pushIndexOps(u, ops)
     await engine.batch(ops)
   }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
+  return out
 }
 
 /**

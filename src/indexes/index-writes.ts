@@ -48,20 +48,30 @@ export function readKeysRecord(value: unknown): KeysRecord {
 /** Adds the entry deletions and insertions that take `u.old` to `u.next`, and the new keys record. */
 export function pushIndexOps(u: IndexUpdate, ops: WriteOp[], recordChanged = !sameRecord(u.old, u.next)): void {
   const { collection } = u.meta
-  for (const name of new Set([...Object.keys(u.old), ...Object.keys(u.next)])) {
-    const before = u.old[name] ?? []
-    const after = u.next[name] ?? []
-    if (before.length === 0 && after.length === 0) continue
+  const suffix = '\x00' + u.oid
+  for (const name in u.next) {
+    const after = u.next[name]!
+    const had = membership(u.old[name])
     const prefix = entryPrefix(collection, name)
-    const keep = new Set(after)
-    const had = new Set(before)
-    for (const key of before) if (!keep.has(key)) ops.push({ type: 'del', key: prefix + key + '\x00' + u.oid })
-    for (const key of after) if (!had.has(key)) ops.push({ type: 'put', key: prefix + key + '\x00' + u.oid, value: null })
+    for (const key of after) if (!had(key)) ops.push({ type: 'put', key: prefix + key + suffix, value: null })
+  }
+  for (const name in u.old) {
+    const before = u.old[name]!
+    const keeps = membership(u.next[name])
+    const prefix = entryPrefix(collection, name)
+    for (const key of before) if (!keeps(key)) ops.push({ type: 'del', key: prefix + key + suffix })
   }
   if (!recordChanged) return
   const key = keysRecordKey(collection, u.oid)
   if (Object.keys(u.next).length === 0) ops.push({ type: 'del', key })
   else ops.push({ type: 'put', key, value: writeKeysRecord(u.next) })
+}
+
+function membership(keys: string[] | undefined): (key: string) => boolean {
+  if (keys === undefined) return () => false
+  if (keys.length <= 16) return (key) => keys.includes(key)
+  const set = new Set(keys)
+  return (key) => set.has(key)
 }
 
 export function sameRecord(a: KeysRecord, b: KeysRecord): boolean {
@@ -71,7 +81,7 @@ export function sameRecord(a: KeysRecord, b: KeysRecord): boolean {
     const x = a[name]!
     const y = b[name]
     if (y === undefined || x.length !== y.length) return false
-    if (x.length === 1 ? x[0] !== y[0] : !x.every((k) => y.includes(k))) return false
+    if (x.length === 1 ? x[0] !== y[0] : !x.every(membership(y))) return false
   }
   return true
 }

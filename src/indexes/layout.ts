@@ -8,6 +8,7 @@ import { INDEX_SIGNATURE } from './indexing.js'
  *   idx\0e\0<collection>\0<index>\0<encoded key>\0<oid>  -> null   one entry per (key, object)
  *   idx\0k\0<collection>\0<oid>                         -> the encoded keys of the object per index (see writeKeysRecord)
  *   idx\0s\0<collection>\0<index>                       -> signature of the index definition that built the entries
+ *   idx\0x\0<collection>\0<oid>                         -> null   changed behind the engine's back, not re-indexed yet
  */
 const ROOT = 'idx\x00'
 
@@ -21,6 +22,10 @@ export function keysRecordPrefix(collection: string): string {
 
 export function keysRecordKey(collection: string, oid: string): string {
   return keysRecordPrefix(collection) + oid
+}
+
+export function externalPrefix(collection: string): string {
+  return `${ROOT}x\x00${collection}\x00`
 }
 
 export function signaturePrefix(collection: string): string {

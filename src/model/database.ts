@@ -45,6 +45,8 @@ export interface Feature extends WriteContributor {
   cascade?(changes: Change[]): StoredObject[]
   /** Rebuilds derived data (e.g. index entries) of these models from the stored objects. */
   reindex?(metas: ModelMeta[]): Promise<void>
+  /** Runs once when the database opens, before it is returned (e.g. to keep what the engine found at open). */
+  open?(): Promise<void>
 }
 
 /** The features every database runs, in this order. */
@@ -106,6 +108,7 @@ export class Database {
     await engine.open()
     try {
       const db = new Database(engine, options)
+      for (const feature of db.features) await feature.open?.()
       db.use(...(options.models ?? []))
       return db
     } catch (err) {

@@ -189,6 +189,9 @@ describe('files edited by hand while a Directory store was closed', () => {
     copy.properties.score = 4
     await writeFile(join(root, 'things', `${added}.json`), JSON.stringify(copy))
 
+    // A session that never touches the model must not lose the changes (the engine reports them once).
+    db = await Database.open({ engine: new DirectoryEngine(root), models: [V2] })
+    await db.close()
     db = await Database.open({ engine: new DirectoryEngine(root), models: [V2] })
     const byName = view(V2, 'name')
     expect(await collect(byName.keys())).toEqual(['annabel', 'cid', 'dee'])
