@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   models: () => import('./models.js'),
   indexes: () => import('./indexes.js'),
   raw: () => import('./raw.js'),
+  relations: () => import('./relations.js'),
 }
 
 const name = process.argv[2]

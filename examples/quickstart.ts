@@ -1,8 +1,8 @@
 /**
  * The quickstart: `npm start` runs it. It writes a LevelDB store under ./data, reopens it, reads
- * the objects back, and shows validation at work.
+ * the objects back with their relations, and shows validation at work.
  */
-import { Database, Model, Property, StoredObject, StoredRaw, Types, ValidationError } from '../src/index.js'
+import { Database, Many, Model, One, Property, Relation, StoredObject, StoredRaw, Types, ValidationError } from '../src/index.js'
 
 @Model()
 class Account extends StoredObject {
@@ -18,7 +18,14 @@ class Article extends StoredObject {
   @Property(Types.MARKDOWN) content = ''
   @Property(Types.ENUM('draft', 'published', 'archived')) status = 'draft'
   @Property(Types.DATE) date?: Date
-  @Property(Types.REFERENCE(() => Account)) author?: string
+  @Relation(() => Account) author!: One<Account> // a link to one object, saved with the article
+}
+
+@Model()
+class Comment extends StoredObject {
+  @Property(Types.STRING) text = ''
+  @Relation(() => Account) author!: One<Account>
+  @Relation(() => [Comment]) replies!: Many<Comment> // an ordered list of links, here to the same model
 }
 
 @Model()
@@ -27,7 +34,7 @@ class Attachment extends StoredRaw {
 }
 
 const path = process.env.STOWAGE_DATA ?? './data'
-const models = [Account, Article, Attachment]
+const models = [Account, Article, Comment, Attachment]
 
 let db = await Database.open({ path, models })
 console.log(`Opened the LevelDB store in ${path}: ${await Account.count()} accounts, ${await Article.count()} articles already there.`)
@@ -35,10 +42,18 @@ console.log(`Opened the LevelDB store in ${path}: ${await Account.count()} accou
 const ann = await Account.create({ email: 'ann@example.com', name: 'Ann', roles: ['editor'] })
 await db.transaction(async () => {
   for (const [title, status] of [['Hello, Stowage', 'published'], ['Typed objects on LevelDB', 'draft']] as const) {
-    new Article({ title, status, date: new Date(), author: ann.oid, content: `# ${title}` }) // saved when the transaction commits
+    const article = new Article({ title, status, date: new Date(), content: `# ${title}` }) // saved when the transaction commits
+    article.author.set(ann)
   }
 })
 console.log(`Created account ${ann.oid} (${ann.email}) and 2 articles in one transaction.`)
+
+// A comment with a reply: the reply is not saved yet, so saving the comment saves it in the same write.
+const comment = new Comment({ text: 'Great read!' })
+comment.author.set(ann)
+comment.replies.add(new Comment({ text: 'Thanks!' }))
+await comment.save()
+console.log(`Comment ${comment.oid} has ${comment.replies.size} reply; its author is the same instance: ${(await comment.author.one()) === ann}.`)
 
 // Raw data is streamed in (here from an async generator: 3 MB never held at once) and out.
 async function* pages() {
@@ -62,7 +77,9 @@ db = await Database.open({ path, models })
 const again = await Account.get(ann.oid)
 console.log(`After reopening: ${again?.name} <${again?.email}>, roles ${JSON.stringify(again?.roles)}, saved at ${new Date(again!.getUpdateTime()!).toISOString()}`)
 for (const article of await Article.list({ start: 0, count: 5 })) {
-  console.log(`  article ${article.oid}: "${article.title}" [${article.status}] by ${article.author}`)
+  console.log(`  article ${article.oid}: "${article.title}" [${article.status}] by ${(await article.author.one())?.name}`)
 }
-console.log(`The store now holds ${await Account.count()} accounts, ${await Article.count()} articles and ${await Attachment.count()} attachments.`)
+const back = (await Comment.get(comment.oid))!
+for await (const reply of back.replies) console.log(`  comment "${back.text}" has the reply "${reply.text}" (${back.replies.size} in all)`)
+console.log(`The store now holds ${await Account.count()} accounts, ${await Article.count()} articles, ${await Comment.count()} comments and ${await Attachment.count()} attachments.`)
 await db.close()

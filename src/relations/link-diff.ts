@@ -10,6 +10,8 @@ export interface ManyDiff {
   cleared: boolean
   adds: Map<string, StoredObject | undefined>
   removes: Set<string>
+  /** Added oids that were not known to be absent below (large relations not loaded): checked when written. */
+  unsure: Set<string>
   /** Update time to record (import), instead of the time of the save. */
   time?: number
 }
@@ -22,7 +24,7 @@ export interface OneDiff {
 }
 
 export function emptyDiff(): ManyDiff {
-  return { cleared: false, adds: new Map(), removes: new Set() }
+  return { cleared: false, adds: new Map(), removes: new Set(), unsure: new Set() }
 }
 
 export function isEmptyDiff(d: ManyDiff): boolean {
@@ -32,7 +34,13 @@ export function isEmptyDiff(d: ManyDiff): boolean {
 /** One diff equal to applying `lower` then `upper`. */
 export function composeDiffs(lower: ManyDiff, upper: ManyDiff): ManyDiff {
   if (upper.cleared) return upper
-  const out: ManyDiff = { cleared: lower.cleared, adds: new Map(lower.adds), removes: new Set(lower.removes), time: upper.time ?? lower.time }
+  const out: ManyDiff = {
+    cleared: lower.cleared,
+    adds: new Map(lower.adds),
+    removes: new Set(lower.removes),
+    unsure: new Set([...lower.unsure, ...upper.unsure]),
+    time: upper.time ?? lower.time,
+  }
   for (const oid of upper.removes) {
     if (out.adds.has(oid)) out.adds.delete(oid)
     else out.removes.add(oid)

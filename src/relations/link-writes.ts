@@ -11,6 +11,12 @@ export interface OwnerRef {
   oid: string
 }
 
+/** A link to an object removed by the write, with its position when the reverse entry gave it. */
+export interface GoneLink {
+  ref: Ref
+  position?: number
+}
+
 /** Why a link to an object is not written: it is removed in this write, or not stored at all. */
 export type Unlinkable = (collection: string, oid: string, obj: unknown) => 'removed' | 'missing' | undefined
 
@@ -26,10 +32,10 @@ export async function writeMany(
   targetCollection: string,
   before: ManyInfo,
   diff: ManyDiff | undefined,
-  gone: Ref[],
+  gone: GoneLink[],
   unlinkable: Unlinkable,
   ops: WriteOp[],
-): Promise<{ info: ManyInfo; result: ManyResult }> {
+): Promise<{ info: ManyInfo; result: ManyResult; missing: number }> {
   const result: ManyResult = { cleared: false, added: [], removed: [] }
   let { n, next } = before
   let order = before.o !== undefined ? [...before.o] : undefined
@@ -44,14 +50,15 @@ export async function writeMany(
     n = 0
     order = []
   } else {
-    const candidates = new Map<string, Ref>()
-    for (const oid of diff?.removes ?? []) candidates.set(targetCollection + '\x00' + oid, [targetCollection, oid])
-    for (const ref of gone) candidates.set(ref[0] + '\x00' + ref[1], ref)
-    const refs = [...candidates.values()]
-    const keys = refs.map((r) => reverseKey(r[0], r[1], owner.collection, owner.oid, relation))
-    const positions = refs.length > 0 ? await engine.getMany(keys) : []
-    refs.forEach((ref, i) => {
-      const position = positions[i]
+    const candidates = new Map<string, GoneLink>()
+    for (const oid of diff?.removes ?? []) candidates.set(targetCollection + '\x00' + oid, { ref: [targetCollection, oid] })
+    for (const g of gone) candidates.set(g.ref[0] + '\x00' + g.ref[1], g)
+    const links = [...candidates.values()]
+    const keys = links.map(({ ref }) => reverseKey(ref[0], ref[1], owner.collection, owner.oid, relation))
+    const unknown = links.flatMap((l, i) => (l.position === undefined ? [i] : []))
+    const read = unknown.length > 0 ? await engine.getMany(unknown.map((i) => keys[i]!)) : []
+    unknown.forEach((i, n) => (links[i] = { ...links[i]!, position: read[n] as number | undefined }))
+    links.forEach(({ ref, position }, i) => {
       if (typeof position !== 'number') return
       ops.push({ type: 'del', key: linkKey(owner.collection, owner.oid, relation, position) })
       ops.push({ type: 'del', key: keys[i]! })
@@ -60,7 +67,12 @@ export async function writeMany(
     })
   }
   const removed = new Set(result.removed)
-  const adds = [...(diff?.adds ?? [])].filter(([oid, obj]) => unlinkable(targetCollection, oid, obj) === undefined)
+  let missing = 0
+  const adds = [...(diff?.adds ?? [])].filter(([oid, obj]) => {
+    const why = unlinkable(targetCollection, oid, obj)
+    if (why === 'missing') missing++
+    return why === undefined
+  })
   if (adds.length > 0) {
     let present: (oid: string) => boolean
     if (result.cleared) present = () => false
@@ -68,8 +80,10 @@ export async function writeMany(
       const set = new Set(order)
       present = (oid) => set.has(oid) && !removed.has(oid)
     } else {
-      const stored = await engine.getMany(adds.map(([oid]) => reverseKey(targetCollection, oid, owner.collection, owner.oid, relation)))
-      const set = new Set(adds.filter((_, i) => typeof stored[i] === 'number').map(([oid]) => oid))
+      // Only adds whose absence was not known when they were made need a look (one read each).
+      const unsure = adds.filter(([oid]) => diff!.unsure.has(oid))
+      const stored = unsure.length > 0 ? await engine.getMany(unsure.map(([oid]) => reverseKey(targetCollection, oid, owner.collection, owner.oid, relation))) : []
+      const set = new Set(unsure.filter((_, i) => typeof stored[i] === 'number').map(([oid]) => oid))
       present = (oid) => set.has(oid) && !removed.has(oid)
     }
     for (const [oid] of adds) {
@@ -92,22 +106,37 @@ export async function writeMany(
     order.push(...result.added)
   }
   const info: ManyInfo = order !== undefined && n <= INLINE_MAX ? { n, next, o: order } : { n, next }
-  return { info, result }
+  return { info, result, missing }
 }
 
-/** Adds the reverse-entry ops of a One relation going from `before` to its new link, and returns it. */
-export function writeOne(owner: OwnerRef, relation: string, before: Ref | undefined, diff: OneDiff | undefined, gone: Ref[], unlinkable: Unlinkable, ops: WriteOp[]): Ref | undefined {
+/**
+ * Adds the reverse-entry ops of a One relation going from `before` to its new link, and returns
+ * it; `missing` when the link asked for was to an object not stored (kept as it was).
+ */
+export function writeOne(
+  owner: OwnerRef,
+  relation: string,
+  before: Ref | undefined,
+  diff: OneDiff | undefined,
+  gone: GoneLink[],
+  unlinkable: Unlinkable,
+  ops: WriteOp[],
+): { ref: Ref | undefined; missing: boolean } {
   let next = diff !== undefined ? diff.ref : before
+  let missing = false
   if (next !== undefined) {
     const why = unlinkable(next[0], next[1], diff?.obj)
-    if (why === 'removed' || gone.some((g) => sameRef(g, next))) next = undefined
-    else if (why === 'missing') next = before
+    if (why === 'removed') next = undefined
+    else if (why === 'missing') {
+      next = before
+      missing = true
+    }
   }
-  if (next !== undefined && gone.some((g) => sameRef(g, next))) next = undefined
-  if (sameRef(before, next)) return before
+  if (next !== undefined && gone.some((g) => sameRef(g.ref, next))) next = undefined
+  if (sameRef(before, next)) return { ref: before, missing }
   if (before !== undefined) ops.push({ type: 'del', key: reverseKey(before[0], before[1], owner.collection, owner.oid, relation) })
   if (next !== undefined) ops.push({ type: 'put', key: reverseKey(next[0], next[1], owner.collection, owner.oid, relation), value: null })
-  return next
+  return { ref: next, missing }
 }
 
 /** Adds the ops deleting every link of a removed owner (its reverse entries included). */
@@ -118,7 +147,7 @@ export async function dropOwnLinks(engine: Engine, owner: OwnerRef, record: Obje
     if (isRef(value)) {
       ops.push({ type: 'del', key: reverseKey(value[0], value[1], owner.collection, owner.oid, relation) })
     } else if (isManyInfo(value) && value.n > 0) {
-      await writeMany(engine, owner, relation, '', value, { cleared: true, adds: new Map(), removes: new Set() }, [], () => undefined, ops)
+      await writeMany(engine, owner, relation, '', value, { cleared: true, adds: new Map(), removes: new Set(), unsure: new Set() }, [], () => undefined, ops)
     }
   }
 }

@@ -99,7 +99,9 @@ export class ManyLinks {
       top.adds.set(oid, obj)
       return this.#changed()
     }
-    if (!top.cleared && this.has(oid, this.inflight ? [this.inflight] : []) === true) return false
+    const below = top.cleared ? false : this.has(oid, this.inflight ? [this.inflight] : [])
+    if (below === true) return false
+    if (below === undefined) top.unsure.add(oid)
     top.adds.set(oid, obj)
     return this.#changed()
   }
@@ -115,13 +117,13 @@ export class ManyLinks {
 
   clear(): boolean {
     if (this.exact() && this.size() === 0) return false
-    this.pending = { cleared: true, adds: new Map(), removes: new Set() }
+    this.pending = { cleared: true, adds: new Map(), removes: new Set(), unsure: new Set() }
     return this.#changed()
   }
 
   /** Replaces the unsaved changes with a whole new list (import). */
   replaceAll(oids: Array<[string, StoredObject | undefined]>, time?: number): void {
-    this.pending = { cleared: true, adds: new Map(oids), removes: new Set(), time }
+    this.pending = { cleared: true, adds: new Map(oids), removes: new Set(), unsure: new Set(), time }
     this.#changed()
   }
 

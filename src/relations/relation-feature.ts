@@ -6,7 +6,7 @@ import { checkRecord } from '../model/records.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { parseReverseKey, reversePrefix } from './layout.js'
 import type { ManyDiff, OneDiff } from './link-diff.js'
-import { dropOwnLinks, writeMany, writeOne, type Unlinkable } from './link-writes.js'
+import { dropOwnLinks, writeMany, writeOne, type GoneLink, type Unlinkable } from './link-writes.js'
 import type { ManyResult } from './many-links.js'
 import { dropPendingTargets } from './pending-registry.js'
 import { linksMap } from './relation-state.js'
@@ -40,6 +40,7 @@ interface WriteWork {
 }
 
 const key = (collection: string, oid: string): string => collection + '\x00' + oid
+const RECORDS_PER_READ = 1000
 
 /**
  * Writes relation links with their owners: the link, membership and reverse entries of each change
@@ -98,7 +99,7 @@ export class RelationFeature implements Feature {
     }
 
     // Removed owners lose their own links; removed targets are looked up in the reverse entries.
-    const hits = new Map<string, { collection: string; oid: string; relations: Map<string, Ref[]> }>()
+    const hits = new Map<string, { collection: string; oid: string; relations: Map<string, GoneLink[]> }>()
     for (const c of changes) {
       if (!c.removed) continue
       work.removedTargets.push([c.meta.collection, c.oid])
@@ -106,7 +107,7 @@ export class RelationFeature implements Feature {
       const owner = { collection: c.meta.collection, oid: c.oid }
       if (c.previous !== undefined) await dropOwnLinks(engine, owner, c.previous, ops)
       const prefix = reversePrefix(c.meta.collection, c.oid)
-      for await (const entry of engine.keys({ prefix })) {
+      for await (const [entry, position] of engine.entries({ prefix })) {
         ops.push({ type: 'del', key: entry })
         const from = parseReverseKey(entry, prefix)
         if (from === undefined || removed.has(key(from.collection, from.oid))) continue
@@ -115,7 +116,7 @@ export class RelationFeature implements Feature {
         if (hit === undefined) hits.set(ownerKey, (hit = { collection: from.collection, oid: from.oid, relations: new Map() }))
         let refs = hit.relations.get(from.relation)
         if (refs === undefined) hit.relations.set(from.relation, (refs = []))
-        refs.push([c.meta.collection, c.oid])
+        refs.push({ ref: [c.meta.collection, c.oid], position: typeof position === 'number' ? position : undefined })
       }
     }
 
@@ -150,24 +151,29 @@ export class RelationFeature implements Feature {
         const stored = linksOfRecord(before)?.[name]
         const many = relation !== undefined ? resolveRelation(meta, relation).many : isManyInfo(stored)
         const time = diff?.time ?? now
+        let partial = false
         if (many) {
-          const target = relation !== undefined ? resolveRelation(meta, relation).target.collection : gone[0]?.[0] ?? ''
+          const target = relation !== undefined ? resolveRelation(meta, relation).target.collection : (gone[0]?.ref[0] ?? '')
           const previous = manyInfo(before, name)
-          const { info, result } = await writeMany(engine, owner, name, target, previous, diff as ManyDiff | undefined, gone, unlinkable, ops)
+          const { info, result, missing } = await writeMany(engine, owner, name, target, previous, diff as ManyDiff | undefined, gone, unlinkable, ops)
+          partial = missing > 0
           if (!result.cleared && result.added.length === 0 && result.removed.length === 0 && info.o?.length === previous.o?.length) continue
           if (info.n === 0) deleted.push(name)
           else update[name] = info
           outcome.relations.push({ name, previous, result })
         } else {
           const previous = oneRef(before, name)
-          const next = writeOne(owner, name, previous, diff as OneDiff | undefined, gone, unlinkable, ops)
+          const { ref: next, missing } = writeOne(owner, name, previous, diff as OneDiff | undefined, gone, unlinkable, ops)
+          partial = missing
           if (next === previous) continue
           if (next === undefined) deleted.push(name)
           else update[name] = next
           outcome.relations.push({ name })
         }
         latest = Math.max(latest ?? 0, time)
-        for (const c of list) c.record!.updates[name] = time
+        // An import whose links could not all be made keeps the relation's old time, so importing
+        // again (once the targets are there) is not refused as older.
+        if (!(partial && diff?.time !== undefined)) for (const c of list) c.record!.updates[name] = time
       }
       if (latest !== undefined) {
         for (const c of list) {
@@ -181,30 +187,23 @@ export class RelationFeature implements Feature {
     }
 
     // Owners outside the write that linked a removed object: their records are rewritten.
+    const stored = await this.#records([...hits.values()].filter((hit) => this.db.identity.get(hit.collection, hit.oid) === undefined))
     for (const hit of hits.values()) {
       const live = this.db.identity.get(hit.collection, hit.oid)
-      let record: ObjectRecord | undefined = live?.[STATE].record
-      if (record === undefined) {
-        const raw = await engine.getRecord(hit.collection, hit.oid)
-        if (raw === undefined) continue
-        try {
-          record = checkRecord(this.db.model(hit.collection) ?? ({ collection: hit.collection } as never), hit.oid, raw)
-        } catch {
-          continue
-        }
-      }
+      const record = live !== undefined ? live[STATE].record : stored.get(key(hit.collection, hit.oid))
+      if (record === undefined) continue
       const links: LinksRecord = { ...linksOfRecord(record) }
       const outcome: OwnerOutcome = { obj: live, relations: [], carried: [] }
       const updates = { ...record.updates }
       for (const [name, gone] of hit.relations) {
         const stored = links[name]
         if (isRef(stored)) {
-          if (!gone.some((g) => g[0] === stored[0] && g[1] === stored[1])) continue
+          if (!gone.some((g) => g.ref[0] === stored[0] && g.ref[1] === stored[1])) continue
           delete links[name]
           outcome.relations.push({ name })
         } else if (isManyInfo(stored)) {
           const owner = { collection: hit.collection, oid: hit.oid }
-          const { info, result } = await writeMany(engine, owner, name, gone[0]![0], stored, undefined, gone, unlinkable, ops)
+          const { info, result } = await writeMany(engine, owner, name, gone[0]!.ref[0], stored, undefined, gone, unlinkable, ops)
           if (result.removed.length === 0) continue
           if (info.n === 0) delete links[name]
           else links[name] = info
@@ -217,6 +216,32 @@ export class RelationFeature implements Feature {
       ops.push({ type: 'putRecord', collection: hit.collection, id: hit.oid, value: outcome.record })
       work.outcomes.push(outcome)
     }
+  }
+
+  /** The stored records of these owners (read in bulk), by collection and oid; unreadable ones left out. */
+  async #records(owners: Array<{ collection: string; oid: string }>): Promise<Map<string, ObjectRecord>> {
+    const out = new Map<string, ObjectRecord>()
+    const byCollection = new Map<string, string[]>()
+    for (const { collection, oid } of owners) {
+      const list = byCollection.get(collection)
+      if (list === undefined) byCollection.set(collection, [oid])
+      else list.push(oid)
+    }
+    for (const [collection, oids] of byCollection) {
+      for (let i = 0; i < oids.length; i += RECORDS_PER_READ) {
+        const chunk = oids.slice(i, i + RECORDS_PER_READ)
+        const records = await this.db.engine.getRecords(collection, chunk)
+        chunk.forEach((oid, n) => {
+          if (records[n] === undefined) return
+          try {
+            out.set(key(collection, oid), checkRecord(this.db.model(collection) ?? ({ collection, ctor: { name: collection } } as never), oid, records[n]))
+          } catch {
+            // Not an object record: nothing links from it.
+          }
+        })
+      }
+    }
+    return out
   }
 
   /**

@@ -26,16 +26,22 @@ export function isRef(v: unknown): v is Ref {
   return Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string'
 }
 
+/** Summaries already checked (they are read on every has() and size). */
+const checked = new WeakSet<object>()
+
 export function isManyInfo(v: unknown): v is ManyInfo {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false
+  if (checked.has(v)) return true
   const i = v as ManyInfo
-  return (
+  const ok = (
     Number.isSafeInteger(i.n) &&
     i.n >= 0 &&
     Number.isSafeInteger(i.next) &&
     i.next >= 0 &&
     (i.o === undefined || (Array.isArray(i.o) && i.o.length === i.n && i.o.every((x) => typeof x === 'string')))
   )
+  if (ok) checked.add(v)
+  return ok
 }
 
 export function linksOfRecord(record: ObjectRecord | undefined): LinksRecord | undefined {

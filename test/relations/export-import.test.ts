@@ -112,5 +112,31 @@ for (const kind of storeKinds) {
       expect(n.replies.size).toBe(0)
       await checkLinks(db)
     })
+
+    it('imports a cycle when its objects are imported twice', async () => {
+      const a = new Note({ text: 'a' })
+      const b = new Note({ text: 'b' })
+      a.replies.add(b)
+      b.replies.add(a)
+      await a.save()
+      const [ea, eb] = [a.export(), b.export()]
+      const otherStore = await kind.make()
+      await db.close()
+      db = await Database.open({ engine: otherStore.engine(), models })
+      try {
+        const a2 = await Note.import(ea)
+        expect(a2.replies.size).toBe(0) // b is not there yet: that link waits
+        const b2 = await Note.import(eb)
+        expect(await b2.replies.one(0)).toBe(a2)
+        await Note.import(ea)
+        expect(await a2.replies.one(0)).toBe(b2)
+        expect(a2.getUpdateTime('replies')).toBe(a.getUpdateTime('replies'))
+        await checkLinks(db)
+      } finally {
+        await db.close()
+        await otherStore.cleanup()
+        db = await Database.open({ engine: store.engine(), models })
+      }
+    })
   })
 }
