@@ -13,7 +13,7 @@ import { Packr } from 'msgpackr'
 import { Database, Index, Indexing, Model, Property, StoredObject, Types } from '../src/index.js'
 import { PACKR_OPTIONS } from '../src/engine/level/msgpack-codec.js'
 import { newOid } from '../src/model/oid.js'
-import { fmt, machine, runSuite } from './bench-utils.js'
+import { fmt, machine, type Case, type Result } from './bench-utils.js'
 
 @Model()
 class Doc2 extends StoredObject {
@@ -78,8 +78,40 @@ function rawIndexOps(model: string, oid: string, d: DocProps, indexes: number) {
 const VOCABULARY = Array.from({ length: 5000 }, (_, i) => 'w' + i.toString(36).padStart(3, 'a') + 'x')
 function article(i: number) {
   let seed = i * 7919 + 1
-  const word = () => VOCABULARY[(seed = (seed * 1103515245 + 12345) & 0x7fffffff) % VOCABULARY.length]
+  const word = () => VOCABULARY[(seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) % VOCABULARY.length]
   return { title: `${word()} ${word()} ${word()} ${word()}`, content: Array.from({ length: 20 }, word).join(' ') }
+}
+
+/**
+ * Runs the cases in alternating rounds (A B, B A, A B...) and reports each one's median rate, so that
+ * load that comes and goes on the machine falls on both sides alike. A round repeats a case's call
+ * for at least ROUND_MS.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
+const ROUND_MS = 150
+async function interleaved(cases: Case[]): Promise<Result[]> {
+  const rates = cases.map(() => [] as number[])
+  for (const c of cases) await c.fn() // warm up
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? cases.map((_, i) => i) : cases.map((_, i) => cases.length - 1 - i)
+    for (const i of order) {
+      const c = cases[i]!
+      const start = performance.now()
+      let calls = 0
+      do {
+        await c.fn()
+        calls++
+      } while (performance.now() - start < ROUND_MS)
+      rates[i]!.push((calls * c.units) / ((performance.now() - start) / 1000))
+    }
+  }
+  return cases.map((c, i) => {
+    const sorted = rates[i]!.sort((a, b) => a - b)
+    const median = sorted[Math.floor(sorted.length / 2)]!
+    const spread = ((sorted[Math.floor(sorted.length * 0.75)]! - sorted[Math.floor(sorted.length * 0.25)]!) / median) * 100
+    console.log(`  ${c.name}: ${fmt(median)}/s median of ${sorted.length} rounds (interquartile spread ${spread.toFixed(0)}%)`)
+    return { name: c.name, unitsPerSec: median, rme: spread, samples: sorted.length }
+  })
 }
 
 export async function run(): Promise<void> {
@@ -108,21 +140,20 @@ export async function run(): Promise<void> {
       })
 
     console.log('\ninserts, transactions of 1,000 (objects/s):')
-    const inserts = await runSuite(
+    const inserts = await interleaved(
       [
         { name: 'raw, 2 hand-rolled index entries', units: TX, fn: () => rawInsert('Doc2', 2, 'raw2') },
         { name: 'Stowage, 2 indexes', units: TX, fn: () => stowageInsert(Doc2, 'sto2') },
         { name: 'raw, 5 hand-rolled index entries', units: TX, fn: () => rawInsert('Doc5', 5, 'raw5') },
         { name: 'Stowage, 5 indexes', units: TX, fn: () => stowageInsert(Doc5, 'sto5') },
       ],
-      3,
     )
     // Both stores get exactly N docs (n = 0..N-1) for the reads.
     while (counters.rawDocs < N) await rawInsert('docs', 5, 'rawDocs')
     while (counters.stoDocs < N) await stowageInsert(Doc, 'stoDocs')
 
     let seed = 11
-    const rand = (m: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % m
+    const rand = (m: number) => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) % m
     const rawObjects = async (prefixOrRange: { gte: string; lt: string }) => {
       const ids: string[] = []
       for await (const key of raw.keys(prefixOrRange)) ids.push('docs!' + key.slice(key.lastIndexOf('!') + 1))
@@ -140,8 +171,23 @@ export async function run(): Promise<void> {
       return out
     }
 
+    // The oids the index gives, to time object loading alone (the model core's share of a query).
+    const docMeta = db.model('docs')!
+    const byGroup = new Map<string, string[]>()
+    const byN: string[] = []
+    for await (const d of Doc.index('n').list()) {
+      byN.push(d.oid)
+      byGroup.set(d.group, [...(byGroup.get(d.group) ?? []), d.oid])
+      db.identity.delete('docs', d.oid)
+    }
+    const loadOnly = async (oids: string[]) => {
+      const objs = await db.loadMany(docMeta, oids)
+      forget(objs as StoredObject[])
+      return objs.length
+    }
+
     console.log('\nequality lookups, ~100 objects each (objects/s):')
-    const lookups = await runSuite(
+    const lookups = await interleaved(
       [
         {
           name: 'raw keys(prefix) + getMany + unpack',
@@ -161,13 +207,17 @@ export async function run(): Promise<void> {
             forget(objs)
           },
         },
+        {
+          name: 'Stowage db.loadMany(the same oids), no index read',
+          units: N / 1000,
+          fn: () => loadOnly(byGroup.get(`g${rand(1000)}`)!),
+        },
       ],
-      3,
     )
 
     const SPAN = N / 100
     console.log(`\nrange scans over 1% (${SPAN} objects each, objects/s):`)
-    const ranges = await runSuite(
+    const ranges = await interleaved(
       [
         {
           name: 'raw keys(gte, lt) + getMany + unpack',
@@ -188,12 +238,19 @@ export async function run(): Promise<void> {
             forget(objs)
           },
         },
+        {
+          name: 'Stowage db.loadMany(the same oids), no index read',
+          units: SPAN,
+          fn: () => {
+            const x = rand(N - SPAN)
+            return loadOnly(byN.slice(x, x + SPAN))
+          },
+        },
       ],
-      3,
     )
 
     console.log(`\ncount(key) on a key with ${N / 10} entries (calls/s):`)
-    const counts = await runSuite(
+    const counts = await interleaved(
       [
         {
           name: 'raw keys(prefix) counted',
@@ -213,7 +270,6 @@ export async function run(): Promise<void> {
           },
         },
       ],
-      3,
     )
 
     console.log(`\nkeyword index over ${N} articles (24 words each, vocabulary of 5,000):`)
@@ -261,6 +317,7 @@ export async function run(): Promise<void> {
     row('insert, 5 indexes, transactions of 1,000', r(inserts, 'raw, 5'), r(inserts, 'Stowage, 5'), 'objects/s', '>= 50%')
     row(`equality lookup, ${N / 1000} objects per key`, r(lookups, 'raw'), r(lookups, 'Stowage'), 'objects/s', '>= 60%')
     row(`range scan, ${SPAN} objects (1%)`, r(ranges, 'raw'), r(ranges, 'Stowage'), 'objects/s', '>= 60%')
+    console.log(`| (object loading alone: db.loadMany of the same oids) | | ${fmt(r(lookups, 'Stowage db.loadMany'))} / ${fmt(r(ranges, 'Stowage db.loadMany'))} objects/s | | |`)
     row(`count(key), ${N / 10} entries`, r(counts, 'raw'), r(counts, 'Stowage'), 'calls/s', '')
     console.log(`| keyword index: insert ${fmt(N)} articles | | ${fmt(articleRate)} articles/s | | |`)
     console.log(`| keyword query get(word), ${fmt(found / queries)} articles each | | ${fmt(queries / elapsed)} queries/s | | |`)

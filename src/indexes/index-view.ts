@@ -25,8 +25,8 @@ export interface IndexListOptions {
 
 const LIST_OPTIONS = new Set(['gte', 'gt', 'lte', 'lt', 'prefix', 'offset', 'limit', 'reverse'])
 /** Oids resolved to objects per read: small first, so `one()`-like reads stay cheap, then larger. */
-const FIRST_BATCH = 32
-const MAX_BATCH = 256
+const FIRST_BATCH = 128
+const MAX_BATCH = 512
 /** Entries of one key read in a row by `keys()` before it seeks past the key instead. */
 const SKIP_AFTER = 8
 
