@@ -6,6 +6,7 @@ import type { IndexKey, IndexMeta, ModelMeta } from '../model/meta.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { maintainerOf } from './index-maintainer.js'
 import { decodeKey, encodeKey, encodePrefix, kindBounds, kindOf } from './key-codec.js'
+import { Indexing } from './indexing.js'
 import { entryPrefix, indexLabel } from './layout.js'
 
 export interface IndexListOptions {
@@ -175,7 +176,7 @@ export class IndexView<T extends StoredObject = StoredObject> {
     }
     if (lower.length > 0) range.gte = lower.reduce((a, b) => (utf8Compare(a, b) >= 0 ? a : b))
     if (upper.length > 0) range.lt = upper.reduce((a, b) => (utf8Compare(a, b) <= 0 ? a : b))
-    return this.#objects(range, true, offset, limit)
+    return this.#objects(range, mayGiveSeveralKeys(this.#meta, this.definition), offset, limit)
   }
 
   #label(): string {
@@ -237,6 +238,22 @@ export class IndexView<T extends StoredObject = StoredObject> {
     if (loading !== undefined) for (const obj of await loading) if (obj !== undefined) yield obj as T
     if (last !== undefined) for (const obj of await last) if (obj !== undefined) yield obj as T
   }
+}
+
+const SINGLE_KEY_FNS = new Set<unknown>([Indexing.value, Indexing.normalize, Indexing.noAccents, Indexing.keyword])
+const SCALAR_TYPE = /^(BOOL|INTEGER|POSITIVE|FLOAT|NUMBER|STRING|LINE|EMAIL|PASSWORD|URL|HTML|MARKDOWN|RICHTEXT|DATE|DATETIME|TIME|ENUM\()/
+
+/**
+ * Whether an object can have several keys in this index, so that `list()` must remember the oids it
+ * gave to give each object once. Known single-key indexes skip that, so a long scan holds no set.
+ */
+function mayGiveSeveralKeys(meta: ModelMeta, index: IndexMeta): boolean {
+  if (index.fn === Indexing.updateTime) return false
+  if (index.property === undefined || !SINGLE_KEY_FNS.has(index.fn)) return true
+  const relation = meta.relations.get(index.property)
+  if (relation !== undefined) return relation.many
+  const type = meta.properties.get(index.property)?.type
+  return type === undefined || !SCALAR_TYPE.test(type.name)
 }
 
 function utf8Compare(a: string, b: string): number {
