@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Database, Index, Model, One, Property, Relation, StoredObject, Types } from '../../src/index.js'
+import { ConstraintError, Database, Index, Indexing, Many, Model, One, Property, Relation, StoredObject, Types } from '../../src/index.js'
 import { storeKinds, type Store } from '../helpers/stores.js'
 import { checkLinks } from './helpers.js'
 
@@ -14,7 +14,13 @@ class Story extends StoredObject {
   @Relation(() => Writer) @Index() writer!: One<Writer>
 }
 
-const models = [Writer, Story]
+@Model()
+class Shelf extends StoredObject {
+  @Property(Types.STRING) @Index(Indexing.value, { unique: true }) code?: string
+  @Relation(() => [Story]) stories!: Many<Story>
+}
+
+const models = [Writer, Story, Shelf]
 const collect = async <T>(it: AsyncIterable<T>) => {
   const out: T[] = []
   for await (const x of it) out.push(x)
@@ -54,6 +60,23 @@ for (const kind of storeKinds) {
       expect(await collect(Story.index('writer').keys())).toEqual([])
       expect((await collect(Story.index('hasWriter').get(false))).map((s) => s.title).sort()).toEqual(['s0', 's1', 's2', 's3'])
       expect(await Story.index('hasWriter').count(true)).toBe(0)
+      await checkLinks(db)
+    })
+
+    it('keeps link changes of a write that failed, and writes them with the next save', async () => {
+      await Shelf.create({ code: 'taken' })
+      const s1 = await Story.create({ title: 's1' })
+      const shelf = await Shelf.create({ code: 'mine' })
+      shelf.stories.add(s1, new Story({ title: 'unsaved' }))
+      shelf.code = 'taken'
+      await expect(shelf.save()).rejects.toThrow(ConstraintError)
+      expect(shelf.stories.size).toBe(2)
+      expect(await Story.count()).toBe(1) // the unsaved story was not written either
+      shelf.stories.remove(s1)
+      shelf.code = 'free'
+      await shelf.save()
+      expect((await shelf.stories.get()).map((s) => s.title)).toEqual(['unsaved'])
+      expect(await Story.count()).toBe(2)
       await checkLinks(db)
     })
   })

@@ -266,5 +266,52 @@ for (const kind of storeKinds) {
       const back = (await Comment.get(c.oid))!
       expect(back.getUpdateTime('author')).toBe(c.getUpdateTime('author'))
     })
+
+    it('keeps owners with unsaved link changes alive, and lets them go once saved', async () => {
+      const gc = (globalThis as { gc?: () => void }).gc!
+      const collect = async () => {
+        for (let i = 0; i < 5; i++) {
+          gc()
+          await new Promise((r) => setTimeout(r, 10))
+        }
+      }
+      await db.close()
+      db = await Database.open({ engine: store.engine(), models, cache: { max: 0 } })
+      const ann = await Account.create({ name: 'Ann' })
+      let oid: string
+      let ref: WeakRef<Comment>
+      {
+        const c = await Comment.create({ text: 'c' })
+        oid = c.oid
+        ref = new WeakRef(c)
+        c.author.set(ann) // unsaved
+      }
+      await collect()
+      expect(ref.deref()).toBeDefined() // pinned: the change is not lost
+      const again = (await Comment.get(oid))!
+      expect(again.author.oid).toBe(ann.oid)
+      await again.save()
+      await collect()
+      expect(ann).toBeDefined()
+    })
+
+    it('changes made while a save is in flight are kept for the next save', async () => {
+      const c = await Comment.create({ text: 'c' })
+      const [a, b, d] = await Promise.all(['a', 'b', 'd'].map((text) => Comment.create({ text })))
+      c.replies.add(a)
+      const first = c.save()
+      c.replies.add(b) // after the first write took its changes
+      c.replies.remove(a)
+      expect(c.replies.size).toBe(1)
+      await first
+      expect(c.replies.has(a)).toBe(false)
+      expect(c.replies.has(b)).toBe(true)
+      c.replies.add(d)
+      await c.save()
+      expect((await c.replies.get()).map((r) => r.text)).toEqual(['b', 'd'])
+      await checkLinks(db)
+      if (store.persistent) await reopen()
+      expect((await (await Comment.get(c.oid))!.replies.get()).map((r) => r.text)).toEqual(['b', 'd'])
+    })
   })
 }
