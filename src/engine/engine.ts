@@ -125,9 +125,17 @@ export abstract class Engine {
     return this._sync()
   }
 
-  /** Objects changed behind the engine's back while it was closed, found at open. */
+  /**
+   * Objects changed behind the engine's back while it was closed, found at open. They are reported
+   * at every open until `acknowledgeExternalChanges()` is called (after the layer above, e.g. the
+   * indexes, has taken them into account), so a crash in between loses none.
+   */
   externalChanges(): ExternalChange[] {
     return []
+  }
+
+  async acknowledgeExternalChanges(): Promise<void> {
+    this.assertOpen('acknowledgeExternalChanges')
   }
 
   async get(key: string): Promise<unknown> {

@@ -38,13 +38,14 @@ export class IndexMaintainer implements Feature {
   }
 
   /**
-   * Makes the objects the engine found changed behind its back at open durable as pending work
-   * (the engine reports them only once). Called when the database opens, else before the first
-   * `ready()`.
+   * Makes the objects the engine found changed behind its back durable as pending work (until each
+   * model has re-indexed them), then acknowledges them to the engine. Called when the database
+   * opens, else before the first `ready()`.
    */
   open(): Promise<void> {
     if (this.#opened === undefined) {
-      const run = recordExternalChanges(this.db.engine, this.db.engine.externalChanges())
+      const { engine } = this.db
+      const run = recordExternalChanges(engine, engine.externalChanges()).then(() => engine.acknowledgeExternalChanges())
       this.#opened = run
       run.catch(() => {
         if (this.#opened === run) this.#opened = undefined

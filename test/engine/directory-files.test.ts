@@ -252,7 +252,13 @@ describe('DirectoryEngine files on disk', () => {
     expect(await e.getRecord('Note', 'b')).toEqual({ id: 'b', edited: true })
     expect(await e.hasRecord('Note', 'c')).toBe(false)
     expect(await e.getRecord('Fresh', 'f1')).toBe(1)
-    // The manifest was brought up to date: the next open reports nothing.
+    // Until acknowledged, the changes are reported again at every open (a crash loses none)...
+    const reported = e.externalChanges()
+    e = await reopen(e)
+    expect(e.externalChanges()).toEqual(reported)
+    // ...and once acknowledged, never again: the manifest is up to date.
+    await e.acknowledgeExternalChanges()
+    expect(e.externalChanges()).toEqual([])
     e = await reopen(e)
     expect(e.externalChanges()).toEqual([])
   })

@@ -19,7 +19,7 @@ import type { LevelRange } from './keys.js'
 import { mapLimit } from './map-limit.js'
 import { openRaw, rawExtension, streamRaw, streamToFile } from './raw-files.js'
 import type { RawMeta } from './raw-files.js'
-import { reconcile, RECORD_EXT } from './reconcile.js'
+import { acknowledgeChanges, reconcile, RECORD_EXT } from './reconcile.js'
 import type { FileStamp } from './reconcile.js'
 
 /** The directory inside the root holding the level store; collection names cannot start with '.'. */
@@ -103,9 +103,19 @@ export class DirectoryEngine extends Engine {
     return `DirectoryEngine(${this.root})`
   }
 
-  /** Record files added, changed or removed by hand while the store was closed, found at open. */
+  /**
+   * Record files added, changed or removed by hand while the store was closed, found at this open or
+   * an earlier one whose changes were never acknowledged.
+   */
   override externalChanges(): ExternalChange[] {
     return this.#changes.map((c) => ({ ...c }))
+  }
+
+  override async acknowledgeExternalChanges(): Promise<void> {
+    this.assertOpen('acknowledgeExternalChanges')
+    const changes = this.#changes
+    await acknowledgeChanges(this.#db!, changes)
+    this.#changes = this.#changes.filter((c) => !changes.includes(c))
   }
 
   protected async _open(): Promise<void> {

@@ -8,13 +8,15 @@ import type { Range } from '../engine.js'
  *   m<collection>\0<id> record manifest: size and mtime of the record file
  *   r<collection>\0<id> raw data: file name, size, SHA-256
  *   j<seq>              write-ahead journal of a batch's file operations
+ *   x<collection>\0<id> an external change found at open, kept until acknowledged
  */
-export const NS = { entry: 'e', manifest: 'm', raw: 'r', journal: 'j' } as const
+export const NS = { entry: 'e', manifest: 'm', raw: 'r', journal: 'j', external: 'x' } as const
 
 export const entryKey = (key: string): Buffer => Buffer.from(NS.entry + key, 'utf8')
 export const manifestKey = (collection: string, id: string): Buffer => Buffer.from(`${NS.manifest}${collection}\0${id}`, 'utf8')
 export const rawKey = (collection: string, id: string): Buffer => Buffer.from(`${NS.raw}${collection}\0${id}`, 'utf8')
 export const journalKey = (seq: number): Buffer => Buffer.from(NS.journal + String(seq).padStart(16, '0'), 'utf8')
+export const externalKey = (collection: string, id: string): Buffer => Buffer.from(`${NS.external}${collection}\0${id}`, 'utf8')
 export const manifestPrefix = (collection: string): string => `${NS.manifest}${collection}\0`
 export const rawPrefix = (): string => NS.raw
 

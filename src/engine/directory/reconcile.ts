@@ -4,7 +4,7 @@ import type { ClassicLevel } from 'classic-level'
 import fg from 'fast-glob'
 import { checkName } from '../engine.js'
 import type { ExternalChange } from '../engine.js'
-import { levelRange, manifestKey, manifestPrefix, NS } from './keys.js'
+import { externalKey, levelRange, manifestKey, manifestPrefix, NS } from './keys.js'
 
 export const RECORD_EXT = '.json'
 
@@ -24,7 +24,9 @@ type Op = { type: 'put'; key: Buffer; value: string } | { type: 'del'; key: Buff
 
 /**
  * Compares the record files on disk with the manifest (stat only, no parsing), brings the manifest
- * up to date in one atomic level batch, and returns what changed and the record count per collection.
+ * up to date and records each change as pending (until the layer above acknowledges it, so a crash
+ * before it re-indexed them loses nothing) in one atomic level batch, and returns every pending
+ * change (from this open and earlier unacknowledged ones) and the record count per collection.
  * Works one collection at a time, so memory follows the largest collection, not the whole store.
  */
 export async function reconcile(db: Db, root: string, indexDirName: string): Promise<ReconcileResult> {
@@ -62,8 +64,29 @@ export async function reconcile(db: Db, root: string, indexDirName: string): Pro
     }
     if (count > 0) counts.set(collection, count)
   }
+  for (const c of changes) ops.push({ type: 'put', key: externalKey(c.collection, c.id), value: c.kind })
   if (ops.length > 0) await db.batch(ops, { sync: true })
-  return { changes, counts }
+  return { changes: await pendingChanges(db), counts }
+}
+
+/** External changes recorded and not yet acknowledged. */
+async function pendingChanges(db: Db): Promise<ExternalChange[]> {
+  const out: ExternalChange[] = []
+  const range = { gte: Buffer.from(NS.external, 'utf8'), lt: Buffer.from(String.fromCharCode(NS.external.charCodeAt(0) + 1), 'utf8') }
+  for await (const [key, kind] of db.iterator(range)) {
+    const nul = key.indexOf(0)
+    out.push({ collection: key.toString('utf8', 1, nul), id: key.toString('utf8', nul + 1), kind: kind as ExternalChange['kind'] })
+  }
+  return out
+}
+
+/** Forgets the pending external changes: the layer above has made them durable in its own way. */
+export async function acknowledgeChanges(db: Db, changes: ExternalChange[]): Promise<void> {
+  if (changes.length === 0) return
+  await db.batch(
+    changes.map((c) => ({ type: 'del' as const, key: externalKey(c.collection, c.id) })),
+    { sync: true },
+  )
 }
 
 /** `<id>.json` files of a collection directory with their size and mtime; none if it is missing. */
