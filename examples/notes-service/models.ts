@@ -1,0 +1,41 @@
+/**
+ * The service's models. Notes and bookmarks are one model: a bookmark is a note with a `url`.
+ */
+import { Index, Indexing, Many, Model, One, Property, Relation, StoredObject, StoredRaw, Types } from '../../src/index.js'
+
+@Model({ collection: 'accounts' })
+export class Account extends StoredObject {
+  // Stored normalized (see normalizeEmail); the index is normalized too, so the uniqueness holds
+  // whatever the case or spacing even for objects written by other code.
+  @Property(Types.EMAIL, { required: true }) @Index(Indexing.normalize, { unique: true }) email!: string
+  @Property(Types.LINE, { required: true }) name!: string
+}
+
+/** A file attached to a note. Its data is streamed in and out, never held whole in memory. */
+@Model({ collection: 'attachments' })
+export class Attachment extends StoredRaw {
+  @Property(Types.LINE) name?: string
+}
+
+@Model({
+  collection: 'notes',
+  // Every word (3 letters or more) of the title and body, lower case and without accents.
+  indexes: { keywords: (note: Note) => Indexing.keywords([note.title, note.body]) },
+})
+export class Note extends StoredObject {
+  @Property(Types.LINE, { required: true }) title!: string
+  @Property(Types.MARKDOWN) body = ''
+  @Property(Types.URL) url?: string
+  // One key per tag, normalized, so `?tag=Work` finds notes tagged 'work' or ' WORK'.
+  @Property(Types.LIST(Types.LINE)) @Index(Indexing.keyword) tags: string[] = []
+  @Property(Types.DATE, { required: true }) @Index() created: Date = new Date()
+  @Relation(() => Account) @Index() owner!: One<Account>
+  @Relation(() => [Attachment]) attachments!: Many<Attachment>
+}
+
+export const models = [Account, Note, Attachment]
+
+/** Emails are kept trimmed and in lower case: `Ann@Example.com ` and `ann@example.com` are one account. */
+export function normalizeEmail(email: unknown): unknown {
+  return typeof email === 'string' ? email.trim().toLowerCase() : email
+}

@@ -1,0 +1,78 @@
+import { isOid, type Database } from '../../../src/index.js'
+import { requireOwner, callerOf } from '../caller.js'
+import { notFound } from '../http/http-error.js'
+import { readJsonObject } from '../http/json-body.js'
+import { sendEmpty, sendJson } from '../http/respond.js'
+import type { Router } from '../http/router.js'
+import { Note } from '../models.js'
+import { CREATE_FIELDS, noteProps, UPDATE_FIELDS } from '../note-input.js'
+import { findNotes, parseNoteQuery, tagCounts } from '../note-search.js'
+import { noteSummary, noteView } from '../views.js'
+import type { ServiceOptions } from '../server.js'
+
+export async function loadNote(oid: string): Promise<Note> {
+  const note = isOid(oid) ? await Note.get(oid) : undefined
+  if (note === undefined) throw notFound(`Note ${oid}`)
+  return note
+}
+
+export function noteRoutes(router: Router, db: Database, options: ServiceOptions): void {
+  router.on('POST', '/notes', async ({ req, res }) => {
+    const owner = await callerOf(req)
+    const note = new Note(noteProps(await readJsonObject(req, options.maxJsonBytes), CREATE_FIELDS))
+    note.owner.set(owner)
+    await note.save()
+    sendJson(res, 201, await noteView(note), { location: `/notes/${note.oid}` })
+  })
+
+  // GET /notes?q=words&tag=x&from=date&to=date&owner=oid&offset=0&limit=50
+  router.on('GET', '/notes', async ({ res, url }) => {
+    const notes = await findNotes(parseNoteQuery(url.searchParams))
+    sendJson(res, 200, notes.map(noteSummary))
+  })
+
+  router.on('GET', '/notes/:oid', async ({ res, params }) => {
+    sendJson(res, 200, await noteView(await loadNote(params.oid)))
+  })
+
+  router.on('PATCH', '/notes/:oid', async ({ req, res, params }) => {
+    const note = await loadNote(params.oid)
+    await requireOwner(req, note)
+    const props = noteProps(await readJsonObject(req, options.maxJsonBytes), UPDATE_FIELDS)
+    await updateOrRestore(note, props)
+    sendJson(res, 200, await noteView(note))
+  })
+
+  // Attachments belong to their note: deleting the note deletes them, in the same atomic write.
+  router.on('DELETE', '/notes/:oid', async ({ req, res, params }) => {
+    const note = await loadNote(params.oid)
+    await requireOwner(req, note)
+    await db.transaction(async () => {
+      for await (const att of note.attachments) await att.remove()
+      await note.remove()
+    })
+    sendEmpty(res)
+  })
+
+  router.on('GET', '/tags', async ({ res }) => {
+    sendJson(res, 200, await tagCounts())
+  })
+}
+
+/**
+ * `note.update(props)` assigns, then saves. If the save is refused (invalid values), Stowage keeps
+ * the assigned values on the live instance, which every later request shares (one instance per
+ * oid while it lives), and keeps it pinned in memory as unsaved. So put the previous values back
+ * and save them (equal values: no update time moves) before answering with the error.
+ */
+async function updateOrRestore(note: Note, props: Record<string, unknown>): Promise<void> {
+  const fields = note as unknown as Record<string, unknown>
+  const previous = Object.fromEntries(Object.keys(props).map((key) => [key, fields[key]]))
+  try {
+    await note.update(props)
+  } catch (err) {
+    Object.assign(note, previous)
+    await note.save()
+    throw err
+  }
+}
