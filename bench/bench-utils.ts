@@ -68,3 +68,11 @@ export function sampleRecord(i: number): Record<string, unknown> {
     bio: `Bio of user ${i}: `.padEnd(120, 'lorem ipsum dolor sit amet '),
   }
 }
+
+/** The record Stowage stores for an object with these properties (values, update times, change time), so raw baselines write the same bytes. */
+export function storedForm(properties: Record<string, unknown>): Record<string, unknown> {
+  const now = Date.now()
+  const updates: Record<string, number> = {}
+  for (const key of Object.keys(properties)) updates[key] = now
+  return { properties, updates, changed: now }
+}

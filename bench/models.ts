@@ -11,7 +11,7 @@ import { Packr } from 'msgpackr'
 import { Database, Model, Property, StoredObject, Types } from '../src/index.js'
 import { PACKR_OPTIONS } from '../src/engine/level/msgpack-codec.js'
 import { newOid } from '../src/model/oid.js'
-import { fmt, machine, runSuite, sampleRecord } from './bench-utils.js'
+import { fmt, machine, runSuite, sampleRecord, storedForm } from './bench-utils.js'
 
 @Model()
 class Person extends StoredObject {
@@ -64,7 +64,7 @@ export async function run(): Promise<void> {
             for (let j = 0; j < TX; j++) {
               const id = newOid()
               rawIds.push(id)
-              ops.push({ type: 'put' as const, key: 'Person!' + id, value: packr.pack({ properties: records[nextRaw++ % N], updates: {}, changed: 0 }) })
+              ops.push({ type: 'put' as const, key: 'Person!' + id, value: packr.pack(storedForm(records[nextRaw++ % N]!)) })
             }
             return raw.batch(ops)
           },
@@ -89,7 +89,7 @@ export async function run(): Promise<void> {
       for (let j = 0; j < TX; j++) {
         const id = newOid()
         rawIds.push(id)
-        ops.push({ type: 'put' as const, key: 'Person!' + id, value: packr.pack({ properties: records[rawIds.length % N], updates: {}, changed: 0 }) })
+        ops.push({ type: 'put' as const, key: 'Person!' + id, value: packr.pack(storedForm(records[rawIds.length % N]!)) })
       }
       await raw.batch(ops)
     }

@@ -392,7 +392,7 @@ export class Database {
       const state = c.obj[STATE]
       const before = { updates: state.updates, changedAt: state.changedAt }
       if (c.record !== undefined) {
-        state.updates = Object.assign(Object.create(null), c.record.updates)
+        state.updates = c.record.updates // built fresh for this write; never mutated in place
         state.changedAt = c.record.changed
       }
       return before

@@ -41,17 +41,21 @@ export function stateOf(obj: object): ObjectState {
   return (obj as { [STATE]: ObjectState })[STATE]
 }
 
+/**
+ * Plain objects (not null-prototype ones, which V8 keeps in slow dictionary mode) are safe for
+ * values and update times: member names that Object.prototype has are refused at declaration.
+ */
 export function newState(meta: ModelMeta, oid: string): ObjectState {
   return {
     oid,
     meta,
-    values: Object.create(null),
+    values: {},
     record: undefined,
-    updates: Object.create(null),
+    updates: {},
     changedAt: 0,
     version: 0,
     savedVersion: -1,
     removed: false,
-    extra: Object.create(null),
+    extra: {},
   }
 }

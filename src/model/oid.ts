@@ -10,6 +10,7 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'
 const OID = /^[0-9abcdefghjkmnpqrstvwxyz]{26}$/
 
 let lastTime = -1
+let lastTimeText = ''
 let lastRandom: number[] = []
 
 export function newOid(now = Date.now()): string {
@@ -18,14 +19,12 @@ export function newOid(now = Date.now()): string {
   } else {
     lastTime = now
     lastRandom = randomDigits()
+    lastTimeText = ''
+    for (let i = 0, t = now; i < 10; i++, t = Math.floor(t / 32)) lastTimeText = ALPHABET[t % 32] + lastTimeText
   }
-  let time = ''
-  let t = lastTime
-  for (let i = 0; i < 10; i++) {
-    time = ALPHABET[t % 32] + time
-    t = Math.floor(t / 32)
-  }
-  return time + lastRandom.map((d) => ALPHABET[d]).join('')
+  let random = ''
+  for (let i = 0; i < 16; i++) random += ALPHABET[lastRandom[i]!]
+  return lastTimeText + random
 }
 
 export function isOid(value: unknown): value is string {

@@ -72,15 +72,13 @@ export function buildRecord(state: ObjectState, now: number, times?: Record<stri
 /** Reads a stored record back into an object's state. */
 export function applyRecord(state: ObjectState, record: unknown): void {
   const r = checkRecord(state.meta, state.oid, record)
-  const values: Record<string, unknown> = Object.create(null)
+  const values: Record<string, unknown> = {}
   for (const [name, p] of state.meta.properties) {
     const stored = r.properties[name]
     if (stored !== undefined) values[name] = fromStored(p.type, stored)
   }
-  const updates: Record<string, number> = Object.create(null)
-  for (const key of Object.keys(r.updates)) updates[key] = r.updates[key]!
   state.values = values
-  state.updates = updates
+  state.updates = r.updates // never mutated in place: a save replaces it
   state.changedAt = r.changed
   state.record = r
   state.version = 0

@@ -81,7 +81,7 @@ export class StoredObject {
   getUpdateTime(name?: string): number | undefined {
     const state = this[STATE]
     if (name === undefined) return state.changedAt || undefined
-    return state.updates[name]
+    return Object.hasOwn(state.updates, name) ? state.updates[name] : undefined
   }
 
   static async create<T extends StoredObject>(this: ModelClass<T>, props?: Props<T>): Promise<T> {
@@ -146,17 +146,23 @@ export function metaFor(ctor: Function): ModelMeta {
   return meta
 }
 
-/** Assigns props through the accessors, refusing names the model does not have. */
-export function assignProps(obj: StoredObject, props: unknown): void {
+/**
+ * Assigns props, refusing names the model does not have. While constructing, properties go straight
+ * into the state (nothing to pin or enrol yet); otherwise, and for relations, through the accessors.
+ */
+export function assignProps(obj: StoredObject, props: unknown, constructing = false): void {
   if (props === undefined || props === null) return
   const meta = obj[STATE].meta
   if (typeof props !== 'object') throw new ArgumentError(`${meta.ctor.name}: properties must be given as an object, got ${typeof props}`)
+  const values = obj[STATE].values
   for (const key of Object.keys(props)) {
-    if (!meta.properties.has(key) && !meta.relations.has(key)) {
+    const isProperty = meta.properties.has(key)
+    if (!isProperty && !meta.relations.has(key)) {
       throw new ArgumentError(
         `${meta.ctor.name} has no property "${key}"; it has: ${[...meta.properties.keys(), ...meta.relations.keys()].join(', ') || '(none)'}`,
       )
     }
-    ;(obj as any)[key] = (props as any)[key]
+    if (constructing && isProperty) values[key] = (props as any)[key]
+    else (obj as any)[key] = (props as any)[key]
   }
 }

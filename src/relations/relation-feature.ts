@@ -67,6 +67,7 @@ export class RelationFeature implements Feature {
 
   /** Takes each saved owner's unsaved relation changes into the write, and returns unsaved objects they link. */
   cascade(changes: Change[]): StoredObject[] {
+    if (!changes.some((c) => c.meta.relations.size > 0)) return []
     const work = this.#workOf(changes)
     const linked: StoredObject[] = []
     for (const c of changes) {
@@ -89,6 +90,8 @@ export class RelationFeature implements Feature {
   }
 
   async prepare(changes: Change[], ops: WriteOp[]): Promise<void> {
+    // Nothing to do for writes that remove nothing and touch no model with relations.
+    if (!changes.some((c) => c.removed || c.meta.relations.size > 0)) return
     const work = this.#workOf(changes)
     const { engine } = this.db
     const now = Date.now()

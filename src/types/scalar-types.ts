@@ -117,7 +117,14 @@ function remembered(check: (value: string) => boolean, size = 1024): (value: str
   }
 }
 
-const validEmail = remembered((value) => isEmail(value))
+/**
+ * The everyday shape of an address (dot-separated atoms @ dot-separated host labels, alphabetic
+ * TLD), a strict subset of what `isEmail` accepts (a test checks that on random addresses): it
+ * answers at once where `isEmail` takes microseconds. Anything else goes to `isEmail`.
+ */
+export const COMMON_EMAIL = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$/i
+
+const validEmail = remembered((value) => (value.length <= 254 && value.indexOf('@') <= 64 && COMMON_EMAIL.test(value)) || isEmail(value))
 
 /** An email address as class-validator's `isEmail` (default options) accepts it. Stored as given. */
 export const EMAIL = stringType('EMAIL', (value) =>
