@@ -48,6 +48,8 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
     }
     await router.handle(req, res, url)
   } catch (err) {
+    // The client went away (e.g. mid-upload: the store got a failing stream and kept nothing).
+    if (req.destroyed && !req.complete) return void res.destroy()
     const { status, body, headers } = errorResponse(err, opts.log)
     if (!res.headersSent) sendJson(res, status, body, headers)
     else res.destroy() // mid-stream (e.g. a download whose data went missing): cut it short, visibly

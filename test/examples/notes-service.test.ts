@@ -3,13 +3,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { get, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { connect, type AddressInfo } from 'node:net'
+import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Database, DirectoryEngine, LevelEngine, type Engine } from '../../src/index.js'
-import { models } from '../../examples/notes-service/models.js'
+import { Attachment, models } from '../../examples/notes-service/models.js'
 import { createNotesServer } from '../../examples/notes-service/server.js'
 
 const engines: Array<{ name: string; make: (dir: string) => Engine }> = [
@@ -226,6 +227,39 @@ for (const engine of engines) {
       expect((await api('GET', `/notes/${notes.link!.oid}`)).body.attachments).toEqual([])
     })
 
+    it('stores nothing when the client goes away mid-upload, and keeps serving', async () => {
+      const before = await Attachment.count()
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1')
+      await once(socket, 'connect')
+      socket.write(
+        `PUT /notes/${notes.link!.oid}/attachments?name=cut.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nx-account: ${ann.oid}\r\n` +
+          `content-type: application/octet-stream\r\ncontent-length: 1000000\r\n\r\n`,
+      )
+      socket.write(randomBytes(200_000))
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      socket.destroy()
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(await Attachment.count()).toBe(before)
+      expect((await api('GET', `/notes/${notes.link!.oid}`)).body.attachments).toEqual([])
+    })
+
+    it('honours backpressure on a download: a client that stops reading holds the file back', async () => {
+      const att = (await api('GET', `/notes/${notes.recipe!.oid}`)).body.attachments[0]
+      let serverSide: ServerResponse | undefined
+      const spy = (_req: unknown, res: ServerResponse) => (serverSide = res)
+      server.prependListener('request', spy)
+      const res = await new Promise<IncomingMessage>((resolve, reject) => get(`${base}/attachments/${att.oid}`, resolve).on('error', reject))
+      server.off('request', spy)
+      res.pause() // read nothing for a while
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      // Without waiting for 'drain', all 5 MB would now sit in the response's buffer.
+      // Waiting for it, at most one 64 KiB chunk waits (measured: 64 KiB; 1.3 MB without waiting).
+      expect(serverSide!.writableLength).toBeLessThanOrEqual(256 * 1024)
+      const hash = createHash('sha256')
+      for await (const chunk of res) hash.update(chunk as Buffer)
+      expect(hash.digest('hex')).toBe(att.sha256)
+    })
+
     it('deletes a note with its attachments', async () => {
       const note = (await api('GET', `/notes/${notes.recipe!.oid}`)).body
       expect(note.attachments).toHaveLength(2)
@@ -252,6 +286,15 @@ for (const engine of engines) {
       const tooBig = await api('POST', '/notes', { title: 'big', body: 'x'.repeat(100 * 1024) }, as(ann))
       expect(tooBig.status).toBe(413)
       expect(tooBig.body.code).toBe('PAYLOAD_TOO_LARGE')
+      // Without a Content-Length the body is counted as it arrives.
+      const chunked = new ReadableStream({
+        start(c) {
+          for (let i = 0; i < 10; i++) c.enqueue(new TextEncoder().encode(`{"title": "${'y'.repeat(10 * 1024)}"`))
+          c.close()
+        },
+      })
+      const streamed = await fetch(base + '/notes', { method: 'POST', body: chunked, headers: { 'content-type': 'application/json', ...as(ann) }, duplex: 'half' } as RequestInit)
+      expect(streamed.status).toBe(413)
       const text = await fetch(base + '/accounts', { method: 'POST', body: '{}', headers: { 'content-type': 'text/plain' } })
       expect(text.status).toBe(415)
       const wrongMethod = await api('DELETE', '/accounts')
