@@ -2,22 +2,22 @@
  * The quickstart: `npm start` runs it. It writes a LevelDB store under ./data, reopens it, reads
  * the objects back with their relations, and shows validation at work.
  */
-import { Database, Many, Model, One, Property, Relation, StoredObject, StoredRaw, Types, ValidationError } from '../src/index.js'
+import { Database, Index, Indexing, Many, Model, One, Property, Relation, StoredObject, StoredRaw, Types, ValidationError } from '../src/index.js'
 
 @Model()
 class Account extends StoredObject {
-  @Property(Types.EMAIL, { required: true }) email!: string
+  @Property(Types.EMAIL, { required: true }) @Index(Indexing.normalize, { unique: true }) email!: string
   @Property(Types.STRING) name!: string
   @Property() nickname?: string
   @Property(Types.LIST(Types.STRING)) roles: string[] = []
 }
 
-@Model({ collection: 'articles' })
+@Model({ collection: 'articles', indexes: { words: (a: Article) => Indexing.keywords([a.title, a.content]) } })
 class Article extends StoredObject {
   @Property(Types.LINE, { required: true }) title!: string
   @Property(Types.MARKDOWN) content = ''
-  @Property(Types.ENUM('draft', 'published', 'archived')) status = 'draft'
-  @Property(Types.DATE) date?: Date
+  @Property(Types.ENUM('draft', 'published', 'archived')) @Index() status = 'draft'
+  @Property(Types.DATE) @Index() date?: Date
   @Relation(() => Account) author!: One<Account> // a link to one object, saved with the article
 }
 
@@ -39,7 +39,10 @@ const models = [Account, Article, Comment, Attachment]
 let db = await Database.open({ path, models })
 console.log(`Opened the LevelDB store in ${path}: ${await Account.count()} accounts, ${await Article.count()} articles already there.`)
 
-const ann = await Account.create({ email: 'ann@example.com', name: 'Ann', roles: ['editor'] })
+// The email index is normalized and unique: look the account up before creating it (npm start runs again and again).
+const ann =
+  (await Account.index('email').one(Indexing.normalize('  Ann@Example.com '))) ??
+  (await Account.create({ email: 'ann@example.com', name: 'Ann', roles: ['editor'] }))
 await db.transaction(async () => {
   for (const [title, status] of [['Hello, Stowage', 'published'], ['Typed objects on LevelDB', 'draft']] as const) {
     const article = new Article({ title, status, date: new Date(), content: `# ${title}` }) // saved when the transaction commits
@@ -79,6 +82,13 @@ console.log(`After reopening: ${again?.name} <${again?.email}>, roles ${JSON.str
 for (const article of await Article.list({ start: 0, count: 5 })) {
   console.log(`  article ${article.oid}: "${article.title}" [${article.status}] by ${(await article.author.one())?.name}`)
 }
+const found: string[] = []
+for await (const a of Article.index('words').get(Indexing.keyword('LevelDB'))) found.push(a.title)
+console.log(`Keyword search "LevelDB": ${found.length} article(s), e.g. "${found[0]}"; ${await Article.index('status').count('published')} published in all.`)
+const since = new Date(Date.now() - 60_000)
+let recent = 0
+for await (const _ of Article.index('date').list({ gte: since })) recent++
+console.log(`Date range: ${recent} article(s) written in the last minute.`)
 const back = (await Comment.get(comment.oid))!
 for await (const reply of back.replies) console.log(`  comment "${back.text}" has the reply "${reply.text}" (${back.replies.size} in all)`)
 console.log(`The store now holds ${await Account.count()} accounts, ${await Article.count()} articles, ${await Comment.count()} comments and ${await Attachment.count()} attachments.`)
