@@ -62,9 +62,27 @@ export class StoredObject {
   }
 
   /** Assigns the given properties, then saves. */
+  /**
+   * Assigns the given properties, then saves. If the save is refused (e.g. a `ValidationError`), the
+   * properties get back the values they had, so the live instance never shows an update that failed.
+   */
   async update(props: Props<this>): Promise<this> {
+    const state = this[STATE]
+    const keys = props !== null && typeof props === 'object' ? Object.keys(props).filter((k) => state.meta.properties.has(k)) : []
+    const previous = keys.map((k) => state.values[k])
+    const wasClean = state.version === state.savedVersion
     assignProps(this, props)
-    return this.save()
+    const assigned = state.version
+    try {
+      return await this.save()
+    } catch (err) {
+      keys.forEach((k, i) => (state.values[k] = previous[i]))
+      if (wasClean && state.version === assigned) {
+        state.savedVersion = state.version
+        ;(state.meta.db as { identity?: { unpin(o: object): void } } | undefined)?.identity?.unpin(this)
+      }
+      throw err
+    }
   }
 
   /** Deletes the object, its index entries and its links in relations. */
@@ -154,15 +172,17 @@ export function assignProps(obj: StoredObject, props: unknown, constructing = fa
   if (props === undefined || props === null) return
   const meta = obj[STATE].meta
   if (typeof props !== 'object') throw new ArgumentError(`${meta.ctor.name}: properties must be given as an object, got ${typeof props}`)
-  const values = obj[STATE].values
-  for (const key of Object.keys(props)) {
-    const isProperty = meta.properties.has(key)
-    if (!isProperty && !meta.relations.has(key)) {
+  const keys = Object.keys(props)
+  for (const key of keys) {
+    if (!meta.properties.has(key) && !meta.relations.has(key)) {
       throw new ArgumentError(
         `${meta.ctor.name} has no property "${key}"; it has: ${[...meta.properties.keys(), ...meta.relations.keys()].join(', ') || '(none)'}`,
       )
     }
-    if (constructing && isProperty) values[key] = (props as any)[key]
+  }
+  const values = obj[STATE].values
+  for (const key of keys) {
+    if (constructing && meta.properties.has(key)) values[key] = (props as any)[key]
     else (obj as any)[key] = (props as any)[key]
   }
 }

