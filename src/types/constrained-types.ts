@@ -3,7 +3,7 @@ import { isOid } from '../model/oid.js'
 import { expected, requireType } from './arguments.js'
 import { defineType } from './define-type.js'
 import { describeValue, withArticle, className } from './describe.js'
-import { DATE, INTEGER, NUMBER } from './scalar-types.js'
+import { DATE, INTEGER, NUMBER, STRING } from './scalar-types.js'
 import type { Type } from './type.js'
 
 export interface EnumType<V extends string | number> extends Type<V> {
@@ -169,4 +169,53 @@ export function REFERENCE<M>(thunk: () => ReferenceTarget<M>): ReferenceType<M> 
     fromStored: (stored: unknown) => stored as string,
     equals: (a: string | M, b: string | M) => oidOf(a) === oidOf(b),
   })
+}
+
+export interface LengthType<T> extends Type<T> {
+  readonly min: number
+  readonly max: number
+  readonly type: Type<T>
+}
+
+/**
+ * A value of the type (default STRING) whose length is between min and max inclusive: characters
+ * (code points) for strings, elements for arrays, bytes for binary. `LENGTH(1, 200)` is a non-empty
+ * string of at most 200 characters; `LENGTH(0, 10, Types.LIST(Types.STRING))` at most 10 tags.
+ */
+export function LENGTH<T = string>(min: number, max: number, type?: Type<T>): LengthType<T> {
+  const shown = `LENGTH(${min}, ${max}${type ? `, ${type.name}` : ''})`
+  if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min < 0) {
+    throw new ModelDefinitionError(`${shown}: min and max must be non-negative integers`)
+  }
+  if (min > max) throw new ModelDefinitionError(`${shown}: min is greater than max`)
+  if (type !== undefined) requireType(`${shown}: type`, type)
+  const checked = (type ?? STRING) as Type<T>
+  const unit = (value: unknown) => (typeof value === 'string' ? 'characters' : value instanceof Uint8Array ? 'bytes' : 'items')
+  return defineType({
+    name: `LENGTH(${min}, ${max}, ${checked.name})`,
+    min,
+    max,
+    type: checked,
+    validate(value: unknown) {
+      const reason = checked.validate(value)
+      if (reason !== undefined) return reason
+      const length = lengthOf(value)
+      if (length === undefined) return expected('a string, an array or bytes', value)
+      return length >= min && length <= max ? undefined : `has ${length} ${unit(value)}, not between ${min} and ${max}`
+    },
+    toStored: (value: T) => checked.toStored(value),
+    fromStored: (stored: unknown) => checked.fromStored(stored),
+    equals: (a: T, b: T) => checked.equals(a, b),
+  })
+}
+
+function lengthOf(value: unknown): number | undefined {
+  if (typeof value === 'string') {
+    let n = 0
+    for (const _ of value) n++
+    return n
+  }
+  if (Array.isArray(value)) return value.length
+  if (value instanceof Uint8Array) return value.byteLength
+  return undefined
 }

@@ -1,4 +1,4 @@
-import { ENUM, RANGE, REFERENCE } from './constrained-types.js'
+import { ENUM, LENGTH, RANGE, REFERENCE } from './constrained-types.js'
 import { LIST, MAP, ONE_OF, TUPLE } from './composite-types.js'
 import {
   ANY,
@@ -83,9 +83,11 @@ export const Types = Object.freeze({
   REFERENCE,
   /** A value of the type (default NUMBER, or DATE for Date bounds) between min and max inclusive. */
   RANGE,
+  /** A string (or array, or bytes, of the given type) whose length is between min and max inclusive. */
+  LENGTH,
 })
 
 export type { Type } from './type.js'
 export { isType } from './type.js'
 export type { TypeOf, ListType, TupleType, OneOfType, MapType, MapShape } from './composite-types.js'
-export type { EnumType, RangeType, ReferenceType, ReferenceTarget } from './constrained-types.js'
+export type { EnumType, LengthType, RangeType, ReferenceType, ReferenceTarget } from './constrained-types.js'

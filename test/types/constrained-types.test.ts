@@ -170,3 +170,28 @@ describe('REFERENCE', () => {
     definitionError(() => REFERENCE((() => 'Account') as never).validate({}), 'the thunk must return a class, returned "Account"')
   })
 })
+
+describe('LENGTH', () => {
+  it('bounds the length of strings (in code points), lists and bytes', () => {
+    const title = Types.LENGTH(1, 5)
+    expect(title.name).toBe('LENGTH(1, 5, STRING)')
+    expect(title.validate('abc')).toBeUndefined()
+    expect(title.validate('😀😀😀😀😀')).toBeUndefined() // 5 code points, 10 UTF-16 units
+    expect(title.validate('')).toBe('has 0 characters, not between 1 and 5')
+    expect(title.validate('abcdef')).toBe('has 6 characters, not between 1 and 5')
+    expect(title.validate(3)).toMatch(/string/)
+    const tags = Types.LENGTH(0, 2, Types.LIST(Types.LINE))
+    expect(tags.validate(['a', 'b'])).toBeUndefined()
+    expect(tags.validate(['a', 'b', 'c'])).toBe('has 3 items, not between 0 and 2')
+    expect(tags.validate(['a\nb'])).toMatch(/item 0/)
+    expect(Types.LENGTH(1, 2, Types.BINARY).validate(new Uint8Array(3))).toBe('has 3 bytes, not between 1 and 2')
+    expect(tags.equals(['a'], ['a'])).toBe(true)
+    expect(tags.fromStored(tags.toStored(['x']))).toEqual(['x'])
+  })
+
+  it('refuses bad bounds at declaration', () => {
+    expect(() => Types.LENGTH(3, 1)).toThrow(ModelDefinitionError)
+    expect(() => Types.LENGTH(-1, 1)).toThrow(/non-negative/)
+    expect(() => Types.LENGTH(0, 1, 'STRING' as never)).toThrow(ModelDefinitionError)
+  })
+})
