@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   indexes: () => import('./indexes.js'),
   raw: () => import('./raw.js'),
   relations: () => import('./relations.js'),
+  peers: () => import('./peers/index.js'),
 }
 
 const name = process.argv[2]

@@ -1,0 +1,83 @@
+/**
+ * One system in one process: `node --expose-gc child.js <system> load <dir> <n>` builds the store and
+ * runs the workloads; `... reopen <dir> <n> <id as JSON>` opens it again in a fresh process and reads
+ * one article. Prints one JSON line of figures (times in ms, memory in bytes).
+ */
+import { SYSTEMS } from './systems.js'
+import { BATCH, article, queries, type ArticleData, type Id } from './workload.js'
+
+async function settledRss(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc
+  for (let i = 0; i < 3; i++) {
+    gc?.()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return process.memoryUsage.rss()
+}
+
+async function load(system: string, dir: string, n: number) {
+  const peer = await SYSTEMS[system]!.load()
+  const q = queries(n)
+  const wanted = new Map<number, Id | undefined>(q.gets.map((i) => [i, undefined]))
+  wanted.set(q.first, undefined)
+  const baseRss = await settledRss()
+
+  const store = await peer.open(dir)
+  let insertMs = 0
+  for (let start = 0; start < n; start += BATCH) {
+    const batch: ArticleData[] = []
+    for (let i = start; i < Math.min(n, start + BATCH); i++) batch.push(article(i))
+    const t = performance.now()
+    const ids = await store.insert(batch)
+    insertMs += performance.now() - t
+    ids.forEach((id, k) => {
+      if (wanted.has(start + k)) wanted.set(start + k, id)
+    })
+  }
+  let t = performance.now()
+  await store.flush?.()
+  insertMs += performance.now() - t
+  const rssAfterInsert = await settledRss()
+
+  t = performance.now()
+  let gotten = 0
+  for (const i of q.gets) if (await store.get(wanted.get(i)!)) gotten++
+  const getsMs = performance.now() - t
+
+  t = performance.now()
+  let lookupFound = 0
+  for (const author of q.authors) lookupFound += await store.byAuthor(author)
+  const lookupsMs = performance.now() - t
+
+  t = performance.now()
+  let rangeFound = 0
+  for (const gte of q.ranges) rangeFound += await store.scoreRange(gte, gte + (1_000_000 / 100))
+  const rangesMs = performance.now() - t
+  const rssAfterReads = await settledRss()
+
+  t = performance.now()
+  await store.close()
+  const closeMs = performance.now() - t
+  return { baseRss, insertMs, rssAfterInsert, getsMs, gotten, lookupsMs, lookupFound, rangesMs, rangeFound, rssAfterReads, closeMs, firstId: wanted.get(q.first) }
+}
+
+async function reopen(system: string, dir: string, id: Id) {
+  const peer = await SYSTEMS[system]!.load()
+  const baseRss = await settledRss()
+  const t = performance.now()
+  const store = await peer.open(dir)
+  const first = await store.get(id)
+  const reopenMs = performance.now() - t
+  if (!first) throw new Error(`${system}: article ${JSON.stringify(id)} not found after reopening ${dir}`)
+  const rssAfterReopen = await settledRss()
+  await store.close()
+  return { baseRss, reopenMs, rssAfterReopen }
+}
+
+const [system, phase, dir, n, id] = process.argv.slice(2)
+if (!system || !(system in SYSTEMS) || !dir || !n || (phase !== 'load' && phase !== 'reopen')) {
+  console.error('usage: child.js <system> load|reopen <dir> <n> [<id as JSON>]')
+  process.exit(2)
+}
+const result = phase === 'load' ? await load(system, dir, Number(n)) : await reopen(system, dir, JSON.parse(id!) as Id)
+console.log(JSON.stringify(result))

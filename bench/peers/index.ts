@@ -1,0 +1,193 @@
+/**
+ * `npm run bench -- peers`: Stowage beside embedded stores an application might use instead, on the
+ * same articles and queries (./workload.ts), each system in child processes of its own (./child.ts)
+ * so that memory figures are its own: one builds the store and runs the workloads, a fresh one
+ * reopens it and reads one article. Prints a table of medians per N.
+ *
+ * Environment: BENCH_PEERS_N (articles, default 100000), BENCH_PEERS_RUNS (default 3),
+ * BENCH_PEERS_1M=1 to add runs at 1,000,000 (BENCH_PEERS_1M_RUNS of them, default 1; about 25 minutes
+ * more), BENCH_PEERS_SYSTEMS=stowage,nedb,... to run some systems only.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { fmt, machine } from '../bench-utils.js'
+import { SYSTEMS } from './systems.js'
+import { GETS, LOOKUPS, RANGES, type Id } from './workload.js'
+
+const CHILD = fileURLToPath(new URL('./child.js', import.meta.url))
+/** In-memory peers (NeDB, LokiJS, lowdb) need more than the default heap at 1M. */
+const CHILD_FLAGS = ['--expose-gc', '--max-old-space-size=12288']
+const CHILD_TIMEOUT_MS = Number(process.env.BENCH_PEERS_TIMEOUT_MS ?? 20 * 60_000)
+const MB = 2 ** 20
+
+interface Figures {
+  insertPerSec: number
+  getsPerSec: number
+  lookupsPerSec: number
+  rangesPerSec: number
+  reopenMs: number
+  closeMs: number
+  rssLoaded: number
+  rssLoadedGrowth: number
+  rssReopened: number
+  rssReopenedGrowth: number
+  diskBytes: number
+  found: string
+}
+
+function child(args: string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [...CHILD_FLAGS, CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    proc.stdout.on('data', (d) => (out += d))
+    proc.stderr.on('data', (d) => (err += d))
+    const timer = setTimeout(() => proc.kill('SIGKILL'), CHILD_TIMEOUT_MS)
+    proc.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      if (code === 0) return resolve(JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>)
+      const why = signal === 'SIGKILL' ? `killed after ${CHILD_TIMEOUT_MS / 60_000} min` : (err.trim().split('\n').find((l) => /Error|error:/.test(l)) ?? `exit code ${code}`)
+      reject(new Error(why.trim()))
+    })
+  })
+}
+
+function diskBytes(dir: string): number {
+  let total = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += statSync(join(entry.parentPath, entry.name)).size
+  }
+  return total
+}
+
+async function measure(system: string, n: number): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), `stowage-bench-peers-${system}-`))
+  try {
+    const l = (await child([system, 'load', dir, String(n)])) as Record<string, number> & { firstId: Id }
+    const r = (await child([system, 'reopen', dir, String(n), JSON.stringify(l.firstId)])) as Record<string, number>
+    return {
+      insertPerSec: n / (l.insertMs! / 1000),
+      getsPerSec: GETS / (l.getsMs! / 1000),
+      lookupsPerSec: LOOKUPS / (l.lookupsMs! / 1000),
+      rangesPerSec: RANGES / (l.rangesMs! / 1000),
+      reopenMs: r.reopenMs!,
+      closeMs: l.closeMs!,
+      rssLoaded: l.rssAfterInsert!,
+      rssLoadedGrowth: l.rssAfterInsert! - l.baseRss!,
+      rssReopened: r.rssAfterReopen!,
+      rssReopenedGrowth: r.rssAfterReopen! - r.baseRss!,
+      diskBytes: diskBytes(dir),
+      found: `${l.gotten}/${l.lookupFound}/${l.rangeFound}`,
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+type Row = { system: string; figures: Figures[]; failure?: string }
+
+async function runAt(n: number, runs: number, systems: string[]): Promise<Row[]> {
+  const rows: Row[] = systems.map((system) => ({ system, figures: [] }))
+  for (let run = 0; run < runs; run++) {
+    // Rotate the order each run, so that slow phases of a shared machine fall on different systems.
+    const order = rows.map((_, k) => rows[(k + run) % rows.length]!)
+    for (const row of order) {
+      const sys = SYSTEMS[row.system]!
+      if (row.failure) continue
+      if (sys.maxN !== undefined && n > sys.maxN) {
+        row.failure = `not run: ${sys.why}`
+        continue
+      }
+      const t = performance.now()
+      try {
+        const f = await measure(row.system, n)
+        row.figures.push(f)
+        console.log(
+          `  run ${run + 1}/${runs} ${row.system} (${((performance.now() - t) / 1000).toFixed(0)} s): insert ${fmt(f.insertPerSec)}/s, get ${fmt(f.getsPerSec)}/s, ` +
+            `author ${fmt(f.lookupsPerSec)}/s, range ${fmt(f.rangesPerSec)}/s, reopen+get ${fmt(f.reopenMs)} ms, RSS ${fmt(f.rssLoaded / MB)} MB (+${fmt(f.rssLoadedGrowth / MB)}), ` +
+            `reopened ${fmt(f.rssReopened / MB)} MB (+${fmt(f.rssReopenedGrowth / MB)}), disk ${fmt(f.diskBytes / MB)} MB, found ${f.found}`,
+        )
+      } catch (err) {
+        row.failure = `failed: ${(err as Error).message}`
+        console.log(`  run ${run + 1}/${runs} ${row.system}: ${row.failure}`)
+      }
+    }
+  }
+  return rows
+}
+
+function table(n: number, rows: Row[]): void {
+  const founds = new Set(rows.flatMap((r) => r.figures.map((f) => f.found)))
+  console.log(`\n${fmt(n)} articles, median of ${Math.max(...rows.map((r) => r.figures.length))} runs:\n`)
+  console.log('| system | insert, batches of 1,000 (objects/s) | get by id (/s) | author lookup, ~' + fmt(n / 1000) + ' objects (/s) | score range 1%, ~' + fmt(n / 100) + ' objects (/s) | reopen + first get (ms) | RSS loaded, MB (growth) | RSS reopened, MB (growth) | disk (MB) |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const r of rows) {
+    const label = SYSTEMS[r.system]!.label
+    if (r.figures.length === 0) {
+      console.log(`| ${label} | ${r.failure ?? 'no figures'} | | | | | | | |`)
+      continue
+    }
+    const m = (k: keyof Omit<Figures, 'found'>) => median(r.figures.map((f) => f[k]))
+    console.log(
+      `| ${label}${r.failure ? ` (${r.failure})` : ''} | ${fmt(m('insertPerSec'))} | ${fmt(m('getsPerSec'))} | ${fmt(m('lookupsPerSec'))} | ${fmt(m('rangesPerSec'))} | ${fmt(m('reopenMs'))} | ` +
+        `${fmt(m('rssLoaded') / MB)} (+${fmt(m('rssLoadedGrowth') / MB)}) | ${fmt(m('rssReopened') / MB)} (+${fmt(m('rssReopenedGrowth') / MB)}) | ${fmt(m('diskBytes') / MB)} |`,
+    )
+  }
+  if (founds.size > 1) console.log(`\nWARNING: the systems found different results (gets/lookup objects/range objects): ${[...founds].join(', ')}`)
+  else console.log(`\nEvery system found the same: ${[...founds][0]} (gets / objects over all author lookups / objects over all ranges).`)
+  goals(rows)
+}
+
+/** The goals of issue 7, read off the medians. */
+function goals(rows: Row[]): void {
+  const m = (system: string, k: keyof Omit<Figures, 'found'>) => {
+    const r = rows.find((x) => x.system === system)
+    return r && r.figures.length > 0 ? median(r.figures.map((f) => f[k])) : undefined
+  }
+  const sto = (k: keyof Omit<Figures, 'found'>) => m('stowage', k)
+  if (sto('insertPerSec') === undefined) return
+  const mark = (ok: boolean) => (ok ? 'met' : 'MISSED')
+  console.log('')
+  console.log(`- reopen + first get: ${fmt(sto('reopenMs')!)} ms (goal: well under 1 s): ${mark(sto('reopenMs')! < 500)}`)
+  for (const peer of ['nedb', 'lokijs']) {
+    const growth = m(peer, 'rssLoadedGrowth')
+    const total = m(peer, 'rssLoaded')
+    if (growth === undefined || total === undefined) continue
+    console.log(
+      `- RSS loaded vs ${peer}: growth ${((sto('rssLoadedGrowth')! / growth) * 100).toFixed(0)}%, whole process ${((sto('rssLoaded')! / total) * 100).toFixed(0)}% (goal: under 20%): ` +
+        `${mark(sto('rssLoadedGrowth')! < growth / 5)} / ${mark(sto('rssLoaded')! < total / 5)}`,
+    )
+  }
+  for (const k of ['insertPerSec', 'lookupsPerSec'] as const) {
+    for (const peer of ['nedb', 'lowdb', 'kysely']) {
+      const p = m(peer, k)
+      if (p !== undefined) console.log(`- ${k} vs ${peer}: ${(sto(k)! / p).toFixed(2)}x (goal: ahead): ${mark(sto(k)! > p)}`)
+    }
+    const raw = m('classic-level', k)
+    if (raw !== undefined) console.log(`- ${k} vs hand-rolled classic-level: ${(sto(k)! / raw).toFixed(2)}x (goal: >= 0.5x): ${mark(sto(k)! >= raw / 2)}`)
+  }
+}
+
+export async function run(): Promise<void> {
+  const n = Number(process.env.BENCH_PEERS_N ?? 100_000)
+  const runs = Number(process.env.BENCH_PEERS_RUNS ?? 3)
+  const systems = process.env.BENCH_PEERS_SYSTEMS?.split(',') ?? Object.keys(SYSTEMS)
+  const unknown = systems.filter((s) => !(s in SYSTEMS))
+  if (unknown.length > 0) throw new Error(`Unknown system(s) ${unknown.join(', ')} in BENCH_PEERS_SYSTEMS; known: ${Object.keys(SYSTEMS).join(', ')}`)
+  const sizes: [number, number][] = [[n, runs]]
+  if (process.env.BENCH_PEERS_1M === '1') sizes.push([1_000_000, Number(process.env.BENCH_PEERS_1M_RUNS ?? 1)])
+  console.log(`Machine: ${machine()}`)
+  console.log(`Date: ${new Date().toISOString()}  Command: npm run bench -- peers (${sizes.map(([s, r]) => `${fmt(s)} articles x ${r} runs`).join(', ')})`)
+  for (const [size, count] of sizes) {
+    console.log(`\n${fmt(size)} articles:`)
+    table(size, await runAt(size, count, systems))
+  }
+}

@@ -1,0 +1,39 @@
+/** Stowage on its default engine (LevelEngine), with its defaults (an LRU of 1,000 objects). */
+import { join } from 'node:path'
+import { Database, Index, Model, Property, StoredObject, Types } from '../../src/index.js'
+import { STATUSES, type ArticleData, type Id, type PeerStore } from './workload.js'
+
+@Model({ collection: 'articles' })
+class Article extends StoredObject {
+  @Property(Types.STRING) title!: string
+  @Property(Types.STRING) @Index() author!: string
+  @Property(Types.ENUM(...STATUSES)) @Index() status!: string
+  @Property(Types.LIST(Types.STRING)) tags!: string[]
+  @Property(Types.INTEGER) @Index() score!: number
+  @Property(Types.STRING) body!: string
+}
+
+export async function open(dir: string): Promise<PeerStore> {
+  const db = await Database.open({ path: join(dir, 'stowage'), models: [Article] })
+  return {
+    async insert(batch: ArticleData[]) {
+      const ids: Id[] = []
+      await db.transaction(() => {
+        for (const a of batch) ids.push(new Article(a).oid)
+      })
+      return ids
+    },
+    get: (id) => Article.get(String(id)),
+    async byAuthor(author) {
+      let n = 0
+      for await (const _ of Article.index('author').get(author)) n++
+      return n
+    },
+    async scoreRange(gte, lt) {
+      let n = 0
+      for await (const _ of Article.index('score').list({ gte, lt })) n++
+      return n
+    },
+    close: () => db.close(),
+  }
+}

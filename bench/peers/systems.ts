@@ -1,0 +1,21 @@
+/** The systems compared, each loaded only inside its own child process. */
+import type { Peer } from './workload.js'
+
+export interface System {
+  label: string
+  load: () => Promise<Peer>
+  /** Past this many articles the system is not run, for the reason given. */
+  maxN?: number
+  why?: string
+}
+
+export const SYSTEMS: Record<string, System> = {
+  stowage: { label: 'Stowage (LevelEngine)', load: () => import('./stowage.js') },
+  'classic-level': { label: 'classic-level + msgpackr, hand-rolled index entries', load: () => import('./classic-level.js') },
+  lmdb: { label: 'lmdb, hand-rolled dupSort index', load: () => import('./lmdb.js') },
+  sqlite: { label: 'better-sqlite3, SQL indexes', load: () => import('./sqlite.js') },
+  kysely: { label: 'Kysely over better-sqlite3', load: () => import('./kysely.js') },
+  nedb: { label: 'NeDB (@seald-io/nedb), ensureIndex', load: () => import('./nedb.js') },
+  lokijs: { label: 'LokiJS, binary indices', load: () => import('./lokijs.js') },
+  lowdb: { label: 'lowdb, array filter (no indexes)', load: () => import('./lowdb.js') },
+}
