@@ -18,8 +18,11 @@ export interface LevelEngineOptions {
 
 const FORMAT = 1
 const DEFAULT_CHUNK = 256 * 1024
-/** Entries fetched per `nextv()`: small at first, so a consumer that stops early reads little. */
-const FIRST_BATCH = 16
+/**
+ * Entries fetched per `nextv()`: a modest first batch (a consumer that stops early reads little,
+ * yet a typical index key's entries come in one round trip), or the range's limit when smaller.
+ */
+const FIRST_BATCH = 128
 const MAX_BATCH = 1000
 
 /**
@@ -280,7 +283,7 @@ export class LevelEngine extends Engine {
     } catch (err) {
       throw this.#translate(err)
     }
-    let size = FIRST_BATCH
+    let size = range.limit > 0 ? Math.min(FIRST_BATCH, range.limit) : FIRST_BATCH
     try {
       for (;;) {
         const batch = await this.#call(it.nextv(size))
