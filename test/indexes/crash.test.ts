@@ -1,8 +1,6 @@
-import { execFile, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { rm } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Engine } from '../../src/engine/engine.js'
 import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
@@ -12,6 +10,7 @@ import { encodeKey } from '../../src/indexes/key-codec.js'
 import { entryPrefix, keysRecordPrefix } from '../../src/indexes/layout.js'
 import { readKeysRecord } from '../../src/indexes/index-writes.js'
 import * as lib from '../../src/index.js'
+import { buildForChildren } from '../helpers/child-build.js'
 import { tempDir } from '../helpers/stores.js'
 import { defineItem, stateOf, titleWords, type ItemState } from './crash/model.mjs'
 import { collect, view } from './helpers.js'
@@ -22,8 +21,7 @@ import { collect, view } from './helpers.js'
  * that every acknowledged write is there, the write in flight is all there or not at all, and
  * every index entry and keys record agrees exactly with the stored objects.
  */
-const ROOT = resolve(import.meta.dirname, '../..')
-const DIST = join(ROOT, 'dist', `crash-test-${process.pid}`) // one per run: test runs may overlap
+let DIST = ''
 const CHILD = join(import.meta.dirname, 'crash', 'child.mjs')
 const KILLS = 15
 const INDEXES = ['name', 'tags', 'code', 'n', 'words'] as const
@@ -141,17 +139,13 @@ function sameState(a: ItemState | undefined, b: ItemState | undefined): boolean 
   return norm(a) === norm(b)
 }
 
+let build: Awaited<ReturnType<typeof buildForChildren>>
 beforeAll(async () => {
-  // The child runs plain Node, so it imports the compiled package.
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', DIST], { cwd: ROOT }).catch(
-    () => {}, // type errors elsewhere in the tree still emit JavaScript
-  )
-  if (!existsSync(join(DIST, 'src', 'index.js'))) throw new Error(`the build did not produce ${DIST}`)
+  build = await buildForChildren('crash-test')
+  DIST = build.dist
 }, 120_000)
 
-afterAll(async () => {
-  await rm(DIST, { recursive: true, force: true })
-})
+afterAll(() => build?.cleanup())
 
 for (const kind of ['level', 'directory'] as const) {
   describe(`indexes survive SIGKILL at any moment on ${kind}`, () => {

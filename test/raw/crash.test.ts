@@ -1,14 +1,13 @@
-import { execFile, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { rm } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { LevelEngine } from '../../src/engine/level/level-engine.js'
 import { Database, Model, StoredRaw } from '../../src/index.js'
+import { buildForChildren } from '../helpers/child-build.js'
 import { tempDir } from '../helpers/stores.js'
 import { rawStorage } from './stores.js'
 
@@ -17,24 +16,19 @@ import { rawStorage } from './stores.js'
  * After reopening: no object (or the old data, when it was replacing it), and no staged chunks or
  * staging files left behind.
  */
-const ROOT = resolve(import.meta.dirname, '../..')
-const DIST = join(ROOT, 'dist', `raw-crash-test-${process.pid}`)
+let DIST = ''
 const CHILD = join(import.meta.dirname, 'crash', 'child.mjs')
 
 @Model({ collection: 'blobs' })
 class Blob extends StoredRaw {}
 
+let build: Awaited<ReturnType<typeof buildForChildren>>
 beforeAll(async () => {
-  // The child runs plain Node, so it imports the compiled package.
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', DIST], { cwd: ROOT }).catch(
-    () => {}, // type errors elsewhere in the tree still emit JavaScript
-  )
-  if (!existsSync(join(DIST, 'src', 'index.js'))) throw new Error(`the build did not produce ${DIST}`)
+  build = await buildForChildren('raw-crash-test')
+  DIST = build.dist
 }, 120_000)
 
-afterAll(async () => {
-  await rm(DIST, { recursive: true, force: true })
-})
+afterAll(() => build?.cleanup())
 
 /** Runs the child until it streamed `mib` MiB or more, then kills it; returns the oid it printed. */
 async function streamThenKill(kind: string, location: string, mode: 'create' | 'replace', mib: number): Promise<string> {

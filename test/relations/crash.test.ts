@@ -1,8 +1,6 @@
-import { execFile, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { rm } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Engine } from '../../src/engine/engine.js'
 import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
@@ -10,6 +8,7 @@ import { LevelEngine } from '../../src/engine/level/level-engine.js'
 import * as lib from '../../src/index.js'
 import { linkPrefix } from '../../src/relations/layout.js'
 import { isRef, oneRef } from '../../src/relations/stored-links.js'
+import { buildForChildren } from '../helpers/child-build.js'
 import { tempDir } from '../helpers/stores.js'
 import { defineModels } from './crash/model.mjs'
 import { checkLinks } from './helpers.js'
@@ -21,8 +20,7 @@ import { checkLinks } from './helpers.js'
  * the stored relation data agree with each other (no link to a missing object, reverse entries
  * matching links, sizes matching).
  */
-const ROOT = resolve(import.meta.dirname, '../..')
-const DIST = join(ROOT, 'dist', `relations-crash-test-${process.pid}`)
+let DIST = ''
 const CHILD = join(import.meta.dirname, 'crash', 'child.mjs')
 const KILLS = 8
 
@@ -83,16 +81,13 @@ async function storedLinks(engine: Engine): Promise<Links> {
   return out
 }
 
+let build: Awaited<ReturnType<typeof buildForChildren>>
 beforeAll(async () => {
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', DIST], { cwd: ROOT }).catch(
-    () => {}, // type errors elsewhere in the tree still emit JavaScript
-  )
-  if (!existsSync(join(DIST, 'src', 'index.js'))) throw new Error(`the build did not produce ${DIST}`)
+  build = await buildForChildren('relations-crash-test')
+  DIST = build.dist
 }, 120_000)
 
-afterAll(async () => {
-  await rm(DIST, { recursive: true, force: true })
-})
+afterAll(() => build?.cleanup())
 
 for (const kind of ['level', 'directory'] as const) {
   describe(`relations survive SIGKILL at any moment on ${kind}`, () => {
