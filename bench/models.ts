@@ -8,23 +8,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { Packr } from 'msgpackr'
-import { Database, Model, Property, StoredObject, Types } from '../src/index.js'
+import { execFileSync } from 'node:child_process'
+import { Database } from '../src/index.js'
+import { Person } from './models-person.js'
 import { PACKR_OPTIONS } from '../src/engine/level/msgpack-codec.js'
 import { newOid } from '../src/model/oid.js'
 import { fmt, machine, runSuite, sampleRecord, storedForm } from './bench-utils.js'
 
-@Model()
-class Person extends StoredObject {
-  @Property(Types.STRING) name!: string
-  @Property(Types.EMAIL) email!: string
-  @Property(Types.INTEGER) age!: number
-  @Property(Types.BOOL) active!: boolean
-  @Property(Types.FLOAT) score!: number
-  @Property(Types.DATE) created!: Date
-  @Property(Types.LIST(Types.STRING)) tags!: string[]
-  @Property(Types.MAP({ street: Types.STRING, city: Types.STRING, zip: Types.STRING })) address!: object
-  @Property(Types.STRING) bio!: string
-}
 
 const N = Number(process.env.BENCH_RECORDS ?? 100_000)
 const STREAM_N = Number(process.env.BENCH_STREAM ?? 1_000_000)
@@ -159,9 +149,10 @@ export async function run(): Promise<void> {
     console.log(`| get(oid), not in memory | ${fmt(gRaw)}/s | ${fmt(gSto)}/s | ${((gSto / gRaw) * 100).toFixed(0)}% | >= 60% |`)
     console.log(`| get(oid), cached | | ${fmt(cached[0]!.unitsPerSec)}/s | | >= 2,000,000/s |`)
     console.log(`| heap per cached object (9 properties, ~300 B record) | | ${fmt(perObject)} B | | |`)
-    console.log(
-      `| RSS streaming all() over ${fmt(STREAM_N)} objects (MB) | | before ${stream.before}, peak ${stream.peak}, after ${stream.after} | | flat |`,
-    )
+    for (const k of ['rss', 'rssAnon', 'heap'] as const) {
+      const what = { rss: 'RSS', rssAnon: 'anonymous RSS', heap: 'JS heap' }[k]
+      console.log(`| ${what} streaming all() over ${fmt(STREAM_N)} objects (MB) | | before ${stream.before[k]}, peak ${stream.peak[k]}, after ${stream.after[k]} | | flat |`)
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -177,9 +168,9 @@ async function memoryPerCachedObject(path: string, oids: string[]): Promise<numb
   return (after - before) / oids.length
 }
 
-/** Writes `count` objects, reopens, streams all() and samples RSS. */
-async function streamAll(path: string, count: number): Promise<{ before: number; peak: number; after: number }> {
-  let db = await Database.open({ path, models: [Person] })
+/** Writes `count` objects, then streams all() over them in a fresh child process that samples its memory. */
+async function streamAll(path: string, count: number): Promise<StreamMemory> {
+  const db = await Database.open({ path, models: [Person] })
   const base = sampleRecord(1)
   for (let i = 0; i < count; i += TX) {
     await db.transaction(async () => {
@@ -187,21 +178,22 @@ async function streamAll(path: string, count: number): Promise<{ before: number;
     })
   }
   await db.close()
-  db = await Database.open({ path, models: [Person] })
-  heapAfterGc()
-  const mb = () => Math.round(process.memoryUsage().rss / 2 ** 20)
-  const before = mb()
-  let peak = before
-  let n = 0
-  let ageSum = 0
-  for await (const p of Person.all()) {
-    ageSum += p.age
-    if (++n % 10_000 === 0) peak = Math.max(peak, mb())
-  }
-  heapAfterGc()
-  const after = mb()
-  await db.close()
-  if (n !== count) throw new Error(`all() yielded ${n} of ${count} (age sum ${ageSum})`)
-  console.log(`\nall() streamed ${fmt(n)} objects: RSS before ${before} MB, peak ${peak} MB, after ${after} MB`)
-  return { before, peak, after }
+  const child = join(import.meta.dirname, 'models-stream.js')
+  const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', child, path], { encoding: 'utf8' })) as StreamMemory & { n: number }
+  if (out.n !== count) throw new Error(`all() yielded ${out.n} of ${count}`)
+  const line = (s: MemorySample) => `RSS ${s.rss} MB (anonymous ${s.rssAnon} MB), heap ${s.heap} MB`
+  console.log(`\nall() streamed ${fmt(out.n)} objects in a fresh process: before ${line(out.before)}; peak ${line(out.peak)}; after ${line(out.after)}; ${out.tracked} instances still tracked`)
+  return out
+}
+
+interface MemorySample {
+  rss: number
+  rssAnon: number
+  heap: number
+}
+interface StreamMemory {
+  before: MemorySample
+  peak: MemorySample
+  after: MemorySample
+  tracked: number
 }
