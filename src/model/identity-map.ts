@@ -1,7 +1,20 @@
 import { LRUCache } from 'lru-cache'
 import type { StoredObject } from './stored-object.js'
 
-type Refs = Map<string, WeakRef<StoredObject>>
+/** One collection's instances by oid, and the registry that forgets collected ones. */
+interface Refs {
+  byOid: Map<string, WeakRef<StoredObject>>
+  registry: FinalizationRegistry<string>
+}
+
+function newRefs(): Refs {
+  const byOid = new Map<string, WeakRef<StoredObject>>()
+  const registry = new FinalizationRegistry<string>((oid) => {
+    const ref = byOid.get(oid)
+    if (ref !== undefined && ref.deref() === undefined) byOid.delete(oid)
+  })
+  return { byOid, registry }
+}
 
 /**
  * One live instance per stored object. Instances are held weakly (so memory follows what the app
@@ -13,10 +26,6 @@ export class IdentityMap {
   readonly #collections = new Map<string, Refs>()
   readonly #recent: LRUCache<StoredObject, true> | undefined
   readonly #pinned = new Set<StoredObject>()
-  readonly #registry = new FinalizationRegistry<[Refs, string]>(([refs, oid]) => {
-    const ref = refs.get(oid)
-    if (ref !== undefined && ref.deref() === undefined) refs.delete(oid)
-  })
 
   constructor(max: number) {
     this.#recent = max > 0 ? new LRUCache({ max }) : undefined
@@ -24,7 +33,7 @@ export class IdentityMap {
 
   /** The live instance of (collection, oid), marking it recently used. */
   get(collection: string, oid: string): StoredObject | undefined {
-    const obj = this.#collections.get(collection)?.get(oid)?.deref()
+    const obj = this.#collections.get(collection)?.byOid.get(oid)?.deref()
     if (obj !== undefined && this.#recent !== undefined && this.#recent.get(obj) === undefined) this.#recent.set(obj, true)
     return obj
   }
@@ -32,23 +41,23 @@ export class IdentityMap {
   /** Registers a live instance; `recent` also puts it in the LRU (bulk scans pass false). */
   add(collection: string, oid: string, obj: StoredObject, recent = true): void {
     let refs = this.#collections.get(collection)
-    if (refs === undefined) this.#collections.set(collection, (refs = new Map()))
-    if (refs.get(oid)?.deref() !== obj) {
-      refs.set(oid, new WeakRef(obj))
-      this.#registry.register(obj, [refs, oid], obj)
+    if (refs === undefined) this.#collections.set(collection, (refs = newRefs()))
+    if (refs.byOid.get(oid)?.deref() !== obj) {
+      refs.byOid.set(oid, new WeakRef(obj))
+      refs.registry.register(obj, oid, obj)
     }
     if (recent) this.#recent?.set(obj, true)
   }
 
   delete(collection: string, oid: string): void {
     const refs = this.#collections.get(collection)
-    const obj = refs?.get(oid)?.deref()
+    const obj = refs?.byOid.get(oid)?.deref()
     if (obj !== undefined) {
-      this.#registry.unregister(obj)
+      refs!.registry.unregister(obj)
       this.#pinned.delete(obj)
       this.#recent?.delete(obj)
     }
-    refs?.delete(oid)
+    refs?.byOid.delete(oid)
   }
 
   pin(obj: StoredObject): void {
@@ -62,7 +71,7 @@ export class IdentityMap {
   /** Instances tracked (alive, or collected but not yet finalized). */
   get size(): number {
     let n = 0
-    for (const refs of this.#collections.values()) n += refs.size
+    for (const refs of this.#collections.values()) n += refs.byOid.size
     return n
   }
 
@@ -72,9 +81,9 @@ export class IdentityMap {
 
   clear(): void {
     for (const refs of this.#collections.values()) {
-      for (const ref of refs.values()) {
+      for (const ref of refs.byOid.values()) {
         const obj = ref.deref()
-        if (obj !== undefined) this.#registry.unregister(obj)
+        if (obj !== undefined) refs.registry.unregister(obj)
       }
     }
     this.#collections.clear()
