@@ -3,16 +3,32 @@
  * runs the workloads; `... reopen <dir> <n> <id as JSON>` opens it again in a fresh process and reads
  * one article. Prints one JSON line of figures (times in ms, memory in bytes).
  */
+import { readFileSync } from 'node:fs'
 import { SYSTEMS } from './systems.js'
-import { BATCH, article, queries, type ArticleData, type Id } from './workload.js'
+import { BATCH, SPAN, article, queries, type ArticleData, type Id } from './workload.js'
 
-async function settledRss(): Promise<number> {
+const FLUSH_EACH_MAX = Number(process.env.BENCH_PEERS_FLUSH_EACH_MAX ?? 200_000)
+
+/**
+ * Resident memory after garbage collection, in bytes: all of it, and the anonymous part (heap, native
+ * allocations; Linux's RssAnon), which leaves out file pages mapped by lmdb and LevelDB (page cache
+ * the kernel can drop at any time).
+ */
+async function settledRss(): Promise<{ rss: number; anon: number }> {
   const gc = (globalThis as { gc?: () => void }).gc
   for (let i = 0; i < 3; i++) {
     gc?.()
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
-  return process.memoryUsage.rss()
+  const rss = process.memoryUsage.rss()
+  let anon = NaN
+  try {
+    const kb = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))
+    if (kb) anon = Number(kb[1]) * 1024
+  } catch {
+    // not Linux: the anonymous part stays unknown
+  }
+  return { rss, anon }
 }
 
 async function load(system: string, dir: string, n: number) {
@@ -23,23 +39,32 @@ async function load(system: string, dir: string, n: number) {
   const baseRss = await settledRss()
 
   const store = await peer.open(dir)
+  // Systems that persist by writing a whole file (flush) write it after every batch up to
+  // FLUSH_EACH_MAX articles (then the cost grows with the square of n), and once at the end anyway.
+  const flushEach = store.flush !== undefined && n <= FLUSH_EACH_MAX
   let insertMs = 0
+  let flushesMs = 0
+  let lastFlushMs = 0
   for (let start = 0; start < n; start += BATCH) {
     const batch: ArticleData[] = []
     for (let i = start; i < Math.min(n, start + BATCH); i++) batch.push(article(i))
-    const t = performance.now()
+    let t = performance.now()
     const ids = await store.insert(batch)
     insertMs += performance.now() - t
     ids.forEach((id, k) => {
       if (wanted.has(start + k)) wanted.set(start + k, id)
     })
+    if (flushEach || (store.flush && start + BATCH >= n)) {
+      t = performance.now()
+      await store.flush!()
+      lastFlushMs = performance.now() - t
+      flushesMs += lastFlushMs
+    }
   }
-  let t = performance.now()
-  await store.flush?.()
-  insertMs += performance.now() - t
   const rssAfterInsert = await settledRss()
+  const heapAfterInsert = process.memoryUsage().heapUsed
 
-  t = performance.now()
+  let t = performance.now()
   let gotten = 0
   for (const i of q.gets) if (await store.get(wanted.get(i)!)) gotten++
   const getsMs = performance.now() - t
@@ -51,14 +76,21 @@ async function load(system: string, dir: string, n: number) {
 
   t = performance.now()
   let rangeFound = 0
-  for (const gte of q.ranges) rangeFound += await store.scoreRange(gte, gte + (1_000_000 / 100))
+  for (const gte of q.ranges) rangeFound += await store.scoreRange(gte, gte + SPAN)
   const rangesMs = performance.now() - t
   const rssAfterReads = await settledRss()
 
   t = performance.now()
   await store.close()
   const closeMs = performance.now() - t
-  return { baseRss, insertMs, rssAfterInsert, getsMs, gotten, lookupsMs, lookupFound, rangesMs, rangeFound, rssAfterReads, closeMs, firstId: wanted.get(q.first) }
+  return {
+    baseRss,
+    /** Every batch persisted before the next (for whole-file systems: only when flushEach). */
+    insertEachMs: flushEach || !store.flush ? insertMs + flushesMs : undefined,
+    /** Persisted once, after the last batch. */
+    insertOnceMs: insertMs + lastFlushMs,
+    heapAfterInsert,
+    rssAfterInsert, getsMs, gotten, lookupsMs, lookupFound, rangesMs, rangeFound, rssAfterReads, closeMs, firstId: wanted.get(q.first) }
 }
 
 async function reopen(system: string, dir: string, id: Id) {
@@ -70,8 +102,9 @@ async function reopen(system: string, dir: string, id: Id) {
   const reopenMs = performance.now() - t
   if (!first) throw new Error(`${system}: article ${JSON.stringify(id)} not found after reopening ${dir}`)
   const rssAfterReopen = await settledRss()
+  const heapAfterReopen = process.memoryUsage().heapUsed
   await store.close()
-  return { baseRss, reopenMs, rssAfterReopen }
+  return { baseRss, reopenMs, rssAfterReopen, heapAfterReopen }
 }
 
 const [system, phase, dir, n, id] = process.argv.slice(2)

@@ -24,16 +24,22 @@ const CHILD_TIMEOUT_MS = Number(process.env.BENCH_PEERS_TIMEOUT_MS ?? 20 * 60_00
 const MB = 2 ** 20
 
 interface Figures {
+  /** NaN where not measured (whole-file systems past BENCH_PEERS_FLUSH_EACH_MAX). */
   insertPerSec: number
+  insertOncePerSec: number
+  heapLoaded: number
+  heapReopened: number
+  /** The reopening process just before it opens the store (modules loaded). */
+  rssBase: number
   getsPerSec: number
   lookupsPerSec: number
   rangesPerSec: number
   reopenMs: number
   closeMs: number
   rssLoaded: number
-  rssLoadedGrowth: number
+  anonLoaded: number
   rssReopened: number
-  rssReopenedGrowth: number
+  anonReopened: number
   diskBytes: number
   found: string
 }
@@ -66,19 +72,24 @@ function diskBytes(dir: string): number {
 async function measure(system: string, n: number): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), `stowage-bench-peers-${system}-`))
   try {
-    const l = (await child([system, 'load', dir, String(n)])) as Record<string, number> & { firstId: Id }
-    const r = (await child([system, 'reopen', dir, String(n), JSON.stringify(l.firstId)])) as Record<string, number>
+    type Rss = { rss: number; anon: number }
+    const l = (await child([system, 'load', dir, String(n)])) as Record<string, number> & { firstId: Id; insertEachMs?: number; rssAfterInsert: Rss }
+    const r = (await child([system, 'reopen', dir, String(n), JSON.stringify(l.firstId)])) as Record<string, number> & { baseRss: Rss; rssAfterReopen: Rss }
     return {
-      insertPerSec: n / (l.insertMs! / 1000),
+      insertPerSec: l.insertEachMs === undefined ? NaN : n / (l.insertEachMs / 1000),
+      insertOncePerSec: n / (l.insertOnceMs! / 1000),
+      heapLoaded: l.heapAfterInsert!,
+      heapReopened: r.heapAfterReopen!,
       getsPerSec: GETS / (l.getsMs! / 1000),
       lookupsPerSec: LOOKUPS / (l.lookupsMs! / 1000),
       rangesPerSec: RANGES / (l.rangesMs! / 1000),
       reopenMs: r.reopenMs!,
       closeMs: l.closeMs!,
-      rssLoaded: l.rssAfterInsert!,
-      rssLoadedGrowth: l.rssAfterInsert! - l.baseRss!,
-      rssReopened: r.rssAfterReopen!,
-      rssReopenedGrowth: r.rssAfterReopen! - r.baseRss!,
+      rssBase: r.baseRss.rss,
+      rssLoaded: l.rssAfterInsert.rss,
+      anonLoaded: l.rssAfterInsert.anon,
+      rssReopened: r.rssAfterReopen.rss,
+      anonReopened: r.rssAfterReopen.anon,
       diskBytes: diskBytes(dir),
       found: `${l.gotten}/${l.lookupFound}/${l.rangeFound}`,
     }
@@ -86,6 +97,12 @@ async function measure(system: string, n: number): Promise<Figures> {
     rmSync(dir, { recursive: true, force: true })
   }
 }
+
+/** The rate with every batch persisted, and the rate persisting once at the end where it differs. */
+const insertCell = (each: number, once: number) =>
+  each === once ? fmt(each) : `${Number.isNaN(each) ? 'n/a' : fmt(each)} (persisted once at the end: ${fmt(once)})`
+
+const mem = (rss: number, anon: number) => `${fmt(rss / MB)} (${Number.isNaN(anon) ? '?' : fmt(anon / MB)})`
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -111,9 +128,9 @@ async function runAt(n: number, runs: number, systems: string[]): Promise<Row[]>
         const f = await measure(row.system, n)
         row.figures.push(f)
         console.log(
-          `  run ${run + 1}/${runs} ${row.system} (${((performance.now() - t) / 1000).toFixed(0)} s): insert ${fmt(f.insertPerSec)}/s, get ${fmt(f.getsPerSec)}/s, ` +
-            `author ${fmt(f.lookupsPerSec)}/s, range ${fmt(f.rangesPerSec)}/s, reopen+get ${fmt(f.reopenMs)} ms, RSS ${fmt(f.rssLoaded / MB)} MB (+${fmt(f.rssLoadedGrowth / MB)}), ` +
-            `reopened ${fmt(f.rssReopened / MB)} MB (+${fmt(f.rssReopenedGrowth / MB)}), disk ${fmt(f.diskBytes / MB)} MB, found ${f.found}`,
+          `  run ${run + 1}/${runs} ${row.system} (${((performance.now() - t) / 1000).toFixed(0)} s): insert ${insertCell(f.insertPerSec, f.insertOncePerSec)}/s, get ${fmt(f.getsPerSec)}/s, ` +
+            `author ${fmt(f.lookupsPerSec)}/s, range ${fmt(f.rangesPerSec)}/s, reopen+get ${fmt(f.reopenMs)} ms, RSS ${mem(f.rssLoaded, f.anonLoaded)} MB, ` +
+            `reopened ${mem(f.rssReopened, f.anonReopened)} MB (from ${fmt(f.rssBase / MB)}), heap ${fmt(f.heapLoaded / MB)} / ${fmt(f.heapReopened / MB)} MB, disk ${fmt(f.diskBytes / MB)} MB, found ${f.found}`,
         )
       } catch (err) {
         row.failure = `failed: ${(err as Error).message}`
@@ -127,18 +144,18 @@ async function runAt(n: number, runs: number, systems: string[]): Promise<Row[]>
 function table(n: number, rows: Row[]): void {
   const founds = new Set(rows.flatMap((r) => r.figures.map((f) => f.found)))
   console.log(`\n${fmt(n)} articles, median of ${Math.max(...rows.map((r) => r.figures.length))} runs:\n`)
-  console.log('| system | insert, batches of 1,000 (objects/s) | get by id (/s) | author lookup, ~' + fmt(n / 1000) + ' objects (/s) | score range 1%, ~' + fmt(n / 100) + ' objects (/s) | reopen + first get (ms) | RSS loaded, MB (growth) | RSS reopened, MB (growth) | disk (MB) |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  console.log('| system | insert, batches of 1,000, each persisted (objects/s) | get by id (/s) | author lookup, ~' + fmt(n / 1000) + ' objects (/s) | score range 1%, ~' + fmt(n / 100) + ' objects (/s) | reopen + first get (ms) | RSS after insert, MB (anon) | RSS after reopen + first get, MB (anon) | process before opening, MB | disk (MB) |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of rows) {
     const label = SYSTEMS[r.system]!.label
     if (r.figures.length === 0) {
-      console.log(`| ${label} | ${r.failure ?? 'no figures'} | | | | | | | |`)
+      console.log(`| ${label} | ${r.failure ?? 'no figures'} | | | | | | | | |`)
       continue
     }
     const m = (k: keyof Omit<Figures, 'found'>) => median(r.figures.map((f) => f[k]))
     console.log(
-      `| ${label}${r.failure ? ` (${r.failure})` : ''} | ${fmt(m('insertPerSec'))} | ${fmt(m('getsPerSec'))} | ${fmt(m('lookupsPerSec'))} | ${fmt(m('rangesPerSec'))} | ${fmt(m('reopenMs'))} | ` +
-        `${fmt(m('rssLoaded') / MB)} (+${fmt(m('rssLoadedGrowth') / MB)}) | ${fmt(m('rssReopened') / MB)} (+${fmt(m('rssReopenedGrowth') / MB)}) | ${fmt(m('diskBytes') / MB)} |`,
+      `| ${label}${r.failure ? ` (${r.failure})` : ''} | ${insertCell(m('insertPerSec'), m('insertOncePerSec'))} | ${fmt(m('getsPerSec'))} | ${fmt(m('lookupsPerSec'))} | ${fmt(m('rangesPerSec'))} | ${fmt(m('reopenMs'))} | ` +
+        `${mem(m('rssLoaded'), m('anonLoaded'))} | ${mem(m('rssReopened'), m('anonReopened'))} | ${fmt(m('rssBase') / MB)} | ${fmt(m('diskBytes') / MB)} |`,
     )
   }
   if (founds.size > 1) console.log(`\nWARNING: the systems found different results (gets/lookup objects/range objects): ${[...founds].join(', ')}`)
@@ -158,13 +175,15 @@ function goals(rows: Row[]): void {
   console.log('')
   console.log(`- reopen + first get: ${fmt(sto('reopenMs')!)} ms (goal: well under 1 s): ${mark(sto('reopenMs')! < 500)}`)
   for (const peer of ['nedb', 'lokijs']) {
-    const growth = m(peer, 'rssLoadedGrowth')
-    const total = m(peer, 'rssLoaded')
-    if (growth === undefined || total === undefined) continue
-    console.log(
-      `- RSS loaded vs ${peer}: growth ${((sto('rssLoadedGrowth')! / growth) * 100).toFixed(0)}%, whole process ${((sto('rssLoaded')! / total) * 100).toFixed(0)}% (goal: under 20%): ` +
-        `${mark(sto('rssLoadedGrowth')! < growth / 5)} / ${mark(sto('rssLoaded')! < total / 5)}`,
-    )
+    for (const [what, rss, anon] of [['after insert', 'rssLoaded', 'anonLoaded'], ['after reopen', 'rssReopened', 'anonReopened']] as const) {
+      const p = m(peer, rss)
+      const pa = m(peer, anon)
+      if (p === undefined || pa === undefined) continue
+      const share = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`
+      console.log(
+        `- memory ${what}, Stowage / ${peer}: RSS ${share(sto(rss)!, p)}, anon ${share(sto(anon)!, pa)} (goal: under 20%): ${mark(sto(rss)! < p / 5)} / ${mark(sto(anon)! < pa / 5)}`,
+      )
+    }
   }
   for (const k of ['insertPerSec', 'lookupsPerSec'] as const) {
     for (const peer of ['nedb', 'lowdb', 'kysely']) {

