@@ -27,7 +27,7 @@ export interface IndexListOptions {
 const LIST_OPTIONS = new Set(['gte', 'gt', 'lte', 'lt', 'prefix', 'offset', 'limit', 'reverse'])
 /** Oids resolved to objects per read: small first, so `one()`-like reads stay cheap, then larger. */
 const FIRST_BATCH = 128
-const MAX_BATCH = 512
+const MAX_BATCH = 1000
 /** Entries of one key read in a row by `keys()` before it seeks past the key instead. */
 const SKIP_AFTER = 8
 
@@ -212,7 +212,7 @@ export class IndexView<T extends StoredObject = StoredObject> {
       const p = this.#db.loadMany(this.#meta, batch)
       p.catch(() => {}) // awaited below; this only keeps a failure from counting as unhandled meanwhile
       batch = []
-      size = Math.min(size * 2, MAX_BATCH)
+      size = Math.min(size * 4, MAX_BATCH) // few, large reads: each is a trip to LevelDB's thread pool
       return p
     }
     for await (const entry of this.#db.engine.keys(range)) {
