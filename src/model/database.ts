@@ -195,7 +195,7 @@ export class Database {
       if (--openTransactions === 0) currentTransaction.disable()
     }
     const items: WriteItem[] = []
-    for (const obj of tx.saves) items.push({ obj, remove: false })
+    for (const obj of tx.saves) items.push({ obj, remove: false, times: tx.times.get(obj) })
     for (const obj of tx.seen) items.push({ obj, remove: false, ifChanged: true })
     for (const obj of tx.removes) items.push({ obj, remove: true })
     await this.#enqueue(() => this.#write(items))
@@ -319,7 +319,7 @@ export class Database {
   async save(obj: StoredObject, times?: Record<string, number>): Promise<void> {
     this.#assertOpen('save')
     const tx = this.#transaction()
-    if (tx !== undefined && times === undefined) return tx.save(obj)
+    if (tx !== undefined) return tx.save(obj, times)
     await this.#enqueue(() => this.#write([{ obj, remove: false, times }]))
   }
 
@@ -356,6 +356,7 @@ export class Database {
     const versions: number[] = []
     const included = new Set<StoredObject>()
     const include = (item: WriteItem): void => {
+      if (included.has(item.obj)) return // one change per object and write
       included.add(item.obj)
       const state = item.obj[STATE]
       if (state.meta.db !== this) throw new NotRegisteredError(`${state.meta.ctor.name} ${state.oid} belongs to a model not registered in this database`)

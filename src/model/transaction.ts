@@ -13,6 +13,8 @@ export class Transaction {
   /** Read inside the transaction: written at commit only if they differ from their stored record. */
   readonly seen = new Set<StoredObject>()
   readonly removes = new Set<StoredObject>()
+  /** Update times an import gives instead of the commit's time, per object. */
+  readonly times = new Map<StoredObject, Record<string, number>>()
   /** Objects created inside, by collection/oid, so reads inside see them before the commit. */
   readonly created = new Map<string, StoredObject>()
 
@@ -20,9 +22,11 @@ export class Transaction {
     this.db = db
   }
 
-  save(obj: StoredObject): void {
+  save(obj: StoredObject, times?: Record<string, number>): void {
+    if (times !== undefined) this.times.set(obj, { ...this.times.get(obj), ...times })
     if (this.saves.has(obj)) return
     this.removes.delete(obj)
+    this.seen.delete(obj)
     this.saves.add(obj)
     if (obj[STATE].record === undefined) this.created.set(obj[STATE].meta.collection + '/' + obj.oid, obj)
   }

@@ -54,6 +54,28 @@ for (const kind of storeKinds) {
       expect(await Item.has(created.oid)).toBe(true)
     })
 
+    it('imports inside a transaction commit with it, keeping the exported update times', async () => {
+      const item = await Item.create({ name: 'a', qty: 1 })
+      const exported = { ...item.export(), qty: 7, updates: { ...item.export().updates, qty: item.getUpdateTime('qty')! + 5000 } }
+      await expect(
+        db.transaction(async () => {
+          await Item.import(exported)
+          throw new Error('abort')
+        }),
+      ).rejects.toThrow('abort')
+      if (store.persistent) {
+        await reopen()
+        expect((await Item.get(item.oid))!.qty).toBe(1) // nothing was written
+      }
+      await db.transaction(async () => {
+        await Item.import(exported)
+      })
+      if (store.persistent) await reopen()
+      const back = (await Item.get(item.oid))!
+      expect(back.qty).toBe(7)
+      expect(back.getUpdateTime('qty')).toBe(exported.updates.qty)
+    })
+
     it('writes nothing when the function throws, and rethrows', async () => {
       const kept = await Item.create({ name: 'kept', qty: 1 })
       const boom = new Error('boom')
