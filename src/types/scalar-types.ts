@@ -1,4 +1,13 @@
-import { isEmail, isURL } from 'class-validator'
+import { createRequire } from 'node:module'
+
+/**
+ * class-validator is loaded on the first EMAIL or URL check that needs it (most emails never do:
+ * see COMMON_EMAIL): loading it costs ~20 MB and a few hundred ms at start-up.
+ */
+let validators: typeof import('class-validator') | undefined
+const load = (): typeof import('class-validator') => (validators ??= createRequire(import.meta.url)('class-validator'))
+const isEmail = (value: string): boolean => load().isEmail(value)
+const isURL = (value: string, options: object): boolean => load().isURL(value, options)
 import { expected } from './arguments.js'
 import { defineType } from './define-type.js'
 import { bytesEqual, deepEqual } from './deep-equal.js'
