@@ -79,7 +79,7 @@ export class StoredObject {
       keys.forEach((k, i) => (state.values[k] = previous[i]))
       if (wasClean && state.version === assigned) {
         state.savedVersion = state.version
-        ;(state.meta.db as { identity?: { unpin(o: object): void } } | undefined)?.identity?.unpin(this)
+        databaseFor(state.meta).identity.unpin(this)
       }
       throw err
     }

@@ -81,26 +81,15 @@ export function RANGE<T>(min: Bound, max: Bound, type?: Type<T>): RangeType<T> {
   }
   const name = `RANGE(${describeBound(min)}, ${describeBound(max)}, ${checked.name})`
   const between = `between ${describeBound(min)} and ${describeBound(max)}`
-  return defineType({
-    name,
-    min,
-    max,
-    type: checked,
-    validate(value: unknown) {
-      const reason = checked.validate(value)
-      if (reason !== undefined) return reason
-      if (dates) {
-        if (!(value instanceof Date)) return expected(`a Date ${between}`, value)
-        const time = value.getTime()
-        return time >= (low as number) && time <= (high as number) ? undefined : `${describeBound(value)} is not ${between}`
-      }
-      if (!isNumeric(value)) return expected(`a number ${between}`, value)
-      return value >= low && value <= high ? undefined : `${describeValue(value)} is not ${between}`
-    },
-    toStored: (value: T) => checked.toStored(value),
-    fromStored: (stored: unknown) => checked.fromStored(stored),
-    equals: (a: T, b: T) => checked.equals(a, b),
-  })
+  return refine(checked, name, { min, max, type: checked }, (value) => {
+    if (dates) {
+      if (!(value instanceof Date)) return expected(`a Date ${between}`, value)
+      const time = value.getTime()
+      return time >= (low as number) && time <= (high as number) ? undefined : `${describeBound(value)} is not ${between}`
+    }
+    if (!isNumeric(value)) return expected(`a number ${between}`, value)
+    return value >= low && value <= high ? undefined : `${describeValue(value)} is not ${between}`
+  }) as RangeType<T>
 }
 
 function isNumeric(value: unknown): value is number | bigint {
@@ -171,6 +160,21 @@ export function REFERENCE<M>(thunk: () => ReferenceTarget<M>): ReferenceType<M> 
   })
 }
 
+/**
+ * A type that accepts what `base` accepts and `check` then allows; stored, read back and compared as
+ * `base` does (RANGE, LENGTH).
+ */
+function refine<T, X extends object>(base: Type<T>, name: string, fields: X, check: (value: unknown) => string | undefined): Type<T> & X {
+  return defineType({
+    name,
+    ...fields,
+    validate: (value: unknown) => base.validate(value) ?? check(value),
+    toStored: (value: T) => base.toStored(value),
+    fromStored: (stored: unknown) => base.fromStored(stored),
+    equals: (a: T, b: T) => base.equals(a, b),
+  })
+}
+
 export interface LengthType<T> extends Type<T> {
   readonly min: number
   readonly max: number
@@ -191,21 +195,10 @@ export function LENGTH<T = string>(min: number, max: number, type?: Type<T>): Le
   if (type !== undefined) requireType(`${shown}: type`, type)
   const checked = (type ?? STRING) as Type<T>
   const unit = (value: unknown) => (typeof value === 'string' ? 'characters' : value instanceof Uint8Array ? 'bytes' : 'items')
-  return defineType({
-    name: `LENGTH(${min}, ${max}, ${checked.name})`,
-    min,
-    max,
-    type: checked,
-    validate(value: unknown) {
-      const reason = checked.validate(value)
-      if (reason !== undefined) return reason
-      const length = lengthOf(value)
-      if (length === undefined) return expected('a string, an array or bytes', value)
-      return length >= min && length <= max ? undefined : `has ${length} ${unit(value)}, not between ${min} and ${max}`
-    },
-    toStored: (value: T) => checked.toStored(value),
-    fromStored: (stored: unknown) => checked.fromStored(stored),
-    equals: (a: T, b: T) => checked.equals(a, b),
+  return refine(checked, `LENGTH(${min}, ${max}, ${checked.name})`, { min, max, type: checked }, (value) => {
+    const length = lengthOf(value)
+    if (length === undefined) return expected('a string, an array or bytes', value)
+    return length >= min && length <= max ? undefined : `has ${length} ${unit(value)}, not between ${min} and ${max}`
   })
 }
 

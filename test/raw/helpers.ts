@@ -1,21 +1,7 @@
 import { createHash } from 'node:crypto'
+import { bytes } from '../engine/conformance/helpers.js'
 
-/** Deterministic pseudo-random bytes (xorshift), so tests can regenerate and check any part. */
-export function bytes(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
-
-export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex')
-}
+export { bytes, sha256 } from '../engine/conformance/helpers.js'
 
 /** Yields `total` bytes in `piece`-sized chunks of one reused pattern block (never materialized). */
 export async function* generated(total: number, piece = 256 * 1024, seed = 7): AsyncGenerator<Uint8Array> {
