@@ -313,6 +313,7 @@ export function checkKey(key: unknown): asserts key is string {
  * refuses the same unsafe ones: nothing that could leave the root or hide as a dot file.
  */
 export function checkName(what: 'collection' | 'id', name: unknown): asserts name is string {
+  if (typeof name === 'string' && name.length <= 200 && SIMPLE_NAME.test(name)) return // oids, most collection names
   if (typeof name !== 'string') throw new InvalidKeyError(`A ${what} must be a string, got ${describeValue(name)}`)
   if (name.length === 0) throw new InvalidKeyError(`A ${what} must not be empty`)
   if (name.length > 200) throw new InvalidKeyError(`A ${what} must be at most 200 characters, got ${name.length}: ${JSON.stringify(name.slice(0, 40))}...`)
@@ -323,6 +324,9 @@ export function checkName(what: 'collection' | 'id', name: unknown): asserts nam
     )
   }
 }
+
+/** Names that need no further check: letters, digits, `_` and `-` only. */
+const SIMPLE_NAME = /^[\w-]+$/
 
 function checkRange(range: Range): Range {
   if (range === null || typeof range !== 'object') throw new ArgumentError(`A range must be an object, got ${describeValue(range)}`)

@@ -88,7 +88,7 @@ function buildMeta(ctor: Function, collection: string, options: ModelOptions): M
   }
   const kind = (ctor as unknown as { [MODEL_KIND]: 'object' | 'raw' })[MODEL_KIND]
   refuseFrameworkNames(ctor, [...properties.keys(), ...relations.keys()])
-  return { ctor, collection, kind, properties, indexes, relations }
+  return { ctor, collection, kind, properties, propertyList: [...properties.values()], indexes, relations }
 }
 
 /** A member may not take the name of a method or accessor of StoredObject (or StoredRaw): `save`, `size`... */
@@ -119,17 +119,18 @@ function addIndex(ctor: Function, indexes: Map<string, IndexMeta>, index: IndexM
 function adoptOwnFields(obj: StoredObject, meta: ModelMeta): void {
   const keys = Object.keys(obj)
   if (keys.length === 0) return
-  const values: unknown[] = []
+  // Fields declared with `!` hold undefined: only initialized ones are remembered (usually none).
+  let initial: [string, unknown][] | undefined
   for (let i = keys.length - 1; i >= 0; i--) {
     const key = keys[i]!
-    if (!meta.properties.has(key) && !meta.relations.has(key)) continue
-    values[i] = (obj as any)[key]
+    const property = meta.properties.has(key)
+    if (!property && !meta.relations.has(key)) continue
+    const value = (obj as any)[key]
+    if (value !== undefined && property) (initial ??= []).push([key, value])
     delete (obj as any)[key]
   }
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!
-    if (values[i] !== undefined && meta.properties.has(key)) (obj as any)[key] = values[i]
-  }
+  if (initial === undefined) return
+  for (let i = initial.length - 1; i >= 0; i--) (obj as any)[initial[i]![0]] = initial[i]![1]
 }
 
 function finishConstruction(obj: StoredObject, props: unknown): void {

@@ -32,6 +32,8 @@ export interface ModelMeta {
   collection: string
   kind: 'object' | 'raw'
   properties: Map<string, PropertyMeta>
+  /** The values of `properties`, in order: loops over every property (each save) run over this array. */
+  propertyList: PropertyMeta[]
   indexes: Map<string, IndexMeta>
   relations: Map<string, RelationMeta>
   /** The database the class is bound to while one that registered it is open. */

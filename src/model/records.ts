@@ -4,11 +4,14 @@ import type { ObjectRecord, ObjectState } from './object-state.js'
 
 /** Throws `ValidationError` listing every invalid property of the object. */
 export function validateState(state: ObjectState): void {
-  const errors: PropertyError[] = []
-  for (const [name, p] of state.meta.properties) {
-    const value = state.values[name]
+  let errors: PropertyError[] | undefined
+  const list = state.meta.propertyList
+  const values = state.values
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!
+    const value = values[p.name]
     if (value === undefined) {
-      if (p.required) errors.push({ property: name, value, reason: 'is required' })
+      if (p.required) (errors ??= []).push({ property: p.name, value, reason: 'is required' })
       continue
     }
     let reason: string | undefined
@@ -17,9 +20,9 @@ export function validateState(state: ObjectState): void {
     } catch (err) {
       reason = `cannot be checked as ${p.type.name}: ${(err as Error).message}`
     }
-    if (reason !== undefined) errors.push({ property: name, value, reason })
+    if (reason !== undefined) (errors ??= []).push({ property: p.name, value, reason })
   }
-  if (errors.length > 0) throw new ValidationError(state.meta.ctor.name, state.oid, errors)
+  if (errors !== undefined) throw new ValidationError(state.meta.ctor.name, state.oid, errors)
 }
 
 export interface BuiltRecord {
@@ -36,6 +39,7 @@ export interface BuiltRecord {
  */
 export function buildRecord(state: ObjectState, now: number, times?: Record<string, number>): BuiltRecord {
   const previous = state.record
+  if (previous === undefined && times === undefined) return { record: newRecord(state, now), changed: true }
   const properties: Record<string, unknown> = {}
   const updates: Record<string, number> = {}
   if (previous !== undefined) {
@@ -48,7 +52,8 @@ export function buildRecord(state: ObjectState, now: number, times?: Record<stri
   }
   let changed = previous === undefined
   let latest = 0
-  for (const [name, p] of state.meta.properties) {
+  for (const p of state.meta.propertyList) {
+    const name = p.name
     const value = state.values[name]
     const before = previous?.properties[name]
     let differs: boolean
@@ -69,11 +74,28 @@ export function buildRecord(state: ObjectState, now: number, times?: Record<stri
   return { record: { ...previous, properties, updates, changed: changedAt }, changed }
 }
 
+/** The record of a first save: every property with a value, all changed now. */
+function newRecord(state: ObjectState, now: number): ObjectRecord {
+  const properties: Record<string, unknown> = {}
+  const updates: Record<string, number> = {}
+  const list = state.meta.propertyList
+  const values = state.values
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!
+    const value = values[p.name]
+    if (value === undefined) continue
+    properties[p.name] = p.type.toStored(value)
+    updates[p.name] = now
+  }
+  return { properties, updates, changed: now }
+}
+
 /** Reads a stored record back into an object's state. */
 export function applyRecord(state: ObjectState, record: unknown): void {
   const r = checkRecord(state.meta, state.oid, record)
   const values: Record<string, unknown> = {}
-  for (const [name, p] of state.meta.properties) {
+  for (const p of state.meta.propertyList) {
+    const name = p.name
     const stored = r.properties[name]
     if (stored !== undefined) values[name] = fromStored(p.type, stored)
   }
