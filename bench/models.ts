@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { Packr } from 'msgpackr'
 import { execFileSync } from 'node:child_process'
-import { Database } from '../src/index.js'
+import { Database, LevelEngine } from '../src/index.js'
 import { Person } from './models-person.js'
 import { PACKR_OPTIONS } from '../src/engine/level/msgpack-codec.js'
 import { newOid } from '../src/model/oid.js'
@@ -88,6 +88,9 @@ export async function run(): Promise<void> {
         for (let j = 0; j < TX; j++) oids.push(new Person(records[oids.length % N] as never).oid)
       })
     }
+    // Compact both stores first, so that neither is read while LevelDB is still compacting the writes above.
+    await raw.compactRange('\u0000', '\uffff')
+    await ((db.engine as LevelEngine).db as ClassicLevel<string, Buffer>).compactRange('\u0000', '\uffff')
     heapAfterGc()
 
     let seed = 7

@@ -12,19 +12,24 @@ const OID = /^[0-9abcdefghjkmnpqrstvwxyz]{26}$/
 let lastTime = -1
 let lastTimeText = ''
 let lastRandom: number[] = []
+let lastRandomText = ''
 
 export function newOid(now = Date.now()): string {
   if (now <= lastTime) {
-    incrementRandom(lastRandom)
+    // Only the digits from the first one that changed are written again (usually just the last).
+    const from = incrementRandom(lastRandom)
+    let tail = ''
+    for (let i = from; i < 16; i++) tail += ALPHABET[lastRandom[i]!]
+    lastRandomText = lastRandomText.slice(0, from) + tail
   } else {
     lastTime = now
     lastRandom = randomDigits()
     lastTimeText = ''
     for (let i = 0, t = now; i < 10; i++, t = Math.floor(t / 32)) lastTimeText = ALPHABET[t % 32] + lastTimeText
+    lastRandomText = ''
+    for (let i = 0; i < 16; i++) lastRandomText += ALPHABET[lastRandom[i]!]
   }
-  let random = ''
-  for (let i = 0; i < 16; i++) random += ALPHABET[lastRandom[i]!]
-  return lastTimeText + random
+  return lastTimeText + lastRandomText
 }
 
 export function isOid(value: unknown): value is string {
@@ -43,14 +48,16 @@ function randomDigits(): number[] {
   return Array.from(bytes, (b) => b & 31)
 }
 
-function incrementRandom(digits: number[]): void {
+/** Adds one to the base-32 digits; returns the index of the first digit that changed. */
+function incrementRandom(digits: number[]): number {
   for (let i = digits.length - 1; i >= 0; i--) {
     if (digits[i]! < 31) {
       digits[i]!++
-      return
+      return i
     }
     digits[i] = 0
   }
+  return 0
 }
 
 let nextOid: string | undefined

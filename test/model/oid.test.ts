@@ -16,6 +16,17 @@ describe('object ids', () => {
     expect(oidTime(oids.at(-1)!)).toBeLessThanOrEqual(Date.now())
   })
 
+  it('made in one millisecond, count up by one in their random part, carries included', () => {
+    const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'
+    const random = (oid: string) => [...oid.slice(10)].reduce((n, c) => n * 32n + BigInt(ALPHABET.indexOf(c)), 0n)
+    const t = 1_800_000_000_000
+    const oids = Array.from({ length: 2000 }, () => newOid(t)) // 2,000 steps carry into the third-last digit
+    for (let i = 1; i < oids.length; i++) {
+      expect(oids[i]!.slice(0, 10)).toBe(oids[0]!.slice(0, 10))
+      expect(random(oids[i]!) - random(oids[i - 1]!)).toBe(1n)
+    }
+  })
+
   it('sort by time across milliseconds', () => {
     const a = newOid(1_700_000_000_000)
     const b = newOid(1_700_000_000_001)
