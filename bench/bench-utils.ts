@@ -50,6 +50,38 @@ export function runSuite(cases: Case[], maxTime = 3): Promise<Result[]> {
   })
 }
 
+/**
+ * Runs the cases in alternating rounds (A B, B A, A B...) and reports each one's median rate, so that
+ * load that comes and goes on the machine falls on both sides alike. A round repeats a case's call
+ * for at least `roundMs`. Comparisons with raw classic-level use it rather than `runSuite`, where
+ * the case run second pays for LevelDB's background compaction of the first one's writes.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
+export async function interleaved(cases: Case[], roundMs = 150): Promise<Result[]> {
+  const rates = cases.map(() => [] as number[])
+  for (const c of cases) await c.fn() // warm up
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? cases.map((_, i) => i) : cases.map((_, i) => cases.length - 1 - i)
+    for (const i of order) {
+      const c = cases[i]!
+      const start = performance.now()
+      let calls = 0
+      do {
+        await c.fn()
+        calls++
+      } while (performance.now() - start < roundMs)
+      rates[i]!.push((calls * c.units) / ((performance.now() - start) / 1000))
+    }
+  }
+  return cases.map((c, i) => {
+    const sorted = rates[i]!.sort((a, b) => a - b)
+    const median = sorted[Math.floor(sorted.length / 2)]!
+    const spread = ((sorted[Math.floor(sorted.length * 0.75)]! - sorted[Math.floor(sorted.length * 0.25)]!) / median) * 100
+    console.log(`  ${c.name}: ${fmt(median)}/s median of ${sorted.length} rounds (interquartile spread ${spread.toFixed(0)}%)`)
+    return { name: c.name, unitsPerSec: median, rme: spread, samples: sorted.length }
+  })
+}
+
 export function fmt(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1)
 }

@@ -13,7 +13,7 @@ import { Packr } from 'msgpackr'
 import { Database, Index, Indexing, Model, Property, StoredObject, Types } from '../src/index.js'
 import { PACKR_OPTIONS } from '../src/engine/level/msgpack-codec.js'
 import { newOid } from '../src/model/oid.js'
-import { fmt, machine, type Case, type Result } from './bench-utils.js'
+import { fmt, interleaved, machine, type Case } from './bench-utils.js'
 
 @Model()
 class Doc2 extends StoredObject {
@@ -80,38 +80,6 @@ function article(i: number) {
   let seed = i * 7919 + 1
   const word = () => VOCABULARY[(seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) % VOCABULARY.length]
   return { title: `${word()} ${word()} ${word()} ${word()}`, content: Array.from({ length: 20 }, word).join(' ') }
-}
-
-/**
- * Runs the cases in alternating rounds (A B, B A, A B...) and reports each one's median rate, so that
- * load that comes and goes on the machine falls on both sides alike. A round repeats a case's call
- * for at least ROUND_MS.
- */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
-const ROUND_MS = 150
-async function interleaved(cases: Case[]): Promise<Result[]> {
-  const rates = cases.map(() => [] as number[])
-  for (const c of cases) await c.fn() // warm up
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? cases.map((_, i) => i) : cases.map((_, i) => cases.length - 1 - i)
-    for (const i of order) {
-      const c = cases[i]!
-      const start = performance.now()
-      let calls = 0
-      do {
-        await c.fn()
-        calls++
-      } while (performance.now() - start < ROUND_MS)
-      rates[i]!.push((calls * c.units) / ((performance.now() - start) / 1000))
-    }
-  }
-  return cases.map((c, i) => {
-    const sorted = rates[i]!.sort((a, b) => a - b)
-    const median = sorted[Math.floor(sorted.length / 2)]!
-    const spread = ((sorted[Math.floor(sorted.length * 0.75)]! - sorted[Math.floor(sorted.length * 0.25)]!) / median) * 100
-    console.log(`  ${c.name}: ${fmt(median)}/s median of ${sorted.length} rounds (interquartile spread ${spread.toFixed(0)}%)`)
-    return { name: c.name, unitsPerSec: median, rme: spread, samples: sorted.length }
-  })
 }
 
 export async function run(): Promise<void> {

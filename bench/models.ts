@@ -13,7 +13,7 @@ import { Database, LevelEngine } from '../src/index.js'
 import { Person } from './models-person.js'
 import { PACKR_OPTIONS } from '../src/engine/level/msgpack-codec.js'
 import { newOid } from '../src/model/oid.js'
-import { fmt, machine, runSuite, sampleRecord, storedForm } from './bench-utils.js'
+import { fmt, interleaved, machine, runSuite, sampleRecord, storedForm } from './bench-utils.js'
 
 
 const N = Number(process.env.BENCH_RECORDS ?? 100_000)
@@ -44,7 +44,7 @@ export async function run(): Promise<void> {
     let nextObj = 0
 
     console.log('\ncreate+save, transactions of 1,000 (objects/s):')
-    const writes = await runSuite(
+    const writes = await interleaved(
       [
         {
           name: 'raw classic-level batch put + msgpackr',
@@ -71,7 +71,7 @@ export async function run(): Promise<void> {
             }),
         },
       ],
-      3,
+      300,
     )
     // Fill both stores to N so reads pick among the same number of records.
     while (rawIds.length < N) {
@@ -95,8 +95,8 @@ export async function run(): Promise<void> {
 
     let seed = 7
     const pick = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % N
-    console.log('\nget(oid) of an object not in memory (gets/s, 100 per sample):')
-    const reads = await runSuite(
+    console.log('\nget(oid) of an object not in memory (gets/s, 100 per call):')
+    const reads = await interleaved(
       [
         {
           name: 'raw classic-level get + msgpackr unpack',
@@ -118,7 +118,7 @@ export async function run(): Promise<void> {
           },
         },
       ],
-      3,
+      300,
     )
 
     console.log('\nget(oid) of a cached object (gets/s, 10,000 per sample):')
