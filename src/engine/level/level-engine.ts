@@ -42,7 +42,7 @@ export class LevelEngine extends Engine {
   readonly db: Db
   readonly #location: string | undefined
   readonly #rw: { keyEncoding: 'utf8'; valueEncoding: 'buffer' | 'view' }
-  /** Options for batch(): none on our own ClassicLevel, whose defaults are already #rw (cheaper per op). */
+  /** Options for batch(): none when the database's default encodings are already #rw (cheaper per op). */
   readonly #batchOptions: { keyEncoding: 'utf8'; valueEncoding: 'buffer' | 'view' } | undefined
   /** memory-level keeps the buffers it is given and hands them back: copy in and out. */
   readonly #shared: boolean
@@ -66,7 +66,8 @@ export class LevelEngine extends Engine {
       throw new ArgumentError(`LevelEngine needs a database that stores binary values; ${this.describe()} stores only ${Object.keys(encodings).join(', ')}`)
     }
     this.#rw = { keyEncoding: 'utf8', valueEncoding: encodings.buffer ? 'buffer' : 'view' }
-    this.#batchOptions = typeof pathOrDb === 'string' ? undefined : this.#rw
+    const defaults = this.db.keyEncoding().commonName === 'utf8' && this.db.valueEncoding().commonName === this.#rw.valueEncoding
+    this.#batchOptions = defaults ? undefined : this.#rw
     const root = (this.db as { db?: Db }).db ?? this.db
     this.#shared = !(root instanceof ClassicLevel)
     this.supports = { persistent: this.db.supports.permanence === true, rawPaths: false, readableFiles: false }
@@ -220,8 +221,12 @@ export class LevelEngine extends Engine {
     await this.#call(this.#commit(out))
   }
 
-  /** Writes ops atomically; a chained batch costs about 0.7 µs less per op than an array batch, which clones every op. */
+  /**
+   * Writes ops atomically. On classic-level a chained batch costs about 0.7 µs less per op than an
+   * array batch (which clones every op); on memory-level it costs about 0.6 µs more.
+   */
   async #commit(ops: BatchOp[]): Promise<void> {
+    if (this.#shared) return this.db.batch(ops as any, this.#batchOptions as any)
     const batch = this.db.batch()
     const options = this.#batchOptions as any
     try {

@@ -11,7 +11,7 @@ import type { LevelEngineOptions } from '../level/level-engine.js'
  */
 export class MemoryEngine extends LevelEngine {
   constructor(options: LevelEngineOptions = {}) {
-    super(new MemoryLevel({ storeEncoding: 'buffer' }), options)
+    super(new MemoryLevel({ storeEncoding: 'buffer', keyEncoding: 'utf8', valueEncoding: 'buffer' }), options)
   }
 
   override describe(): string {
