@@ -8,8 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { ClosedError, CorruptionError, InvalidPathError, LockedError } from '../../src/errors.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { LevelEngine } from '../../src/engine/level/level-engine.js'
-import { chunkKey, recordKey, stagingKey } from '../../src/engine/level/level-keys.js'
-import { encodeValue } from '../../src/engine/level/msgpack-codec.js'
+import { chunkKey, pointerKey, recordKey, stagingKey } from '../../src/engine/level/level-keys.js'
+import { decodeValue, encodeValue } from '../../src/engine/level/msgpack-codec.js'
 import { engineConformance } from './conformance.js'
 import { bytes, collect, readAll } from './conformance/helpers.js'
 
@@ -157,6 +157,40 @@ describe('LevelEngine', () => {
     const third = await openAt(path)
     expect(Buffer.compare(await readAll(third.readRaw('F', 'kept')), kept)).toBe(0)
     await third.close()
+  })
+
+  it('checks raw data against its SHA-256 while streaming it: every chunk comes, then CorruptionError', async () => {
+    const path = freshPath()
+    const engine = await openAt(path)
+    const data = bytes(600_000, 3)
+    for (const id of ['flipped', 'short', 'intact']) {
+      await engine.batch([{ type: 'putRaw', collection: 'F', id, staged: await engine.stageRaw('F', id, [data]) }])
+    }
+    await engine.close()
+    const db = new ClassicLevel<string, Uint8Array>(path, { valueEncoding: 'view' })
+    const tokens = new Map<string, string>()
+    for (const id of ['flipped', 'short']) {
+      const pointer = await db.get(pointerKey('F', id))
+      tokens.set(id, (decodeValue(pointer!, id) as { token: string }).token)
+    }
+    const last = chunkKey(tokens.get('flipped')!, 2)
+    const flipped = Buffer.from((await db.get(last))!)
+    flipped[100] ^= 1
+    await db.put(last, flipped)
+    await db.put(chunkKey(tokens.get('short')!, 2), Uint8Array.from([1, 2, 3]))
+    await db.close()
+
+    const again = await openAt(path)
+    const chunks: Uint8Array[] = []
+    const digest = await (async () => {
+      for await (const c of again.readRaw('F', 'flipped', { chunkSize: 262_144 })) chunks.push(c)
+    })().catch((x) => x)
+    expect(chunks.length).toBe(3)
+    expect(digest).toBeInstanceOf(CorruptionError)
+    expect(digest.message).toMatch(/F\/flipped.*SHA-256 digest mismatch/)
+    await expect(readAll(again.readRaw('F', 'short'))).rejects.toThrow(/F\/short is corrupt: expected 600000 bytes/)
+    expect(Buffer.compare(await readAll(again.readRaw('F', 'intact')), data)).toBe(0)
+    await again.close()
   })
 
   it('leaves no key behind when a source throws, and deletes replaced and discarded chunks', async () => {

@@ -72,7 +72,7 @@ export class LevelEngine extends Engine {
     this.#shared = !(root instanceof ClassicLevel)
     this.supports = { persistent: this.db.supports.permanence === true, rawPaths: false, readableFiles: false }
     const chunkSize = options.rawChunkSize ?? DEFAULT_CHUNK
-    this.#raw = new RawStore(this.db, { rw: this.#rw, copyReads: this.#shared, chunkSize })
+    this.#raw = new RawStore(this.db, { rw: this.#rw, copyReads: this.#shared, verify: this.supports.persistent, chunkSize })
   }
 
   describe(): string {

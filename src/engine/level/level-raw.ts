@@ -21,6 +21,8 @@ export interface RawStoreOptions {
   rw: { keyEncoding: 'utf8'; valueEncoding: 'buffer' | 'view' }
   /** Copy bytes read from the db before handing them out (memory-level shares its stored buffers). */
   copyReads: boolean
+  /** Check each read's SHA-256 against the one computed when it was staged (stores on disk). */
+  verify: boolean
   chunkSize: number
 }
 
@@ -130,6 +132,8 @@ export class RawStore {
       const info = await this.pointer(collection, id, snapshot)
       if (!info) return
       const it = db.values({ gte: chunkPrefix(info.token), lt: chunkEnd(info.token), ...opts.rw, snapshot })
+      // LevelDB does not verify its block checksums on reads by default: the digest catches a flipped bit.
+      const hash = opts.verify ? createHash('sha256') : undefined
       let seen = 0
       try {
         for (;;) {
@@ -137,6 +141,7 @@ export class RawStore {
           if (chunks.length === 0) break
           for (const stored of chunks as Uint8Array[]) {
             seen += stored.length
+            hash?.update(stored)
             for (let at = 0; at < stored.length; at += chunkSize) {
               const piece = stored.subarray(at, Math.min(at + chunkSize, stored.length))
               yield opts.copyReads ? piece.slice() : piece
@@ -148,6 +153,9 @@ export class RawStore {
       }
       if (seen !== info.size) {
         throw new CorruptionError(`Raw data of ${collection}/${id} is corrupt: expected ${info.size} bytes in chunks of token ${info.token}, found ${seen}`)
+      }
+      if (hash !== undefined && hash.digest('hex') !== info.sha256) {
+        throw new CorruptionError(`Raw data of ${collection}/${id} is corrupt: SHA-256 digest mismatch in the chunks of token ${info.token}`)
       }
     } finally {
       await snapshot?.close()
