@@ -3,7 +3,7 @@ import { LevelEngine } from '../engine/level/level-engine.js'
 import { IndexMaintainer } from '../indexes/index-maintainer.js'
 import { RelationFeature } from '../relations/index.js'
 import { RawFeature } from '../raw/raw-feature.js'
-import { AlreadyRegisteredError, ArgumentError, ClosedError, ModelDefinitionError, NotRegisteredError } from '../errors.js'
+import { AlreadyRegisteredError, ArgumentError, ClosedError, ModelDefinitionError, NotFoundError, NotRegisteredError } from '../errors.js'
 import type { Change, WriteContributor } from './change.js'
 import { exportObject, importInto, type ExportOptions, type Exported } from './export-import.js'
 import { IdentityMap } from './identity-map.js'
@@ -47,6 +47,10 @@ export interface Feature extends WriteContributor {
   reindex?(metas: ModelMeta[]): Promise<void>
   /** Runs once when the database opens, before it is returned (e.g. to keep what the engine found at open). */
   open?(): Promise<void>
+  /** The object's properties went back to its stored record: drop the feature's unsaved state too. */
+  reverted?(obj: StoredObject): void
+  /** Whether the object holds unsaved state of this feature (a relation change, data not saved yet). */
+  hasChanges?(obj: StoredObject): boolean
 }
 
 /** The features every database runs, in this order. */
@@ -179,7 +183,8 @@ export class Database {
 
   /**
    * Runs fn; every save and remove inside, and every object created or changed inside, is written in
-   * one atomic batch when fn resolves. If fn throws, nothing is written and the error is rethrown.
+   * one atomic batch when fn resolves. If fn throws or the write is refused, nothing is written, the
+   * stored objects the transaction changed are reverted, and the error is rethrown.
    */
   async transaction<R>(fn: () => Promise<R> | R): Promise<R> {
     this.#assertOpen('transaction')
@@ -188,18 +193,66 @@ export class Database {
     const tx = new Transaction(this)
     let result: R
     openTransactions++
+    let failed = true
     try {
       result = await currentTransaction.run(tx, fn)
+      failed = false
     } finally {
       // AsyncLocalStorage slows every promise while enabled: keep it enabled only during transactions.
       if (--openTransactions === 0) currentTransaction.disable()
+      if (failed) await this.#rollBack(tx)
     }
     const items: WriteItem[] = []
     for (const obj of tx.saves) items.push({ obj, remove: false, times: tx.times.get(obj) })
     for (const obj of tx.seen) items.push({ obj, remove: false, ifChanged: true })
     for (const obj of tx.removes) items.push({ obj, remove: true })
-    await this.#enqueue(() => this.#write(items))
+    try {
+      await this.#enqueue(() => this.#write(items))
+    } catch (err) {
+      await this.#rollBack(tx)
+      throw err
+    }
     return result
+  }
+
+  /**
+   * After a failed transaction: stored objects saved, assigned or removed inside go back to their
+   * stored state, and so do objects read inside that were clean then and changed in place since.
+   * Objects created inside stay as they are, unsaved.
+   */
+  async #rollBack(tx: Transaction): Promise<void> {
+    const changed = (obj: StoredObject) => {
+      const state = obj[STATE]
+      return state.version !== state.savedVersion || buildRecord(state, 0).changed || this.features.some((f) => f.hasChanges?.(obj))
+    }
+    const objs = [...tx.saves, ...[...tx.removes].filter(changed), ...[...tx.seenClean].filter((obj) => tx.seen.has(obj) && changed(obj))]
+    await this.#enqueue(async () => {
+      for (const obj of objs) if (obj[STATE].record !== undefined && !obj[STATE].removed) this.#revert(obj)
+    }).catch(() => {})
+  }
+
+  /** Puts the object back as stored (`obj.revert()`), after the writes already queued. */
+  async revert(obj: StoredObject): Promise<void> {
+    this.#assertOpen('revert')
+    const tx = this.#transaction()
+    await this.#enqueue(async () => {
+      const state = obj[STATE]
+      if (state.meta.db !== this) throw new NotRegisteredError(`${state.meta.ctor.name} ${state.oid} belongs to a model not registered in this database`)
+      if (state.record === undefined) {
+        throw new NotFoundError(`${state.meta.ctor.name} ${state.oid} ${state.removed ? 'was removed' : 'was never saved'}: there is no stored state to revert to`)
+      }
+      this.#revert(obj)
+    })
+    if (tx !== undefined) {
+      tx.saves.delete(obj)
+      tx.times.delete(obj)
+    }
+  }
+
+  #revert(obj: StoredObject): void {
+    applyRecord(obj[STATE], obj[STATE].record)
+    for (const feature of this.features) feature.reverted?.(obj)
+    this.identity.unpin(obj)
   }
 
   // ---- reads -------------------------------------------------------------------------------

@@ -85,6 +85,16 @@ export class StoredObject {
     }
   }
 
+  /**
+   * Discards unsaved changes: properties, relation changes and (StoredRaw) data and metadata not
+   * yet saved go back to what is stored. Runs after the writes already queued. Throws
+   * `NotFoundError` for an object that was never saved or was removed.
+   */
+  async revert(): Promise<this> {
+    await databaseFor(this[STATE].meta).revert(this)
+    return this
+  }
+
   /** Deletes the object, its index entries and its links in relations. */
   async remove(): Promise<void> {
     await databaseFor(this[STATE].meta).remove(this)

@@ -12,6 +12,8 @@ export class Transaction {
   readonly saves = new Set<StoredObject>()
   /** Read inside the transaction: written at commit only if they differ from their stored record. */
   readonly seen = new Set<StoredObject>()
+  /** Objects without unsaved changes when first read inside: a failed transaction reverts their changes. */
+  readonly seenClean = new Set<StoredObject>()
   readonly removes = new Set<StoredObject>()
   /** Update times an import gives instead of the commit's time, per object. */
   readonly times = new Map<StoredObject, Record<string, number>>()
@@ -39,7 +41,10 @@ export class Transaction {
   }
 
   see(obj: StoredObject): void {
-    if (!this.saves.has(obj) && !this.removes.has(obj)) this.seen.add(obj)
+    if (this.saves.has(obj) || this.removes.has(obj) || this.seen.has(obj)) return
+    this.seen.add(obj)
+    const state = obj[STATE]
+    if (state.version === state.savedVersion) this.seenClean.add(obj)
   }
 
   /** The object created inside with that oid, unless removed again. */

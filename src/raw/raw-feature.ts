@@ -2,11 +2,12 @@ import type { WriteOp } from '../engine/engine.js'
 import { ArgumentError } from '../errors.js'
 import type { Change } from '../model/change.js'
 import type { Database, Feature } from '../model/database.js'
+import type { StoredObject } from '../model/stored-object.js'
 import { STATE } from '../model/object-state.js'
 import { deepEqual } from '../types/deep-equal.js'
 import './raw-export.js'
 import { claimed, declaredType, discardStaged } from './raw-staging.js'
-import { checkRawRecord, noData, plainMeta, rawStateOf, type RawRecord, type StagedData } from './raw-state.js'
+import { checkRawRecord, copyMeta, noData, plainMeta, rawStateOf, storedRawOf, type RawRecord, type RawState, type StagedData } from './raw-state.js'
 
 /**
  * Raw data in the atomic write: commits the data each saved raw object staged before the write
@@ -61,6 +62,23 @@ export class RawFeature implements Feature {
       }
     }
     this.#pending.set(changes, commits)
+  }
+
+  reverted(obj: StoredObject): void {
+    const state = obj[STATE]
+    const r = state.extra.raw as RawState | undefined
+    if (r === undefined) return
+    r.source = undefined
+    r.consumed = undefined
+    r.meta = copyMeta(storedRawOf(state)?.meta)
+    void discardStaged(r)
+  }
+
+  hasChanges(obj: StoredObject): boolean {
+    const state = obj[STATE]
+    const r = state.extra.raw as RawState | undefined
+    if (r === undefined) return false
+    return r.source !== undefined || r.staged !== undefined || !deepEqual(plainMeta(r.meta), plainMeta(copyMeta(storedRawOf(state)?.meta)))
   }
 
   committed(changes: Change[]): void {

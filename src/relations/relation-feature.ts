@@ -299,6 +299,15 @@ export class RelationFeature implements Feature {
     }
   }
 
+  reverted(obj: StoredObject): void {
+    for (const links of linksMap(obj)?.values() ?? []) links.reset()
+  }
+
+  hasChanges(obj: StoredObject): boolean {
+    for (const links of linksMap(obj)?.values() ?? []) if (links.hasChanges()) return true
+    return false
+  }
+
   committed(changes: Change[]): void {
     const work = this.#work.get(changes)
     if (work === undefined) return

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Database, Model, Property, StoredObject, Types, ValidationError } from '../../src/index.js'
+import { Database, Model, NotFoundError, Property, StoredObject, Types, ValidationError } from '../../src/index.js'
 import { storeKinds, type Store } from '../helpers/stores.js'
 
 @Model()
@@ -88,11 +88,80 @@ for (const kind of storeKinds) {
           throw boom
         }),
       ).rejects.toBe(boom)
+      // The live instance is back as stored, for everyone who holds it.
+      expect(kept.qty).toBe(1)
+      expect(db.identity.pinnedCount).toBe(0)
       if (store.persistent) await reopen()
       expect(await Item.count()).toBe(1)
       const back = (await Item.get(kept.oid))!
       expect(back.name).toBe('kept')
-      if (store.persistent) expect(back.qty).toBe(1)
+      expect(back.qty).toBe(1)
+    })
+
+    it('puts back the stored objects a failed transaction changed, and leaves other unsaved work alone', async () => {
+      const assigned = await Item.create({ name: 'assigned', qty: 1 })
+      const mutated = await Item.create({ name: 'mutated', tags: ['a'] })
+      const dirtyBefore = await Item.create({ name: 'dirty', qty: 1 })
+      dirtyBefore.qty = 9 // unsaved before the transaction, only read inside
+      let created!: Item
+      const boom = new Error('boom')
+      await expect(
+        db.transaction(async () => {
+          assigned.qty = 2
+          ;(await Item.get(mutated.oid))!.tags.push('b')
+          await Item.get(dirtyBefore.oid)
+          created = new Item({ name: 'created', qty: 5 })
+          throw boom
+        }),
+      ).rejects.toBe(boom)
+      expect(assigned.qty).toBe(1)
+      expect(mutated.tags).toEqual(['a'])
+      expect(dirtyBefore.qty).toBe(9)
+      expect(created.qty).toBe(5) // never stored: stays as made, unsaved
+      expect(await Item.has(created.oid)).toBe(false)
+      await assigned.save() // nothing left to write
+      expect((await Item.get(assigned.oid))!.qty).toBe(1)
+    })
+
+    it('puts back the objects of a transaction refused at commit', async () => {
+      const a = await Item.create({ name: 'a', qty: 1 })
+      const b = await Item.create({ name: 'b', qty: 1 })
+      await expect(
+        db.transaction(async () => {
+          a.qty = 2
+          b.name = undefined as never // name is required
+        }),
+      ).rejects.toBeInstanceOf(ValidationError)
+      expect([a.qty, b.name]).toEqual([1, 'b'])
+      if (store.persistent) await reopen()
+      expect((await Item.get(a.oid))!.qty).toBe(1)
+    })
+
+    it('revert() discards unsaved changes, and refuses objects with nothing stored', async () => {
+      const item = await Item.create({ name: 'item', qty: 1, tags: ['a'] })
+      const qtyTime = item.getUpdateTime('qty')
+      item.qty = 2
+      item.tags.push('b')
+      item.name = 'renamed'
+      expect(db.identity.pinnedCount).toBe(1)
+      expect(await item.revert()).toBe(item)
+      expect([item.name, item.qty, item.tags]).toEqual(['item', 1, ['a']])
+      expect(item.getUpdateTime('qty')).toBe(qtyTime)
+      expect(db.identity.pinnedCount).toBe(0)
+      // Reverting inside a transaction takes the object out of its write.
+      await db.transaction(async () => {
+        item.qty = 7
+        await item.revert()
+      })
+      if (store.persistent) await reopen()
+      expect((await Item.get(item.oid))!.qty).toBe(1)
+
+      const fresh = new Item({ name: 'fresh' })
+      await expect(fresh.revert()).rejects.toThrow(NotFoundError)
+      await expect(fresh.revert()).rejects.toThrow(/never saved/)
+      const gone = await Item.create({ name: 'gone' })
+      await gone.remove()
+      await expect(gone.revert()).rejects.toThrow(/was removed/)
     })
 
     it('writes nothing when one object is invalid at commit', async () => {

@@ -410,6 +410,39 @@ for (const kind of storeKinds) {
       }
     })
 
+    it('revert() drops metadata and data not saved yet; a failed transaction discards the data it staged', async () => {
+      const data = bytes(50_000, 31)
+      const doc = await Doc.create(data, { t: 1 })
+      doc.meta('t', 2)
+      doc.setData(bytes(10))
+      await doc.revert()
+      expect(doc.meta('t')).toBe(1)
+      expect(doc.size).toBe(50_000)
+      await doc.save() // nothing pending
+      expect(Buffer.from(await doc.loadData()).equals(data)).toBe(true)
+
+      const boom = new Error('boom')
+      await expect(
+        db.transaction(async () => {
+          await doc.setData(bytes(20, 3)).save() // streamed, waiting for the commit
+          doc.meta('t', 3)
+          throw boom
+        }),
+      ).rejects.toBe(boom)
+      expect([doc.size, doc.meta('t')]).toEqual([50_000, 1])
+      await doc.save()
+      if (store.persistent) await reopen()
+      const back = (await Doc.get(doc.oid))!
+      expect(back.meta('t')).toBe(1)
+      expect(Buffer.from(await back.loadData()).equals(data)).toBe(true)
+      if (store.persistent) {
+        const left = await rawStorage(db.engine, 'docs')
+        expect(left.staging).toBe(0)
+        if (kind.name === 'directory') expect(left.files).toHaveLength(1)
+        else expect(left.chunks).toBe(1)
+      }
+    })
+
     it('exports metadata, size and digest; import takes the metadata', async () => {
       const img = await Image.create(bytes(1234), { format: 'png', width: 3, tag: 'x' })
       const out = img.export()

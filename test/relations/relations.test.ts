@@ -221,6 +221,26 @@ for (const kind of storeKinds) {
       await checkLinks(db)
     })
 
+    it('revert() drops relation changes not saved yet', async () => {
+      const ann = await Account.create({ name: 'Ann' })
+      const bob = await Account.create({ name: 'Bob' })
+      const c = new Comment({ text: 'c' })
+      c.author.set(ann)
+      await c.save()
+      c.author.set(bob)
+      c.replies.add(new Comment({ text: 'unsaved reply' }))
+      await c.revert()
+      expect(c.author.oid).toBe(ann.oid)
+      expect(c.replies.size).toBe(0)
+      await c.save()
+      if (store.persistent) await reopen()
+      const back = (await Comment.get(c.oid))!
+      expect(back.author.oid).toBe(ann.oid)
+      expect(back.replies.size).toBe(0)
+      expect(await Comment.count()).toBe(1)
+      await checkLinks(db)
+    })
+
     it('writes links with the owner in a transaction, or not at all', async () => {
       const ann = await Account.create({ name: 'Ann' })
       const c = await Comment.create({ text: 'c' })
@@ -241,8 +261,9 @@ for (const kind of storeKinds) {
           throw boom
         }),
       ).rejects.toBe(boom)
-      // Not written; the instance keeps the unsaved changes (like properties).
-      expect(back.replies.size).toBe(0)
+      // Not written, and the live instance is back as stored (like properties).
+      expect(back.replies.size).toBe(1)
+      expect(back.author.oid).toBe(ann.oid)
       if (store.persistent) {
         await reopen()
         const again = (await Comment.get(c.oid))!
