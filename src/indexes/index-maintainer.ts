@@ -6,6 +6,7 @@ import { checkIndexDefinitions } from './index-keys.js'
 import { applyExternalChanges, rebuildIndexes, recordExternalChanges, storedSignatures } from './index-rebuild.js'
 import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, type IndexUpdate } from './index-writes.js'
 import { keysRecordKey, signatureOf, type KeysRecord } from './layout.js'
+import { STATE } from '../model/object-state.js'
 
 const maintainers = new WeakMap<Database, IndexMaintainer>()
 
@@ -94,12 +95,16 @@ export class IndexMaintainer implements Feature {
     if (latest.size === 0) return
     const work = [...latest.values()]
 
-    const updates: IndexUpdate[] = work.map((c) => ({
-      meta: c.meta,
-      oid: c.oid,
-      old: c.created ? {} : (this.#indexed.get(c.obj) as KeysRecord),
-      next: c.removed ? {} : keysRecordOf(c.meta, c.oid, c.obj),
-    }))
+    const updates: IndexUpdate[] = work.map((c) => {
+      // Other features ran first and may have moved the change time (a relation or raw data changed).
+      if (c.record !== undefined) c.obj[STATE].changedAt = c.record.changed
+      return {
+        meta: c.meta,
+        oid: c.oid,
+        old: c.created ? {} : (this.#indexed.get(c.obj) as KeysRecord),
+        next: c.removed ? {} : keysRecordOf(c.meta, c.oid, c.indexSource ?? c.obj),
+      }
+    })
     const unread = updates.filter((u) => u.old === undefined)
     if (unread.length > 0) {
       const values = await this.db.engine.getMany(unread.map((u) => keysRecordKey(u.meta.collection, u.oid)))
@@ -111,6 +116,11 @@ export class IndexMaintainer implements Feature {
       changes,
       work.map((c, i) => [c.obj, updates[i]!.next]),
     )
+  }
+
+  /** Forgets the keys an instance was last written with (a write changed them without it): the next save reads them. */
+  forget(obj: object): void {
+    this.#indexed.delete(obj)
   }
 
   committed(changes: Change[]): void {

@@ -16,6 +16,11 @@ export interface Change {
   record?: ObjectRecord
   /** The record stored before this write, if any. */
   previous?: ObjectRecord
+  /**
+   * The object as index functions must see it, when the instance does not show what this write
+   * stores (its link to an object removed by the same write is dropped): made from `record`.
+   */
+  indexSource?: StoredObject
 }
 
 /**

@@ -9,9 +9,9 @@ import { exportObject, importInto, type ExportOptions, type Exported } from './e
 import { IdentityMap } from './identity-map.js'
 import { metaOf, type ModelMeta } from './meta.js'
 import { modelHooks } from './model-hooks.js'
-import { newState, STATE } from './object-state.js'
+import { STATE } from './object-state.js'
 import { withOid } from './oid.js'
-import { applyRecord, buildRecord, validateState } from './records.js'
+import { applyRecord, buildRecord, recordInstance, validateState } from './records.js'
 import { bind, unbind } from './registry.js'
 import type { ListOptions, StoredObject } from './stored-object.js'
 import { currentTransaction, Transaction } from './transaction.js'
@@ -53,8 +53,11 @@ export interface Feature extends WriteContributor {
   hasChanges?(obj: StoredObject): boolean
 }
 
-/** The features every database runs, in this order. */
-const FEATURES: Array<new (db: Database) => Feature> = [IndexMaintainer, RawFeature, RelationFeature]
+/**
+ * The features every database runs, in this order. Indexes come last: their keys are computed from
+ * the records as the other features leave them (links dropped, change times moved).
+ */
+const FEATURES: Array<new (db: Database) => Feature> = [RelationFeature, RawFeature, IndexMaintainer]
 
 interface WriteItem {
   obj: StoredObject
@@ -302,10 +305,7 @@ export class Database {
   instantiate(meta: ModelMeta, oid: string, record: unknown, recent = true): StoredObject {
     const live = this.identity.get(meta.collection, oid)
     if (live !== undefined) return live
-    const obj = Object.create(meta.ctor.prototype) as StoredObject
-    const state = newState(meta, oid)
-    applyRecord(state, record)
-    obj[STATE] = state
+    const obj = recordInstance(meta, oid, record)
     this.identity.add(meta.collection, oid, obj, recent)
     return obj
   }

@@ -1,6 +1,7 @@
 import { CorruptionError, ValidationError, type PropertyError } from '../errors.js'
 import type { ModelMeta } from './meta.js'
-import type { ObjectRecord, ObjectState } from './object-state.js'
+import { newState, STATE, type ObjectRecord, type ObjectState } from './object-state.js'
+import type { StoredObject } from './stored-object.js'
 
 /** Throws `ValidationError` listing every invalid property of the object. */
 export function validateState(state: ObjectState): void {
@@ -88,6 +89,18 @@ function newRecord(state: ObjectState, now: number): ObjectRecord {
     updates[p.name] = now
   }
   return { properties, updates, changed: now }
+}
+
+/**
+ * An instance of a stored record, without running the constructor and without registering it in
+ * the identity map (callers register it, or use it only to read it, e.g. for its index keys).
+ */
+export function recordInstance(meta: ModelMeta, oid: string, record: unknown): StoredObject {
+  const obj = Object.create(meta.ctor.prototype) as StoredObject
+  const state = newState(meta, oid)
+  applyRecord(state, record)
+  obj[STATE] = state
+  return obj
 }
 
 /** Reads a stored record back into an object's state. */

@@ -8,7 +8,8 @@ import { parseReverseKey, reversePrefix } from './layout.js'
 import type { ManyDiff, OneDiff } from './link-diff.js'
 import { dropOwnLinks, writeMany, writeOne, type GoneLink, type Unlinkable } from './link-writes.js'
 import type { ManyResult } from './many-links.js'
-import { ownerInstance, reindexUnlinked, type Unlinked } from './owner-indexes.js'
+import { reindexUnlinked, type Unlinked } from './owner-indexes.js'
+import { recordInstance } from '../model/records.js'
 import { dropPendingTargets } from './pending-registry.js'
 import { linksMap } from './relation-state.js'
 import { resolveRelation } from './relation-target.js'
@@ -185,6 +186,8 @@ export class RelationFeature implements Feature {
           for (const name of deleted) delete links[name]
           c.record!.links = links
           c.record!.changed = Math.max(c.record!.changed, latest)
+          // The instance still shows the links to objects this write removes: indexes read the record.
+          if (hit !== undefined && meta.indexes.size > 0) c.indexSource = recordInstance(meta, c.oid, c.record)
         }
       }
       work.outcomes.push(outcome)
@@ -194,12 +197,11 @@ export class RelationFeature implements Feature {
     const stored = await this.#records([...hits.values()].filter((hit) => this.db.identity.get(hit.collection, hit.oid) === undefined))
     const unlinked: Unlinked[] = []
     for (const hit of hits.values()) {
-      let live = this.db.identity.get(hit.collection, hit.oid)
+      const live = this.db.identity.get(hit.collection, hit.oid)
       const record = live !== undefined ? live[STATE].record : stored.get(key(hit.collection, hit.oid))
       if (record === undefined) continue
       const links: LinksRecord = { ...linksOfRecord(record) }
       const outcome: OwnerOutcome = { obj: live, relations: [], carried: [] }
-      const ones: string[] = []
       const updates = { ...record.updates }
       for (const [name, gone] of hit.relations) {
         const stored = links[name]
@@ -207,7 +209,6 @@ export class RelationFeature implements Feature {
           if (!gone.some((g) => g.ref[0] === stored[0] && g.ref[1] === stored[1])) continue
           delete links[name]
           outcome.relations.push({ name })
-          ones.push(name)
         } else if (isManyInfo(stored)) {
           const owner = { collection: hit.collection, oid: hit.oid }
           const { info, result } = await writeMany(engine, owner, name, gone[0]!.ref[0], stored, undefined, gone, unlinkable, ops)
@@ -222,10 +223,7 @@ export class RelationFeature implements Feature {
       outcome.record = { ...record, links, updates, changed: Math.max(record.changed, now) }
       ops.push({ type: 'putRecord', collection: hit.collection, id: hit.oid, value: outcome.record })
       const meta = this.db.model(hit.collection)
-      if (meta !== undefined && meta.indexes.size > 0 && ones.length > 0) {
-        live ??= outcome.obj = ownerInstance(this.db, meta, hit.oid, record)
-        unlinked.push({ meta, oid: hit.oid, obj: live, relations: ones })
-      }
+      if (meta !== undefined) unlinked.push({ meta, oid: hit.oid, record: outcome.record, live })
       work.outcomes.push(outcome)
     }
     await reindexUnlinked(this.db, unlinked, ops)

@@ -2,23 +2,25 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ConstraintError, Database, Index, Indexing, Many, Model, One, Property, Relation, StoredObject, Types } from '../../src/index.js'
 import { storeKinds, type Store } from '../helpers/stores.js'
 import { checkLinks } from './helpers.js'
+import { expectExact } from '../indexes/helpers.js'
 
 @Model()
 class Writer extends StoredObject {
   @Property(Types.STRING) name?: string
 }
 
-@Model({ indexes: { hasWriter: (p: Story) => p.writer.oid !== undefined } })
+@Model({ indexes: { hasWriter: (p: Story) => p.writer.oid !== undefined, changed: (p: Story) => p.getUpdateTime() } })
 class Story extends StoredObject {
   @Property(Types.STRING) title?: string
   @Relation(() => Writer) @Index() writer!: One<Writer>
 }
 
-@Model()
+@Model({ indexes: { size: (s: Shelf) => s.stories.size, hasFirst: (s: Shelf) => (first ? s.stories.has(first) : false) } })
 class Shelf extends StoredObject {
   @Property(Types.STRING) @Index(Indexing.value, { unique: true }) code?: string
   @Relation(() => [Story]) stories!: Many<Story>
 }
+let first: Story | undefined
 
 const models = [Writer, Story, Shelf]
 const collect = async <T>(it: AsyncIterable<T>) => {
@@ -60,7 +62,70 @@ for (const kind of storeKinds) {
       expect(await collect(Story.index('writer').keys())).toEqual([])
       expect((await collect(Story.index('hasWriter').get(false))).map((s) => s.title).sort()).toEqual(['s0', 's1', 's2', 's3'])
       expect(await Story.index('hasWriter').count(true)).toBe(0)
+      await expectExact(db, Story)
       await checkLinks(db)
+    })
+
+    it('keeps the indexes of a live owner exact when it is saved after its linked object was removed', async () => {
+      const ann = await Writer.create({ name: 'Ann' })
+      const bob = await Writer.create({ name: 'Bob' })
+      const story = new Story({ title: 's' })
+      story.writer.set(ann)
+      await story.save()
+      story.title = 'unsaved edit' // not stored by the removal below, so not indexed by it
+      await ann.remove()
+      await expectExact(db, Story)
+      story.writer.set(bob)
+      await story.save()
+      expect(await Story.index('hasWriter').count(true)).toBe(1)
+      await expectExact(db, Story)
+    })
+
+    it('indexes an owner saved in the write that removes its linked object without the removed link', async () => {
+      const ann = await Writer.create({ name: 'Ann' })
+      const story = new Story({ title: 's' })
+      story.writer.set(ann)
+      await story.save()
+      await db.transaction(async () => {
+        story.title = 'changed'
+        await story.save()
+        await ann.remove()
+      })
+      expect(story.writer.oid).toBeUndefined()
+      expect(await collect(Story.index('writer').keys())).toEqual([])
+      await expectExact(db, Story)
+    })
+
+    it('updates computed indexes that read a to-many relation when a linked object is removed', async () => {
+      const stories = [await Story.create({ title: 'a' }), await Story.create({ title: 'b' }), await Story.create({ title: 'c' })]
+      first = stories[0]
+      const shelf = new Shelf({ code: 'x' })
+      shelf.stories.add(...stories)
+      await shelf.save()
+      const other = new Shelf({ code: 'y' })
+      other.stories.add(stories[0]!)
+      await other.save()
+      expect(await Shelf.index('size').count(3)).toBe(1)
+      if (store.persistent) {
+        await db.close()
+        db = await Database.open({ engine: store.engine(), models })
+      }
+      await (await Story.get(stories[0]!.oid))!.remove() // owners in memory or not
+      expect((await collect(Shelf.index('size').get(2))).map((s) => s.code)).toEqual(['x'])
+      expect(await Shelf.index('hasFirst').count(true)).toBe(0)
+      await expectExact(db, Shelf)
+      await checkLinks(db)
+      first = undefined
+    })
+
+    it('indexes the change time a relation change gives the owner', async () => {
+      const ann = await Writer.create({ name: 'Ann' })
+      const story = await Story.create({ title: 's' })
+      await new Promise((r) => setTimeout(r, 5))
+      story.writer.set(ann)
+      await story.save()
+      expect(await Story.index('changed').has(story.getUpdateTime()!)).toBe(true)
+      await expectExact(db, Story)
     })
 
     it('keeps link changes of a write that failed, and writes them with the next save', async () => {
