@@ -8,7 +8,7 @@ import { DirectoryEngine } from '../src/engine/directory/directory-engine.js'
 import { LevelEngine } from '../src/engine/level/level-engine.js'
 import { PACKR_OPTIONS } from '../src/engine/level/msgpack-codec.js'
 import { MemoryEngine } from '../src/engine/memory/memory-engine.js'
-import { fmt, machine, runSuite, sampleRecord } from './bench-utils.js'
+import { fmt, interleaved, machine, sampleRecord } from './bench-utils.js'
 import type { Case, Result } from './bench-utils.js'
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000)
@@ -16,21 +16,8 @@ const BATCH = 1000
 const GETS = 100
 const SCAN = 1000
 const COLLECTION = 'Bench'
-const MAX_TIME = 2.5
-const ROUNDS = 2
-
-/** Other processes share the machine: run each suite ROUNDS times and keep each case's best round. */
-async function bestOf(suite: () => Promise<Result[]>): Promise<Result[]> {
-  let best: Result[] = []
-  for (let r = 0; r < ROUNDS; r++) {
-    const results = await suite()
-    best = results.map((x) => {
-      const prev = best.find((b) => b.name === x.name)
-      return prev && prev.unitsPerSec > x.unitsPerSec ? prev : x
-    })
-  }
-  return best
-}
+/** Each operation runs the targets in alternating rounds of at least this long (`interleaved`). */
+const ROUND_MS = 300
 
 /** The same work on each engine and on raw classic-level + msgpackr. */
 interface Target {
@@ -109,9 +96,9 @@ export async function run(): Promise<void> {
 
     const byOp: Record<string, Result[]> = {}
     let putFrom = 0
-    byOp['batch put'] = await bestOf(() => runSuite(targets.map((t): Case => ({ name: `batch put: ${t.name}`, units: BATCH, fn: () => t.putBatch((putFrom += BATCH) % RECORDS) })), MAX_TIME))
+    byOp['batch put'] = await interleaved(targets.map((t): Case => ({ name: `batch put: ${t.name}`, units: BATCH, fn: () => t.putBatch((putFrom += BATCH) % RECORDS) })), ROUND_MS)
     let g = 0
-    byOp['random get'] = await bestOf(() => runSuite(
+    byOp['random get'] = await interleaved(
       targets.map((t): Case => ({
         name: `random get: ${t.name}`,
         units: GETS,
@@ -119,10 +106,10 @@ export async function run(): Promise<void> {
           for (let k = 0; k < GETS; k++) if ((await t.get(ids[random[g++ & 0xffff]!]!)) === undefined) throw new Error('missing record')
         },
       })),
-      MAX_TIME,
-    ))
+      ROUND_MS,
+    )
     let s = 0
-    byOp['range scan'] = await bestOf(() => runSuite(
+    byOp['range scan'] = await interleaved(
       targets.map((t): Case => ({
         name: `range scan: ${t.name}`,
         units: SCAN,
@@ -131,15 +118,15 @@ export async function run(): Promise<void> {
           if ((await t.scan(ids[from]!, SCAN)) !== SCAN) throw new Error('short scan')
         },
       })),
-      MAX_TIME,
-    ))
+      ROUND_MS,
+    )
 
     console.log('\n| target | fill (records/s) | batch put (records/s) | random get (records/s) | range scan (records/s) |')
     console.log('|---|---:|---:|---:|---:|')
     for (const t of targets) {
       const cell = (op: string) => {
         const r = byOp[op]!.find((x) => x.name.endsWith(`: ${t.name}`))!
-        return `${fmt(r.unitsPerSec)} ±${r.rme.toFixed(0)}%`
+        return `${fmt(r.unitsPerSec)} (IQR ${r.rme.toFixed(0)}%)`
       }
       console.log(`| ${t.name} | ${fmt(fill[t.name]!)} | ${cell('batch put')} | ${cell('random get')} | ${cell('range scan')} |`)
     }
