@@ -159,6 +159,19 @@ describe('LevelEngine', () => {
     await third.close()
   })
 
+  it('leaves staged uploads alone on a database it does not hold alone (another process may be uploading)', async () => {
+    const shared = new MemoryLevel<string, Uint8Array>({ valueEncoding: 'view' })
+    await shared.open()
+    const token = 'feedfacefeedfacefeedface'
+    await shared.put(stagingKey(token), encodeValue({ token, size: -1, sha256: '', chunkSize: 262144 }, 'marker'))
+    await shared.put(chunkKey(token, 0), bytes(1000, 5))
+    const engine = new LevelEngine(shared)
+    await engine.open()
+    expect(await shared.get(stagingKey(token))).toBeDefined()
+    expect(await shared.get(chunkKey(token, 0))).toBeDefined()
+    await engine.close()
+  })
+
   it('checks raw data against its SHA-256 while streaming it: every chunk comes, then CorruptionError', async () => {
     const path = freshPath()
     const engine = await openAt(path)

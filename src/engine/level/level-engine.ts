@@ -44,8 +44,12 @@ export class LevelEngine extends Engine {
   readonly #rw: { keyEncoding: 'utf8'; valueEncoding: 'buffer' | 'view' }
   /** Options for batch(): none when the database's default encodings are already #rw (cheaper per op). */
   readonly #batchOptions: { keyEncoding: 'utf8'; valueEncoding: 'buffer' | 'view' } | undefined
-  /** memory-level keeps the buffers it is given and hands them back: copy in and out. */
-  readonly #shared: boolean
+  /**
+   * The database is (a sublevel of) a ClassicLevel: LevelDB in this process, holding its lock. Else
+   * (memory-level, many-level...) stored buffers may be kept and handed back as they are (so they
+   * are copied in and out) and other processes may share the store.
+   */
+  readonly #classic: boolean
   readonly #raw: RawStore
   readonly #inflight = new Set<Promise<unknown>>()
 
@@ -69,10 +73,10 @@ export class LevelEngine extends Engine {
     const defaults = this.db.keyEncoding().commonName === 'utf8' && this.db.valueEncoding().commonName === this.#rw.valueEncoding
     this.#batchOptions = defaults ? undefined : this.#rw
     const root = (this.db as { db?: Db }).db ?? this.db
-    this.#shared = !(root instanceof ClassicLevel)
+    this.#classic = root instanceof ClassicLevel
     this.supports = { persistent: this.db.supports.permanence === true, rawPaths: false, readableFiles: false }
     const chunkSize = options.rawChunkSize ?? DEFAULT_CHUNK
-    this.#raw = new RawStore(this.db, { rw: this.#rw, copyReads: this.#shared, verify: this.supports.persistent, chunkSize })
+    this.#raw = new RawStore(this.db, { rw: this.#rw, copyReads: !this.#classic, verify: this.supports.persistent, chunkSize })
   }
 
   describe(): string {
@@ -94,7 +98,9 @@ export class LevelEngine extends Engine {
       } else if (decodeValue(format, FORMAT_KEY) !== FORMAT) {
         throw new CorruptionError(`${this.describe()} holds data in format ${String(decodeValue(format, FORMAT_KEY))}; this version reads format ${FORMAT}`)
       }
-      await this.#raw.deleteOrphans()
+      // Staged uploads left by a crash are deleted only where this process holds the store alone
+      // (LevelDB's lock): on a database other processes share (many-level), one may be uploading now.
+      if (this.#classic) await this.#raw.deleteOrphans()
     } catch (err) {
       await this.db.close().catch(() => {})
       throw err
@@ -226,7 +232,7 @@ export class LevelEngine extends Engine {
    * array batch (which clones every op); on memory-level it costs about 0.6 µs more.
    */
   async #commit(ops: BatchOp[]): Promise<void> {
-    if (this.#shared) return this.db.batch(ops as any, this.#batchOptions as any)
+    if (!this.#classic) return this.db.batch(ops as any, this.#batchOptions as any)
     const batch = this.db.batch()
     const options = this.#batchOptions as any
     try {
@@ -264,7 +270,7 @@ export class LevelEngine extends Engine {
   #encode(value: unknown, where: string): Buffer {
     const bytes = encodeValue(value, where)
     // msgpackr hands out views of a shared buffer: memory-level would keep it alive.
-    return this.#shared ? Buffer.from(bytes) : bytes
+    return this.#classic ? bytes : Buffer.from(bytes)
   }
 
   #track<T>(p: Promise<T>): Promise<T> {
