@@ -313,7 +313,7 @@ export function checkKey(key: unknown): asserts key is string {
  * refuses the same unsafe ones: nothing that could leave the root or hide as a dot file.
  */
 export function checkName(what: 'collection' | 'id', name: unknown): asserts name is string {
-  if (typeof name === 'string' && name.length <= 200 && SIMPLE_NAME.test(name)) return // oids, most collection names
+  if (typeof name === 'string' && name.length <= 200 && SIMPLE_NAME.test(name) && !WINDOWS_DEVICE.test(name)) return // oids, most collection names
   if (typeof name !== 'string') throw new InvalidKeyError(`A ${what} must be a string, got ${describeValue(name)}`)
   if (name.length === 0) throw new InvalidKeyError(`A ${what} must not be empty`)
   if (name.length > 200) throw new InvalidKeyError(`A ${what} must be at most 200 characters, got ${name.length}: ${JSON.stringify(name.slice(0, 40))}...`)
@@ -323,10 +323,15 @@ export function checkName(what: 'collection' | 'id', name: unknown): asserts nam
       `Unsafe ${what} ${JSON.stringify(name)}: it must not contain / \\ NUL, control characters or <>:"|?*, nor start with "." or end with "." or a space`,
     )
   }
+  if (WINDOWS_DEVICE.test(name)) {
+    throw new InvalidKeyError(`Unsafe ${what} ${JSON.stringify(name)}: Windows reserves it for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with or without an extension), so it cannot name a file there`)
+  }
 }
 
-/** Names that need no further check: letters, digits, `_` and `-` only. */
+/** Names that need no further check (but the one below): letters, digits, `_` and `-` only. */
 const SIMPLE_NAME = /^[\w-]+$/
+/** Windows device names, which no file may take, whatever its extension or letter case. */
+const WINDOWS_DEVICE = /^(?:con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])(?:\.|$)/i
 
 function checkRange(range: Range): Range {
   if (range === null || typeof range !== 'object') throw new ArgumentError(`A range must be an object, got ${describeValue(range)}`)

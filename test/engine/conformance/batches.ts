@@ -4,7 +4,7 @@ import type { Engine, WriteOp } from '../../../src/engine/engine.js'
 import type { EngineFactory } from '../factory.js'
 import { bytes, collect, engines, readAll } from './helpers.js'
 
-const BAD_NAMES: unknown[] = ['', 1, null, undefined, {}, '..', '.', '.hidden', '/abs', '/etc/passwd', 'a/b', 'a\\b', 'C:\\x', 'a\0b', 'tab\there', 'dot.', 'space ', 'x'.repeat(201), 'lone\uD800']
+const BAD_NAMES: unknown[] = ['', 1, null, undefined, {}, '..', '.', '.hidden', '/abs', '/etc/passwd', 'a/b', 'a\\b', 'C:\\x', 'a\0b', 'tab\there', 'dot.', 'space ', 'x'.repeat(201), 'lone\uD800', 'CON', 'aux', 'nul.json', 'Com1', 'lpt9.txt']
 const BAD_KEYS: unknown[] = ['', 1, null, undefined, {}, ['k'], 'lone\uDC00']
 
 async function nothingWritten(e: Engine): Promise<void> {
