@@ -394,6 +394,65 @@ describe('DirectoryEngine raw files', () => {
   })
 })
 
+describe('DirectoryEngine ids on case-insensitive file systems', () => {
+  it('refuses a new id whose file a case-insensitive file system would confuse with a stored one', async () => {
+    const e = await open()
+    await e.putRecord('P', 'ann', { v: 1 })
+    await e.putRecord('P', 'Bob', { v: 2 })
+    const refused = [
+      ['P', 'Ann'], // upper-case variant of a lower-case id
+      ['P', 'bob'], // lower-case variant of a mixed-case id
+      ['P', 'BOB'],
+    ] as const
+    for (const [collection, id] of refused) {
+      const err = (await e.putRecord(collection, id, { v: 9 }).catch((x) => x)) as InvalidKeyError
+      expect(err).toBeInstanceOf(InvalidKeyError)
+      expect(err.message).toMatch(/only in letter case/)
+    }
+    // Nothing of a refused batch is written, and two such ids in one batch are refused too.
+    await expect(
+      e.batch([
+        { type: 'putRecord', collection: 'P', id: 'carl', value: 1 },
+        { type: 'putRecord', collection: 'P', id: 'Carl', value: 2 },
+      ]),
+    ).rejects.toThrow(InvalidKeyError)
+    expect(await e.getRecord('P', 'carl')).toBeUndefined()
+    // NFC and NFD spellings of one name are one file on macOS.
+    await e.putRecord('P', 'caf\u00e9', { v: 3 })
+    await expect(e.putRecord('P', 'cafe\u0301', { v: 4 })).rejects.toThrow(/Unicode normalization/)
+    // Stored ids keep working; other collections are separate; a removed id frees its name.
+    await e.putRecord('P', 'Bob', { v: 5 })
+    await e.putRecord('Q', 'Ann', { v: 6 })
+    expect(files(join(e.root, 'P'))).toEqual(['Bob.json', 'ann.json', 'caf\u00e9.json'].sort())
+
+    const again = await reopen(e) // the stored ids are known again after reopening
+    await expect(again.putRecord('P', 'bOB', { v: 7 })).rejects.toThrow(InvalidKeyError)
+    await again.delRecord('P', 'Bob')
+    await again.putRecord('P', 'bob', { v: 8 })
+    expect(await again.getRecord('P', 'bob')).toEqual({ v: 8 })
+    expect(await again.getRecord('P', 'ann')).toEqual({ v: 1 })
+    // Collections are directories: the same rule.
+    await expect(again.putRecord('p', 'x', { v: 9 })).rejects.toThrow(/Collection "p" differs from the stored "P"/)
+    await expect(
+      again.batch([
+        { type: 'putRecord', collection: 'Notes', id: 'a', value: 1 },
+        { type: 'putRecord', collection: 'NOTES', id: 'b', value: 2 },
+      ]),
+    ).rejects.toThrow(InvalidKeyError)
+  })
+
+  it('checks raw data file names the same way', async () => {
+    const e = await open()
+    await e.batch([{ type: 'putRaw', collection: 'F', id: 'Pic', staged: await e.stageRaw('F', 'Pic', [new Uint8Array([1])]) }])
+    const staged = await e.stageRaw('F', 'pic', [new Uint8Array([2])])
+    await expect(e.batch([{ type: 'putRaw', collection: 'F', id: 'pic', staged }])).rejects.toThrow(InvalidKeyError)
+    const again = await reopen(e)
+    const staged2 = await again.stageRaw('F', 'PIC', [new Uint8Array([3])])
+    await expect(again.batch([{ type: 'putRaw', collection: 'F', id: 'PIC', staged: staged2 }])).rejects.toThrow(InvalidKeyError)
+    expect([...(await readAll(again.readRaw('F', 'Pic')))]).toEqual([1])
+  })
+})
+
 describe('DirectoryEngine paths', () => {
   it('refuses a root that is a file with InvalidPathError naming it', async () => {
     const file = join(base, `file-${n++}`)

@@ -20,6 +20,7 @@ import { mapLimit } from './map-limit.js'
 import { openRaw, rawExtension, streamRaw, streamToFile } from './raw-files.js'
 import type { RawMeta } from './raw-files.js'
 import { acknowledgeChanges, reconcile, RECORD_EXT } from './reconcile.js'
+import { caseCollision, collectionCaseCollision, FoldedIds, foldName } from './case-folding.js'
 import type { FileStamp } from './reconcile.js'
 
 /** The directory inside the root holding the level store; collection names cannot start with '.'. */
@@ -80,6 +81,8 @@ export class DirectoryEngine extends Engine {
   #changes: ExternalChange[] = []
   #counts = new Map<string, number>()
   #raws = new Map<string, RawMeta>()
+  /** Stored ids a case-insensitive file system could confuse with a new one. */
+  #folded = new FoldedIds()
   #staged = new Map<string, StagedFile>()
   /** Record contents committed in the level store whose files are not in place yet (null: deleted). */
   #pending = new Map<string, string | null>()
@@ -140,7 +143,9 @@ export class DirectoryEngine extends Engine {
       await this.#replayJournals(db)
       await this.#removeLeftovers()
       this.#raws = await loadRaws(db)
-      const { changes, counts } = await reconcile(db, this.root, INDEX_DIR)
+      this.#folded = new FoldedIds()
+      for (const key of this.#raws.keys()) this.#folded.add(...splitRecordKey(key))
+      const { changes, counts } = await reconcile(db, this.root, INDEX_DIR, (collection, id) => this.#folded.add(collection, id))
       this.#changes = changes
       this.#counts = counts
     } catch (err) {
@@ -362,6 +367,7 @@ export class DirectoryEngine extends Engine {
           break
       }
     }
+    await this.#refuseCaseCollisions(db, [...records.values(), ...raws.values()])
     const tokens = new Set<string>()
     for (const r of raws.values()) {
       if (!r.token) continue
@@ -445,6 +451,8 @@ export class DirectoryEngine extends Engine {
     // 4. Committed: this process sees the new state at once (contents from memory until moved).
     recordList.forEach((r, i) => {
       const key = recordKey(r.collection, r.id)
+      if (r.text !== undefined) this.#folded.add(r.collection, r.id)
+      else if (!this.#raws.has(key)) this.#folded.delete(r.collection, r.id)
       this.#pending.set(key, r.text ?? null)
       const delta = (r.text !== undefined ? 1 : 0) - (before[i] !== undefined ? 1 : 0)
       if (delta !== 0) this.#counts.set(r.collection, (this.#counts.get(r.collection) ?? 0) + delta)
@@ -453,6 +461,7 @@ export class DirectoryEngine extends Engine {
       this.#pendingRaw.add(key)
       if (r.staged) {
         this.#raws.set(key, { f: `${r.id}.${r.staged.ext}`, s: r.staged.size, h: r.staged.sha256 })
+        this.#folded.add(r.collection, r.id)
         this.#staged.delete(r.token!)
       } else {
         this.#raws.delete(key)
@@ -478,6 +487,35 @@ export class DirectoryEngine extends Engine {
     } finally {
       this.#applying = undefined
       applied()
+    }
+  }
+
+  /**
+   * Refuses a new id whose files would be the files of another stored id on a case-insensitive file
+   * system (where one would overwrite the other), and two such ids in one batch. Ids already stored
+   * are left alone: they may come from a case-sensitive system, or from before this check.
+   */
+  async #refuseCaseCollisions(db: Db, targets: Array<{ collection: string; id: string; text?: string; staged?: unknown }>): Promise<void> {
+    const inBatch = new Map<string, string>()
+    const collections = new Map<string, string>()
+    const suspects: Array<{ collection: string; id: string; others: string[] }> = []
+    for (const t of targets) {
+      if (t.text === undefined && t.staged === undefined) continue // a removal
+      const twinCollection = this.#folded.collectionTwin(t.collection) ?? collections.get(foldName(t.collection))
+      if (twinCollection !== undefined && twinCollection !== t.collection) throw collectionCaseCollision(t.collection, twinCollection)
+      collections.set(foldName(t.collection), t.collection)
+      const folded = `${t.collection}\0${foldName(t.id)}`
+      const twin = inBatch.get(folded)
+      if (twin !== undefined && twin !== t.id) throw caseCollision(t.collection, t.id, twin)
+      inBatch.set(folded, t.id)
+      const others = this.#folded.suspects(t.collection, t.id)
+      if (others.length > 0) suspects.push({ collection: t.collection, id: t.id, others })
+    }
+    const stored = async (collection: string, id: string) =>
+      this.#raws.has(recordKey(collection, id)) || (await db.get(manifestKey(collection, id))) !== undefined
+    for (const s of suspects) {
+      if (await stored(s.collection, s.id)) continue
+      for (const other of s.others) if (await stored(s.collection, other)) throw caseCollision(s.collection, s.id, other)
     }
   }
 
@@ -634,6 +672,11 @@ export class DirectoryEngine extends Engine {
 
 function recordKey(collection: string, id: string): string {
   return `${collection}\0${id}`
+}
+
+function splitRecordKey(key: string): [collection: string, id: string] {
+  const nul = key.indexOf('\0')
+  return [key.slice(0, nul), key.slice(nul + 1)]
 }
 
 /** File names are limited to 255 bytes on common file systems; refuse before anything is written. */

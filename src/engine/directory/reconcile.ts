@@ -28,8 +28,9 @@ type Op = { type: 'put'; key: Buffer; value: string } | { type: 'del'; key: Buff
  * before it re-indexed them loses nothing) in one atomic level batch, and returns every pending
  * change (from this open and earlier unacknowledged ones) and the record count per collection.
  * Works one collection at a time, so memory follows the largest collection, not the whole store.
+ * `onRecord` is called with every record that is there.
  */
-export async function reconcile(db: Db, root: string, indexDirName: string): Promise<ReconcileResult> {
+export async function reconcile(db: Db, root: string, indexDirName: string, onRecord: (collection: string, id: string) => void): Promise<ReconcileResult> {
   const collections = new Set(await manifestCollections(db))
   for (const d of await readdir(root, { withFileTypes: true })) {
     if (d.isDirectory() && d.name !== indexDirName && isSafeName('collection', d.name)) collections.add(d.name)
@@ -51,6 +52,7 @@ export async function reconcile(db: Db, root: string, indexDirName: string): Pro
         continue
       }
       count++
+      onRecord(collection, id)
       const known = JSON.parse(value) as FileStamp
       if (known.s !== file.s || known.t !== file.t) {
         changes.push({ collection, id, kind: 'changed' })
@@ -59,6 +61,7 @@ export async function reconcile(db: Db, root: string, indexDirName: string): Pro
     }
     for (const [id, file] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
       count++
+      onRecord(collection, id)
       changes.push({ collection, id, kind: 'added' })
       ops.push({ type: 'put', key: manifestKey(collection, id), value: JSON.stringify(file) })
     }
