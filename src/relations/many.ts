@@ -10,6 +10,7 @@ import { readStoredOids, resolveLinks, visibleLinks, type VisibleLink } from './
 import { ownerChanged } from './relation-state.js'
 import { registeredTarget, relationLabel } from './relation-target.js'
 import { INLINE_MAX } from './stored-links.js'
+import { reverseKey } from './layout.js'
 
 export interface ManyPageOptions {
   /** Position of the first link (default 0). */
@@ -104,10 +105,23 @@ export class Many<T extends StoredObject = StoredObject> implements AsyncIterabl
       const { owner, relation } = this.#links
       const meta = owner[STATE].meta
       throw new RelationError(
-        `${relationLabel(meta, relation)}.has(): ${meta.ctor.name} ${owner.oid} has ${this.#links.info().n} links, more than the ${INLINE_MAX} whose oids are kept with the object; call \`await obj.${relation.name}.load()\` once before has()`,
+        `${relationLabel(meta, relation)}.has(): ${meta.ctor.name} ${owner.oid} has ${this.#links.info().n} links, more than the ${INLINE_MAX} whose oids are kept with the object; call \`await obj.${relation.name}.load()\` once before has(), or use \`await obj.${relation.name}.includes(x)\``,
       )
     }
     return answer
+  }
+
+  /**
+   * Whether the object (or oid) is linked, unsaved changes included, for a relation of any size:
+   * what `has()` cannot tell without `load()` costs one read of the link's entry.
+   */
+  async includes(target: T | string): Promise<boolean> {
+    const oid = this.#oidOf(target, 'includes')
+    const known = this.#links.has(oid)
+    if (known !== undefined) return known
+    const { db, target: model } = this.#context()
+    const { owner, relation } = this.#links
+    return (await db.engine.get(reverseKey(model.collection, oid, owner[STATE].meta.collection, owner.oid, relation.name))) !== undefined
   }
 
   /** The number of links, unsaved changes included. */

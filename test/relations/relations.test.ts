@@ -221,6 +221,19 @@ for (const kind of storeKinds) {
       await checkLinks(db)
     })
 
+    it('includes() agrees with has(), before and after saving and reopening', async () => {
+      const c = await Comment.create({ text: 'c' })
+      const r1 = await Comment.create({ text: 'r1' })
+      const r2 = await Comment.create({ text: 'r2' })
+      c.replies.add(r1)
+      expect([await c.replies.includes(r1), await c.replies.includes(r2.oid)]).toEqual([true, false])
+      await c.save()
+      if (store.persistent) await reopen()
+      const back = (await Comment.get(c.oid))!
+      expect([await back.replies.includes(r1.oid), await back.replies.includes(r2.oid)]).toEqual([true, false])
+      expect([back.replies.has(r1.oid), back.replies.has(r2.oid)]).toEqual([true, false])
+    })
+
     it('revert() drops relation changes not saved yet', async () => {
       const ann = await Account.create({ name: 'Ann' })
       const bob = await Account.create({ name: 'Bob' })

@@ -129,6 +129,26 @@ for (const kind of storeKinds.filter((k) => k.name !== 'directory')) {
       await checkLinks(db)
     })
 
+    it('answers includes() for a relation of any size without load(), unsaved changes included', async () => {
+      if (store.persistent) await reopen()
+      const [first, second] = await bag.items.get({ start: 0, limit: 2 })
+      if (store.persistent) expect(() => bag.items.has(first!)).toThrow(RelationError) // the oids were not read
+      expect(await bag.items.includes(first!)).toBe(true)
+      expect(await bag.items.includes(first!.oid)).toBe(true)
+      const outsider = await Item.create({ n: -2 })
+      expect(await bag.items.includes(outsider)).toBe(false)
+      bag.items.remove(second!)
+      bag.items.add(outsider)
+      expect(await bag.items.includes(second!)).toBe(false)
+      expect(await bag.items.includes(outsider)).toBe(true)
+      await bag.save()
+      expect(await bag.items.includes(second!)).toBe(false)
+      expect(await bag.items.includes(outsider)).toBe(true)
+      await outsider.remove()
+      expect(await bag.items.includes(outsider.oid)).toBe(false)
+      await expect(bag.items.includes(42 as never)).rejects.toThrow(RelationError)
+    })
+
     it('goes back to keeping the oids in the record when it shrinks', async () => {
       bag.items.remove(...items.slice(0, N - 10))
       await bag.save()
