@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { closeSync, existsSync, fstatSync, openSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, openSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
@@ -276,6 +276,30 @@ describe('DirectoryEngine files on disk', () => {
     e = await open(e.root)
     expect(e.externalChanges()).toEqual([{ collection: 'C', id: 'x', kind: 'changed' }])
     expect(await e.getRecord('C', 'x')).toEqual({ v: 2 })
+  })
+
+  it('detects an edit that restores size and mtime (cp -p, rsync -t): the ctime moves', async () => {
+    let e = await open()
+    await e.putRecord('C', 'x', { v: 1 })
+    await e.putRecord('C', 'y', { v: 1 })
+    await e.close()
+    e = await open(e.root)
+    expect(e.externalChanges()).toEqual([]) // its own writes are not changes
+    await e.close()
+    // A whole-second mtime, which utimes can restore exactly (the store's own files have ns ones).
+    const path = join(e.root, 'C', 'x.json')
+    utimesSync(path, 1_700_000_000, 1_700_000_000)
+    e = await open(e.root)
+    await e.acknowledgeExternalChanges()
+    await e.close()
+    const { size, mtimeMs } = statSync(path)
+    await new Promise((r) => setTimeout(r, 20))
+    writeFileSync(path, readFileSync(path, 'utf8').replace('1', '3'))
+    utimesSync(path, 1_700_000_000, 1_700_000_000)
+    expect([statSync(path).size, statSync(path).mtimeMs]).toEqual([size, mtimeMs])
+    e = await open(e.root)
+    expect(e.externalChanges()).toEqual([{ collection: 'C', id: 'x', kind: 'changed' }])
+    expect(await e.getRecord('C', 'x')).toEqual({ v: 3 })
   })
 
   it('throws CorruptionError naming a truncated or garbled file; every other record stays readable', async () => {

@@ -11,7 +11,14 @@ export const RECORD_EXT = '.json'
 /** What the manifest remembers of a record file, to notice edits made while the store was closed. */
 export interface FileStamp {
   s: number
+  /** mtime (ms), which a rename keeps: known when the batch commits. */
   t: number
+  /**
+   * ctime (ms), set by the file system on every change, so it also catches an edit that restores
+   * size and mtime (`cp -p`, `rsync -t`, `touch -r`). Recorded once the file is in place (a rename
+   * sets it); stamps without it (a crash before that) are compared by size and mtime only.
+   */
+  c?: number
 }
 
 export interface ReconcileResult {
@@ -54,7 +61,7 @@ export async function reconcile(db: Db, root: string, indexDirName: string, onRe
       count++
       onRecord(collection, id)
       const known = JSON.parse(value) as FileStamp
-      if (known.s !== file.s || known.t !== file.t) {
+      if (known.s !== file.s || known.t !== file.t || (known.c !== undefined && known.c !== file.c)) {
         changes.push({ collection, id, kind: 'changed' })
         ops.push({ type: 'put', key, value: JSON.stringify(file) })
       }
@@ -92,7 +99,11 @@ export async function acknowledgeChanges(db: Db, changes: ExternalChange[]): Pro
   )
 }
 
-/** `<id>.json` files of a collection directory with their size and mtime; none if it is missing. */
+export function fileStamp(stats: { size: number; mtimeMs: number; ctimeMs: number }): FileStamp {
+  return { s: stats.size, t: stats.mtimeMs, c: stats.ctimeMs }
+}
+
+/** `<id>.json` files of a collection directory with their stamps; none if it is missing. */
 async function recordFiles(dir: string): Promise<Map<string, FileStamp>> {
   const out = new Map<string, FileStamp>()
   let entries: fg.Entry[]
@@ -105,7 +116,7 @@ async function recordFiles(dir: string): Promise<Map<string, FileStamp>> {
   for (const e of entries) {
     const id = e.name.slice(0, -RECORD_EXT.length)
     if (!isSafeName('id', id) || !e.stats) continue
-    out.set(id, { s: e.stats.size, t: e.stats.mtimeMs })
+    out.set(id, fileStamp(e.stats))
   }
   return out
 }
