@@ -430,6 +430,14 @@ for (const kind of storeKinds) {
         }),
       ).rejects.toBe(boom)
       expect([doc.size, doc.meta('t')]).toEqual([50_000, 1])
+      // Metadata changed on an object only read inside a failed transaction goes back too.
+      await expect(
+        db.transaction(async () => {
+          ;(await Doc.get(doc.oid))!.meta('t', 4)
+          throw boom
+        }),
+      ).rejects.toBe(boom)
+      expect(doc.meta('t')).toBe(1)
       await doc.save()
       if (store.persistent) await reopen()
       const back = (await Doc.get(doc.oid))!
