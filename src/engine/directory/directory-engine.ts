@@ -527,8 +527,13 @@ export class DirectoryEngine extends Engine {
     const ops: LevelOp[] = []
     for (const r of records) {
       if (r.text === undefined) continue
-      const stats = statSync(join(this.root, r.collection, r.id + RECORD_EXT), { throwIfNoEntry: false })
-      if (stats !== undefined) ops.push({ type: 'put', key: manifestKey(r.collection, r.id), value: JSON.stringify(fileStamp(stats)) })
+      let stats
+      try {
+        stats = statSync(join(this.root, r.collection, r.id + RECORD_EXT))
+      } catch {
+        continue // the committed stamp (size and mtime) stays: the batch itself succeeded
+      }
+      ops.push({ type: 'put', key: manifestKey(r.collection, r.id), value: JSON.stringify(fileStamp(stats)) })
     }
     return ops
   }
