@@ -9,7 +9,7 @@ import { exportObject, importInto, type ExportOptions, type Exported } from './e
 import { IdentityMap } from './identity-map.js'
 import { metaOf, type ModelMeta } from './meta.js'
 import { modelHooks } from './model-hooks.js'
-import { STATE } from './object-state.js'
+import { STATE, type ObjectState } from './object-state.js'
 import { withOid } from './oid.js'
 import { applyRecord, buildRecord, recordInstance, validateState } from './records.js'
 import { bind, unbind } from './registry.js'
@@ -240,7 +240,7 @@ export class Database {
     const tx = this.#transaction()
     await this.#enqueue(async () => {
       const state = obj[STATE]
-      if (state.meta.db !== this) throw new NotRegisteredError(`${state.meta.ctor.name} ${state.oid} belongs to a model not registered in this database`)
+      this.#assertOwn(state)
       if (state.record === undefined) {
         throw new NotFoundError(`${state.meta.ctor.name} ${state.oid} ${state.removed ? 'was removed' : 'was never saved'}: there is no stored state to revert to`)
       }
@@ -412,7 +412,7 @@ export class Database {
       if (included.has(item.obj)) return // one change per object and write
       included.add(item.obj)
       const state = item.obj[STATE]
-      if (state.meta.db !== this) throw new NotRegisteredError(`${state.meta.ctor.name} ${state.oid} belongs to a model not registered in this database`)
+      this.#assertOwn(state)
       if (item.remove) {
         if (state.record === undefined) {
           state.removed = true
@@ -490,6 +490,11 @@ export class Database {
     const meta = metaOf(ctor)
     if (meta === undefined || meta.db !== this) throw new NotRegisteredError(`${ctor?.name ?? ctor} is not registered in this database`)
     return meta
+  }
+
+  /** Refuses an object of a model this database has not registered. */
+  #assertOwn(state: ObjectState): void {
+    if (state.meta.db !== this) throw new NotRegisteredError(`${state.meta.ctor.name} ${state.oid} belongs to a model not registered in this database`)
   }
 
   #assertOpen(method: string): void {

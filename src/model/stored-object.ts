@@ -61,7 +61,6 @@ export class StoredObject {
     return this
   }
 
-  /** Assigns the given properties, then saves. */
   /**
    * Assigns the given properties, then saves. If the save is refused (e.g. a `ValidationError`), the
    * properties get back the values they had, so the live instance never shows an update that failed.

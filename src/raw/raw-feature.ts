@@ -7,7 +7,7 @@ import { STATE } from '../model/object-state.js'
 import { deepEqual } from '../types/deep-equal.js'
 import './raw-export.js'
 import { claimed, declaredType, discardStaged } from './raw-staging.js'
-import { checkRawRecord, copyMeta, noData, plainMeta, rawStateOf, storedRawOf, type RawRecord, type RawState, type StagedData } from './raw-state.js'
+import { checkRawRecord, copyMeta, existingRawState, noData, plainMeta, rawStateOf, storedRawOf, type RawRecord, type StagedData } from './raw-state.js'
 
 /**
  * Raw data in the atomic write: commits the data each saved raw object staged before the write
@@ -65,20 +65,18 @@ export class RawFeature implements Feature {
   }
 
   reverted(obj: StoredObject): void {
-    const state = obj[STATE]
-    const r = state.extra.raw as RawState | undefined
+    const r = existingRawState(obj)
     if (r === undefined) return
     r.source = undefined
     r.consumed = undefined
-    r.meta = copyMeta(storedRawOf(state)?.meta)
+    r.meta = copyMeta(storedRawOf(obj[STATE])?.meta)
     void discardStaged(r)
   }
 
   hasChanges(obj: StoredObject): boolean {
-    const state = obj[STATE]
-    const r = state.extra.raw as RawState | undefined
+    const r = existingRawState(obj)
     if (r === undefined) return false
-    return r.source !== undefined || r.staged !== undefined || !deepEqual(plainMeta(r.meta), plainMeta(copyMeta(storedRawOf(state)?.meta)))
+    return r.source !== undefined || r.staged !== undefined || !deepEqual(plainMeta(r.meta), plainMeta(copyMeta(storedRawOf(obj[STATE])?.meta)))
   }
 
   committed(changes: Change[]): void {

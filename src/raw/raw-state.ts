@@ -38,9 +38,14 @@ export interface RawState {
   lock: Promise<unknown>
 }
 
+/** The instance's raw state if anything made it yet (no metadata read or set, no data given). */
+export function existingRawState(obj: object): RawState | undefined {
+  return stateOf(obj).extra.raw as RawState | undefined
+}
+
 export function rawStateOf(obj: object): RawState {
   const state = stateOf(obj)
-  let r = state.extra.raw as RawState | undefined
+  let r = existingRawState(obj)
   if (r === undefined) {
     r = { meta: copyMeta(storedRawOf(state)?.meta), lock: Promise.resolve() }
     state.extra.raw = r

@@ -27,6 +27,11 @@ export function emptyDiff(): ManyDiff {
   return { cleared: false, adds: new Map(), removes: new Set(), unsure: new Set() }
 }
 
+/** A diff that drops every stored link, then adds these (none by default). */
+export function clearedDiff(adds = new Map<string, StoredObject | undefined>(), time?: number): ManyDiff {
+  return { cleared: true, adds, removes: new Set(), unsure: new Set(), time }
+}
+
 export function isEmptyDiff(d: ManyDiff): boolean {
   return !d.cleared && d.adds.size === 0 && d.removes.size === 0
 }

@@ -1,6 +1,6 @@
 import type { Engine, WriteOp } from '../engine/engine.js'
 import type { ObjectRecord } from '../model/object-state.js'
-import type { ManyDiff, OneDiff } from './link-diff.js'
+import { clearedDiff, type ManyDiff, type OneDiff } from './link-diff.js'
 import type { ManyResult } from './many-links.js'
 import { linkKey, linkPrefix, reverseKey } from './layout.js'
 import { INLINE_MAX, isManyInfo, isRef, linksOfRecord, sameRef, type ManyInfo, type Ref } from './stored-links.js'
@@ -147,7 +147,7 @@ export async function dropOwnLinks(engine: Engine, owner: OwnerRef, record: Obje
     if (isRef(value)) {
       ops.push({ type: 'del', key: reverseKey(value[0], value[1], owner.collection, owner.oid, relation) })
     } else if (isManyInfo(value) && value.n > 0) {
-      await writeMany(engine, owner, relation, '', value, { cleared: true, adds: new Map(), removes: new Set(), unsure: new Set() }, [], () => undefined, ops)
+      await writeMany(engine, owner, relation, '', value, clearedDiff(), [], () => undefined, ops)
     }
   }
 }

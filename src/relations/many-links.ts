@@ -1,7 +1,7 @@
 import type { RelationMeta } from '../model/meta.js'
 import { STATE } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
-import { composeDiffs, emptyDiff, isEmptyDiff, type ManyDiff } from './link-diff.js'
+import { clearedDiff, composeDiffs, emptyDiff, isEmptyDiff, type ManyDiff } from './link-diff.js'
 import { trackPending, untrackPending } from './pending-registry.js'
 import { resolveRelation } from './relation-target.js'
 import { manyInfo, type ManyInfo } from './stored-links.js'
@@ -117,13 +117,13 @@ export class ManyLinks {
 
   clear(): boolean {
     if (this.exact() && this.size() === 0) return false
-    this.pending = { cleared: true, adds: new Map(), removes: new Set(), unsure: new Set() }
+    this.pending = clearedDiff()
     return this.#changed()
   }
 
   /** Replaces the unsaved changes with a whole new list (import). */
   replaceAll(oids: Array<[string, StoredObject | undefined]>, time?: number): void {
-    this.pending = { cleared: true, adds: new Map(oids), removes: new Set(), unsure: new Set(), time }
+    this.pending = clearedDiff(new Map(oids), time)
     this.#changed()
   }
 

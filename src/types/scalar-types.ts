@@ -1,4 +1,11 @@
 import { createRequire } from 'node:module'
+import { expected } from './arguments.js'
+import { defineType } from './define-type.js'
+import { bytesEqual, deepEqual } from './deep-equal.js'
+import { describeValue } from './describe.js'
+import { copyPlainData, plainDataReason } from './any-data.js'
+import { hasLineBreak, lineBreakReason } from './strings.js'
+import type { Type } from './type.js'
 
 /**
  * class-validator is loaded on the first EMAIL or URL check that needs it (most emails never do:
@@ -8,13 +15,6 @@ let validators: typeof import('class-validator') | undefined
 const load = (): typeof import('class-validator') => (validators ??= createRequire(import.meta.url)('class-validator'))
 const isEmail = (value: string): boolean => load().isEmail(value)
 const isURL = (value: string, options: object): boolean => load().isURL(value, options)
-import { expected } from './arguments.js'
-import { defineType } from './define-type.js'
-import { bytesEqual, deepEqual } from './deep-equal.js'
-import { describeValue } from './describe.js'
-import { copyPlainData, plainDataReason } from './any-data.js'
-import { hasLineBreak, lineBreakReason } from './strings.js'
-import type { Type } from './type.js'
 
 /*
  * The scalar types. Validators do no allocation when the value is valid (reasons are only built on

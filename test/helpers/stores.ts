@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterEach, beforeEach } from 'vitest'
 import type { Engine } from '../../src/engine/engine.js'
+import { Database, type DatabaseOptions } from '../../src/model/database.js'
 import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
 import { LevelEngine } from '../../src/engine/level/level-engine.js'
 import { MemoryEngine } from '../../src/engine/memory/memory-engine.js'
@@ -45,3 +47,41 @@ export const storeKinds: StoreKind[] = [
   onDisk('directory', (dir) => new DirectoryEngine(join(dir, 'store'))),
   onDisk('level', (dir) => new LevelEngine(join(dir, 'db'))),
 ]
+
+/** The database of a per-engine test: see `databaseEach`. */
+export interface TestDatabase {
+  readonly store: Store
+  readonly db: Database
+  /** Closes the database and opens it again on the same store (with other options if given). */
+  reopen(options?: Pick<DatabaseOptions, 'cache'>): Promise<Database>
+}
+
+/**
+ * Before each test, opens a database with `models` on a fresh store of this kind; after it, closes
+ * the database and removes the store.
+ */
+export function databaseEach(kind: StoreKind, models: Function[]): TestDatabase {
+  let store: Store | undefined
+  let db: Database | undefined
+  beforeEach(async () => {
+    store = await kind.make()
+    db = await Database.open({ engine: store.engine(), models })
+  })
+  afterEach(async () => {
+    await db?.close()
+    await store?.cleanup()
+  })
+  return {
+    get store() {
+      return store!
+    },
+    get db() {
+      return db!
+    },
+    async reopen(options = {}) {
+      await db!.close()
+      db = await Database.open({ engine: store!.engine(), models, ...options })
+      return db
+    },
+  }
+}

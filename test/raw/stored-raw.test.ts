@@ -2,11 +2,10 @@ import { createReadStream } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   ArgumentError,
   ConstraintError,
-  Database,
   EncodingError,
   Index,
   Indexing,
@@ -18,7 +17,7 @@ import {
   Types,
   ValidationError,
 } from '../../src/index.js'
-import { storeKinds, tempDir, type Store } from '../helpers/stores.js'
+import { databaseEach, storeKinds, tempDir } from '../helpers/stores.js'
 import { bytes, collect, failing, sha256 } from './helpers.js'
 import { rawStorage } from './stores.js'
 
@@ -40,23 +39,9 @@ const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 
 
 for (const kind of storeKinds) {
   describe(`StoredRaw on ${kind.name}`, () => {
-    let store: Store
-    let db: Database
     const models = [Image, Doc, Note]
-
-    beforeEach(async () => {
-      store = await kind.make()
-      db = await Database.open({ engine: store.engine(), models })
-    })
-    afterEach(async () => {
-      await db.close()
-      await store.cleanup()
-    })
-
-    async function reopen(): Promise<void> {
-      await db.close()
-      db = await Database.open({ engine: store.engine(), models })
-    }
+    const ctx = databaseEach(kind, models)
+    const reopen = () => ctx.reopen()
 
     it('creates an object from bytes with metadata, and reads data and metadata back', async () => {
       const data = bytes(300_000)
@@ -77,7 +62,7 @@ for (const kind of storeKinds) {
       for await (const x of Image.all()) all.push(x)
       expect(all).toEqual([img])
 
-      if (!store.persistent) return
+      if (!ctx.store.persistent) return
       const oid = img.oid
       await reopen()
       const again = (await Image.get(oid))!
@@ -172,7 +157,7 @@ for (const kind of storeKinds) {
       expect(err).toBeInstanceOf(ArgumentError)
       expect(err.message).toMatch(/chunk 1/)
       expect(await Doc.count()).toBe(0)
-      const left = await rawStorage(db.engine, 'docs')
+      const left = await rawStorage(ctx.db.engine, 'docs')
       expect(left).toEqual({ chunks: 0, staging: 0, files: [] })
     })
 
@@ -181,7 +166,7 @@ for (const kind of storeKinds) {
       const err = await Doc.create(failing(boom), { a: 1 }).catch((e) => e)
       expect(err).toBe(boom)
       expect(await Doc.count()).toBe(0)
-      expect(await rawStorage(db.engine, 'docs')).toEqual({ chunks: 0, staging: 0, files: [] })
+      expect(await rawStorage(ctx.db.engine, 'docs')).toEqual({ chunks: 0, staging: 0, files: [] })
 
       // Replacing the data of a stored object: a failing source leaves the old data and metadata.
       const data = bytes(10_000, 2)
@@ -192,10 +177,10 @@ for (const kind of storeKinds) {
       expect(Buffer.from(await doc.loadData()).equals(data)).toBe(true)
       // The stream is spent: saving again says so instead of silently keeping the old data.
       await expect(doc.save()).rejects.toThrow(/setData/)
-      const after = await rawStorage(db.engine, 'docs')
+      const after = await rawStorage(ctx.db.engine, 'docs')
       expect(after.staging).toBe(0)
       if (kind.name === 'directory') expect(after.files).toHaveLength(1)
-      if (store.persistent) {
+      if (ctx.store.persistent) {
         const oid = doc.oid
         await reopen()
         const again = (await Doc.get(oid))!
@@ -227,7 +212,7 @@ for (const kind of storeKinds) {
       expect(img.size).toBe(second.length)
       expect(img.sha256).toBe(sha256(second))
       expect(Buffer.from(await img.loadData()).equals(second)).toBe(true)
-      const left = await rawStorage(db.engine, 'Image')
+      const left = await rawStorage(ctx.db.engine, 'Image')
       expect(left.staging).toBe(0)
       if (kind.name === 'directory') expect(left.files).toEqual([`${img.oid}.png`])
       else expect(left.chunks).toBe(Math.ceil(second.length / (256 * 1024)))
@@ -248,7 +233,7 @@ for (const kind of storeKinds) {
       expect(err.message).toContain(oid)
       await expect(collect(img.data())).rejects.toThrow(NotFoundError)
       expect(await Image.index('width').count(10)).toBe(0)
-      expect(await rawStorage(db.engine, 'Image')).toEqual({ chunks: 0, staging: 0, files: [] })
+      expect(await rawStorage(ctx.db.engine, 'Image')).toEqual({ chunks: 0, staging: 0, files: [] })
       if (path) await expect(readFile(path)).rejects.toThrow(/ENOENT/)
       await expect(new Image().loadData()).rejects.toThrow(/not saved yet/)
     })
@@ -274,7 +259,7 @@ for (const kind of storeKinds) {
       expect(() => doc.meta('', 1)).toThrow(ArgumentError)
       expect(() => doc.setMeta([1] as never)).toThrow(ArgumentError)
       await doc.save()
-      if (!store.persistent) return
+      if (!ctx.store.persistent) return
       const oid = doc.oid
       await reopen()
       const again = (await Doc.get(oid))!
@@ -314,7 +299,7 @@ for (const kind of storeKinds) {
       const err = await Image.create(bytes(400_000, 4), { slug: 'same' }).catch((e) => e)
       expect(err).toBeInstanceOf(ConstraintError)
       expect(await Image.count()).toBe(1)
-      const left = await rawStorage(db.engine, 'Image')
+      const left = await rawStorage(ctx.db.engine, 'Image')
       expect(left.staging).toBe(0)
       if (kind.name === 'directory') expect(left.files).toHaveLength(1)
       else expect(left.chunks).toBe(1)
@@ -346,8 +331,8 @@ for (const kind of storeKinds) {
       const data = bytes(50_000, 6)
       const img = await Image.create(data, { format: 'jpeg' })
       const path = img.path()
-      if (db.engine.supports.rawPaths) {
-        expect(path).toBe(join((db.engine as any).root, 'Image', `${img.oid}.jpeg`))
+      if (ctx.db.engine.supports.rawPaths) {
+        expect(path).toBe(join((ctx.db.engine as any).root, 'Image', `${img.oid}.jpeg`))
         expect((await readFile(path!)).equals(data)).toBe(true)
       } else {
         expect(path).toBeUndefined()
@@ -357,12 +342,12 @@ for (const kind of storeKinds) {
     it('saves raw objects in transactions atomically with other objects', async () => {
       const data = bytes(100_000, 21)
       let oid = ''
-      await db.transaction(async () => {
+      await ctx.db.transaction(async () => {
         const doc = await Doc.create(data, { t: 1 })
         oid = doc.oid
         new Note({ text: 'with the doc' })
         // Not written yet: the transaction commits when the function resolves.
-        expect(await db.engine.hasRecord('docs', oid)).toBe(false)
+        expect(await ctx.db.engine.hasRecord('docs', oid)).toBe(false)
       })
       expect(await Doc.has(oid)).toBe(true)
       expect(await Note.count()).toBe(1)
@@ -370,7 +355,7 @@ for (const kind of storeKinds) {
 
       const boom = new Error('changed my mind')
       await expect(
-        db.transaction(async () => {
+        ctx.db.transaction(async () => {
           await Doc.create(bytes(70_000, 22))
           new Note({ text: 'no' })
           throw boom
@@ -380,7 +365,7 @@ for (const kind of storeKinds) {
       expect(await Note.count()).toBe(1)
 
       // A create that fails inside a transaction does not poison the transaction.
-      await db.transaction(async () => {
+      await ctx.db.transaction(async () => {
         await Doc.create(failing(new Error('bad source'))).catch(() => {})
         new Note({ text: 'yes' })
       })
@@ -390,20 +375,20 @@ for (const kind of storeKinds) {
       // setData() inside a transaction needs its save() to stream the data before the commit.
       const doc = (await Doc.get(oid))!
       await expect(
-        db.transaction(async () => {
+        ctx.db.transaction(async () => {
           doc.setData(bytes(10))
         }),
       ).rejects.toThrow(/save\(\)/)
-      await db.transaction(async () => {
+      await ctx.db.transaction(async () => {
         await doc.setData(bytes(10, 2)).save()
         doc.meta('t', 2)
       })
       expect(doc.size).toBe(10)
       expect(doc.meta('t')).toBe(2)
 
-      if (store.persistent) {
+      if (ctx.store.persistent) {
         await reopen()
-        const left = await rawStorage(db.engine, 'docs')
+        const left = await rawStorage(ctx.db.engine, 'docs')
         expect(left.staging).toBe(0)
         if (kind.name === 'directory') expect(left.files).toHaveLength(1)
         else expect(left.chunks).toBe(1)
@@ -423,7 +408,7 @@ for (const kind of storeKinds) {
 
       const boom = new Error('boom')
       await expect(
-        db.transaction(async () => {
+        ctx.db.transaction(async () => {
           await doc.setData(bytes(20, 3)).save() // streamed, waiting for the commit
           doc.meta('t', 3)
           throw boom
@@ -432,19 +417,19 @@ for (const kind of storeKinds) {
       expect([doc.size, doc.meta('t')]).toEqual([50_000, 1])
       // Metadata changed on an object only read inside a failed transaction goes back too.
       await expect(
-        db.transaction(async () => {
+        ctx.db.transaction(async () => {
           ;(await Doc.get(doc.oid))!.meta('t', 4)
           throw boom
         }),
       ).rejects.toBe(boom)
       expect(doc.meta('t')).toBe(1)
       await doc.save()
-      if (store.persistent) await reopen()
+      if (ctx.store.persistent) await reopen()
       const back = (await Doc.get(doc.oid))!
       expect(back.meta('t')).toBe(1)
       expect(Buffer.from(await back.loadData()).equals(data)).toBe(true)
-      if (store.persistent) {
-        const left = await rawStorage(db.engine, 'docs')
+      if (ctx.store.persistent) {
+        const left = await rawStorage(ctx.db.engine, 'docs')
         expect(left.staging).toBe(0)
         if (kind.name === 'directory') expect(left.files).toHaveLength(1)
         else expect(left.chunks).toBe(1)

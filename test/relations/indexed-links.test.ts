@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ConstraintError, Database, Index, Indexing, Many, Model, One, Property, Relation, StoredObject, Types } from '../../src/index.js'
-import { storeKinds, type Store } from '../helpers/stores.js'
+import { describe, expect, it } from 'vitest'
+import { ConstraintError, Index, Indexing, Many, Model, One, Property, Relation, StoredObject, Types } from '../../src/index.js'
+import { databaseEach, storeKinds } from '../helpers/stores.js'
 import { checkLinks } from './helpers.js'
 import { expectExact } from '../indexes/helpers.js'
 
@@ -31,16 +31,7 @@ const collect = async <T>(it: AsyncIterable<T>) => {
 
 for (const kind of storeKinds) {
   describe(`indexes on relations when the linked object is removed, on ${kind.name}`, () => {
-    let store: Store
-    let db: Database
-    beforeEach(async () => {
-      store = await kind.make()
-      db = await Database.open({ engine: store.engine(), models })
-    })
-    afterEach(async () => {
-      await db.close()
-      await store.cleanup()
-    })
+    const ctx = databaseEach(kind, models)
 
     it('updates the index entries of owners whose link goes, in memory or not', async () => {
       const ann = await Writer.create({ name: 'Ann' })
@@ -51,10 +42,7 @@ for (const kind of storeKinds) {
         await s.save()
         stories.push(s.oid)
       }
-      if (store.persistent) {
-        await db.close()
-        db = await Database.open({ engine: store.engine(), models })
-      }
+      if (ctx.store.persistent) await ctx.reopen()
       const live = (await Story.get(stories[0]!))!
       expect((await collect(Story.index('writer').get((await Writer.get(ann.oid))!.oid))).length).toBe(4)
       await (await Writer.get(ann.oid))!.remove()
@@ -62,8 +50,8 @@ for (const kind of storeKinds) {
       expect(await collect(Story.index('writer').keys())).toEqual([])
       expect((await collect(Story.index('hasWriter').get(false))).map((s) => s.title).sort()).toEqual(['s0', 's1', 's2', 's3'])
       expect(await Story.index('hasWriter').count(true)).toBe(0)
-      await expectExact(db, Story)
-      await checkLinks(db)
+      await expectExact(ctx.db, Story)
+      await checkLinks(ctx.db)
     })
 
     it('keeps the indexes of a live owner exact when it is saved after its linked object was removed', async () => {
@@ -74,11 +62,11 @@ for (const kind of storeKinds) {
       await story.save()
       story.title = 'unsaved edit' // not stored by the removal below, so not indexed by it
       await ann.remove()
-      await expectExact(db, Story)
+      await expectExact(ctx.db, Story)
       story.writer.set(bob)
       await story.save()
       expect(await Story.index('hasWriter').count(true)).toBe(1)
-      await expectExact(db, Story)
+      await expectExact(ctx.db, Story)
     })
 
     it('indexes an owner saved in the write that removes its linked object without the removed link', async () => {
@@ -86,14 +74,14 @@ for (const kind of storeKinds) {
       const story = new Story({ title: 's' })
       story.writer.set(ann)
       await story.save()
-      await db.transaction(async () => {
+      await ctx.db.transaction(async () => {
         story.title = 'changed'
         await story.save()
         await ann.remove()
       })
       expect(story.writer.oid).toBeUndefined()
       expect(await collect(Story.index('writer').keys())).toEqual([])
-      await expectExact(db, Story)
+      await expectExact(ctx.db, Story)
     })
 
     it('updates computed indexes that read a to-many relation when a linked object is removed', async () => {
@@ -106,15 +94,12 @@ for (const kind of storeKinds) {
       other.stories.add(stories[0]!)
       await other.save()
       expect(await Shelf.index('size').count(3)).toBe(1)
-      if (store.persistent) {
-        await db.close()
-        db = await Database.open({ engine: store.engine(), models })
-      }
+      if (ctx.store.persistent) await ctx.reopen()
       await (await Story.get(stories[0]!.oid))!.remove() // owners in memory or not
       expect((await collect(Shelf.index('size').get(2))).map((s) => s.code)).toEqual(['x'])
       expect(await Shelf.index('hasFirst').count(true)).toBe(0)
-      await expectExact(db, Shelf)
-      await checkLinks(db)
+      await expectExact(ctx.db, Shelf)
+      await checkLinks(ctx.db)
       first = undefined
     })
 
@@ -125,7 +110,7 @@ for (const kind of storeKinds) {
       story.writer.set(ann)
       await story.save()
       expect(await Story.index('changed').has(story.getUpdateTime()!)).toBe(true)
-      await expectExact(db, Story)
+      await expectExact(ctx.db, Story)
     })
 
     it('keeps link changes of a write that failed, and writes them with the next save', async () => {
@@ -142,7 +127,7 @@ for (const kind of storeKinds) {
       await shelf.save()
       expect((await shelf.stories.get()).map((s) => s.title)).toEqual(['unsaved'])
       expect(await Story.count()).toBe(2)
-      await checkLinks(db)
+      await checkLinks(ctx.db)
     })
   })
 }

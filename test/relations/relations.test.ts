@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Database, Many, Model, One, Property, Relation, StoredObject, Types } from '../../src/index.js'
-import { storeKinds, type Store } from '../helpers/stores.js'
+import { describe, expect, it } from 'vitest'
+import { Many, Model, One, Property, Relation, StoredObject, Types } from '../../src/index.js'
+import { databaseEach, storeKinds } from '../helpers/stores.js'
 import { checkLinks } from './helpers.js'
 
 @Model()
@@ -25,20 +25,8 @@ const models = [Account, Comment, Attachment]
 
 for (const kind of storeKinds) {
   describe(`relations on ${kind.name}`, () => {
-    let store: Store
-    let db: Database
-    beforeEach(async () => {
-      store = await kind.make()
-      db = await Database.open({ engine: store.engine(), models })
-    })
-    afterEach(async () => {
-      await db.close()
-      await store.cleanup()
-    })
-    async function reopen(): Promise<void> {
-      await db.close()
-      db = await Database.open({ engine: store.engine(), models })
-    }
+    const ctx = databaseEach(kind, models)
+    const reopen = () => ctx.reopen()
 
     it('links One and Many, saves them with the owner, and reads them back through the identity map', async () => {
       const ann = await Account.create({ name: 'Ann' })
@@ -58,8 +46,8 @@ for (const kind of storeKinds) {
       expect(await c.author.one()).toBe(ann)
       expect(await c.replies.get()).toEqual([r1, r2])
       expect(await c.replies.one(1)).toBe(r2)
-      await checkLinks(db)
-      if (store.persistent) {
+      await checkLinks(ctx.db)
+      if (ctx.store.persistent) {
         await reopen()
         const back = (await Comment.get(c.oid))!
         expect(back.author.oid).toBe(ann.oid)
@@ -86,7 +74,7 @@ for (const kind of storeKinds) {
       expect(await c.replies.get()).toEqual([])
       await ann.remove()
       expect(c.author.oid).toBeUndefined()
-      await checkLinks(db)
+      await checkLinks(ctx.db)
     })
 
     it('assigning to a relation sets it; the member stays the handle', async () => {
@@ -112,7 +100,7 @@ for (const kind of storeKinds) {
       expect(await Comment.has(r2.oid)).toBe(false) // never linked when saved: not cascaded
       expect(() => ((c as any).replies = 5)).toThrow(/array of objects/)
       expect(() => ((c as any).author = c.replies)).toThrow(/not another relation/)
-      if (store.persistent) await reopen()
+      if (ctx.store.persistent) await reopen()
       const back = (await Comment.get(c.oid))!
       expect(back.author.oid).toBe(bob.oid)
       expect((await back.replies.get()).map((r) => r.text)).toEqual(['3', '1'])
@@ -136,8 +124,8 @@ for (const kind of storeKinds) {
       expect(await c.replies.one(3)).toBe(rs[1])
       expect(await c.replies.one(4)).toBeUndefined()
       await c.save()
-      await checkLinks(db)
-      if (store.persistent) await reopen()
+      await checkLinks(ctx.db)
+      if (ctx.store.persistent) await reopen()
       const back = (await Comment.get(c.oid))!
       expect(await texts(back)).toEqual(['a', 'c', 'e', 'b'])
       const seen: string[] = []
@@ -151,8 +139,8 @@ for (const kind of storeKinds) {
       await back.save()
       expect(await texts(back)).toEqual(['f'])
       expect(back.replies.size).toBe(1)
-      await checkLinks(db)
-      if (store.persistent) await reopen()
+      await checkLinks(ctx.db)
+      if (ctx.store.persistent) await reopen()
       expect(await texts((await Comment.get(c.oid))!)).toEqual(['f'])
       expect(await Comment.count()).toBe(7) // clear() unlinks, it removes no object
     })
@@ -166,16 +154,16 @@ for (const kind of storeKinds) {
       await a.save() // b is saved with a, and a with b
       expect(await Comment.count()).toBe(2)
       expect(await (await b.replies.one(0))!.replies.one(0)).toBe(b)
-      await checkLinks(db)
-      if (store.persistent) await reopen()
+      await checkLinks(ctx.db)
+      if (ctx.store.persistent) await reopen()
       const a2 = (await Comment.get(a.oid))!
       const b2 = (await a2.replies.one(0))!
       expect(await b2.replies.one(0)).toBe(a2)
       expect(await a2.replies.one(1)).toBe(a2)
       await a2.remove()
       expect(b2.replies.size).toBe(0)
-      await checkLinks(db)
-      if (store.persistent) await reopen()
+      await checkLinks(ctx.db)
+      if (ctx.store.persistent) await reopen()
       expect((await Comment.get(b.oid))!.replies.size).toBe(0)
     })
 
@@ -190,15 +178,15 @@ for (const kind of storeKinds) {
         await c.save()
         oids.push(c.oid)
       }
-      if (store.persistent) await reopen()
+      if (ctx.store.persistent) await reopen()
       const live = (await Comment.get(oids[0]!))!
       expect(live.replies.has(target.oid)).toBe(true)
       await (await Comment.get(target.oid))!.remove()
       await (await Account.get(ann.oid))!.remove()
       expect(live.replies.size).toBe(0)
       expect(live.author.oid).toBeUndefined()
-      await checkLinks(db)
-      if (store.persistent) await reopen()
+      await checkLinks(ctx.db)
+      if (ctx.store.persistent) await reopen()
       for (const oid of oids) {
         const c = (await Comment.get(oid))!
         expect(c.replies.size).toBe(0)
@@ -218,7 +206,7 @@ for (const kind of storeKinds) {
       expect(c.replies.has(t.oid)).toBe(false)
       expect(c.author.oid).toBeUndefined()
       await c.save()
-      await checkLinks(db)
+      await checkLinks(ctx.db)
     })
 
     it('includes() agrees with has(), before and after saving and reopening', async () => {
@@ -228,7 +216,7 @@ for (const kind of storeKinds) {
       c.replies.add(r1)
       expect([await c.replies.includes(r1), await c.replies.includes(r2.oid)]).toEqual([true, false])
       await c.save()
-      if (store.persistent) await reopen()
+      if (ctx.store.persistent) await reopen()
       const back = (await Comment.get(c.oid))!
       expect([await back.replies.includes(r1.oid), await back.replies.includes(r2.oid)]).toEqual([true, false])
       expect([back.replies.has(r1.oid), back.replies.has(r2.oid)]).toEqual([true, false])
@@ -246,29 +234,29 @@ for (const kind of storeKinds) {
       expect(c.author.oid).toBe(ann.oid)
       expect(c.replies.size).toBe(0)
       await c.save()
-      if (store.persistent) await reopen()
+      if (ctx.store.persistent) await reopen()
       const back = (await Comment.get(c.oid))!
       expect(back.author.oid).toBe(ann.oid)
       expect(back.replies.size).toBe(0)
       expect(await Comment.count()).toBe(1)
-      await checkLinks(db)
+      await checkLinks(ctx.db)
     })
 
     it('writes links with the owner in a transaction, or not at all', async () => {
       const ann = await Account.create({ name: 'Ann' })
       const c = await Comment.create({ text: 'c' })
-      await db.transaction(async () => {
+      await ctx.db.transaction(async () => {
         c.author.set(ann) // no save(): the owner is saved at commit
         c.replies.add(new Comment({ text: 'new' }))
       })
       expect(c.replies.size).toBe(1)
-      if (store.persistent) await reopen()
+      if (ctx.store.persistent) await reopen()
       const back = (await Comment.get(c.oid))!
       expect(back.author.oid).toBe(ann.oid)
       expect((await back.replies.one(0))!.text).toBe('new')
       const boom = new Error('boom')
       await expect(
-        db.transaction(async () => {
+        ctx.db.transaction(async () => {
           back.replies.clear()
           back.author.set(undefined)
           throw boom
@@ -277,13 +265,13 @@ for (const kind of storeKinds) {
       // Not written, and the live instance is back as stored (like properties).
       expect(back.replies.size).toBe(1)
       expect(back.author.oid).toBe(ann.oid)
-      if (store.persistent) {
+      if (ctx.store.persistent) {
         await reopen()
         const again = (await Comment.get(c.oid))!
         expect(again.replies.size).toBe(1)
         expect(again.author.oid).toBe(ann.oid)
       }
-      await checkLinks(db)
+      await checkLinks(ctx.db)
     })
 
     it('records when a relation last changed', async () => {
@@ -296,7 +284,7 @@ for (const kind of storeKinds) {
       expect(c.getUpdateTime('author')).toBeGreaterThan(created)
       expect(c.getUpdateTime()).toBe(c.getUpdateTime('author'))
       expect(c.getUpdateTime('replies')).toBeUndefined()
-      if (store.persistent) await reopen()
+      if (ctx.store.persistent) await reopen()
       const back = (await Comment.get(c.oid))!
       expect(back.getUpdateTime('author')).toBe(c.getUpdateTime('author'))
     })
@@ -309,8 +297,7 @@ for (const kind of storeKinds) {
           await new Promise((r) => setTimeout(r, 10))
         }
       }
-      await db.close()
-      db = await Database.open({ engine: store.engine(), models, cache: { max: 0 } })
+      await ctx.reopen({ cache: { max: 0 } })
       const ann = await Account.create({ name: 'Ann' })
       let oid: string
       let ref: WeakRef<Comment>
@@ -343,8 +330,8 @@ for (const kind of storeKinds) {
       c.replies.add(d)
       await c.save()
       expect((await c.replies.get()).map((r) => r.text)).toEqual(['b', 'd'])
-      await checkLinks(db)
-      if (store.persistent) await reopen()
+      await checkLinks(ctx.db)
+      if (ctx.store.persistent) await reopen()
       expect((await (await Comment.get(c.oid))!.replies.get()).map((r) => r.text)).toEqual(['b', 'd'])
     })
   })

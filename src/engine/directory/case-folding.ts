@@ -15,11 +15,15 @@ export class FoldedIds {
   readonly #ids = new Map<string, string>()
   /** Every collection with something stored, by folded name (collections are few). */
   readonly #collections = new Map<string, string>()
+  #lastCollection: string | undefined
 
   add(collection: string, id: string): void {
     const folded = foldName(id)
     if (folded !== id) this.#ids.set(`${collection}\0${folded}`, id)
-    if (!this.#collections.has(foldName(collection))) this.#collections.set(foldName(collection), collection)
+    if (collection === this.#lastCollection) return // ids come collection by collection at open
+    this.#lastCollection = collection
+    const foldedCollection = foldName(collection)
+    if (!this.#collections.has(foldedCollection)) this.#collections.set(foldedCollection, collection)
   }
 
   /** A known collection whose directory would be `collection`'s on a case-insensitive file system. */
