@@ -125,3 +125,13 @@ export class ArgumentError extends StowageError {
     super('ARGUMENT', message)
   }
 }
+
+/**
+ * A write conflicts with a concurrent one that committed first (e.g. two transactions creating an
+ * object with the same chosen oid): nothing of it was written; run it again.
+ */
+export class ConflictError extends StowageError {
+  constructor(message: string) {
+    super('CONFLICT', message)
+  }
+}

@@ -17,6 +17,11 @@ export interface Change {
   /** The record stored before this write, if any. */
   previous?: ObjectRecord
   /**
+   * The transaction writing this change (undefined for a plain save or remove): members of the
+   * instance owned by another running transaction are not this write's to store (ownership.ts).
+   */
+  writer?: object
+  /**
    * The object as index functions must see it, when the instance does not show what this write
    * stores (its link to an object removed by the same write is dropped): made from `record`.
    */

@@ -3,7 +3,7 @@ import { LevelEngine } from '../engine/level/level-engine.js'
 import { IndexMaintainer } from '../indexes/index-maintainer.js'
 import { RelationFeature } from '../relations/index.js'
 import { RawFeature } from '../raw/raw-feature.js'
-import { AlreadyRegisteredError, ArgumentError, ClosedError, ModelDefinitionError, NotFoundError, NotRegisteredError } from '../errors.js'
+import { AlreadyRegisteredError, ArgumentError, ClosedError, ConflictError, ModelDefinitionError, NotFoundError, NotRegisteredError } from '../errors.js'
 import type { Change, WriteContributor } from './change.js'
 import { exportObject, importInto, type ExportOptions, type Exported } from './export-import.js'
 import { IdentityMap } from './identity-map.js'
@@ -11,10 +11,12 @@ import { metaOf, type ModelMeta } from './meta.js'
 import { modelHooks } from './model-hooks.js'
 import { STATE, type ObjectState } from './object-state.js'
 import { withOid } from './oid.js'
-import { applyRecord, buildRecord, recordInstance, validateState } from './records.js'
+import { foreignMembers, releaseAll, undoAll } from './ownership.js'
+import { applyRecord, buildRecord, recordInstance, revertProperties, validateState, writeValues } from './records.js'
 import { bind, unbind } from './registry.js'
-import type { ListOptions, StoredObject } from './stored-object.js'
-import { currentTransaction, Transaction } from './transaction.js'
+import { assignProps, type ListOptions, type StoredObject } from './stored-object.js'
+import { currentTransaction, running, Transaction, transactionOf, type MemberUndo } from './transaction.js'
+import { WriteLog } from './write-log.js'
 
 export interface IndexProgress {
   model: string
@@ -51,6 +53,8 @@ export interface Feature extends WriteContributor {
   reverted?(obj: StoredObject): void
   /** Whether the object holds unsaved state of this feature (a relation change, data not saved yet). */
   hasChanges?(obj: StoredObject): boolean
+  /** How to put back, as they are now, those of these members that this feature manages. */
+  savepoint?(obj: StoredObject, members: string[]): MemberUndo[]
 }
 
 /**
@@ -66,9 +70,15 @@ interface WriteItem {
   ifChanged?: boolean
   /** Update times to record instead of now (import). */
   times?: Record<string, number>
+  /** The transaction writing it, if any. */
+  tx?: Transaction
 }
 
 const DEFAULT_CACHE_MAX = 1000
+
+
+/** Engines serving an open database: a second database on one engine would bypass its write queue. */
+const enginesInUse = new WeakSet<Engine>()
 
 /**
  * An open store: the engine, the registered models, one live instance per object, and a single
@@ -81,8 +91,14 @@ export class Database {
   readonly features: Feature[]
   readonly #models = new Map<string, ModelMeta>()
   #writes: Promise<unknown> = Promise.resolve()
+  /** Set when close() is called: new calls are refused, writes issued before still run. */
+  #closing: Promise<void> | undefined
   #closed = false
-  readonly #ensuring = new Map<string, Promise<StoredObject>>()
+  /** Transactions whose function or commit is still running: close() waits for them. */
+  readonly #running = new Set<Promise<unknown>>()
+  /** import() and ensure() of one oid run one after another. */
+  readonly #keys = new Map<string, Promise<unknown>>()
+  readonly #log = new WriteLog()
 
   private constructor(engine: Engine, options: DatabaseOptions) {
     this.engine = engine
@@ -111,14 +127,21 @@ export class Database {
       throw new ArgumentError('Database.open(): give a path (a directory for the LevelDB store) or an engine')
     }
     if (options.models !== undefined && !Array.isArray(options.models)) throw new ArgumentError('Database.open(): models must be an array of model classes')
+    if (options.engine !== undefined && enginesInUse.has(options.engine)) {
+      throw new ArgumentError(
+        `Database.open(): ${options.engine.describe()} already serves an open database; close that one first, or give each database its own engine (two write queues on one store would race)`,
+      )
+    }
     const engine = options.engine ?? new LevelEngine(options.path!)
-    await engine.open()
+    enginesInUse.add(engine)
     try {
+      await engine.open()
       const db = new Database(engine, options)
       for (const feature of db.features) await feature.open?.()
       db.use(...(options.models ?? []))
       return db
     } catch (err) {
+      enginesInUse.delete(engine)
       await engine.close()
       throw err
     }
@@ -161,14 +184,28 @@ export class Database {
     await this.engine.sync()
   }
 
-  /** Waits for writes in progress, unbinds the models and closes the engine. Later calls throw ClosedError. */
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    await this.#writes
-    for (const meta of this.#models.values()) if (meta.db === this) unbind(meta)
-    this.identity.clear()
-    await this.engine.close()
+  /**
+   * Lets every write issued before it finish (saves, removes, and transactions already running),
+   * then unbinds the models and closes the engine. Calls made after it throw ClosedError.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing
+    if (this.#transaction() !== undefined) {
+      return Promise.reject(new ArgumentError('db.close() inside a transaction of that database would wait for the transaction forever; close it after the transaction'))
+    }
+    this.#closing = (async () => {
+      while (this.#running.size > 0) await Promise.allSettled([...this.#running])
+      await this.#writes
+      this.#closed = true
+      for (const meta of this.#models.values()) if (meta.db === this) unbind(meta)
+      this.identity.clear()
+      try {
+        await this.engine.close()
+      } finally {
+        enginesInUse.delete(this.engine)
+      }
+    })()
+    return this.#closing
   }
 
   get closed(): boolean {
@@ -186,29 +223,42 @@ export class Database {
 
   /**
    * Runs fn; every save and remove inside, and every object created or changed inside, is written in
-   * one atomic batch when fn resolves. If fn throws or the write is refused, nothing is written, the
-   * stored objects the transaction changed are reverted, and the error is rethrown.
+   * one atomic batch when fn resolves. Changes made inside belong to the transaction until it ends
+   * (see ownership.ts): if fn throws or the write is refused, nothing is written, exactly those
+   * changes are undone on the live instances, and the error is rethrown.
    */
   async transaction<R>(fn: () => Promise<R> | R): Promise<R> {
+    if (this.#transaction() !== undefined) return fn() // nested: joins the outer one
     this.#assertOpen('transaction')
-    const outer = currentTransaction.getStore()
-    if (outer !== undefined && outer.db === this) return fn()
     const tx = new Transaction(this)
+    const run = this.#runTransaction(tx, fn)
+    const tracked = run.catch(() => {})
+    this.#running.add(tracked)
+    try {
+      return await run
+    } finally {
+      this.#running.delete(tracked)
+    }
+  }
+
+  async #runTransaction<R>(tx: Transaction, fn: () => Promise<R> | R): Promise<R> {
     let result: R
-    openTransactions++
-    let failed = true
+    running.count++
     try {
       result = await currentTransaction.run(tx, fn)
-      failed = false
+    } catch (err) {
+      tx.done = true
+      await this.#rollBack(tx)
+      throw err
     } finally {
+      tx.done = true
       // AsyncLocalStorage slows every promise while enabled: keep it enabled only during transactions.
-      if (--openTransactions === 0) currentTransaction.disable()
-      if (failed) await this.#rollBack(tx)
+      if (--running.count === 0) currentTransaction.disable()
     }
     const items: WriteItem[] = []
-    for (const obj of tx.saves) items.push({ obj, remove: false, times: tx.times.get(obj) })
-    for (const obj of tx.seen) items.push({ obj, remove: false, ifChanged: true })
-    for (const obj of tx.removes) items.push({ obj, remove: true })
+    for (const obj of tx.saves) items.push({ obj, remove: false, times: tx.times.get(obj), tx })
+    for (const obj of tx.seen) items.push({ obj, remove: false, ifChanged: true, tx })
+    for (const obj of tx.removes) items.push({ obj, remove: true, tx })
     try {
       await this.#enqueue(() => this.#write(items))
     } catch (err) {
@@ -219,19 +269,33 @@ export class Database {
   }
 
   /**
-   * After a failed transaction: stored objects saved, assigned or removed inside go back to their
-   * stored state, and so do objects read inside that were clean then and changed in place since.
-   * Objects created inside stay as they are, unsaved.
+   * After a failed transaction: every member it still owns goes back as it was before it, and
+   * objects read inside that were clean then lose what was changed in place since. Objects created
+   * inside stay as they are, unsaved. Runs in the write queue, so no write of them is in flight.
    */
   async #rollBack(tx: Transaction): Promise<void> {
-    const changed = (obj: StoredObject) => {
-      const state = obj[STATE]
-      return state.version !== state.savedVersion || buildRecord(state, 0).changed || this.features.some((f) => f.hasChanges?.(obj))
-    }
-    const objs = [...tx.saves, ...[...tx.removes].filter(changed), ...[...tx.seenClean].filter((obj) => tx.seen.has(obj) && changed(obj))]
     await this.#enqueue(async () => {
-      for (const obj of objs) if (obj[STATE].record !== undefined && !obj[STATE].removed) this.#revert(obj)
+      const touched = new Set(undoAll(tx))
+      for (const obj of tx.seenClean) {
+        if (!tx.seen.has(obj)) continue
+        revertProperties(obj[STATE], obj[STATE].owners === undefined ? undefined : new Set(obj[STATE].owners.keys()))
+        touched.add(obj)
+      }
+      for (const obj of touched) this.#settle(obj)
     }).catch(() => {})
+  }
+
+  /** After changes were undone: pinned while the object still differs from its record, else clean. */
+  #settle(obj: StoredObject): void {
+    const state = obj[STATE]
+    if (state.record === undefined || state.removed) return
+    if (state.owners !== undefined || buildRecord(state, 0).changed || this.features.some((f) => f.hasChanges?.(obj))) {
+      if (state.version === state.savedVersion) state.version++
+      this.identity.pin(obj)
+    } else {
+      state.savedVersion = state.version
+      this.identity.unpin(obj)
+    }
   }
 
   /** Puts the object back as stored (`obj.revert()`), after the writes already queued. */
@@ -255,7 +319,38 @@ export class Database {
   #revert(obj: StoredObject): void {
     applyRecord(obj[STATE], obj[STATE].record)
     for (const feature of this.features) feature.reverted?.(obj)
-    this.identity.unpin(obj)
+    if (obj[STATE].owners === undefined) this.identity.unpin(obj)
+  }
+
+  /**
+   * Assigns props and saves (`obj.update()`). Outside a transaction it is one: a refused update
+   * (a wrong relation target, a ValidationError, a unique key) leaves nothing of itself on the
+   * instance. Inside one, the assignment is undone if it throws, and the transaction writes it.
+   */
+  async update(obj: StoredObject, props: object): Promise<void> {
+    this.#assertOpen('update')
+    if (this.#transaction() === undefined) {
+      return this.transaction(async () => {
+        assignProps(obj, props)
+        await obj.save()
+      })
+    }
+    this.#guarded(obj, props !== null && typeof props === 'object' ? Object.keys(props) : [], () => assignProps(obj, props))
+    await obj.save()
+  }
+
+  /** Runs fn, which changes these members of obj; if it throws, they go back as they were. */
+  #guarded<T>(obj: StoredObject, members: string[], fn: () => T): T {
+    const state = obj[STATE]
+    const values = members.filter((m) => state.meta.properties.has(m)).map((m) => [m, state.values[m]] as const)
+    const undos = this.features.flatMap((f) => f.savepoint?.(obj, members) ?? [])
+    try {
+      return fn()
+    } catch (err) {
+      for (const [m, v] of values) state.values[m] = v
+      for (const undo of undos) undo()
+      throw err
+    }
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -265,7 +360,7 @@ export class Database {
     if (this.#closed) return Promise.reject(new ClosedError('The database is closed: cannot call get()'))
     const live = this.identity.get(meta.collection, oid)
     if (live !== undefined) {
-      if (openTransactions > 0) this.#transaction()?.see(live)
+      if (running.count > 0) this.#transaction()?.see(live)
       return Promise.resolve(live)
     }
     return this.#loadStored(meta, oid)
@@ -275,11 +370,34 @@ export class Database {
     const tx = this.#transaction()
     const created = tx?.findCreated(meta.collection, oid)
     if (created !== undefined) return created
-    const record = await this.engine.getRecord(meta.collection, oid)
-    if (record === undefined) return undefined
-    const obj = this.instantiate(meta, oid, record)
-    tx?.see(obj)
+    const obj = await this.#readOne(meta, oid, true)
+    if (obj !== undefined) tx?.see(obj)
     return obj
+  }
+
+  /** Reads (meta, oid) from the engine, again if a write changed it while the read was in flight. */
+  async #readOne(meta: ModelMeta, oid: string, recent: boolean): Promise<StoredObject | undefined> {
+    for (;;) {
+      const since = this.#log.beginRead()
+      try {
+        const record = await this.engine.getRecord(meta.collection, oid)
+        const obj = this.#fromRead(meta, oid, record, since, recent)
+        if (obj !== null) return obj
+      } finally {
+        this.#log.endRead()
+      }
+    }
+  }
+
+  /**
+   * The live instance for a record a read brought back: the existing instance, or a new one; null
+   * when the object was written after the read began (the record may be stale: read it again).
+   */
+  #fromRead(meta: ModelMeta, oid: string, record: unknown, since: number, recent: boolean): StoredObject | undefined | null {
+    const live = this.identity.get(meta.collection, oid)
+    if (live !== undefined) return live
+    if (this.#log.stale(meta.collection, oid, since)) return null
+    return record === undefined ? undefined : this.instantiate(meta, oid, record, recent)
   }
 
   async loadMany(meta: ModelMeta, oids: string[]): Promise<(StoredObject | undefined)[]> {
@@ -291,10 +409,19 @@ export class Database {
       if (result[i] === undefined) missing.push(i)
     }
     if (missing.length > 0) {
-      const records = await this.engine.getRecords(meta.collection, missing.map((i) => oids[i]!))
-      missing.forEach((i, n) => {
-        if (records[n] !== undefined) result[i] = this.instantiate(meta, oids[i]!, records[n])
-      })
+      const again: number[] = []
+      const since = this.#log.beginRead()
+      try {
+        const records = await this.engine.getRecords(meta.collection, missing.map((i) => oids[i]!))
+        missing.forEach((i, n) => {
+          const obj = this.#fromRead(meta, oids[i]!, records[n], since, true)
+          if (obj === null) again.push(i)
+          else result[i] = obj
+        })
+      } finally {
+        this.#log.endRead()
+      }
+      for (const i of again) result[i] = await this.#readOne(meta, oids[i]!, true)
     }
     const tx = this.#transaction()
     if (tx !== undefined) for (const obj of result) if (obj !== undefined) tx.see(obj)
@@ -306,6 +433,7 @@ export class Database {
     const live = this.identity.get(meta.collection, oid)
     if (live !== undefined) return live
     const obj = recordInstance(meta, oid, record)
+    obj[STATE].db = this
     this.identity.add(meta.collection, oid, obj, recent)
     return obj
   }
@@ -321,11 +449,22 @@ export class Database {
     return this.engine.countRecords(meta.collection)
   }
 
-  /** Every stored object of the model in oid (creation) order, streamed. */
+  /**
+   * Every stored object of the model in oid (creation) order, streamed. The engine's iterator reads
+   * a snapshot: an object written since it began is read again, so a removed one is skipped and a
+   * changed one comes with its new values.
+   */
   async *all(meta: ModelMeta): AsyncGenerator<StoredObject> {
     this.#assertOpen('all')
-    for await (const [oid, record] of this.engine.records(meta.collection)) {
-      yield this.instantiate(meta, oid, record, false)
+    const since = this.#log.beginRead()
+    try {
+      for await (const [oid, record] of this.engine.records(meta.collection)) {
+        const obj = this.#fromRead(meta, oid, record, since, false)
+        const current = obj === null ? await this.#readOne(meta, oid, false) : obj
+        if (current !== undefined) yield current
+      }
+    } finally {
+      this.#log.endRead()
     }
   }
 
@@ -346,24 +485,38 @@ export class Database {
     return (await this.loadMany(meta, oids)).filter((o): o is StoredObject => o !== undefined)
   }
 
+  /**
+   * The stored object, or a new one saved with that oid. Calls for one oid run one after another, so
+   * they share one instance; in two overlapping transactions the second to commit a new object gets
+   * ConflictError.
+   */
   async ensure(meta: ModelMeta, oid: string, props?: object): Promise<StoredObject> {
     this.#assertOpen('ensure')
     checkName('id', oid)
-    const key = meta.collection + '/' + oid
-    const pending = this.#ensuring.get(key)
-    if (pending !== undefined) return pending
-    const run = (async () => {
+    return this.#oneAtATime(meta, oid, async () => {
       const existing = await this.load(meta, oid)
       if (existing !== undefined) return existing
       const obj = createWithOid(meta, oid, props)
-      await obj.save()
+      try {
+        await obj.save()
+      } catch (err) {
+        this.#transaction()?.forget(obj)
+        throw err
+      }
       return obj
-    })()
-    this.#ensuring.set(key, run)
+    })
+  }
+
+  /** Runs fn after every earlier call for the same (meta, oid) settled. */
+  async #oneAtATime<T>(meta: ModelMeta, oid: string, fn: () => Promise<T>): Promise<T> {
+    const key = meta.collection + '\0' + oid
+    const run = (this.#keys.get(key) ?? Promise.resolve()).then(fn, fn)
+    const tail = run.catch(() => {})
+    this.#keys.set(key, tail)
     try {
       return await run
     } finally {
-      this.#ensuring.delete(key)
+      if (this.#keys.get(key) === tail) this.#keys.delete(key)
     }
   }
 
@@ -379,7 +532,10 @@ export class Database {
   async remove(obj: StoredObject): Promise<void> {
     this.#assertOpen('remove')
     const tx = this.#transaction()
-    if (tx !== undefined) return tx.remove(obj)
+    if (tx !== undefined) {
+      this.#assertOwn(obj[STATE])
+      return tx.remove(obj)
+    }
     await this.#enqueue(() => this.#write([{ obj, remove: true }]))
   }
 
@@ -387,12 +543,35 @@ export class Database {
     return exportObject(this, obj, options)
   }
 
+  /**
+   * Merges an export into the stored object (or a new one) and saves it. Imports of one oid run one
+   * after another; outside a transaction an import is one, so a refused import leaves nothing of
+   * itself on the live instance.
+   */
   async importObject(meta: ModelMeta, exported: Exported): Promise<StoredObject> {
     this.#assertOpen('import')
-    const existing = exported && typeof exported === 'object' && typeof exported.oid === 'string' ? await this.load(meta, exported.oid) : undefined
-    const { obj, times } = importInto(meta, existing, exported, (oid) => createWithOid(meta, oid, undefined))
-    await this.save(obj, times)
-    return obj
+    const oid = exported !== null && typeof exported === 'object' && typeof exported.oid === 'string' ? exported.oid : undefined
+    const run = async (): Promise<StoredObject> => {
+      if (this.#transaction() === undefined) return this.transaction(() => this.#importInTransaction(meta, exported, oid))
+      return this.#importInTransaction(meta, exported, oid)
+    }
+    return oid === undefined ? run() : this.#oneAtATime(meta, oid, run)
+  }
+
+  async #importInTransaction(meta: ModelMeta, exported: Exported, oid: string | undefined): Promise<StoredObject> {
+    const existing = oid !== undefined ? await this.load(meta, oid) : undefined
+    let created: StoredObject | undefined
+    const merge = () => importInto(meta, existing, exported, (id) => (created = createWithOid(meta, id, undefined)))
+    let merged: ReturnType<typeof merge>
+    try {
+      merged = existing === undefined ? merge() : this.#guarded(existing, [...meta.properties.keys(), ...meta.relations.keys()], merge)
+    } catch (err) {
+      // A new object made for the import was enlisted in the transaction when constructed.
+      if (created !== undefined) this.#transaction()?.forget(created)
+      throw err
+    }
+    await this.save(merged.obj, merged.times)
+    return merged.obj
   }
 
   /** Runs a write after every earlier one; a failed write does not stop later ones. */
@@ -418,14 +597,21 @@ export class Database {
           state.removed = true
           return
         }
-        changes.push({ meta: state.meta, oid: state.oid, obj: item.obj, removed: true, created: false, previous: state.record })
+        changes.push({ meta: state.meta, oid: state.oid, obj: item.obj, removed: true, created: false, previous: state.record, writer: item.tx })
         versions.push(state.version)
         return
       }
-      validateState(state)
-      const built = buildRecord(state, now, item.times)
+      // Members another running transaction changed are its to write: this write stores them as stored.
+      const foreign = foreignMembers(state, item.tx)
+      const values = writeValues(state, foreign)
+      validateState(state, values)
+      const built = buildRecord(state, now, item.times, values)
       if (item.ifChanged && !built.changed) return
-      changes.push({ meta: state.meta, oid: state.oid, obj: item.obj, removed: false, created: state.record === undefined, record: built.record, previous: state.record })
+      const created = state.record === undefined
+      if (created) this.#assertNoOther(item.obj)
+      const change: Change = { meta: state.meta, oid: state.oid, obj: item.obj, removed: false, created, record: built.record, previous: state.record, writer: item.tx }
+      if (foreign !== undefined && state.meta.indexes.size > 0) change.indexSource = recordInstance(state.meta, state.oid, built.record)
+      changes.push(change)
       versions.push(state.version)
     }
     for (const item of items) include(item)
@@ -434,12 +620,15 @@ export class Database {
       for (const feature of this.features) {
         for (const obj of feature.cascade?.(changes) ?? []) {
           if (included.has(obj)) continue
-          include({ obj, remove: false })
+          include({ obj, remove: false, tx: items[0]?.tx })
           grew = true
         }
       }
     }
     if (changes.length === 0) return
+    for (const c of changes) {
+      if (c.created && c.obj[STATE].extra.chosenOid === true && (await this.engine.hasRecord(c.meta.collection, c.oid))) throw conflict(c.obj)
+    }
 
     // Index functions may read update times: show them the ones being written, undo on failure.
     const undo = changes.map((c) => {
@@ -451,8 +640,9 @@ export class Database {
       }
       return before
     })
+    let ops: WriteOp[]
     try {
-      const ops: WriteOp[] = changes.map((c) =>
+      ops = changes.map((c) =>
         c.removed
           ? { type: 'delRecord', collection: c.meta.collection, id: c.oid }
           : { type: 'putRecord', collection: c.meta.collection, id: c.oid, value: c.record },
@@ -463,8 +653,10 @@ export class Database {
       changes.forEach((c, i) => Object.assign(c.obj[STATE], undo[i]))
       throw err
     }
+    this.#log.committed(ops)
     changes.forEach((c, i) => {
       const state = c.obj[STATE]
+      if (c.writer !== undefined) releaseAll(state, c.writer)
       if (c.removed) {
         state.removed = true
         state.record = undefined
@@ -473,17 +665,23 @@ export class Database {
         state.record = c.record
         state.removed = false
         state.savedVersion = versions[i]!
+        state.db = this
         this.identity.add(c.meta.collection, c.oid, c.obj)
-        if (state.version === state.savedVersion) this.identity.unpin(c.obj)
+        if (state.version === state.savedVersion && state.owners === undefined) this.identity.unpin(c.obj)
       }
     })
     for (const feature of this.features) feature.committed?.(changes)
   }
 
+  /** A new object's oid must not be another live instance's (chosen oids: ensure, import). */
+  #assertNoOther(obj: StoredObject): void {
+    const state = obj[STATE]
+    const live = this.identity.get(state.meta.collection, state.oid)
+    if (live !== undefined && live !== obj) throw conflict(obj)
+  }
+
   #transaction(): Transaction | undefined {
-    if (openTransactions === 0) return undefined
-    const tx = currentTransaction.getStore()
-    return tx !== undefined && tx.db === this ? tx : undefined
+    return transactionOf(this)
   }
 
   #registered(ctor: Function): ModelMeta {
@@ -492,28 +690,41 @@ export class Database {
     return meta
   }
 
-  /** Refuses an object of a model this database has not registered. */
+  /** Refuses an object of a model this database has not registered, or an instance of a closed database. */
   #assertOwn(state: ObjectState): void {
     if (state.meta.db !== this) throw new NotRegisteredError(`${state.meta.ctor.name} ${state.oid} belongs to a model not registered in this database`)
+    if (state.db !== undefined && state.db !== this) {
+      throw new ClosedError(
+        `${state.meta.ctor.name} ${state.oid} is an instance of a database that was closed: it may hold old values; get it again (await ${state.meta.ctor.name}.get('${state.oid}')) and change that one`,
+      )
+    }
   }
 
+  /** Refuses new calls once close() was called, except inside a transaction that was already running. */
   #assertOpen(method: string): void {
-    if (this.#closed) throw new ClosedError(`The database is closed: cannot call ${method}()`)
+    if (this.#closing !== undefined && (this.#closed || this.#transaction() === undefined)) {
+      throw new ClosedError(`The database is closed: cannot call ${method}()`)
+    }
   }
+}
+
+function conflict(obj: StoredObject): ConflictError {
+  const state = obj[STATE]
+  return new ConflictError(
+    `${state.meta.ctor.name} ${state.oid} was created by another write (e.g. a concurrent transaction) after this instance was made; nothing of this write was stored: get the stored one (await ${state.meta.ctor.name}.get('${state.oid}')) and run the change again`,
+  )
 }
 
 /** A new, unsaved instance with a given oid (for ensure and import). */
 function createWithOid(meta: ModelMeta, oid: string, props: object | undefined): StoredObject {
-  return withOid(oid, () => new (meta.ctor as new (props?: object) => StoredObject)(props))
+  const obj = withOid(oid, () => new (meta.ctor as new (props?: object) => StoredObject)(props))
+  obj[STATE].extra.chosenOid = true
+  return obj
 }
 
-/** Transactions running in this process, of any database. */
-let openTransactions = 0
-
 modelHooks.constructed = (obj) => {
-  if (openTransactions === 0) return
-  const tx = currentTransaction.getStore()
-  if (tx !== undefined && tx.db === obj[STATE].meta.db) tx.save(obj)
+  const tx = transactionOf(obj[STATE].meta.db)
+  if (tx !== undefined) tx.save(obj)
 }
 
 modelHooks.changed = (obj) => {
@@ -521,7 +732,6 @@ modelHooks.changed = (obj) => {
   const db = state.meta.db as Database | undefined
   if (db === undefined) return
   if (state.record !== undefined) db.identity.pin(obj)
-  if (openTransactions === 0) return
-  const tx = currentTransaction.getStore()
-  if (tx !== undefined && tx.db === db) tx.save(obj)
+  const tx = transactionOf(db)
+  if (tx !== undefined) tx.save(obj)
 }

@@ -33,6 +33,13 @@ export interface ObjectState {
   removed: boolean
   /** Per-feature state attached by relations, raw data... */
   extra: Record<string, unknown>
+  /**
+   * Members (properties, relations, raw metadata or data) changed inside a running transaction, with
+   * the transaction they belong to until it ends; undefined while there are none.
+   */
+  owners: Map<string, object> | undefined
+  /** The database that loaded or stored this instance: an instance of a closed one cannot write. */
+  db: object | undefined
 }
 
 export const STATE = Symbol('stowage.state')
@@ -57,5 +64,7 @@ export function newState(meta: ModelMeta, oid: string): ObjectState {
     savedVersion: -1,
     removed: false,
     extra: {},
+    owners: undefined,
+    db: undefined,
   }
 }

@@ -4,10 +4,9 @@ import { newState, STATE, type ObjectRecord, type ObjectState } from './object-s
 import type { StoredObject } from './stored-object.js'
 
 /** Throws `ValidationError` listing every invalid property of the object. */
-export function validateState(state: ObjectState): void {
+export function validateState(state: ObjectState, values = state.values): void {
   let errors: PropertyError[] | undefined
   const list = state.meta.propertyList
-  const values = state.values
   for (let i = 0; i < list.length; i++) {
     const p = list[i]!
     const value = values[p.name]
@@ -38,9 +37,9 @@ export interface BuiltRecord {
  * Properties stored earlier but no longer declared are kept, so removing a member from the code
  * never silently deletes data.
  */
-export function buildRecord(state: ObjectState, now: number, times?: Record<string, number>): BuiltRecord {
+export function buildRecord(state: ObjectState, now: number, times?: Record<string, number>, values = state.values): BuiltRecord {
   const previous = state.record
-  if (previous === undefined && times === undefined) return { record: newRecord(state, now), changed: true }
+  if (previous === undefined && times === undefined) return { record: newRecord(state, now, values), changed: true }
   const properties: Record<string, unknown> = {}
   const updates: Record<string, number> = {}
   if (previous !== undefined) {
@@ -55,7 +54,7 @@ export function buildRecord(state: ObjectState, now: number, times?: Record<stri
   let latest = 0
   for (const p of state.meta.propertyList) {
     const name = p.name
-    const value = state.values[name]
+    const value = values[name]
     const before = previous?.properties[name]
     let differs: boolean
     if (value === undefined) {
@@ -76,11 +75,10 @@ export function buildRecord(state: ObjectState, now: number, times?: Record<stri
 }
 
 /** The record of a first save: every property with a value, all changed now. */
-function newRecord(state: ObjectState, now: number): ObjectRecord {
+function newRecord(state: ObjectState, now: number, values: Record<string, unknown>): ObjectRecord {
   const properties: Record<string, unknown> = {}
   const updates: Record<string, number> = {}
   const list = state.meta.propertyList
-  const values = state.values
   for (let i = 0; i < list.length; i++) {
     const p = list[i]!
     const value = values[p.name]
@@ -89,6 +87,34 @@ function newRecord(state: ObjectState, now: number): ObjectRecord {
     updates[p.name] = now
   }
   return { properties, updates, changed: now }
+}
+
+/**
+ * The values a write stores: the instance's, except properties in `foreign` (changed by a running
+ * transaction other than the writer), which keep their stored value.
+ */
+export function writeValues(state: ObjectState, foreign: Set<string> | undefined): Record<string, unknown> {
+  if (foreign === undefined) return state.values
+  const values = { ...state.values }
+  for (const p of state.meta.propertyList) {
+    if (!foreign.has(p.name)) continue
+    const stored = state.record?.properties[p.name]
+    values[p.name] = stored === undefined ? undefined : fromStored(p.type, stored)
+  }
+  return values
+}
+
+/** Puts the properties that differ from the stored record back as stored, except those in `keep`. */
+export function revertProperties(state: ObjectState, keep: Set<string> | undefined): void {
+  const record = state.record
+  if (record === undefined) return
+  for (const p of state.meta.propertyList) {
+    if (keep?.has(p.name)) continue
+    const stored = record.properties[p.name]
+    const value = state.values[p.name]
+    if (value === undefined ? stored === undefined : stored !== undefined && p.type.equals(value, fromStored(p.type, stored))) continue
+    state.values[p.name] = stored === undefined ? undefined : fromStored(p.type, stored)
+  }
 }
 
 /**

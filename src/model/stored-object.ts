@@ -62,26 +62,13 @@ export class StoredObject {
   }
 
   /**
-   * Assigns the given properties, then saves. If the save is refused (e.g. a `ValidationError`), the
-   * properties get back the values they had, so the live instance never shows an update that failed.
+   * Assigns the given properties, then saves. If the update is refused (a `ValidationError`, a wrong
+   * relation target, a unique key), nothing of it stays on the live instance: outside a transaction
+   * it runs as one.
    */
   async update(props: Props<this>): Promise<this> {
-    const state = this[STATE]
-    const keys = props !== null && typeof props === 'object' ? Object.keys(props).filter((k) => state.meta.properties.has(k)) : []
-    const previous = keys.map((k) => state.values[k])
-    const wasClean = state.version === state.savedVersion
-    assignProps(this, props)
-    const assigned = state.version
-    try {
-      return await this.save()
-    } catch (err) {
-      keys.forEach((k, i) => (state.values[k] = previous[i]))
-      if (wasClean && state.version === assigned) {
-        state.savedVersion = state.version
-        databaseFor(state.meta).identity.unpin(this)
-      }
-      throw err
-    }
+    await databaseFor(this[STATE].meta).update(this, props)
+    return this
   }
 
   /**

@@ -2,9 +2,14 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { STATE } from './object-state.js'
 import type { StoredObject } from './stored-object.js'
 
+/** Puts one member of a live instance back as it was before a transaction first changed it. */
+export type MemberUndo = () => void
+
 /**
  * The saves and removes collected by `db.transaction(fn)`, written in one atomic batch when fn
- * resolves. Objects created, assigned to, or read inside are saved too if they changed.
+ * resolves. Objects created, assigned to, or read inside are saved too if they changed. The
+ * members of stored objects changed inside belong to the transaction until it ends (see
+ * `ownership.ts`): its commit writes them, its failure undoes exactly them.
  */
 export class Transaction {
   readonly db: object
@@ -19,6 +24,10 @@ export class Transaction {
   readonly times = new Map<StoredObject, Record<string, number>>()
   /** Objects created inside, by collection/oid, so reads inside see them before the commit. */
   readonly created = new Map<string, StoredObject>()
+  /** How to undo each member this transaction owns, per object. */
+  readonly undo = new Map<StoredObject, Map<string, MemberUndo>>()
+  /** True once fn has finished: code still running in its async context no longer joins it. */
+  done = false
 
   constructor(db: object) {
     this.db = db
@@ -40,11 +49,18 @@ export class Transaction {
     this.removes.add(obj)
   }
 
+  /** An object enlisted when constructed whose creation failed (create, ensure, import): not written. */
+  forget(obj: StoredObject): void {
+    this.saves.delete(obj)
+    this.times.delete(obj)
+    this.created.delete(obj[STATE].meta.collection + '/' + obj.oid)
+  }
+
   see(obj: StoredObject): void {
     if (this.saves.has(obj) || this.removes.has(obj) || this.seen.has(obj)) return
     this.seen.add(obj)
     const state = obj[STATE]
-    if (state.version === state.savedVersion) this.seenClean.add(obj)
+    if (state.version === state.savedVersion && state.owners === undefined) this.seenClean.add(obj)
   }
 
   /** The object created inside with that oid, unless removed again. */
@@ -55,3 +71,13 @@ export class Transaction {
 
 /** The transaction of the current async context, if any (for any database). */
 export const currentTransaction = new AsyncLocalStorage<Transaction>()
+
+/** Transactions running in this process, of any database (AsyncLocalStorage is off while none runs). */
+export const running = { count: 0 }
+
+/** The running transaction of `db` in the current async context, if any. */
+export function transactionOf(db: unknown): Transaction | undefined {
+  if (running.count === 0 || db === undefined) return undefined
+  const tx = currentTransaction.getStore()
+  return tx !== undefined && tx.db === db && !tx.done ? tx : undefined
+}

@@ -4,6 +4,7 @@ import type { Change } from '../model/change.js'
 import type { Database, Feature } from '../model/database.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { STATE } from '../model/object-state.js'
+import { DATA_MEMBER, isForeign, META_MEMBER } from '../model/ownership.js'
 import { deepEqual } from '../types/deep-equal.js'
 import './raw-export.js'
 import { claimed, declaredType, discardStaged } from './raw-staging.js'
@@ -33,32 +34,37 @@ export class RawFeature implements Feature {
         continue
       }
       const r = rawStateOf(c.obj)
+      const state = c.obj[STATE]
       const name = `${c.meta.ctor.name} ${c.oid}`
-      if (r.consumed !== undefined) throw new ArgumentError(r.consumed)
-      if (r.source !== undefined) {
+      // Data or metadata a running transaction gave belongs to it: other writes keep what is stored.
+      const ownData = !isForeign(state, DATA_MEMBER, c.writer)
+      const previous = checkRawRecord(c.previous?.raw)
+      const meta = isForeign(state, META_MEMBER, c.writer) ? copyMeta(previous?.meta) : r.meta
+      const staged = ownData ? r.staged : undefined
+      if (ownData && r.consumed !== undefined) throw new ArgumentError(r.consumed)
+      if (ownData && r.source !== undefined) {
         throw new ArgumentError(`${name}: data given with setData() inside a transaction is stored by calling await obj.save() there (it is streamed before the transaction commits)`)
       }
-      const previous = checkRawRecord(c.previous?.raw)
-      const data = r.staged ?? previous
-      if (data === undefined) throw noData(c.obj[STATE])
-      const sniffed = r.staged !== undefined ? r.staged.sniffed : previous!.sniffed
+      const data = staged ?? previous
+      if (data === undefined) throw noData(state)
+      const sniffed = staged !== undefined ? staged.sniffed : previous!.sniffed
       const raw: RawRecord = {
-        meta: plainMeta(r.meta),
-        size: r.staged?.staged.size ?? previous!.size,
-        sha256: r.staged?.staged.sha256 ?? previous!.sha256,
+        meta: plainMeta(meta),
+        size: staged?.staged.size ?? previous!.size,
+        sha256: staged?.staged.sha256 ?? previous!.sha256,
       }
-      const contentType = declaredType(r.meta) ?? sniffed
+      const contentType = declaredType(meta) ?? sniffed
       if (contentType !== undefined) raw.contentType = contentType
       if (sniffed !== undefined) raw.sniffed = sniffed
       const record = c.record!
       record.raw = raw
       if (previous === undefined || !deepEqual(raw, previous)) {
         record.changed = Math.max(record.changed, Date.now())
-        c.obj[STATE].changedAt = record.changed
+        state.changedAt = record.changed
       }
-      if (first && r.staged !== undefined) {
-        ops.push({ type: 'putRaw', collection: c.meta.collection, id: c.oid, staged: r.staged.staged })
-        commits.push([c.obj, r.staged])
+      if (first && staged !== undefined) {
+        ops.push({ type: 'putRaw', collection: c.meta.collection, id: c.oid, staged: staged.staged })
+        commits.push([c.obj, staged])
       }
     }
     this.#pending.set(changes, commits)

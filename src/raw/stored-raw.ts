@@ -2,12 +2,13 @@ import { assertEncodable } from '../engine/plain-data.js'
 import { ArgumentError, CorruptionError, NotFoundError } from '../errors.js'
 import { modelHooks } from '../model/model-hooks.js'
 import { STATE, type ObjectState } from '../model/object-state.js'
-import { validateState } from '../model/records.js'
+import { claim, DATA_MEMBER, foreignMembers, isForeign, META_MEMBER } from '../model/ownership.js'
+import { validateState, writeValues } from '../model/records.js'
 import { databaseFor } from '../model/registry.js'
 import { MODEL_KIND, StoredObject, type ModelClass, type Props } from '../model/stored-object.js'
-import { currentTransaction } from '../model/transaction.js'
+import { transactionOf } from '../model/transaction.js'
 import { declaredType, discardStaged, stageData } from './raw-staging.js'
-import { describe, noData, plainMeta, rawStateOf, storedRawOf, type RawState } from './raw-state.js'
+import { copyMeta, describe, noData, plainMeta, rawStateOf, storedRawOf, type RawState } from './raw-state.js'
 import { toByteSource, type RawInput } from './sources.js'
 
 /** Metadata of a raw object: any plain data, by name. */
@@ -98,6 +99,7 @@ export class StoredRaw extends StoredObject {
     // Everything checked: now apply, declared properties through their accessors.
     for (const key of Object.keys(values)) if (state.meta.properties.has(key)) (this as any)[key] = values[key]
     if (free.length > 0) {
+      claimMeta(this)
       const meta = rawStateOf(this).meta
       for (const [key, value] of free) {
         if (value === undefined) delete meta[key]
@@ -115,7 +117,9 @@ export class StoredRaw extends StoredObject {
   setData(input: RawInput): this {
     const state = this[STATE]
     const r = rawStateOf(this)
-    r.source = toByteSource(input, describe(state))
+    const source = toByteSource(input, describe(state))
+    claimData(this, r)
+    r.source = source
     r.consumed = undefined
     changed(this)
     return this
@@ -192,11 +196,7 @@ export class StoredRaw extends StoredObject {
       await obj.save()
     } catch (err) {
       // Inside a transaction the new object was enlisted when constructed: it must not be written.
-      const tx = currentTransaction.getStore()
-      if (tx !== undefined) {
-        tx.saves.delete(obj)
-        tx.created.delete(obj.type + '/' + obj.oid)
-      }
+      transactionOf(obj[STATE].meta.db)?.forget(obj as never)
       throw err
     }
     return obj as unknown as T
@@ -208,9 +208,11 @@ async function saveRaw(obj: StoredRaw, r: RawState, write: () => Promise<unknown
   const db = databaseFor(state.meta)
   if (r.consumed !== undefined) throw new ArgumentError(r.consumed)
   if (r.source === undefined && r.staged === undefined && storedRawOf(state) === undefined) throw noData(state)
+  const writer = transactionOf(db)
   // Refuse invalid properties before streaming what may be gigabytes.
-  validateState(state)
-  while (r.source !== undefined) {
+  validateState(state, writeValues(state, foreignMembers(state, writer)))
+  // Data given inside a running transaction is that transaction's to store.
+  while (r.source !== undefined && !isForeign(state, DATA_MEMBER, writer)) {
     const source = r.source
     r.source = undefined
     let data
@@ -262,14 +264,37 @@ function checkKey(state: ObjectState, key: unknown): asserts key is string {
   if (state.meta.relations.has(key)) throw new ArgumentError(`${describe(state)}: "${key}" is a relation, not metadata`)
 }
 
+/** The metadata is about to change: a running transaction takes it (see ownership.ts). */
+function claimMeta(obj: StoredRaw): void {
+  claim(obj, META_MEMBER, () => {
+    const r = rawStateOf(obj)
+    const before = copyMeta(r.meta)
+    return () => {
+      r.meta = copyMeta(before)
+    }
+  })
+}
+
+/** New data is about to be given: a running transaction takes it, with the data it will stage. */
+function claimData(obj: StoredRaw, r: RawState): void {
+  claim(obj, DATA_MEMBER, () => {
+    const { source, consumed, staged } = r
+    return () => {
+      if (r.staged !== staged) void discardStaged(r)
+      r.staged = staged
+      r.source = source
+      r.consumed = consumed
+    }
+  })
+}
+
 function changed(obj: StoredRaw): void {
   obj[STATE].version++
   modelHooks.changed(obj)
 }
 
 function inTransaction(obj: StoredRaw): boolean {
-  const tx = currentTransaction.getStore()
-  return tx !== undefined && tx.db === obj[STATE].meta.db
+  return transactionOf(obj[STATE].meta.db) !== undefined
 }
 
 function notFound(state: ObjectState): NotFoundError {

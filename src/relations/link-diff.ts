@@ -32,6 +32,11 @@ export function clearedDiff(adds = new Map<string, StoredObject | undefined>(), 
   return { cleared: true, adds, removes: new Set(), unsure: new Set(), time }
 }
 
+/** A copy that later changes to `d` do not touch. */
+export function copyDiff(d: ManyDiff): ManyDiff {
+  return { cleared: d.cleared, adds: new Map(d.adds), removes: new Set(d.removes), unsure: new Set(d.unsure), time: d.time }
+}
+
 export function isEmptyDiff(d: ManyDiff): boolean {
   return !d.cleared && d.adds.size === 0 && d.removes.size === 0
 }

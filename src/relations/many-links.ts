@@ -1,7 +1,7 @@
 import type { RelationMeta } from '../model/meta.js'
 import { STATE } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
-import { clearedDiff, composeDiffs, emptyDiff, isEmptyDiff, type ManyDiff } from './link-diff.js'
+import { clearedDiff, composeDiffs, copyDiff, emptyDiff, isEmptyDiff, type ManyDiff } from './link-diff.js'
 import { trackPending, untrackPending } from './pending-registry.js'
 import { resolveRelation } from './relation-target.js'
 import { manyInfo, type ManyInfo } from './stored-links.js'
@@ -170,6 +170,20 @@ export class ManyLinks {
     for (const layer of this.layers()) {
       if (layer.adds.delete(oid)) this.generation++
       layer.removes.delete(oid)
+    }
+  }
+
+  /** How to put the unsaved changes back as they are now (a transaction that fails undoes its own changes). */
+  undoPoint(): () => void {
+    const inflight = this.inflight
+    const pending = copyDiff(this.pending)
+    return () => {
+      // A diff left in flight by a failed write of the transaction is part of what it undoes.
+      if (this.inflight !== inflight) this.inflight = undefined
+      this.pending = copyDiff(pending)
+      this.generation++
+      if (this.hasChanges()) trackPending(this)
+      else untrackPending(this)
     }
   }
 

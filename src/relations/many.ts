@@ -7,7 +7,7 @@ import type { StoredObject } from '../model/stored-object.js'
 import { checkLinkable, checkOwnerLive } from './link-checks.js'
 import type { ManyLinks } from './many-links.js'
 import { readStoredOids, resolveLinks, visibleLinks, type VisibleLink } from './many-reader.js'
-import { ownerChanged } from './relation-state.js'
+import { claimLinks, ownerChanged } from './relation-state.js'
 import { registeredTarget, relationLabel } from './relation-target.js'
 import { INLINE_MAX } from './stored-links.js'
 import { reverseKey } from './layout.js'
@@ -48,6 +48,7 @@ export class Many<T extends StoredObject = StoredObject> implements AsyncIterabl
     const { owner, relation } = this.#links
     checkOwnerLive(owner, relation, 'add')
     const objs = targets.map((t) => checkLinkable(owner, relation, t, 'add'))
+    claimLinks(this.#links)
     let changed = false
     for (const obj of objs) changed = this.#links.add(obj.oid, obj) || changed
     if (changed) ownerChanged(owner)
@@ -64,6 +65,7 @@ export class Many<T extends StoredObject = StoredObject> implements AsyncIterabl
     const { owner, relation } = this.#links
     checkOwnerLive(owner, relation, 'remove')
     const oids = targets.map((t) => this.#oidOf(t, 'remove'))
+    claimLinks(this.#links)
     let changed = false
     for (const oid of oids) changed = this.#links.remove(oid) || changed
     if (changed) ownerChanged(owner)
@@ -80,6 +82,7 @@ export class Many<T extends StoredObject = StoredObject> implements AsyncIterabl
     const objs = [...targets].map((t) => checkLinkable(owner, relation, t, 'replace'))
     const current = visibleOids(this.#links)
     if (current !== undefined && current.length === objs.length && current.every(([oid], i) => oid === objs[i]!.oid)) return this
+    claimLinks(this.#links)
     let changed = this.#links.clear()
     for (const obj of objs) changed = this.#links.add(obj.oid, obj) || changed
     if (changed) ownerChanged(owner)
@@ -90,6 +93,7 @@ export class Many<T extends StoredObject = StoredObject> implements AsyncIterabl
   clear(): this {
     const { owner, relation } = this.#links
     checkOwnerLive(owner, relation, 'clear')
+    claimLinks(this.#links)
     if (this.#links.clear()) ownerChanged(owner)
     return this
   }

@@ -69,6 +69,19 @@ export class OneLinks {
     }
   }
 
+  /** How to put the unsaved change back as it is now (a transaction that fails undoes its own changes). */
+  undoPoint(): () => void {
+    const inflight = this.inflight
+    const pending = this.pending === undefined ? undefined : { ...this.pending }
+    return () => {
+      // A change left in flight by a failed write of the transaction is part of what it undoes.
+      if (this.inflight !== inflight) this.inflight = undefined
+      this.pending = pending === undefined ? undefined : { ...pending }
+      if (this.hasChanges()) trackPending(this)
+      else untrackPending(this)
+    }
+  }
+
   /** The owner was removed. */
   reset(): void {
     this.inflight = this.pending = undefined

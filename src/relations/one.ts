@@ -4,7 +4,7 @@ import { databaseFor } from '../model/registry.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { checkLinkable, checkOwnerLive } from './link-checks.js'
 import type { OneLinks } from './one-links.js'
-import { ownerChanged } from './relation-state.js'
+import { claimLinks, ownerChanged } from './relation-state.js'
 import { registeredTarget } from './relation-target.js'
 
 /**
@@ -43,10 +43,12 @@ export class One<T extends StoredObject = StoredObject> {
     const { owner, relation } = this.#links
     checkOwnerLive(owner, relation, 'set')
     if (target === undefined || target === null) {
+      claimLinks(this.#links)
       if (this.#links.set(undefined, undefined)) ownerChanged(owner)
       return
     }
     const obj = checkLinkable(owner, relation, target, 'set')
+    claimLinks(this.#links)
     if (this.#links.set([obj[STATE].meta.collection, obj.oid], obj)) ownerChanged(owner)
   }
 

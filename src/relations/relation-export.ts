@@ -6,7 +6,7 @@ import type { ModelMeta, RelationMeta } from '../model/meta.js'
 import { STATE } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { visibleOids } from './many.js'
-import { linksOf, ownerChanged } from './relation-state.js'
+import { claimLinks, linksOf, ownerChanged } from './relation-state.js'
 import { registeredTarget, relationLabel } from './relation-target.js'
 import { INLINE_MAX, type Ref } from './stored-links.js'
 
@@ -45,6 +45,7 @@ exportExtensions.push({
       const time = updateTime(exported, name)
       const value = exported[name]
       const links = linksOf(obj, relation)
+      claimLinks(links)
       if (links.kind === 'one') {
         const ref = value === undefined || value === null ? undefined : refOf(meta, relation, value)
         if (links.set(ref, ref && db?.identity.get(ref[0], ref[1]), time)) ownerChanged(obj)

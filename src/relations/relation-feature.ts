@@ -2,6 +2,7 @@ import type { WriteOp } from '../engine/engine.js'
 import type { Change } from '../model/change.js'
 import type { Database, Feature } from '../model/database.js'
 import { STATE, type ObjectRecord } from '../model/object-state.js'
+import { isForeign } from '../model/ownership.js'
 import { checkRecord } from '../model/records.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { parseReverseKey, reversePrefix } from './layout.js'
@@ -11,7 +12,7 @@ import type { ManyResult } from './many-links.js'
 import { reindexUnlinked, type Unlinked } from './owner-indexes.js'
 import { recordInstance } from '../model/records.js'
 import { dropPendingTargets } from './pending-registry.js'
-import { linksMap } from './relation-state.js'
+import { linksMap, linksOf } from './relation-state.js'
 import { resolveRelation } from './relation-target.js'
 import { isManyInfo, isRef, linksOfRecord, manyInfo, oneRef, type LinksRecord, type ManyInfo, type Ref } from './stored-links.js'
 
@@ -78,7 +79,10 @@ export class RelationFeature implements Feature {
       const map = linksMap(c.obj)
       if (map === undefined) continue
       const snapshot = new Map<string, OneDiff | ManyDiff>()
+      const state = c.obj[STATE]
       for (const [name, links] of map) {
+        // A relation changed inside another running transaction is that transaction's to write.
+        if (isForeign(state, name, c.writer)) continue
         const diff = links.snapshot()
         if (diff === undefined) continue
         snapshot.set(name, diff)
@@ -299,6 +303,16 @@ export class RelationFeature implements Feature {
 
   reverted(obj: StoredObject): void {
     for (const links of linksMap(obj)?.values() ?? []) links.reset()
+  }
+
+  savepoint(obj: StoredObject, members: string[]): Array<() => void> {
+    const meta = obj[STATE].meta
+    const out: Array<() => void> = []
+    for (const name of members) {
+      const relation = meta.relations.get(name)
+      if (relation !== undefined) out.push(linksOf(obj, relation).undoPoint())
+    }
+    return out
   }
 
   hasChanges(obj: StoredObject): boolean {

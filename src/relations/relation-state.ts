@@ -1,6 +1,7 @@
 import type { RelationMeta } from '../model/meta.js'
 import { modelHooks } from '../model/model-hooks.js'
 import { STATE } from '../model/object-state.js'
+import { claim } from '../model/ownership.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { ManyLinks } from './many-links.js'
 import { OneLinks } from './one-links.js'
@@ -24,6 +25,11 @@ export function linksOf(owner: StoredObject, relation: RelationMeta): Links {
     map.set(relation.name, links)
   }
   return links
+}
+
+/** A relation of the owner is about to change: a running transaction takes it (see ownership.ts). */
+export function claimLinks(links: Links): void {
+  claim(links.owner, links.relation.name, () => links.undoPoint())
 }
 
 /** A relation of the owner changed: it is saved with the owner (and pinned, and joins a running transaction). */

@@ -1,0 +1,49 @@
+import type { WriteOp } from '../engine/engine.js'
+
+/** Past this many keys the log keeps only a floor: reads begun before it re-read what they found. */
+const MAX_KEYS = 10_000
+
+/**
+ * Which objects were written while reads were in flight, so that a record a read brought back (an
+ * iterator's snapshot, a `get` answered after a write) never becomes the live instance of an object
+ * removed or changed since the read began. Costs nothing while no read is in flight.
+ */
+export class WriteLog {
+  #seq = 0
+  #reads = 0
+  /** Reads begun at or before this sequence number treat every record as possibly stale. */
+  #floor = 0
+  readonly #writtenAt = new Map<string, number>()
+
+  /** A read starts: returns the point it reads at. Pair with `endRead()`. */
+  beginRead(): number {
+    this.#reads++
+    return this.#seq
+  }
+
+  endRead(): void {
+    if (--this.#reads > 0) return
+    this.#writtenAt.clear()
+    this.#floor = 0
+  }
+
+  /** A batch committed these ops. */
+  committed(ops: WriteOp[]): void {
+    const seq = ++this.#seq
+    if (this.#reads === 0) return
+    for (const op of ops) {
+      if (op.type === 'putRecord' || op.type === 'delRecord') this.#writtenAt.set(op.collection + '\0' + op.id, seq)
+    }
+    if (this.#writtenAt.size > MAX_KEYS) {
+      this.#writtenAt.clear()
+      this.#floor = seq
+    }
+  }
+
+  /** Whether (collection, id) may have been written after a read begun at `since`. */
+  stale(collection: string, id: string, since: number): boolean {
+    if (since === this.#seq) return false
+    if (since < this.#floor) return true
+    return (this.#writtenAt.get(collection + '\0' + id) ?? 0) > since
+  }
+}
