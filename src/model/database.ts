@@ -49,8 +49,11 @@ export interface Feature extends WriteContributor {
   reindex?(metas: ModelMeta[]): Promise<void>
   /** Runs once when the database opens, before it is returned (e.g. to keep what the engine found at open). */
   open?(): Promise<void>
-  /** The object's properties went back to its stored record: drop the feature's unsaved state too. */
-  reverted?(obj: StoredObject): void
+  /**
+   * The object's properties went back to its stored record: drop the feature's unsaved state too,
+   * except for members in `keep` (changed by another running transaction, which owns them).
+   */
+  reverted?(obj: StoredObject, keep?: Set<string>): void
   /** Whether the object holds unsaved state of this feature (a relation change, data not saved yet). */
   hasChanges?(obj: StoredObject): boolean
   /** How to put back, as they are now, those of these members that this feature manages. */
@@ -260,12 +263,25 @@ export class Database {
     for (const obj of tx.seen) items.push({ obj, remove: false, ifChanged: true, tx })
     for (const obj of tx.removes) items.push({ obj, remove: true, tx })
     try {
-      await this.#enqueue(() => this.#write(items))
+      await this.#enqueue(async () => {
+        await this.#write(items)
+        this.#release(tx)
+      })
     } catch (err) {
       await this.#rollBack(tx)
       throw err
     }
     return result
+  }
+
+  /** After a commit: members the transaction still owns (an object it reverted, so not written) are free again. */
+  #release(tx: Transaction): void {
+    for (const obj of tx.undo.keys()) {
+      if (obj[STATE].owners === undefined) continue
+      releaseAll(obj[STATE], tx)
+      this.#settle(obj)
+    }
+    tx.undo.clear()
   }
 
   /**
@@ -298,7 +314,10 @@ export class Database {
     }
   }
 
-  /** Puts the object back as stored (`obj.revert()`), after the writes already queued. */
+  /**
+   * Puts the object back as stored (`obj.revert()`), after the writes already queued. Changes that
+   * another running transaction made stay: they are that transaction's to commit or undo.
+   */
   async revert(obj: StoredObject): Promise<void> {
     this.#assertOpen('revert')
     const tx = this.#transaction()
@@ -308,18 +327,16 @@ export class Database {
       if (state.record === undefined) {
         throw new NotFoundError(`${state.meta.ctor.name} ${state.oid} ${state.removed ? 'was removed' : 'was never saved'}: there is no stored state to revert to`)
       }
-      this.#revert(obj)
+      const keep = foreignMembers(state, tx)
+      if (keep === undefined) applyRecord(state, state.record)
+      else revertProperties(state, keep)
+      for (const feature of this.features) feature.reverted?.(obj, keep)
+      this.#settle(obj)
     })
     if (tx !== undefined) {
       tx.saves.delete(obj)
       tx.times.delete(obj)
     }
-  }
-
-  #revert(obj: StoredObject): void {
-    applyRecord(obj[STATE], obj[STATE].record)
-    for (const feature of this.features) feature.reverted?.(obj)
-    if (obj[STATE].owners === undefined) this.identity.unpin(obj)
   }
 
   /**

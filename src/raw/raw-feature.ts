@@ -70,12 +70,13 @@ export class RawFeature implements Feature {
     this.#pending.set(changes, commits)
   }
 
-  reverted(obj: StoredObject): void {
+  reverted(obj: StoredObject, keep?: Set<string>): void {
     const r = existingRawState(obj)
     if (r === undefined) return
+    if (!keep?.has(META_MEMBER)) r.meta = copyMeta(storedRawOf(obj[STATE])?.meta)
+    if (keep?.has(DATA_MEMBER)) return
     r.source = undefined
     r.consumed = undefined
-    r.meta = copyMeta(storedRawOf(obj[STATE])?.meta)
     void discardStaged(r)
   }
 

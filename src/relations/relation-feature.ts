@@ -301,8 +301,8 @@ export class RelationFeature implements Feature {
     }
   }
 
-  reverted(obj: StoredObject): void {
-    for (const links of linksMap(obj)?.values() ?? []) links.reset()
+  reverted(obj: StoredObject, keep?: Set<string>): void {
+    for (const [name, links] of linksMap(obj) ?? []) if (!keep?.has(name)) links.reset()
   }
 
   savepoint(obj: StoredObject, members: string[]): Array<() => void> {

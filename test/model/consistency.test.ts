@@ -12,6 +12,7 @@ import {
   Relation,
   RelationError,
   StoredObject,
+  StoredRaw,
   Types,
   ValidationError,
 } from '../../src/index.js'
@@ -37,7 +38,14 @@ class Post extends StoredObject {
   @Relation(() => [Person]) readers!: Many<Person>
 }
 
-const MODELS = [Person, Doc, Post]
+@Model()
+class Blob extends StoredRaw {
+  @Property(Types.STRING) label?: string
+}
+
+const MODELS = [Person, Doc, Post, Blob]
+const bytesOf = (text: string) => new TextEncoder().encode(text)
+const textOf = (data: Uint8Array) => new TextDecoder().decode(data)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const gc = (globalThis as { gc?: () => void }).gc
 
@@ -187,6 +195,76 @@ for (const kind of storeKinds) {
         const back = (await Post.get(p.oid))!
         expect(back.author.oid).toBe(ann.oid)
         expect(back.readers.size).toBe(0)
+      })
+    })
+
+    describe('other members and other transactions', () => {
+      it('raw metadata and data changed in a failed transaction are its own to undo', async () => {
+        const img = await Blob.create(bytesOf('v1'), { format: 'txt', label: 'one', color: 'red' })
+        const t = db.transaction(async () => {
+          img.meta('color', 'blue')
+          img.setData(bytesOf('v2, never stored'))
+          await img.save()
+          await sleep(30)
+          throw new Error('fails')
+        })
+        await sleep(10)
+        img.label = 'two'
+        await img.save() // a plain save meanwhile stores its own change only
+        await expect(t).rejects.toThrow('fails')
+        expect([img.meta('color'), img.label]).toEqual(['red', 'two'])
+        expect(textOf(await img.loadData())).toBe('v1')
+        await reopen()
+        const back = (await Blob.get(img.oid))!
+        expect([back.meta('color'), back.label]).toEqual(['red', 'two'])
+        expect(textOf(await back.loadData())).toBe('v1')
+      })
+
+      it('an object read in one transaction and changed in another: each writes its own change', async () => {
+        const o = await Doc.create({ name: 'o', n: 1, tags: ['a'] })
+        const reader = db.transaction(async () => {
+          const mine = (await Doc.get(o.oid))!
+          mine.tags.push('b') // changed in place: belongs to nobody, written by the next write
+          await sleep(30)
+        })
+        const writer = db.transaction(async () => {
+          o.n = 2
+          await sleep(10)
+          throw new Error('fails')
+        })
+        await expect(writer).rejects.toThrow('fails')
+        await reader
+        await reopen()
+        const back = (await Doc.get(o.oid))!
+        expect([back.n, back.tags]).toEqual([1, ['a', 'b']])
+      })
+
+      it('revert() outside a transaction keeps what a running transaction changed', async () => {
+        const o = await Doc.create({ name: 'o', n: 1 })
+        const t = db.transaction(async () => {
+          o.n = 2
+          await sleep(30)
+        })
+        await sleep(5)
+        o.name = 'unsaved'
+        await o.revert()
+        expect([o.name, o.n]).toEqual(['o', 2])
+        await t
+        await reopen()
+        const back = (await Doc.get(o.oid))!
+        expect([back.name, back.n]).toEqual(['o', 2])
+      })
+
+      it('revert() inside a transaction discards its changes, and the transaction writes none of them', async () => {
+        const o = await Doc.create({ name: 'o', n: 1 })
+        await db.transaction(async () => {
+          o.n = 2
+          await o.revert()
+          expect(o.n).toBe(1)
+        })
+        expect(db.identity.pinnedCount).toBe(0)
+        await reopen()
+        expect((await Doc.get(o.oid))!.n).toBe(1)
       })
     })
 
