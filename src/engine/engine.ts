@@ -63,6 +63,19 @@ export interface ExternalChange {
   kind: 'added' | 'changed' | 'removed'
 }
 
+/**
+ * A stored record the engine cannot read back (a truncated or garbled file, a file deleted behind
+ * its back), found at open or by a read since.
+ */
+export interface DamagedRecord {
+  collection: string
+  id: string
+  /** The file holding the record, on engines that store records as files. */
+  file?: string
+  /** Why it cannot be read (the message of the `CorruptionError` a read of it throws). */
+  reason: string
+}
+
 export type EngineStatus = 'new' | 'opening' | 'open' | 'closing' | 'closed'
 
 export type Source = AsyncIterable<Uint8Array> | Iterable<Uint8Array>
@@ -136,6 +149,19 @@ export abstract class Engine {
 
   async acknowledgeExternalChanges(): Promise<void> {
     this.assertOpen('acknowledgeExternalChanges')
+  }
+
+  /**
+   * The records this engine knows it cannot read back, by collection and id. Engines that can
+   * report damage (the Directory engine) list what they found at open, including damage found at an
+   * earlier open and not mended since, and what reads have found since; the others list nothing.
+   * A listed record still counts as stored (`hasRecord`, `countRecords`, `recordIds`); `getRecord`
+   * of it throws `CorruptionError`, while `getRecords` gives `undefined` for it and `records()`
+   * skips it, so that one damaged record never stops the reads of the others.
+   * Writing or deleting the record through the engine mends it.
+   */
+  damaged(): DamagedRecord[] {
+    return []
   }
 
   async get(key: string): Promise<unknown> {
@@ -309,22 +335,35 @@ export function checkKey(key: unknown): asserts key is string {
 }
 
 /**
+ * The longest collection name or object id, in UTF-8 bytes. The Directory engine's longest file
+ * name is `<id>.<extension of at most 16 characters>`: 217 bytes, within the 255 that common file
+ * systems allow per name.
+ */
+export const MAX_NAME_BYTES = 200
+
+/**
  * Collection names and object ids become file names on the Directory engine, so every engine
- * refuses the same unsafe ones: nothing that could leave the root or hide as a dot file.
+ * refuses the same unsafe ones, before any write: nothing that could leave the root or hide as a
+ * dot file, and nothing over `MAX_NAME_BYTES` UTF-8 bytes.
  */
 export function checkName(what: 'collection' | 'id', name: unknown): asserts name is string {
   if (what === 'collection' && name === lastCollection) return // a batch names one collection over and over
-  if (typeof name === 'string' && name.length <= 200 && SIMPLE_NAME.test(name)) {
+  // SIMPLE_NAME is ASCII only, so there the length is the byte length.
+  if (typeof name === 'string' && name.length <= MAX_NAME_BYTES && SIMPLE_NAME.test(name)) {
     // Without a dot, a device name is 3 or 4 characters: oids skip that test.
     if (name.length > 4 || !WINDOWS_DEVICE.test(name)) {
       if (what === 'collection') lastCollection = name
       return
     }
   }
-  if (typeof name !== 'string') throw new InvalidKeyError(`A ${what} must be a string, got ${describeValue(name)}`)
-  if (name.length === 0) throw new InvalidKeyError(`A ${what} must not be empty`)
-  if (name.length > 200) throw new InvalidKeyError(`A ${what} must be at most 200 characters, got ${name.length}: ${JSON.stringify(name.slice(0, 40))}...`)
-  if (LONE_SURROGATE.test(name)) throw new InvalidKeyError(`A ${what} must be well-formed Unicode, got ${JSON.stringify(name)} with a lone surrogate`)
+  const article = what === 'id' ? 'An' : 'A'
+  if (typeof name !== 'string') throw new InvalidKeyError(`${article} ${what} must be a string, got ${describeValue(name)}`)
+  if (name.length === 0) throw new InvalidKeyError(`${article} ${what} must not be empty`)
+  if (LONE_SURROGATE.test(name)) throw new InvalidKeyError(`${article} ${what} must be well-formed Unicode, got ${describeValue(name)} with a lone surrogate`)
+  const bytes = Buffer.byteLength(name)
+  if (bytes > MAX_NAME_BYTES) {
+    throw new InvalidKeyError(`${article} ${what} must be at most ${MAX_NAME_BYTES} bytes in UTF-8, got ${bytes}: ${describeValue(name)}`)
+  }
   if (UNSAFE_NAME.test(name) || name.startsWith('.') || name.endsWith(' ') || name.endsWith('.')) {
     throw new InvalidKeyError(
       `Unsafe ${what} ${JSON.stringify(name)}: it must not contain / \\ NUL, control characters or <>:"|?*, nor start with "." or end with "." or a space`,

@@ -5,7 +5,7 @@ import { newState, STATE } from '../model/object-state.js'
 import { applyRecord } from '../model/records.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { indexKeysOf } from './index-keys.js'
-import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
+import { keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
 import { unescapeString } from './key-codec.js'
 import { entryPrefix, externalPrefix, keysRecordKey, keysRecordPrefix, signatureKey, signaturePrefix, signatureOf, type KeysRecord } from './layout.js'
 
@@ -52,7 +52,8 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
         }
         return { meta, oid, old: kept, next }
       })
-      await checkUnique(engine, updates)
+      // No unique check: keys that several stored objects already hold are indexed all the same
+      // (IndexView.duplicates() lists them); only new duplicates are refused, when saved.
       const ops: WriteOp[] = []
       // The entries of the rebuilt indexes are gone: write all of them, and every keys record.
       for (const u of updates) pushIndexOps(u, ops, true)
@@ -60,6 +61,7 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
       done += chunk.length
       for (const index of changed) db.options.onIndexProgress?.({ model: meta.ctor.name, index: index.name, done, total: Math.max(total, done) })
     }
+    await forgetDamaged(engine, collection, drop)
   } else if (removed.length > 0) {
     for await (const chunk of pages(engine.entries.bind(engine), (entry) => entry[0], { prefix: keysRecordPrefix(collection) })) {
       const ops: WriteOp[] = []
@@ -86,7 +88,13 @@ export async function recordExternalChanges(engine: Engine, changes: ExternalCha
   }
 }
 
-/** Re-indexes the model's objects recorded by `recordExternalChanges`, clearing each record in the same batch. */
+/**
+ * Re-indexes the model's objects recorded by `recordExternalChanges`, clearing each record in the
+ * same batch. A hand edit that gives an object a key another holds in a unique index is indexed
+ * anyway (it is listed by `IndexView.duplicates()`). An object the engine reports as damaged keeps
+ * the entries it had when it was last read: it cannot be read to say otherwise, and its unique keys
+ * stay held for when its file is mended (which the engine then reports as changed).
+ */
 export async function applyExternalChanges(db: Database, meta: ModelMeta): Promise<void> {
   const { engine } = db
   const prefix = externalPrefix(meta.collection)
@@ -97,17 +105,43 @@ export async function applyExternalChanges(db: Database, meta: ModelMeta): Promi
       engine.getMany(chunk.map((oid) => keysRecordKey(meta.collection, oid))),
       engine.getRecords(meta.collection, chunk),
     ])
-    const updates: IndexUpdate[] = chunk.map((oid, n) => ({
-      meta,
-      oid,
-      old: readKeysRecord(stored[n]),
-      next: records[n] === undefined ? {} : keysRecordOf(meta, oid, storedInstance(db, meta, oid, records[n])),
-    }))
-    await checkUnique(engine, updates)
+    const damaged = damagedIds(engine, meta.collection)
+    const updates: IndexUpdate[] = []
+    chunk.forEach((oid, n) => {
+      if (records[n] === undefined && damaged.has(oid)) return
+      const next = records[n] === undefined ? {} : keysRecordOf(meta, oid, storedInstance(db, meta, oid, records[n]))
+      updates.push({ meta, oid, old: readKeysRecord(stored[n]), next })
+    })
     const ops: WriteOp[] = chunk.map((oid) => ({ type: 'del', key: prefix + oid }))
     for (const u of updates) pushIndexOps(u, ops)
     await engine.batch(ops)
   }
+}
+
+/**
+ * The records the engine could not read during a rebuild (it skips them) got no entries in the
+ * rebuilt indexes: their keys records must say so, so that once mended they are indexed in full.
+ */
+async function forgetDamaged(engine: Engine, collection: string, drop: (record: KeysRecord) => KeysRecord): Promise<void> {
+  const oids = [...damagedIds(engine, collection)]
+  for (let i = 0; i < oids.length; i += CHUNK) {
+    const chunk = oids.slice(i, i + CHUNK)
+    const keys = chunk.map((oid) => keysRecordKey(collection, oid))
+    const stored = await engine.getMany(keys)
+    const ops: WriteOp[] = []
+    chunk.forEach((_, n) => {
+      if (stored[n] === undefined) return
+      const kept = drop(readKeysRecord(stored[n]))
+      ops.push(Object.keys(kept).length === 0 ? { type: 'del', key: keys[n]! } : { type: 'put', key: keys[n]!, value: writeKeysRecord(kept) })
+    })
+    await engine.batch(ops)
+  }
+}
+
+function damagedIds(engine: Engine, collection: string): Set<string> {
+  const ids = new Set<string>()
+  for (const d of engine.damaged()) if (d.collection === collection) ids.add(d.id)
+  return ids
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {

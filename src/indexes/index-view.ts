@@ -24,6 +24,13 @@ export interface IndexListOptions {
   reverse?: boolean
 }
 
+/** A key that several objects hold, with their oids (see `IndexView.duplicates()`). */
+export interface IndexDuplicate {
+  key: IndexKey
+  /** In oid (creation) order. */
+  oids: string[]
+}
+
 const LIST_OPTIONS = new Set(['gte', 'gt', 'lte', 'lt', 'prefix', 'offset', 'limit', 'reverse'])
 /** Oids resolved to objects per read: small first, so `one()`-like reads stay cheap, then larger. */
 const FIRST_BATCH = 128
@@ -130,6 +137,42 @@ export class IndexView<T extends StoredObject = StoredObject> {
       }
       if (!seek) return
     }
+  }
+
+  /**
+   * The keys that more than one object holds, in key order, each with the oids holding it. On a
+   * unique index these are the duplicates to resolve: those already in the data when the index was
+   * made unique, or made by a hand edit on the Directory engine. Such an index is built and queried
+   * as usual; saving an object that keeps its duplicate key, or changing or removing it, succeeds,
+   * while giving a held key to one more object is refused with `ConstraintError`.
+   * Reads the whole index (its entries, no object).
+   *
+   * @example
+   * ```ts
+   * for (const { key, oids } of await Account.index('email').duplicates()) console.log(key, oids)
+   * ```
+   */
+  async duplicates(): Promise<IndexDuplicate[]> {
+    await this.#ready()
+    const start = this.#prefix.length
+    const out: IndexDuplicate[] = []
+    let current: string | undefined
+    let oids: string[] = []
+    const flush = () => {
+      if (oids.length > 1) out.push({ key: decodeKey(current!), oids })
+    }
+    for await (const entry of this.#db.engine.keys({ prefix: this.#prefix })) {
+      const nul = entry.lastIndexOf('\x00')
+      const encoded = entry.slice(start, nul)
+      if (encoded !== current) {
+        flush()
+        current = encoded
+        oids = []
+      }
+      oids.push(entry.slice(nul + 1))
+    }
+    flush()
+    return out
   }
 
   /**

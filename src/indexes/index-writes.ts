@@ -89,12 +89,15 @@ export function sameRecord(a: KeysRecord, b: KeysRecord): boolean {
 const LOOKUPS_IN_FLIGHT = 32
 
 /**
- * Refuses updates that would leave a key of a unique index with two objects: two updates claiming
+ * Refuses updates that would give a key of a unique index to one more object: two updates claiming
  * it, or one claiming a key that an object outside `updates` holds in the store. Objects in
- * `updates` are judged by their `next` keys, so a key can move between them in one write.
+ * `updates` are judged by their `next` keys, so a key can move between them in one write. A key
+ * an object already holds is never refused, so objects sharing a key from before the index was
+ * unique (or from a hand edit) can still be saved, and changed or removed to end the duplicate.
  */
 export async function checkUnique(engine: Engine, updates: IndexUpdate[]): Promise<void> {
-  const claims = new Map<string, string>()
+  /** Per key claimed in this write: the claimant, and whether it is new to the key. */
+  const claims = new Map<string, { oid: string; fresh: boolean }>()
   const involved = new Set(updates.map((u) => u.meta.collection + '\x00' + u.oid))
   const lookups: Array<() => Promise<void>> = []
   for (const u of updates) {
@@ -103,10 +106,13 @@ export async function checkUnique(engine: Engine, updates: IndexUpdate[]): Promi
       const old = u.old[index.name] ?? []
       for (const key of u.next[index.name] ?? []) {
         const claim = u.meta.collection + '\x00' + index.name + '\x00' + key
+        const fresh = !old.includes(key)
         const other = claims.get(claim)
-        if (other !== undefined && other !== u.oid) throw uniqueError(u.meta, index.name, key, other, u.oid)
-        claims.set(claim, u.oid)
-        if (old.includes(key)) continue
+        if (other !== undefined && other.oid !== u.oid && (fresh || other.fresh)) {
+          throw fresh ? uniqueError(u.meta, index.name, key, other.oid, u.oid) : uniqueError(u.meta, index.name, key, u.oid, other.oid)
+        }
+        if (other === undefined || fresh) claims.set(claim, { oid: u.oid, fresh })
+        if (!fresh) continue
         const prefix = entryPrefix(u.meta.collection, index.name) + key + '\x00'
         lookups.push(async () => {
           for await (const entry of engine.keys({ prefix })) {

@@ -5,10 +5,10 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { ClassicLevel } from 'classic-level'
 import fg from 'fast-glob'
-import { ArgumentError, ClosedError, CorruptionError, InvalidKeyError, InvalidPathError, LockedError } from '../../errors.js'
+import { ArgumentError, ClosedError, CorruptionError, InvalidPathError, LockedError } from '../../errors.js'
 import { Engine } from '../engine.js'
 import { assertEncodable } from '../plain-data.js'
-import type { EngineSupports, ExternalChange, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
+import type { DamagedRecord, EngineSupports, ExternalChange, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
 import { ensureDir, fsyncDir, isNotFound, isTempName, tempPath, TEMP_PREFIX, unlinkIfExists, writeTemp } from './atomic-file.js'
 import type { WrittenTemp } from './atomic-file.js'
 import { applyJournal, parseJournal } from './journal.js'
@@ -21,6 +21,7 @@ import { openRaw, rawExtension, streamRaw, streamToFile } from './raw-files.js'
 import type { RawMeta } from './raw-files.js'
 import { acknowledgeChanges, fileStamp, reconcile, RECORD_EXT } from './reconcile.js'
 import { caseCollision, collectionCaseCollision, FoldedIds, foldName } from './case-folding.js'
+import { DamageList } from './damage.js'
 import type { FileStamp } from './reconcile.js'
 
 /** The directory inside the root holding the level store; collection names cannot start with '.'. */
@@ -47,6 +48,14 @@ interface RecordTarget {
   text?: string
 }
 
+export interface DirectoryEngineOptions {
+  /**
+   * Called with each damaged record file found: at open (every one not mended since, also those
+   * found at an earlier open), and by reads since. `damaged()` lists them all. Should not throw.
+   */
+  onDamage?: (damage: DamagedRecord) => void
+}
+
 interface RawTarget {
   collection: string
   id: string
@@ -66,8 +75,11 @@ interface RawTarget {
  * is replayed at open. Reads in this process see the committed state at once: record contents of
  * a batch being applied are served from memory until their files are in place.
  *
- * A record file that cannot be decoded throws `CorruptionError` naming the file from `getRecord`,
- * and `records()` throws when it reaches that record (it does not skip it).
+ * A record file that cannot be read back (truncated, garbled, deleted behind the store's back) is
+ * damaged: it is reported (`damaged()`, `onDamage`), `getRecord` of it throws `CorruptionError`
+ * naming the file, and `getRecords` and `records()` skip it, so the other records read on. Record
+ * files added or changed while the store was closed are read at open to find damage, which is
+ * remembered until the file changes again or the store rewrites or deletes the record.
  *
  * @example
  * const engine = new DirectoryEngine('./Data')
@@ -79,6 +91,7 @@ export class DirectoryEngine extends Engine {
   readonly root: string
   #db?: Db
   #changes: ExternalChange[] = []
+  readonly #damage: DamageList
   #counts = new Map<string, number>()
   #raws = new Map<string, RawMeta>()
   /** Stored ids a case-insensitive file system could confuse with a new one. */
@@ -96,10 +109,15 @@ export class DirectoryEngine extends Engine {
   #journalPending = false
   #seq = 0
 
-  constructor(root: string) {
+  constructor(root: string, options: DirectoryEngineOptions = {}) {
     super()
     if (typeof root !== 'string' || root.length === 0) throw new ArgumentError(`DirectoryEngine takes a root directory path, got ${JSON.stringify(root)}`)
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`DirectoryEngine options must be an object, got ${typeof options}`)
+    if (options.onDamage !== undefined && typeof options.onDamage !== 'function') {
+      throw new ArgumentError(`DirectoryEngine onDamage must be a function, got ${typeof options.onDamage}`)
+    }
     this.root = resolve(root)
+    this.#damage = new DamageList(options.onDamage)
   }
 
   describe(): string {
@@ -112,6 +130,11 @@ export class DirectoryEngine extends Engine {
    */
   override externalChanges(): ExternalChange[] {
     return this.#changes.map((c) => ({ ...c }))
+  }
+
+  /** Record files that cannot be read back: found at open (see the class comment) or by a read since. */
+  override damaged(): DamagedRecord[] {
+    return this.#damage.list()
   }
 
   override async acknowledgeExternalChanges(): Promise<void> {
@@ -145,9 +168,11 @@ export class DirectoryEngine extends Engine {
       this.#raws = await loadRaws(db)
       this.#folded = new FoldedIds()
       for (const key of this.#raws.keys()) this.#folded.add(...splitRecordKey(key))
-      const { changes, counts } = await reconcile(db, this.root, INDEX_DIR, (collection, id) => this.#folded.add(collection, id))
+      const { changes, counts, damaged } = await reconcile(db, this.root, INDEX_DIR, (collection, id) => this.#folded.add(collection, id))
       this.#changes = changes
       this.#counts = counts
+      this.#damage.clear()
+      for (const d of damaged) this.#damage.add(d)
     } catch (err) {
       await db.close().catch(() => {})
       throw err
@@ -201,7 +226,15 @@ export class DirectoryEngine extends Engine {
   }
 
   protected async _getRecords(collection: string, ids: string[]): Promise<unknown[]> {
-    return mapLimit(ids, 16, (id) => this._getRecord(collection, id))
+    return mapLimit(ids, 16, async (id) => {
+      try {
+        const value = await this.#loadRecord(collection, id)
+        return value === MISSING ? undefined : value
+      } catch (err) {
+        if (err instanceof CorruptionError) return undefined // damaged: reported, the others read on
+        throw err
+      }
+    })
   }
 
   protected async _hasRecord(collection: string, id: string): Promise<boolean> {
@@ -217,7 +250,10 @@ export class DirectoryEngine extends Engine {
       const values = await Promise.allSettled(ids.map((id) => this.#loadRecord(collection, id)))
       for (let i = 0; i < ids.length; i++) {
         const v = values[i]!
-        if (v.status === 'rejected') throw v.reason
+        if (v.status === 'rejected') {
+          if (v.reason instanceof CorruptionError) continue // damaged: reported, the others read on
+          throw v.reason
+        }
         if (v.value !== MISSING) yield [ids[i]!, v.value] // MISSING: deleted since the page was read
       }
     }
@@ -247,8 +283,8 @@ export class DirectoryEngine extends Engine {
   }
 
   async #stage(collection: string, id: string, source: Source, options: StageRawOptions): Promise<StagedRaw> {
+    // checkName keeps ids within 200 bytes and extensions are at most 16 characters: the name fits.
     const ext = rawExtension(options.extension)
-    checkFileName(collection, `${id}.${ext}`)
     const dir = join(this.root, collection)
     await ensureDir(dir)
     const token = randomBytes(16).toString('hex')
@@ -342,7 +378,6 @@ export class DirectoryEngine extends Engine {
           levelOps.push({ type: 'del', key: entryKey(op.key) })
           break
         case 'putRecord':
-          checkFileName(op.collection, op.id + RECORD_EXT)
           assertEncodable(op.value, `record ${op.collection}/${op.id}`)
           records.set(recordKey(op.collection, op.id), {
             collection: op.collection,
@@ -358,7 +393,6 @@ export class DirectoryEngine extends Engine {
           if (!staged) {
             throw new ArgumentError(`putRaw for ${op.collection}/${op.id}: staged raw data ${op.staged.token} is unknown, already committed or discarded`)
           }
-          checkFileName(op.collection, `${op.id}.${staged.ext}`)
           raws.set(recordKey(op.collection, op.id), { collection: op.collection, id: op.id, token: op.staged.token, staged })
           break
         }
@@ -451,6 +485,7 @@ export class DirectoryEngine extends Engine {
     // 4. Committed: this process sees the new state at once (contents from memory until moved).
     recordList.forEach((r, i) => {
       const key = recordKey(r.collection, r.id)
+      if (this.#damage.size > 0) this.#damage.delete(r.collection, r.id) // rewritten or deleted: mended
       if (r.text !== undefined) this.#folded.add(r.collection, r.id)
       else if (!this.#raws.has(key)) this.#folded.delete(r.collection, r.id)
       this.#pending.set(key, r.text ?? null)
@@ -611,7 +646,11 @@ export class DirectoryEngine extends Engine {
     }
   }
 
-  /** A record's value, or MISSING. Waits for an in-flight commit so it never sees half a batch. */
+  /**
+   * A record's value, or MISSING. Waits for an in-flight commit so it never sees half a batch.
+   * A record file that cannot be read back is added to the damage list, and its CorruptionError
+   * thrown; one that reads is taken off it (it was mended by hand while open).
+   */
   async #loadRecord(collection: string, id: string, retry = true): Promise<unknown> {
     if (this.#committing) await this.#committing
     const key = recordKey(collection, id)
@@ -631,9 +670,21 @@ export class DirectoryEngine extends Engine {
         await this.#inflight
         return this.#loadRecord(collection, id, false)
       }
-      throw new CorruptionError(`Record file ${path} is missing but listed in the store's manifest: deleted outside the store`)
+      throw this.#damaged(collection, id, path, new CorruptionError(`Record file ${path} is missing but listed in the store's manifest: deleted outside the store`))
     }
-    return decodeJson(text, `Record file ${path}`)
+    let value: unknown
+    try {
+      value = decodeJson(text, `Record file ${path}`)
+    } catch (err) {
+      throw this.#damaged(collection, id, path, err as CorruptionError)
+    }
+    if (this.#damage.size > 0) this.#damage.delete(collection, id)
+    return value
+  }
+
+  #damaged(collection: string, id: string, file: string, err: CorruptionError): CorruptionError {
+    this.#damage.add({ collection, id, file, reason: err.message })
+    return err
   }
 
   async #rawSettled(key: string): Promise<void> {
@@ -696,14 +747,6 @@ function recordKey(collection: string, id: string): string {
 function splitRecordKey(key: string): [collection: string, id: string] {
   const nul = key.indexOf('\0')
   return [key.slice(0, nul), key.slice(nul + 1)]
-}
-
-/** File names are limited to 255 bytes on common file systems; refuse before anything is written. */
-function checkFileName(collection: string, fileName: string): void {
-  for (const [what, name] of [['collection', collection], ['file name', fileName]] as const) {
-    const bytes = Buffer.byteLength(name)
-    if (bytes > 255) throw new InvalidKeyError(`The ${what} ${JSON.stringify(name.slice(0, 40))}... is ${bytes} bytes in UTF-8, more than a file name may hold (255)`)
-  }
 }
 
 async function loadRaws(db: Db): Promise<Map<string, RawMeta>> {

@@ -3,8 +3,10 @@ import { join } from 'node:path'
 import type { ClassicLevel } from 'classic-level'
 import fg from 'fast-glob'
 import { checkName } from '../engine.js'
-import type { ExternalChange } from '../engine.js'
+import type { DamagedRecord, ExternalChange } from '../engine.js'
+import { recordFileProblem } from './damage.js'
 import { externalKey, levelRange, manifestKey, manifestPrefix, NS } from './keys.js'
+import { mapLimit } from './map-limit.js'
 
 export const RECORD_EXT = '.json'
 
@@ -19,23 +21,32 @@ export interface FileStamp {
    * sets it); stamps without it (a crash before that) are compared by size and mtime only.
    */
   c?: number
+  /**
+   * Why the file cannot be read back, found when it was last checked (at an open that found it
+   * added or changed): it stays damaged until the file changes again or the store rewrites it.
+   */
+  d?: string
 }
 
 export interface ReconcileResult {
   changes: ExternalChange[]
   counts: Map<string, number>
+  /** Record files that cannot be read back: checked at this open, or at an earlier one and unchanged since. */
+  damaged: DamagedRecord[]
 }
 
 type Db = ClassicLevel<Buffer, string>
 type Op = { type: 'put'; key: Buffer; value: string } | { type: 'del'; key: Buffer }
 
 /**
- * Compares the record files on disk with the manifest (stat only, no parsing), brings the manifest
- * up to date and records each change as pending (until the layer above acknowledges it, so a crash
- * before it re-indexed them loses nothing) in one atomic level batch, and returns every pending
- * change (from this open and earlier unacknowledged ones) and the record count per collection.
- * Works one collection at a time, so memory follows the largest collection, not the whole store.
- * `onRecord` is called with every record that is there.
+ * Compares the record files on disk with the manifest (by stat), brings the manifest up to date and
+ * records each change as pending (until the layer above acknowledges it, so a crash before it
+ * re-indexed them loses nothing) in one atomic level batch, and returns every pending change (from
+ * this open and earlier unacknowledged ones), the record count per collection, and the damaged
+ * files. Only added and changed files are read, to find damage; the manifest remembers it, so an
+ * unchanged damaged file is reported again without reading it. Works one collection at a time, so
+ * memory follows the largest collection, not the whole store. `onRecord` is called with every
+ * record that is there.
  */
 export async function reconcile(db: Db, root: string, indexDirName: string, onRecord: (collection: string, id: string) => void): Promise<ReconcileResult> {
   const collections = new Set(await manifestCollections(db))
@@ -44,10 +55,14 @@ export async function reconcile(db: Db, root: string, indexDirName: string, onRe
   }
   const changes: ExternalChange[] = []
   const counts = new Map<string, number>()
+  const damaged: DamagedRecord[] = []
   const ops: Op[] = []
   for (const collection of [...collections].sort()) {
     // The stat walk and the manifest read overlap: both wait on I/O.
     const [files, known] = await Promise.all([recordFiles(join(root, collection)), db.iterator(levelRange(manifestPrefix(collection), {})).all()])
+    const pathOf = (id: string) => join(root, collection, id + RECORD_EXT)
+    /** Added and changed files, read below to find damage. */
+    const check: Array<{ id: string; key: Buffer; stamp: FileStamp }> = []
     let count = 0
     for (const [key, value] of known) {
       const id = key.toString('utf8', Buffer.byteLength(manifestPrefix(collection)))
@@ -63,20 +78,28 @@ export async function reconcile(db: Db, root: string, indexDirName: string, onRe
       const known = JSON.parse(value) as FileStamp
       if (known.s !== file.s || known.t !== file.t || (known.c !== undefined && known.c !== file.c)) {
         changes.push({ collection, id, kind: 'changed' })
-        ops.push({ type: 'put', key, value: JSON.stringify(file) })
+        check.push({ id, key, stamp: file })
+      } else if (known.d !== undefined) {
+        damaged.push({ collection, id, file: pathOf(id), reason: known.d })
       }
     }
     for (const [id, file] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
       count++
       onRecord(collection, id)
       changes.push({ collection, id, kind: 'added' })
-      ops.push({ type: 'put', key: manifestKey(collection, id), value: JSON.stringify(file) })
+      check.push({ id, key: manifestKey(collection, id), stamp: file })
     }
+    const problems = await mapLimit(check, 32, (c) => recordFileProblem(pathOf(c.id)))
+    check.forEach((c, i) => {
+      const problem = problems[i]
+      if (problem !== undefined) damaged.push({ collection, id: c.id, file: pathOf(c.id), reason: problem })
+      ops.push({ type: 'put', key: c.key, value: JSON.stringify(problem === undefined ? c.stamp : { ...c.stamp, d: problem }) })
+    })
     if (count > 0) counts.set(collection, count)
   }
   for (const c of changes) ops.push({ type: 'put', key: externalKey(c.collection, c.id), value: c.kind })
   if (ops.length > 0) await db.batch(ops, { sync: true })
-  return { changes: await pendingChanges(db), counts }
+  return { changes: await pendingChanges(db), counts, damaged }
 }
 
 /** External changes recorded and not yet acknowledged. */
