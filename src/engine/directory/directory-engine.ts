@@ -5,8 +5,11 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { ClassicLevel } from 'classic-level'
 import fg from 'fast-glob'
-import { ArgumentError, ClosedError, CorruptionError, InvalidPathError, LockedError } from '../../errors.js'
+import { ArgumentError, ClosedError, CorruptionError, InvalidPathError } from '../../errors.js'
 import { Engine } from '../engine.js'
+import { levelError } from '../level/level-errors.js'
+import type { LevelStore } from '../level/level-errors.js'
+import { openLevelStore } from '../level/level-store-files.js'
 import { assertEncodable } from '../plain-data.js'
 import type { DamagedRecord, EngineSupports, ExternalChange, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
 import { ensureDir, fsyncDir, isNotFound, isTempName, tempPath, TEMP_PREFIX, unlinkIfExists, writeTemp } from './atomic-file.js'
@@ -140,7 +143,7 @@ export class DirectoryEngine extends Engine {
   override async acknowledgeExternalChanges(): Promise<void> {
     this.assertOpen('acknowledgeExternalChanges')
     const changes = this.#changes
-    await acknowledgeChanges(this.#db!, changes)
+    await this.#read(acknowledgeChanges(this.#db!, changes), () => 'acknowledging external changes')
     this.#changes = this.#changes.filter((c) => !changes.includes(c))
   }
 
@@ -153,15 +156,8 @@ export class DirectoryEngine extends Engine {
       throw new InvalidPathError(`${this.describe()} cannot create its index directory ${join(this.root, INDEX_DIR)}: ${(err as Error).message}`, { cause: err })
     }
     const db: Db = new ClassicLevel<Buffer, string>(location, { keyEncoding: 'buffer', valueEncoding: 'utf8' })
-    try {
-      await db.open()
-    } catch (err) {
-      const e = err as { code?: string; cause?: { code?: string } }
-      if (e.code === 'LEVEL_LOCKED' || e.cause?.code === 'LEVEL_LOCKED') {
-        throw new LockedError(`${this.describe()} is locked: another process (or another open engine) holds ${location}`, { cause: err })
-      }
-      throw err
-    }
+    // Refuses a store without CURRENT; LockedError, CorruptionError... naming the store.
+    await openLevelStore(db, db, this.#levelStore())
     try {
       await this.#replayJournals(db)
       await this.#removeLeftovers()
@@ -175,7 +171,7 @@ export class DirectoryEngine extends Engine {
       for (const d of damaged) this.#damage.add(d)
     } catch (err) {
       await db.close().catch(() => {})
-      throw err
+      throw this.#levelError(err, 'opening it')
     }
     this.#db = db
   }
@@ -198,12 +194,12 @@ export class DirectoryEngine extends Engine {
   // Entries ------------------------------------------------------------------------------------
 
   protected async _get(key: string): Promise<unknown> {
-    const text = await this.#level.get(entryKey(key))
+    const text = await this.#read(this.#level.get(entryKey(key)), () => `reading entry ${JSON.stringify(key)}`)
     return text === undefined ? undefined : this.#decodeEntry(key, text)
   }
 
   protected async _getMany(keys: string[]): Promise<unknown[]> {
-    const texts = await this.#level.getMany(keys.map(entryKey))
+    const texts = await this.#read(this.#level.getMany(keys.map(entryKey)), () => `reading ${keys.length} entries (${JSON.stringify(keys[0])}...)`)
     return texts.map((text, i) => (text === undefined ? undefined : this.#decodeEntry(keys[i]!, text)))
   }
 
@@ -239,7 +235,7 @@ export class DirectoryEngine extends Engine {
 
   protected async _hasRecord(collection: string, id: string): Promise<boolean> {
     if (this.#committing) await this.#committing
-    return (await this.#level.get(manifestKey(collection, id))) !== undefined
+    return (await this.#read(this.#level.get(manifestKey(collection, id)), () => `looking up record ${collection}/${id}`)) !== undefined
   }
 
   protected async *_records(collection: string, range: Range): AsyncIterable<[string, unknown]> {
@@ -434,7 +430,7 @@ export class DirectoryEngine extends Engine {
       before = await db.getMany(recordList.map((r) => manifestKey(r.collection, r.id)))
     } catch (err) {
       await this.#removeTemps(temps)
-      throw err
+      throw this.#levelError(err, `reading the manifest of ${recordList.length} records to write`)
     }
     recordList.forEach((r, i) => {
       const file = `${r.collection}/${r.id}${RECORD_EXT}`
@@ -479,7 +475,7 @@ export class DirectoryEngine extends Engine {
       this.#committing = undefined
       committed()
       await this.#removeTemps(temps)
-      throw err
+      throw this.#levelError(err, `writing a batch of ${ops.length} operations`)
     }
 
     // 4. Committed: this process sees the new state at once (contents from memory until moved).
@@ -547,7 +543,7 @@ export class DirectoryEngine extends Engine {
       if (others.length > 0) suspects.push({ collection: t.collection, id: t.id, others })
     }
     const stored = async (collection: string, id: string) =>
-      this.#raws.has(recordKey(collection, id)) || (await db.get(manifestKey(collection, id))) !== undefined
+      this.#raws.has(recordKey(collection, id)) || (await this.#read(db.get(manifestKey(collection, id)), () => `looking up record ${collection}/${id}`)) !== undefined
     for (const s of suspects) {
       if (await stored(s.collection, s.id)) continue
       for (const other of s.others) if (await stored(s.collection, other)) throw caseCollision(s.collection, s.id, other)
@@ -622,6 +618,24 @@ export class DirectoryEngine extends Engine {
     return this.#db
   }
 
+  /** The level store, as the errors of level-errors.ts name it. */
+  #levelStore(): LevelStore {
+    const location = join(this.root, INDEX_DIR, 'index')
+    return { engine: this.describe(), location, repair: `LevelEngine.repair(${JSON.stringify(location)})` }
+  }
+
+  /** A failure of the level store while `doing` something, as a Stowage error (a damaged file: CorruptionError). */
+  #levelError(err: unknown, doing: string): unknown {
+    return levelError(err, this.#levelStore(), doing)
+  }
+
+  /** A read of the level store, its failure translated. */
+  #read<T>(p: Promise<T>, doing: () => string): Promise<T> {
+    return p.catch((err) => {
+      throw this.#levelError(err, doing())
+    })
+  }
+
   async #prepareRoot(): Promise<void> {
     let isDir: boolean
     try {
@@ -664,7 +678,7 @@ export class DirectoryEngine extends Engine {
       text = await readFile(path, 'utf8')
     } catch (err) {
       if (!isNotFound(err)) throw err
-      if ((await this.#level.get(manifestKey(collection, id))) === undefined) return MISSING
+      if ((await this.#read(this.#level.get(manifestKey(collection, id)), () => `looking up record ${collection}/${id}`)) === undefined) return MISSING
       // Listed but missing: either a batch is creating it right now, or it was deleted by hand.
       if (retry && this.#inflight) {
         await this.#inflight
@@ -700,7 +714,7 @@ export class DirectoryEngine extends Engine {
       const n = remaining < 0 ? PAGE : Math.min(PAGE, remaining)
       if (n === 0) return
       this.assertOpen(method)
-      const keys = await this.#level.keys({ ...bounds, limit: n }).all()
+      const keys = await this.#read(this.#level.keys({ ...bounds, limit: n }).all(), () => `reading the ids listed for ${method}()`)
       if (keys.length === 0) return
       yield keys
       if (keys.length < n) return
@@ -722,7 +736,7 @@ export class DirectoryEngine extends Engine {
     try {
       for (;;) {
         this.assertOpen(method)
-        const batch = await it.nextv(128)
+        const batch = await this.#read(it.nextv(128), () => `reading the entries listed for ${method}()`)
         if (batch.length === 0) return
         for (const entry of batch) yield entry
       }

@@ -1,12 +1,16 @@
 import type { AbstractLevel } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
-import { ArgumentError, ClosedError, CorruptionError, InvalidPathError, LockedError } from '../../errors.js'
+import { ArgumentError, CorruptionError, InvalidPathError } from '../../errors.js'
 import { Engine } from '../engine.js'
 import type { EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
-import { ENTRY, ENTRY_END, FORMAT_KEY, levelRange, pointerKey, recordKey, recordPrefix, stagingKey, SYNC_KEY } from './level-keys.js'
+import { levelError } from './level-errors.js'
+import type { LevelStore } from './level-errors.js'
+import { BARE_VALUES_KEY, ENTRY, ENTRY_END, FORMAT_KEY, levelRange, pointerKey, recordKey, recordPrefix, stagingKey, SYNC_KEY } from './level-keys.js'
 import { RawStore } from './level-raw.js'
 import type { RawInfo } from './level-raw.js'
+import { cancelOpenWithoutCurrent, openLevelStore, repairLevelStore } from './level-store-files.js'
 import { decodeValue, encodeValue } from './msgpack-codec.js'
+import { decodeSealed, encodeSealed } from './sealed-values.js'
 
 type Db = AbstractLevel<any, any, any>
 type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
@@ -16,7 +20,8 @@ export interface LevelEngineOptions {
   rawChunkSize?: number
 }
 
-const FORMAT = 1
+/** 2: entry and record values carry a checksum (sealed-values.ts). 1: bare msgpack. */
+const FORMAT = 2
 const DEFAULT_CHUNK = 256 * 1024
 /**
  * Entries fetched per `nextv()`: a modest first batch (a consumer that stops early reads little,
@@ -29,7 +34,10 @@ const MAX_BATCH = 1000
  * An engine over one abstract-level database: classic-level (LevelDB) on disk when given a path,
  * or any abstract-level database given by the caller (memory-level, many-level, a sublevel...).
  * Everything lives in that one database, so every `batch()` is one atomic `db.batch()`. Keys are
- * UTF-8 strings, values msgpack (see level-keys.ts for the layout).
+ * UTF-8 strings, values msgpack with a checksum (see level-keys.ts for the layout).
+ *
+ * Errors of LevelDB (a damaged file) come out as CorruptionError naming the store and what was read;
+ * a store whose CURRENT file is lost is refused rather than started anew: see `LevelEngine.repair`.
  *
  * The engine owns the database: `close()` closes it. To share a database, pass a sublevel.
  *
@@ -52,6 +60,10 @@ export class LevelEngine extends Engine {
   readonly #classic: boolean
   readonly #raw: RawStore
   readonly #inflight = new Set<Promise<unknown>>()
+  /** The store, as errors name it. */
+  readonly #store: LevelStore
+  /** Set at open for a store written before checksums: values without one are read as they are. */
+  #bareAllowed = false
 
   constructor(pathOrDb: string | Db, options: LevelEngineOptions = {}) {
     super()
@@ -77,6 +89,25 @@ export class LevelEngine extends Engine {
     this.supports = { persistent: this.db.supports.permanence === true, rawPaths: false, readableFiles: false }
     const chunkSize = options.rawChunkSize ?? DEFAULT_CHUNK
     this.#raw = new RawStore(this.db, { rw: this.#rw, copyReads: !this.#classic, verify: this.supports.persistent, chunkSize })
+    const location = this.#classic ? (root as ClassicLevel).location : undefined
+    this.#store = {
+      engine: this.describe(),
+      location: location ?? this.#location ?? this.db.constructor.name,
+      repair: location === undefined ? undefined : `LevelEngine.repair(${JSON.stringify(location)})`,
+    }
+    if (this.#classic) cancelOpenWithoutCurrent(root as ClassicLevel, this.#store)
+  }
+
+  /**
+   * Repairs the LevelDB store at `path` with LevelDB's own repair: rebuilds its list of tables
+   * (MANIFEST and CURRENT) from the table and log files there, keeping every record it can read and
+   * dropping what it cannot (copy the directory first). Use it when opening says the store is damaged,
+   * e.g. its CURRENT file is missing. Every engine on the store must be closed: a store held
+   * elsewhere gives LockedError; a path that holds no store, InvalidPathError.
+   */
+  static async repair(path: string): Promise<void> {
+    if (typeof path !== 'string' || path.length === 0) throw new InvalidPathError(`LevelEngine.repair() takes a directory path, got ${JSON.stringify(path)}`)
+    await repairLevelStore(path, { engine: `LevelEngine(${path})`, location: path })
   }
 
   describe(): string {
@@ -85,25 +116,44 @@ export class LevelEngine extends Engine {
 
   protected async _open(): Promise<void> {
     if (this.db.status !== 'open') {
-      try {
-        await this.db.open({ createIfMissing: true } as any)
-      } catch (err) {
-        throw this.#openError(err)
-      }
+      const root = (this.db as { db?: Db }).db ?? this.db
+      await openLevelStore(this.db, this.#classic ? (root as ClassicLevel) : undefined, this.#store, { createIfMissing: true })
     }
     try {
-      const format = await this.db.get(FORMAT_KEY, this.#rw)
-      if (format === undefined) {
-        await this.db.put(FORMAT_KEY, this.#encode(FORMAT, FORMAT_KEY), this.#rw)
-      } else if (decodeValue(format, FORMAT_KEY) !== FORMAT) {
-        throw new CorruptionError(`${this.describe()} holds data in format ${String(decodeValue(format, FORMAT_KEY))}; this version reads format ${FORMAT}`)
-      }
+      await this.#call(this.#checkFormat(), 'reading its format')
       // Staged uploads left by a crash are deleted only where this process holds the store alone
       // (LevelDB's lock): on a database other processes share (many-level), one may be uploading now.
-      if (this.#classic) await this.#raw.deleteOrphans()
+      if (this.#classic) await this.#call(this.#raw.deleteOrphans(), 'deleting raw data staged before a crash')
     } catch (err) {
       await this.db.close().catch(() => {})
       throw err
+    }
+  }
+
+  /**
+   * A new store gets the current format. A format 1 store (values without checksums) is marked
+   * format 2 with the bare-values marker, in one batch: from then on older versions refuse it, new
+   * values carry checksums, and the old ones still read as they are.
+   */
+  async #checkFormat(): Promise<void> {
+    const stored = await this.db.get(FORMAT_KEY, this.#rw)
+    const format = stored === undefined ? undefined : this.#bare(stored, FORMAT_KEY)
+    if (format === undefined) {
+      await this.db.put(FORMAT_KEY, this.#encodeBare(FORMAT, FORMAT_KEY), this.#rw)
+      this.#bareAllowed = false
+    } else if (format === 1) {
+      await this.db.batch(
+        [
+          { type: 'put', key: BARE_VALUES_KEY, value: this.#encodeBare(true, BARE_VALUES_KEY) },
+          { type: 'put', key: FORMAT_KEY, value: this.#encodeBare(FORMAT, FORMAT_KEY) },
+        ],
+        this.#rw as any,
+      )
+      this.#bareAllowed = true
+    } else if (format === FORMAT) {
+      this.#bareAllowed = (await this.db.get(BARE_VALUES_KEY, this.#rw)) !== undefined
+    } else {
+      throw new CorruptionError(`${this.describe()} holds data in format ${String(format)}; this version reads formats 1 and ${FORMAT}`)
     }
   }
 
@@ -114,68 +164,76 @@ export class LevelEngine extends Engine {
 
   protected async _sync(): Promise<void> {
     // A synchronous write flushes LevelDB's log, and with it every write before it.
-    await this.#track(this.db.put(SYNC_KEY, new Uint8Array(0), { ...this.#rw, sync: true } as any))
+    await this.#track(this.#call(this.db.put(SYNC_KEY, new Uint8Array(0), { ...this.#rw, sync: true } as any), 'syncing it'))
   }
 
   protected async _get(key: string): Promise<unknown> {
-    const bytes = await this.#call(this.db.get(ENTRY + key, this.#rw))
-    return bytes === undefined ? undefined : decodeValue(bytes, entryName(key))
+    const bytes = await this.#call(this.db.get(ENTRY + key, this.#rw), () => `reading ${entryName(key)}`)
+    return bytes === undefined ? undefined : this.#decode(ENTRY + key, bytes, entryName(key))
   }
 
   protected async _getMany(keys: string[]): Promise<unknown[]> {
-    const values = await this.#call(this.db.getMany(keys.map((k) => ENTRY + k), this.#rw))
-    return values.map((bytes, i) => (bytes === undefined ? undefined : decodeValue(bytes, entryName(keys[i]!))))
+    const values = await this.#call(this.db.getMany(keys.map((k) => ENTRY + k), this.#rw), () => `reading ${manyNames('entry', keys.map((k) => JSON.stringify(k)))}`)
+    return values.map((bytes, i) => (bytes === undefined ? undefined : this.#decode(ENTRY + keys[i]!, bytes, entryName(keys[i]!))))
   }
 
   protected _entries(range: Range): AsyncIterable<[string, unknown]> {
-    return this.#iterate(levelRange(ENTRY, ENTRY_END, range), true, (k, v) => {
+    return this.#iterate(levelRange(ENTRY, ENTRY_END, range), true, 'reading entries', (k, v) => {
       const key = k.slice(1)
-      return [key, decodeValue(v!, entryName(key))]
+      return [key, this.#decode(k, v!, entryName(key))]
     })
   }
 
   protected _keys(range: Range): AsyncIterable<string> {
-    return this.#iterate(levelRange(ENTRY, ENTRY_END, range), false, (k) => k.slice(1))
+    return this.#iterate(levelRange(ENTRY, ENTRY_END, range), false, 'reading entry keys', (k) => k.slice(1))
   }
 
   protected async _getRecord(collection: string, id: string): Promise<unknown> {
-    const bytes = await this.#call(this.db.get(recordKey(collection, id), this.#rw))
-    return bytes === undefined ? undefined : decodeValue(bytes, `${collection}/${id}`)
+    const key = recordKey(collection, id)
+    const bytes = await this.#call(this.db.get(key, this.#rw), () => `reading record ${collection}/${id}`)
+    return bytes === undefined ? undefined : this.#decode(key, bytes, `record ${collection}/${id}`)
   }
 
   protected async _getRecords(collection: string, ids: string[]): Promise<unknown[]> {
-    const values = await this.#call(this.db.getMany(ids.map((id) => recordKey(collection, id)), this.#rw))
-    return values.map((bytes, i) => (bytes === undefined ? undefined : decodeValue(bytes, `${collection}/${ids[i]}`)))
+    const keys = ids.map((id) => recordKey(collection, id))
+    const values = await this.#call(this.db.getMany(keys, this.#rw), () => `reading ${manyNames('record', ids.map((id) => `${collection}/${id}`))}`)
+    return values.map((bytes, i) => (bytes === undefined ? undefined : this.#decode(keys[i]!, bytes, `record ${collection}/${ids[i]}`)))
   }
 
   protected _hasRecord(collection: string, id: string): Promise<boolean> {
-    return this.#call(this.db.has(recordKey(collection, id), this.#rw))
+    return this.#call(this.db.has(recordKey(collection, id), this.#rw), () => `looking up record ${collection}/${id}`)
   }
 
   protected _records(collection: string, range: Range): AsyncIterable<[string, unknown]> {
     const base = recordPrefix(collection)
-    return this.#iterate(levelRange(base, recordEnd(collection), range), true, (k, v) => {
+    return this.#iterate(levelRange(base, recordEnd(collection), range), true, `reading the records of ${collection}`, (k, v) => {
       const id = k.slice(base.length)
-      return [id, decodeValue(v!, `${collection}/${id}`)]
+      return [id, this.#decode(k, v!, `record ${collection}/${id}`)]
     })
   }
 
   protected _recordIds(collection: string, range: Range): AsyncIterable<string> {
     const base = recordPrefix(collection)
-    return this.#iterate(levelRange(base, recordEnd(collection), range), false, (k) => k.slice(base.length))
+    return this.#iterate(levelRange(base, recordEnd(collection), range), false, `reading the record ids of ${collection}`, (k) => k.slice(base.length))
   }
 
   protected async _countRecords(collection: string): Promise<number> {
-    const it = this.db.keys({ gte: recordPrefix(collection), lt: recordEnd(collection), keyEncoding: 'utf8' })
+    const doing = `counting the records of ${collection}`
+    let it: ReturnType<Db['keys']>
+    try {
+      it = this.db.keys({ gte: recordPrefix(collection), lt: recordEnd(collection), keyEncoding: 'utf8' })
+    } catch (err) {
+      throw levelError(err, this.#store, doing)
+    }
     let count = 0
     try {
       for (;;) {
-        const keys = await this.#call(it.nextv(MAX_BATCH))
+        const keys = await this.#call(it.nextv(MAX_BATCH), doing)
         if (keys.length === 0) return count
         count += keys.length
       }
     } finally {
-      await it.close()
+      await this.#call(it.close(), doing)
     }
   }
 
@@ -191,15 +249,19 @@ export class LevelEngine extends Engine {
     const usedTokens = new Set<string>()
     for (const op of ops) {
       switch (op.type) {
-        case 'put':
-          out.push({ type: 'put', key: ENTRY + op.key, value: this.#encode(op.value, entryName(op.key)) })
+        case 'put': {
+          const key = ENTRY + op.key
+          out.push({ type: 'put', key, value: this.#own(encodeSealed(key, op.value, entryName(op.key))) })
           break
+        }
         case 'del':
           out.push({ type: 'del', key: ENTRY + op.key })
           break
-        case 'putRecord':
-          out.push({ type: 'put', key: recordKey(op.collection, op.id), value: this.#encode(op.value, `${op.collection}/${op.id}`) })
+        case 'putRecord': {
+          const key = recordKey(op.collection, op.id)
+          out.push({ type: 'put', key, value: this.#own(encodeSealed(key, op.value, `record ${op.collection}/${op.id}`)) })
           break
+        }
         case 'delRecord':
           out.push({ type: 'del', key: recordKey(op.collection, op.id) })
           break
@@ -207,7 +269,7 @@ export class LevelEngine extends Engine {
         case 'delRaw': {
           pointers ??= new Map()
           const key = pointerKey(op.collection, op.id)
-          const previous = pointers.has(key) ? pointers.get(key)! : await this.#call(this.#raw.pointer(op.collection, op.id))
+          const previous = pointers.has(key) ? pointers.get(key)! : await this.#call(this.#raw.pointer(op.collection, op.id), `reading the raw data pointer of ${op.collection}/${op.id}`)
           if (previous) this.#raw.deleteChunkOps(previous, out)
           if (op.type === 'delRaw') {
             out.push({ type: 'del', key })
@@ -215,8 +277,8 @@ export class LevelEngine extends Engine {
           } else {
             if (usedTokens.has(op.staged.token)) throw new ArgumentError(`Staged raw data ${op.staged.token} is committed twice in one batch`)
             usedTokens.add(op.staged.token)
-            const info = await this.#call(this.#raw.stagedInfo(op.staged, op.collection, op.id))
-            out.push({ type: 'put', key, value: this.#encode(info, `raw data pointer of ${op.collection}/${op.id}`) })
+            const info = await this.#call(this.#raw.stagedInfo(op.staged, op.collection, op.id), `reading the staged raw data of ${op.collection}/${op.id}`)
+            out.push({ type: 'put', key, value: this.#encodeBare(info, `raw data pointer of ${op.collection}/${op.id}`) })
             out.push({ type: 'del', key: stagingKey(info.token) })
             pointers.set(key, info)
           }
@@ -224,7 +286,7 @@ export class LevelEngine extends Engine {
         }
       }
     }
-    await this.#call(this.#commit(out))
+    await this.#call(this.#commit(out), () => `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`)
   }
 
   /**
@@ -248,29 +310,49 @@ export class LevelEngine extends Engine {
   }
 
   protected _stageRaw(collection: string, id: string, source: Source, _options: StageRawOptions): Promise<StagedRaw> {
-    return this.#track(this.#raw.stage(collection, id, source))
+    return this.#track(this.#call(this.#raw.stage(collection, id, source), `staging raw data of ${collection}/${id}`))
   }
 
   protected _discardRaw(staged: StagedRaw): Promise<void> {
-    return this.#track(this.#raw.discard(staged))
+    return this.#track(this.#call(this.#raw.discard(staged), `discarding staged raw data ${staged?.token}`))
   }
 
   protected _readRaw(collection: string, id: string, chunkSize: number): AsyncIterable<Uint8Array> {
-    return this.#guard(this.#raw.read(collection, id, chunkSize))
+    return this.#guard(this.#raw.read(collection, id, chunkSize), `reading the raw data of ${collection}/${id}`)
   }
 
   protected _hasRaw(collection: string, id: string): Promise<boolean> {
-    return this.#call(this.db.has(pointerKey(collection, id), this.#rw))
+    return this.#call(this.db.has(pointerKey(collection, id), this.#rw), () => `looking up the raw data of ${collection}/${id}`)
   }
 
   protected _rawPath(): string | undefined {
     return undefined
   }
 
-  #encode(value: unknown, where: string): Buffer {
-    const bytes = encodeValue(value, where)
-    // msgpackr hands out views of a shared buffer: memory-level would keep it alive.
+  /** Encodes a value stored without a checksum (bookkeeping, raw pointers). */
+  #encodeBare(value: unknown, where: string): Buffer {
+    return this.#own(encodeValue(value, where))
+  }
+
+  /**
+   * Encoded bytes as the database may keep them. msgpackr hands out views of a shared buffer:
+   * classic-level copies them into the batch at once, memory-level would keep the buffer alive.
+   */
+  #own(bytes: Buffer): Buffer {
     return this.#classic ? bytes : Buffer.from(bytes)
+  }
+
+  #bare(bytes: Uint8Array, key: string): unknown {
+    try {
+      return decodeValue(bytes, key)
+    } catch (err) {
+      throw new CorruptionError(`${this.#store.engine}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  /** Checks and decodes an entry or record value read under `key`. */
+  #decode(key: string, bytes: Uint8Array, where: string): unknown {
+    return decodeSealed(key, bytes, where, this.#store.engine, this.#bareAllowed)
   }
 
   #track<T>(p: Promise<T>): Promise<T> {
@@ -280,68 +362,52 @@ export class LevelEngine extends Engine {
     return p
   }
 
-  /** Turns abstract-level's "not open" errors (the engine closed under a call) into ClosedError. */
-  #call<T>(p: Promise<T>): Promise<T> {
+  /**
+   * Translates what a call to the database throws (see level-errors.ts): a damaged file becomes a
+   * CorruptionError naming the store and what was being done (`doing`), the engine closed under the
+   * call a ClosedError.
+   */
+  #call<T>(p: Promise<T>, doing: string | (() => string)): Promise<T> {
     return p.catch((err) => {
-      throw this.#translate(err)
+      throw levelError(err, this.#store, typeof doing === 'string' ? doing : doing())
     })
   }
 
-  #translate(err: unknown): unknown {
-    const code = (err as { code?: string })?.code
-    if (code === 'LEVEL_DATABASE_NOT_OPEN' || code === 'LEVEL_ITERATOR_NOT_OPEN') {
-      return new ClosedError(`${this.describe()} was closed during the call`)
-    }
-    return err
-  }
-
-  async *#guard<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  async *#guard<T>(source: AsyncGenerator<T>, doing: string): AsyncGenerator<T> {
     try {
       yield* source
     } catch (err) {
-      throw this.#translate(err)
+      throw levelError(err, this.#store, doing)
     }
   }
 
-  async *#iterate<T>(range: ReturnType<typeof levelRange>, values: boolean, map: (key: string, value?: Uint8Array) => T): AsyncGenerator<T> {
+  async *#iterate<T>(range: ReturnType<typeof levelRange>, values: boolean, doing: string, map: (key: string, value?: Uint8Array) => T): AsyncGenerator<T> {
     let it: { nextv(size: number): Promise<unknown[]>; close(): Promise<void> }
     try {
       it = values ? this.db.iterator({ ...range, ...this.#rw }) : this.db.keys({ ...range, keyEncoding: 'utf8' })
     } catch (err) {
-      throw this.#translate(err)
+      throw levelError(err, this.#store, doing)
     }
     let size = range.limit > 0 ? Math.min(FIRST_BATCH, range.limit) : FIRST_BATCH
     try {
       for (;;) {
-        const batch = await this.#call(it.nextv(size))
+        const batch = await this.#call(it.nextv(size), doing)
         if (batch.length === 0) return
         if (values) for (const [k, v] of batch as [string, Uint8Array][]) yield map(k, v)
         else for (const k of batch as string[]) yield map(k)
         if (size < MAX_BATCH) size = Math.min(size * 4, MAX_BATCH)
       }
     } finally {
-      await it.close()
+      await this.#call(it.close(), doing)
     }
-  }
-
-  #openError(err: unknown): unknown {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause
-    const where = this.#location ?? this.db.constructor.name
-    if (cause?.code === 'LEVEL_LOCKED') {
-      return new LockedError(
-        `Cannot open the LevelDB database at ${where}: another process (or another engine in this process) holds it. Close it there first. (${cause.message})`,
-        { cause: err },
-      )
-    }
-    if (cause?.code === 'EEXIST' || cause?.code === 'ENOTDIR' || cause?.code === 'EACCES' || cause?.code === 'EPERM') {
-      return new InvalidPathError(`Cannot open a LevelDB database at ${where}: ${cause.message}`, { cause: err })
-    }
-    if (cause?.code === 'LEVEL_CORRUPTION') {
-      return new CorruptionError(`The LevelDB database at ${where} is corrupt: ${cause.message}`, { cause: err })
-    }
-    return err
   }
 }
 
 const entryName = (key: string): string => `entry ${JSON.stringify(key)}`
+/** `record A/1`, `3 records: A/1, A/2, A/3`, at most a few named. */
+function manyNames(kind: string, names: string[]): string {
+  if (names.length === 1) return `${kind} ${names[0]}`
+  const shown = names.slice(0, 3).join(', ')
+  return `${names.length} ${kind === 'entry' ? 'entries' : `${kind}s`}: ${shown}${names.length > 3 ? ', ...' : ''}`
+}
 const recordEnd = (collection: string): string => `r${collection}\u0001`

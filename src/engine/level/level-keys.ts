@@ -5,12 +5,15 @@ import type { Range } from '../engine.js'
  * UTF-8 byte order is code point order, so entries and ids sort by code point. Collection names
  * cannot contain NUL, so `collection + NUL` ends a collection's prefix and ids sort right after it.
  *
- *   e<key>                       entry value (msgpack)
- *   r<collection>\0<id>          record value (msgpack)
+ *   e<key>                       entry value (sealed msgpack: see sealed-values.ts)
+ *   r<collection>\0<id>          record value (sealed msgpack)
  *   p<collection>\0<id>          raw data pointer: the current token, size, sha256, chunk size (msgpack)
  *   c<token><chunk index, 8 hex> one chunk of raw bytes (not encoded)
  *   s<token>                     staging marker: the token's chunks are not committed yet (msgpack)
- *   m<name>                      bookkeeping (format version, sync marker)
+ *   m<name>                      bookkeeping (format version, sync marker, bare-values marker)
+ *
+ * Bookkeeping values, raw pointers and staging markers are bare msgpack: an older version must read
+ * the format to refuse the store, and raw data is checked against its size and SHA-256 on reads.
  */
 export const ENTRY = 'e'
 export const ENTRY_END = 'f'
@@ -27,6 +30,8 @@ export const STAGING_END = 't'
 export const stagingKey = (token: string): string => `s${token}`
 export const FORMAT_KEY = 'mformat'
 export const SYNC_KEY = 'msync'
+/** Present in a store written before values carried checksums (format 1): bare values may remain. */
+export const BARE_VALUES_KEY = 'mbare'
 
 export interface LevelRange {
   gt?: string

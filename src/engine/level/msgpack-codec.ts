@@ -1,4 +1,4 @@
-import { Packr, addExtension } from 'msgpackr'
+import { Packr, RESERVE_START_SPACE, addExtension } from 'msgpackr'
 import { CorruptionError, EncodingError } from '../../errors.js'
 import { hasLoneSurrogate, scanPlainData } from '../plain-data.js'
 
@@ -62,21 +62,28 @@ addExtension({
 
 const packr = new Packr(PACKR_OPTIONS)
 
-/** Encodes plain data (see plain-data.ts); `where` names the value in an `EncodingError`. */
-export function encodeValue(value: unknown, where: string): Buffer {
+/**
+ * Encodes plain data (see plain-data.ts); `where` names the value in an `EncodingError`. The bytes
+ * are a view of msgpackr's shared buffer; `reserve` bytes (under 256) are left before the msgpack
+ * for the caller to fill, so that a header costs no copy.
+ */
+export function encodeValue(value: unknown, where: string, reserve = 0): Buffer {
   const traits = scanPlainData(value, where)
   const input = traits.negativeZero || traits.loneSurrogate || traits.protoKey ? escape(value) : value
   try {
-    return packr.pack(input)
+    return reserve === 0 ? packr.pack(input) : packr.pack(input, RESERVE_START_SPACE | reserve)
   } catch (err) {
     throw new EncodingError(`Cannot store ${where}: ${(err as Error).message}`, { cause: err })
   }
 }
 
-/** Decodes bytes written by `encodeValue`; `where` names the value in a `CorruptionError`. */
-export function decodeValue(bytes: Uint8Array, where: string): unknown {
+/**
+ * Decodes bytes written by `encodeValue` (from `start` on: after a header); `where` names the value
+ * in a `CorruptionError`.
+ */
+export function decodeValue(bytes: Uint8Array, where: string, start = 0): unknown {
   try {
-    return packr.unpack(bytes)
+    return start === 0 ? packr.unpack(bytes) : packr.unpack(bytes, { start })
   } catch (err) {
     throw new CorruptionError(`Stored value of ${where} is corrupt (${bytes.length} bytes): ${(err as Error).message}`, { cause: err })
   }

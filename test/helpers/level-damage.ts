@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto'
+import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
+
+/**
+ * Ways to damage the files of a LevelDB store, for tests of what the engines make of it. Values
+ * should be random text (`noise()`): snappy cannot compress it, so it lies in the .ldb files as
+ * written and a test can find and change it.
+ */
+
+/** Random text that snappy leaves uncompressed. */
+export function noise(length = 40): string {
+  return randomBytes(length).toString('base64').slice(0, length)
+}
+
+/** The .ldb (and older .sst) table files of a store, full paths, sorted. */
+export function tableFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ldb') || f.endsWith('.sst'))
+    .sort()
+    .map((f) => join(dir, f))
+}
+
+/** The store's MANIFEST file. */
+export function manifestFile(dir: string): string {
+  const name = readdirSync(dir).find((f) => f.startsWith('MANIFEST-'))
+  if (!name) throw new Error(`no MANIFEST in ${dir}`)
+  return join(dir, name)
+}
+
+/** Moves everything (memtable included) into .ldb table files: a store closed now has all its data in tables. */
+export async function compactAll(db: { compactRange(start: any, end: any): Promise<void> }): Promise<void> {
+  await db.compactRange('\u0000', '\uffff')
+}
+
+/** Opens the LevelDB store at `dir` on its own, compacts it into tables, and closes it. */
+export async function compactStore(dir: string): Promise<void> {
+  const db = new ClassicLevel(dir)
+  await db.open()
+  await compactAll(db)
+  await db.close()
+}
+
+/**
+ * Flips the lowest bit of the byte in the middle of the first occurrence of `needle` in the store's
+ * table files (or of the byte `offset` bytes into it). Returns the file it changed.
+ */
+export function flipByteOf(dir: string, needle: string | Buffer, offset?: number): string {
+  const bytes = typeof needle === 'string' ? Buffer.from(needle) : needle
+  for (const file of tableFiles(dir)) {
+    const content = readFileSync(file)
+    const at = content.indexOf(bytes)
+    if (at < 0) continue
+    if (content.indexOf(bytes, at + 1) >= 0) throw new Error(`${JSON.stringify(String(needle))} occurs twice in ${file}`)
+    content[at + (offset ?? bytes.length >> 1)]! ^= 0x01
+    writeFileSync(file, content)
+    return file
+  }
+  throw new Error(`${JSON.stringify(String(needle))} is in no table file of ${dir}`)
+}
+
+/**
+ * Inverts `length` bytes from `length / 2` before the first occurrence of `needle` in the store's
+ * table files: entry headers included, so LevelDB finds garbage in that block.
+ */
+export function garbleAround(dir: string, needle: string, length = 64): string {
+  for (const file of tableFiles(dir)) {
+    const content = readFileSync(file)
+    const at = content.indexOf(Buffer.from(needle))
+    if (at < 0) continue
+    for (let i = at - (length >> 1); i < at + (length >> 1); i++) content[i]! ^= 0xff
+    writeFileSync(file, content)
+    return file
+  }
+  throw new Error(`${JSON.stringify(needle)} is in no table file of ${dir}`)
+}
+
+/** Cuts a file to half its size. */
+export function truncateHalf(file: string): void {
+  truncateSync(file, statSync(file).size >> 1)
+}
