@@ -3,6 +3,7 @@ import { describeValue } from '../engine/engine.js'
 import { ArgumentError, IndexError } from '../errors.js'
 import type { Database } from '../model/database.js'
 import type { IndexKey, IndexMeta, ModelMeta } from '../model/meta.js'
+import { STATE } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { maintainerOf } from './index-maintainer.js'
 import { decodeKey, encodeKey, encodePrefix, kindBounds, kindOf } from './key-codec.js'
@@ -272,15 +273,20 @@ export class IndexView<T extends StoredObject = StoredObject> {
       const full = ++taken >= limit
       if (batch.length >= size || full) {
         const next = load()
-        if (loading !== undefined) for (const obj of await loading) if (obj !== undefined) yield obj as T
+        if (loading !== undefined) yield* stillStored(await loading)
         loading = next
         if (full) break
       }
     }
     const last = batch.length > 0 ? load() : undefined
-    if (loading !== undefined) for (const obj of await loading) if (obj !== undefined) yield obj as T
-    if (last !== undefined) for (const obj of await last) if (obj !== undefined) yield obj as T
+    if (loading !== undefined) yield* stillStored(await loading)
+    if (last !== undefined) yield* stillStored(await last)
   }
+}
+
+/** The loaded objects, less those removed since their batch was read (a stream may be consumed slowly). */
+function* stillStored<T>(objs: (StoredObject | undefined)[]): Generator<T> {
+  for (const obj of objs) if (obj !== undefined && !obj[STATE].removed) yield obj as T
 }
 
 const SINGLE_KEY_FNS = new Set<unknown>([Indexing.value, Indexing.normalize, Indexing.noAccents, Indexing.keyword])

@@ -403,6 +403,7 @@ export class Database {
       } finally {
         this.#log.endRead()
       }
+      await this.#log.idle()
     }
   }
 
@@ -618,6 +619,10 @@ export class Database {
         versions.push(state.version)
         return
       }
+      if (state.removed) {
+        if (item.ifChanged) return // only read by the transaction
+        throw new NotFoundError(`${state.meta.ctor.name} ${state.oid} was removed: it cannot be saved again (make a new object, or import its export)`)
+      }
       // Members another running transaction changed are its to write: this write stores them as stored.
       const foreign = foreignMembers(state, item.tx)
       const values = writeValues(state, foreign)
@@ -665,12 +670,14 @@ export class Database {
           : { type: 'putRecord', collection: c.meta.collection, id: c.oid, value: c.record },
       )
       for (const feature of this.features) await feature.prepare(changes, ops)
+      this.#log.writing(ops)
       await this.engine.batch(ops)
     } catch (err) {
+      this.#log.finished(false)
       changes.forEach((c, i) => Object.assign(c.obj[STATE], undo[i]))
       throw err
     }
-    this.#log.committed(ops)
+    this.#log.finished(true)
     changes.forEach((c, i) => {
       const state = c.obj[STATE]
       if (c.writer !== undefined) releaseAll(state, c.writer)

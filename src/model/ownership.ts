@@ -38,6 +38,7 @@ export function claim(obj: StoredObject, member: string, undo: () => MemberUndo)
     const members = owner.undo.get(obj)
     taken = members?.get(member)
     members?.delete(member)
+    tx.save(obj) // the earlier transaction's change is now this one's to write, even if it changes nothing itself
   }
   ;(state.owners ??= new Map()).set(member, tx)
   let members = tx.undo.get(obj)

@@ -14,6 +14,8 @@ export class WriteLog {
   /** Reads begun at or before this sequence number treat every record as possibly stale. */
   #floor = 0
   readonly #writtenAt = new Map<string, number>()
+  /** The batch being written, if any (writes are serialized), and its record keys once asked for. */
+  #inflight: { ops: WriteOp[]; keys?: Set<string>; done: Promise<void> } | undefined
 
   /** A read starts: returns the point it reads at. Pair with `endRead()`. */
   beginRead(): number {
@@ -27,8 +29,34 @@ export class WriteLog {
     this.#floor = 0
   }
 
-  /** A batch committed these ops. */
-  committed(ops: WriteOp[]): void {
+  /**
+   * A batch of these ops is about to be handed to the engine: until `finished()`, a read that brings
+   * back one of their records may have it from before or after the batch.
+   */
+  writing(ops: WriteOp[]): void {
+    let finish!: () => void
+    const done = new Promise<void>((resolve) => (finish = resolve))
+    this.#inflight = { ops, done }
+    this.#finish = finish
+  }
+
+  #finish: (() => void) | undefined
+
+  /** The batch handed to the engine committed (`ok`) or failed. */
+  finished(ok: boolean): void {
+    const inflight = this.#inflight
+    this.#inflight = undefined
+    if (ok && inflight !== undefined) this.#committed(inflight.ops)
+    this.#finish?.()
+    this.#finish = undefined
+  }
+
+  /** Resolves once no batch is being written. */
+  async idle(): Promise<void> {
+    await this.#inflight?.done
+  }
+
+  #committed(ops: WriteOp[]): void {
     const seq = ++this.#seq
     if (this.#reads === 0) return
     for (const op of ops) {
@@ -42,8 +70,19 @@ export class WriteLog {
 
   /** Whether (collection, id) may have been written after a read begun at `since`. */
   stale(collection: string, id: string, since: number): boolean {
+    const inflight = this.#inflight
+    if (inflight !== undefined) {
+      inflight.keys ??= recordKeys(inflight.ops)
+      if (inflight.keys.has(collection + '\0' + id)) return true
+    }
     if (since === this.#seq) return false
     if (since < this.#floor) return true
     return (this.#writtenAt.get(collection + '\0' + id) ?? 0) > since
   }
+}
+
+function recordKeys(ops: WriteOp[]): Set<string> {
+  const keys = new Set<string>()
+  for (const op of ops) if (op.type === 'putRecord' || op.type === 'delRecord') keys.add(op.collection + '\0' + op.id)
+  return keys
 }
