@@ -95,7 +95,6 @@ for (const kind of storeKinds) {
       let importTime = 0
       const assign = (op: number, obj: Thing, member: Member, fails: boolean) => {
         const value = member === 'n' ? (fails ? -1 - op : 1000 + op) : (fails ? `bad${op}` : tag())
-        if (fails) failedTags.add(String(value))
         ;(obj as any)[member] = value
         lastAssign.set(obj.oid + '.' + member, { op, value })
         return value
@@ -148,6 +147,7 @@ for (const kind of storeKinds) {
             }
           } catch (err) {
             opOk.set(op, false)
+            for (const [, , value] of assigned) failedTags.add(String(value))
             if ((err as Error).message !== 'planned failure' && (err as { code?: string }).code !== 'VALIDATION' && (err as { code?: string }).code !== 'NOT_FOUND') throw err
           }
         },
@@ -159,7 +159,6 @@ for (const kind of storeKinds) {
           const fails = rnd() < 0.3
           const value = fails ? 'not an integer' : 1000 + op
           const note = fails ? `bad${op}` : `u${op}`
-          if (fails) failedTags.add(value as string).add(note)
           lastAssign.set(obj.oid + '.n', { op, value })
           lastAssign.set(obj.oid + '.note', { op, value: note })
           try {
@@ -169,6 +168,7 @@ for (const kind of storeKinds) {
             okTags.add(note)
           } catch (err) {
             opOk.set(op, false)
+            failedTags.add(String(value)).add(note)
             if ((err as { code?: string }).code !== 'VALIDATION' && (err as { code?: string }).code !== 'NOT_FOUND') throw err
           }
         },
@@ -206,13 +206,13 @@ for (const kind of storeKinds) {
           const oid = pick(IMPORT_OIDS)
           const fails = rnd() < 0.25
           const name = fails ? `bad-import${opId}` : tag()
-          if (fails) failedTags.add(name)
           const time = Date.now() + 1_000_000 + importTime++ // always newer: every import takes both properties
           try {
             const obj = await Thing.import({ oid, type: 'Thing', name, n: fails ? ('x' as never) : 1, updates: { name: time, n: time } })
             seeInstance(obj, 'import')
             okTags.add(name)
           } catch (err) {
+            failedTags.add(name)
             if ((err as { code?: string }).code !== 'VALIDATION') throw err
           }
         },
