@@ -36,7 +36,8 @@ async function streamThenKill(kind: string, location: string, mode: 'create' | '
   let out = ''
   let err = ''
   child.stderr.on('data', (d) => (err += d))
-  const exited = new Promise<void>((done) => child.on('exit', () => done()))
+  // 'close', not 'exit': output the child wrote just before the kill may still be unread at 'exit'.
+  const exited = new Promise<void>((done) => child.on('close', () => done()))
   await new Promise<void>((ready, fail) => {
     child.stdout.on('data', (d) => {
       out += d

@@ -37,7 +37,8 @@ async function runChild(kind: string, location: string): Promise<{ acked?: Links
   let started = false
   let writes = 0
   const problems: string[] = []
-  const exited = new Promise<void>((done) => child.on('exit', () => done()))
+  // 'close', not 'exit': output the child wrote just before the kill may still be unread at 'exit'.
+  const exited = new Promise<void>((done) => child.on('close', () => done()))
   child.stderr.on('data', (d) => (stderr += d))
   await new Promise<void>((startedOrExited) => {
     child.stdout.on('data', (data) => {

@@ -17,7 +17,9 @@ const Item = defineItem(lib)
 const engine = kind === 'level' ? new LevelEngine(location) : new DirectoryEngine(location)
 const db = await lib.Database.open({ engine, models: [Item] })
 
-const say = (line) => process.stdout.write(line + '\n')
+// Resolves once the line is in the pipe: a 'B' line must reach the test before the write it
+// announces can commit, even when the pipe is full and the kill comes next.
+const say = (line) => new Promise((flushed) => process.stdout.write(line + '\n', flushed))
 const known = []
 for await (const item of Item.all()) known.push(item)
 const NAMES = ['Ann', ' ann ', 'BOB', 'Cid Ray', 'dee']
@@ -39,17 +41,17 @@ for (let id = 0; ; id++) {
   try {
     if (r < 0.35 || known.length < 3) {
       const item = new Item({ ...randomProps(), code: freshCode() })
-      say('B ' + JSON.stringify({ id, changes: [current(item)] }))
+      await say('B ' + JSON.stringify({ id, changes: [current(item)] }))
       await item.save()
       known.push(item)
     } else if (r < 0.65) {
       const item = pick(known)
       Object.assign(item, randomProps())
-      say('B ' + JSON.stringify({ id, changes: [current(item)] }))
+      await say('B ' + JSON.stringify({ id, changes: [current(item)] }))
       await item.save()
     } else if (r < 0.78) {
       const item = known.splice(Math.floor(Math.random() * known.length), 1)[0]
-      say('B ' + JSON.stringify({ id, changes: [{ oid: item.oid, state: null }] }))
+      await say('B ' + JSON.stringify({ id, changes: [{ oid: item.oid, state: null }] }))
       await item.remove()
     } else if (r < 0.93) {
       // A transaction: a code swap between two objects, an update, a create and a removal.
@@ -58,7 +60,7 @@ for (let id = 0; ; id++) {
       ;[a.code, b.code] = [b.code, a.code]
       Object.assign(a, { n: a.n === undefined ? 1 : a.n + 1 })
       const changes = [current(a), current(b), current(created), { oid: c.oid, state: null }]
-      say('B ' + JSON.stringify({ id, changes }))
+      await say('B ' + JSON.stringify({ id, changes }))
       await db.transaction(async () => {
         a.save()
         b.save()
@@ -70,7 +72,7 @@ for (let id = 0; ; id++) {
     } else {
       const holder = pick(known)
       const dup = new Item({ ...randomProps(), code: holder.code })
-      say('B ' + JSON.stringify({ id, changes: [], duplicate: true }))
+      await say('B ' + JSON.stringify({ id, changes: [], duplicate: true }))
       try {
         await dup.save()
         say('X duplicate code saved: ' + holder.code)

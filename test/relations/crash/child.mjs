@@ -17,7 +17,9 @@ const { Account, Comment } = defineModels(lib)
 const engine = kind === 'level' ? new LevelEngine(location) : new DirectoryEngine(location)
 const db = await lib.Database.open({ engine, models: [Account, Comment] })
 
-const say = (line) => process.stdout.write(line + '\n')
+// Resolves once the line is in the pipe: a 'B' line must reach the test before the write it
+// announces can commit, even when the pipe is full and the kill comes next.
+const say = (line) => new Promise((flushed) => process.stdout.write(line + '\n', flushed))
 const comments = []
 const accounts = []
 for await (const c of Comment.all()) comments.push(c)
@@ -92,7 +94,7 @@ for (let id = 0; ; id++) {
         change(b)
         change(newComment())
         predicted = links(removed)
-        say('B ' + JSON.stringify({ id, after: predicted }))
+        await say('B ' + JSON.stringify({ id, after: predicted }))
         await gone.remove()
       })
       const seen = links()
@@ -101,7 +103,7 @@ for (let id = 0; ; id++) {
       continue
     }
     const after = links(removed)
-    say('B ' + JSON.stringify({ id, after }))
+    await say('B ' + JSON.stringify({ id, after }))
     await write()
     const seen = links()
     if (JSON.stringify(seen) !== JSON.stringify(after)) say('X live instances differ from the prediction: ' + JSON.stringify({ after, seen }))
