@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   raw: () => import('./raw.js'),
   relations: () => import('./relations.js'),
   peers: () => import('./peers/index.js'),
+  builds: () => import('./builds.js'),
 }
 
 const name = process.argv[2]

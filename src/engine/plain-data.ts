@@ -40,7 +40,7 @@ export function assertEncodable(value: unknown, where: string): void {
 }
 
 /** Like `assertEncodable`, and also says whether the value holds anything a codec may need to escape. */
-export function scanPlainData(value: unknown, where: string): PlainDataTraits {
+export function scanPlainData(value: unknown, where: string | (() => string)): PlainDataTraits {
   const traits: PlainDataTraits = { negativeZero: false, loneSurrogate: false, protoKey: false }
   try {
     try {
@@ -53,9 +53,9 @@ export function scanPlainData(value: unknown, where: string): PlainDataTraits {
   } catch (err) {
     if (err instanceof Refused) {
       const at = err.path.length ? ` at ${formatPath(err.path)}` : ''
-      throw new EncodingError(`Cannot store ${where}${at}: ${err.reason}`)
+      throw new EncodingError(`Cannot store ${typeof where === 'string' ? where : where()}${at}: ${err.reason}`)
     }
-    if (err instanceof RangeError) throw new EncodingError(`Cannot store ${where}: it is nested too deeply`, { cause: err })
+    if (err instanceof RangeError) throw new EncodingError(`Cannot store ${typeof where === 'string' ? where : where()}: it is nested too deeply`, { cause: err })
     throw err
   }
   return traits

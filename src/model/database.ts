@@ -346,14 +346,40 @@ export class Database {
    */
   async update(obj: StoredObject, props: object): Promise<void> {
     this.#assertOpen('update')
-    if (this.#transaction() === undefined) {
+    if (this.#transaction() !== undefined) {
+      this.#guarded(obj, props !== null && typeof props === 'object' ? Object.keys(props) : [], () => assignProps(obj, props))
+      await obj.save()
+      return
+    }
+    if (obj[STATE].meta.kind === 'raw') {
+      // A raw object's save() streams data first: the full transaction runs it.
       return this.transaction(async () => {
         assignProps(obj, props)
         await obj.save()
       })
     }
-    this.#guarded(obj, props !== null && typeof props === 'object' ? Object.keys(props) : [], () => assignProps(obj, props))
-    await obj.save()
+    // A transaction of one write, without AsyncLocalStorage: the assignment is synchronous.
+    const tx = new Transaction(this)
+    running.count++
+    running.claimant = tx
+    try {
+      assignProps(obj, props)
+    } catch (err) {
+      for (const touched of undoAll(tx)) this.#settle(touched)
+      throw err
+    } finally {
+      running.claimant = undefined
+      running.count--
+    }
+    try {
+      await this.#enqueue(async () => {
+        await this.#write([{ obj, remove: false, tx }])
+        this.#release(tx)
+      })
+    } catch (err) {
+      await this.#rollBack(tx)
+      throw err
+    }
   }
 
   /** Runs fn, which changes these members of obj; if it throws, they go back as they were. */

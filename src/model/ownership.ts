@@ -48,6 +48,7 @@ export function claim(obj: StoredObject, member: string, undo: () => MemberUndo)
 
 /** A property is about to be assigned. */
 export function claimProperty(obj: StoredObject, name: string): void {
+  if (obj[STATE].record === undefined) return
   claim(obj, name, () => {
     const values = obj[STATE].values
     const before = values[name]

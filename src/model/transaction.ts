@@ -72,12 +72,17 @@ export class Transaction {
 /** The transaction of the current async context, if any (for any database). */
 export const currentTransaction = new AsyncLocalStorage<Transaction>()
 
-/** Transactions running in this process, of any database (AsyncLocalStorage is off while none runs). */
-export const running = { count: 0 }
+/**
+ * Transactions running in this process, of any database (AsyncLocalStorage is off while none runs),
+ * and the one that owns changes made by synchronous code running now without AsyncLocalStorage
+ * (`obj.update()` assigning its properties).
+ */
+export const running: { count: number; claimant: Transaction | undefined } = { count: 0, claimant: undefined }
 
 /** The running transaction of `db` in the current async context, if any. */
 export function transactionOf(db: unknown): Transaction | undefined {
   if (running.count === 0 || db === undefined) return undefined
+  if (running.claimant !== undefined && running.claimant.db === db) return running.claimant
   const tx = currentTransaction.getStore()
   return tx !== undefined && tx.db === db && !tx.done ? tx : undefined
 }

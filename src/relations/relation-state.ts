@@ -29,6 +29,7 @@ export function linksOf(owner: StoredObject, relation: RelationMeta): Links {
 
 /** A relation of the owner is about to change: a running transaction takes it (see ownership.ts). */
 export function claimLinks(links: Links): void {
+  if (links.owner[STATE].record === undefined) return
   claim(links.owner, links.relation.name, () => links.undoPoint())
 }
 

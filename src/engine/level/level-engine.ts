@@ -9,7 +9,7 @@ import { BARE_VALUES_KEY, ENTRY, ENTRY_END, FORMAT_KEY, levelRange, pointerKey, 
 import { RawStore } from './level-raw.js'
 import type { RawInfo } from './level-raw.js'
 import { cancelOpenWithoutCurrent, openLevelStore, repairLevelStore } from './level-store-files.js'
-import { decodeValue, encodeValue } from './msgpack-codec.js'
+import { decodeValue, encodeValue, type Named } from './msgpack-codec.js'
 import { decodeSealed, encodeSealed } from './sealed-values.js'
 
 type Db = AbstractLevel<any, any, any>
@@ -169,18 +169,18 @@ export class LevelEngine extends Engine {
 
   protected async _get(key: string): Promise<unknown> {
     const bytes = await this.#call(this.db.get(ENTRY + key, this.#rw), () => `reading ${entryName(key)}`)
-    return bytes === undefined ? undefined : this.#decode(ENTRY + key, bytes, entryName(key))
+    return bytes === undefined ? undefined : this.#decode(ENTRY + key, bytes, () => entryName(key))
   }
 
   protected async _getMany(keys: string[]): Promise<unknown[]> {
     const values = await this.#call(this.db.getMany(keys.map((k) => ENTRY + k), this.#rw), () => `reading ${manyNames('entry', keys.map((k) => JSON.stringify(k)))}`)
-    return values.map((bytes, i) => (bytes === undefined ? undefined : this.#decode(ENTRY + keys[i]!, bytes, entryName(keys[i]!))))
+    return values.map((bytes, i) => (bytes === undefined ? undefined : this.#decode(ENTRY + keys[i]!, bytes, () => entryName(keys[i]!))))
   }
 
   protected _entries(range: Range): AsyncIterable<[string, unknown]> {
     return this.#iterate(levelRange(ENTRY, ENTRY_END, range), true, 'reading entries', (k, v) => {
       const key = k.slice(1)
-      return [key, this.#decode(k, v!, entryName(key))]
+      return [key, this.#decode(k, v!, () => entryName(key))]
     })
   }
 
@@ -251,7 +251,7 @@ export class LevelEngine extends Engine {
       switch (op.type) {
         case 'put': {
           const key = ENTRY + op.key
-          out.push({ type: 'put', key, value: this.#own(encodeSealed(key, op.value, entryName(op.key))) })
+          out.push({ type: 'put', key, value: this.#own(encodeSealed(key, op.value, () => entryName(op.key))) })
           break
         }
         case 'del':
@@ -351,7 +351,7 @@ export class LevelEngine extends Engine {
   }
 
   /** Checks and decodes an entry or record value read under `key`. */
-  #decode(key: string, bytes: Uint8Array, where: string): unknown {
+  #decode(key: string, bytes: Uint8Array, where: Named): unknown {
     return decodeSealed(key, bytes, where, this.#store.engine, this.#bareAllowed)
   }
 

@@ -67,13 +67,13 @@ const packr = new Packr(PACKR_OPTIONS)
  * are a view of msgpackr's shared buffer; `reserve` bytes (under 256) are left before the msgpack
  * for the caller to fill, so that a header costs no copy.
  */
-export function encodeValue(value: unknown, where: string, reserve = 0): Buffer {
+export function encodeValue(value: unknown, where: Named, reserve = 0): Buffer {
   const traits = scanPlainData(value, where)
   const input = traits.negativeZero || traits.loneSurrogate || traits.protoKey ? escape(value) : value
   try {
     return reserve === 0 ? packr.pack(input) : packr.pack(input, RESERVE_START_SPACE | reserve)
   } catch (err) {
-    throw new EncodingError(`Cannot store ${where}: ${(err as Error).message}`, { cause: err })
+    throw new EncodingError(`Cannot store ${nameOf(where)}: ${(err as Error).message}`, { cause: err })
   }
 }
 
@@ -81,12 +81,19 @@ export function encodeValue(value: unknown, where: string, reserve = 0): Buffer 
  * Decodes bytes written by `encodeValue` (from `start` on: after a header); `where` names the value
  * in a `CorruptionError`.
  */
-export function decodeValue(bytes: Uint8Array, where: string, start = 0): unknown {
+export function decodeValue(bytes: Uint8Array, where: Named, start = 0): unknown {
   try {
     return start === 0 ? packr.unpack(bytes) : packr.unpack(bytes, { start })
   } catch (err) {
-    throw new CorruptionError(`Stored value of ${where} is corrupt (${bytes.length} bytes): ${(err as Error).message}`, { cause: err })
+    throw new CorruptionError(`Stored value of ${nameOf(where)} is corrupt (${bytes.length} bytes): ${(err as Error).message}`, { cause: err })
   }
+}
+
+/** A name for messages, or how to make it: reads name what they read only when something fails. */
+export type Named = string | (() => string)
+
+export function nameOf(where: Named): string {
+  return typeof where === 'string' ? where : where()
 }
 
 function escape(v: unknown): unknown {

@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib'
 import { CorruptionError } from '../../errors.js'
-import { decodeValue, encodeValue } from './msgpack-codec.js'
+import { decodeValue, encodeValue, nameOf, type Named } from './msgpack-codec.js'
 
 /**
  * Entry and record values carry a CRC-32 of their key and msgpack bytes. LevelDB checks its block
@@ -21,7 +21,7 @@ const HEADER = 5
  * Encodes a value stored under `key` (the database key, namespace included) and seals it. Like
  * `encodeValue`, the bytes are a view of msgpackr's shared buffer: copy them to keep them.
  */
-export function encodeSealed(key: string, value: unknown, where: string): Buffer {
+export function encodeSealed(key: string, value: unknown, where: Named): Buffer {
   const out = encodeValue(value, where, HEADER)
   out[0] = SEALED
   out.writeUInt32BE(crc32(out.subarray(HEADER), crc32(key)), 1)
@@ -33,7 +33,7 @@ export function encodeSealed(key: string, value: unknown, where: string): Buffer
  * `store` the store (e.g. `LevelEngine(./data)`) in a CorruptionError. A bare value (no checksum)
  * is read as it is only where `bareAllowed`: in stores written before checksums.
  */
-export function decodeSealed(key: string, bytes: Uint8Array, where: string, store: string, bareAllowed: boolean): unknown {
+export function decodeSealed(key: string, bytes: Uint8Array, where: Named, store: string, bareAllowed: boolean): unknown {
   let start: number
   if (bytes.length >= HEADER && bytes[0] === SEALED) {
     start = HEADER
@@ -41,13 +41,13 @@ export function decodeSealed(key: string, bytes: Uint8Array, where: string, stor
     const computed = crc32(bytes.subarray(HEADER), crc32(key))
     if (stored !== computed) {
       throw new CorruptionError(
-        `${store}: the stored value of ${where} fails its checksum (CRC-32 ${hex(stored)} stored, ${hex(computed)} computed over ${bytes.length} bytes): the store's files are damaged`,
+        `${store}: the stored value of ${nameOf(where)} fails its checksum (CRC-32 ${hex(stored)} stored, ${hex(computed)} computed over ${bytes.length} bytes): the store's files are damaged`,
       )
     }
   } else if (bareAllowed) {
     start = 0
   } else {
-    throw new CorruptionError(`${store}: the stored value of ${where} (${bytes.length} bytes) has no checksum, which every value of this store has: the store's files are damaged`)
+    throw new CorruptionError(`${store}: the stored value of ${nameOf(where)} (${bytes.length} bytes) has no checksum, which every value of this store has: the store's files are damaged`)
   }
   try {
     return decodeValue(bytes, where, start)
