@@ -152,9 +152,10 @@ export abstract class Engine {
   }
 
   /**
-   * The records this engine knows it cannot read back, by collection and id. Engines that can
-   * report damage (the Directory engine) list what they found at open, including damage found at an
-   * earlier open and not mended since, and what reads have found since; the others list nothing.
+   * The records this engine knows it cannot read back, by collection and id. The Directory engine
+   * lists what it found at open (damage found at an earlier open and not mended since included) and
+   * what reads have found since; the LevelEngine what reads have found since it opened (a value
+   * failing its checksum); an engine that cannot be damaged lists nothing.
    * A listed record still counts as stored (`hasRecord`, `countRecords`, `recordIds`); `getRecord`
    * of it throws `CorruptionError`, while `getRecords` gives `undefined` for it and `records()`
    * skips it, so that one damaged record never stops the reads of the others.

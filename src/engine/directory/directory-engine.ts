@@ -24,7 +24,7 @@ import { openRaw, rawExtension, streamRaw, streamToFile } from './raw-files.js'
 import type { RawMeta } from './raw-files.js'
 import { acknowledgeChanges, fileStamp, reconcile, RECORD_EXT } from './reconcile.js'
 import { caseCollision, collectionCaseCollision, FoldedIds, foldName } from './case-folding.js'
-import { DamageList } from './damage.js'
+import { DamageList } from '../damage-list.js'
 import type { FileStamp } from './reconcile.js'
 
 /** The directory inside the root holding the level store; collection names cannot start with '.'. */

@@ -2,7 +2,8 @@ import type { AbstractLevel } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
 import { ArgumentError, CorruptionError, InvalidPathError } from '../../errors.js'
 import { Engine } from '../engine.js'
-import type { EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
+import type { DamagedRecord, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
+import { DamageList } from '../damage-list.js'
 import { levelError } from './level-errors.js'
 import type { LevelStore } from './level-errors.js'
 import { BARE_VALUES_KEY, ENTRY, ENTRY_END, FORMAT_KEY, levelRange, pointerKey, recordKey, recordPrefix, stagingKey, SYNC_KEY } from './level-keys.js'
@@ -18,6 +19,11 @@ type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; 
 export interface LevelEngineOptions {
   /** Bytes per stored chunk of raw data (default 256 KiB, see bench/RESULTS.md). */
   rawChunkSize?: number
+  /**
+   * Called with each record found damaged by a read (a value failing its checksum or not decoding).
+   * `damaged()` lists them all, until the record is written or deleted again. Should not throw.
+   */
+  onDamage?: (damage: DamagedRecord) => void
 }
 
 /** 2: entry and record values carry a checksum (sealed-values.ts). 1: bare msgpack. */
@@ -59,6 +65,8 @@ export class LevelEngine extends Engine {
    */
   readonly #classic: boolean
   readonly #raw: RawStore
+  /** Records found damaged by reads since open (LevelDB cannot be scanned for them cheaply at open). */
+  readonly #damage: DamageList
   readonly #inflight = new Set<Promise<unknown>>()
   /** The store, as errors name it. */
   readonly #store: LevelStore
@@ -87,6 +95,10 @@ export class LevelEngine extends Engine {
     const root = (this.db as { db?: Db }).db ?? this.db
     this.#classic = root instanceof ClassicLevel
     this.supports = { persistent: this.db.supports.permanence === true, rawPaths: false, readableFiles: false }
+    if (options.onDamage !== undefined && typeof options.onDamage !== 'function') {
+      throw new ArgumentError(`LevelEngine onDamage must be a function, got ${typeof options.onDamage}`)
+    }
+    this.#damage = new DamageList(options.onDamage)
     const chunkSize = options.rawChunkSize ?? DEFAULT_CHUNK
     this.#raw = new RawStore(this.db, { rw: this.#rw, copyReads: !this.#classic, verify: this.supports.persistent, chunkSize })
     const location = this.#classic ? (root as ClassicLevel).location : undefined
@@ -188,16 +200,27 @@ export class LevelEngine extends Engine {
     return this.#iterate(levelRange(ENTRY, ENTRY_END, range), false, 'reading entry keys', (k) => k.slice(1))
   }
 
+  override damaged(): DamagedRecord[] {
+    return this.#damage.list()
+  }
+
   protected async _getRecord(collection: string, id: string): Promise<unknown> {
     const key = recordKey(collection, id)
     const bytes = await this.#call(this.db.get(key, this.#rw), () => `reading record ${collection}/${id}`)
-    return bytes === undefined ? undefined : this.#decode(key, bytes, `record ${collection}/${id}`)
+    if (bytes === undefined) return undefined
+    const record = this.#decodeRecord(collection, id, key, bytes)
+    if (record === DAMAGED) throw this.#damageError(collection, id)
+    return record
   }
 
   protected async _getRecords(collection: string, ids: string[]): Promise<unknown[]> {
     const keys = ids.map((id) => recordKey(collection, id))
     const values = await this.#call(this.db.getMany(keys, this.#rw), () => `reading ${manyNames('record', ids.map((id) => `${collection}/${id}`))}`)
-    return values.map((bytes, i) => (bytes === undefined ? undefined : this.#decode(keys[i]!, bytes, `record ${collection}/${ids[i]}`)))
+    return values.map((bytes, i) => {
+      if (bytes === undefined) return undefined
+      const record = this.#decodeRecord(collection, ids[i]!, keys[i]!, bytes)
+      return record === DAMAGED ? undefined : record // reported; the others read on
+    })
   }
 
   protected _hasRecord(collection: string, id: string): Promise<boolean> {
@@ -208,7 +231,8 @@ export class LevelEngine extends Engine {
     const base = recordPrefix(collection)
     return this.#iterate(levelRange(base, recordEnd(collection), range), true, `reading the records of ${collection}`, (k, v) => {
       const id = k.slice(base.length)
-      return [id, this.#decode(k, v!, `record ${collection}/${id}`)]
+      const record = this.#decodeRecord(collection, id, k, v!)
+      return record === DAMAGED ? DAMAGED : [id, record] // reported and skipped
     })
   }
 
@@ -259,10 +283,12 @@ export class LevelEngine extends Engine {
           break
         case 'putRecord': {
           const key = recordKey(op.collection, op.id)
+          if (this.#damage.size > 0) this.#damage.delete(op.collection, op.id)
           out.push({ type: 'put', key, value: this.#own(encodeSealed(key, op.value, `record ${op.collection}/${op.id}`)) })
           break
         }
         case 'delRecord':
+          if (this.#damage.size > 0) this.#damage.delete(op.collection, op.id)
           out.push({ type: 'del', key: recordKey(op.collection, op.id) })
           break
         case 'putRaw':
@@ -350,6 +376,24 @@ export class LevelEngine extends Engine {
     }
   }
 
+  /** A record's value, or DAMAGED (reported) when it fails its checksum or does not decode. */
+  #decodeRecord(collection: string, id: string, key: string, bytes: Uint8Array): unknown {
+    try {
+      const record = this.#decode(key, bytes, () => `record ${collection}/${id}`)
+      if (this.#damage.size > 0) this.#damage.delete(collection, id) // read back fine: mended behind our back
+      return record
+    } catch (err) {
+      if (!(err instanceof CorruptionError)) throw err
+      this.#damage.add({ collection, id, reason: err.message })
+      return DAMAGED
+    }
+  }
+
+  #damageError(collection: string, id: string): CorruptionError {
+    const reason = this.#damage.list().find((d) => d.collection === collection && d.id === id)?.reason
+    return new CorruptionError(reason ?? `${this.#store.engine}: record ${collection}/${id} is damaged`)
+  }
+
   /** Checks and decodes an entry or record value read under `key`. */
   #decode(key: string, bytes: Uint8Array, where: Named): unknown {
     return decodeSealed(key, bytes, where, this.#store.engine, this.#bareAllowed)
@@ -381,7 +425,7 @@ export class LevelEngine extends Engine {
     }
   }
 
-  async *#iterate<T>(range: ReturnType<typeof levelRange>, values: boolean, doing: string, map: (key: string, value?: Uint8Array) => T): AsyncGenerator<T> {
+  async *#iterate<T>(range: ReturnType<typeof levelRange>, values: boolean, doing: string, map: (key: string, value?: Uint8Array) => T | typeof DAMAGED): AsyncGenerator<T> {
     let it: { nextv(size: number): Promise<unknown[]>; close(): Promise<void> }
     try {
       it = values ? this.db.iterator({ ...range, ...this.#rw }) : this.db.keys({ ...range, keyEncoding: 'utf8' })
@@ -393,8 +437,12 @@ export class LevelEngine extends Engine {
       for (;;) {
         const batch = await this.#call(it.nextv(size), doing)
         if (batch.length === 0) return
-        if (values) for (const [k, v] of batch as [string, Uint8Array][]) yield map(k, v)
-        else for (const k of batch as string[]) yield map(k)
+        if (values) {
+          for (const [k, v] of batch as [string, Uint8Array][]) {
+            const item = map(k, v)
+            if (item !== DAMAGED) yield item as T
+          }
+        } else for (const k of batch as string[]) yield map(k) as T
         if (size < MAX_BATCH) size = Math.min(size * 4, MAX_BATCH)
       }
     } finally {
@@ -402,6 +450,9 @@ export class LevelEngine extends Engine {
     }
   }
 }
+
+/** What a record's decoder gives for a damaged record (reported, skipped by bulk reads). */
+const DAMAGED = Symbol('damaged')
 
 const entryName = (key: string): string => `entry ${JSON.stringify(key)}`
 /** `record A/1`, `3 records: A/1, A/2, A/3`, at most a few named. */
