@@ -1,21 +1,22 @@
-import { checkName, Engine, type WriteOp } from '../engine/engine.js'
+import { checkName, Engine } from '../engine/engine.js'
 import { LevelEngine } from '../engine/level/level-engine.js'
 import { IndexMaintainer } from '../indexes/index-maintainer.js'
 import { RelationFeature } from '../relations/index.js'
 import { RawFeature } from '../raw/raw-feature.js'
-import { AlreadyRegisteredError, ArgumentError, ClosedError, ConflictError, ModelDefinitionError, NotFoundError, NotRegisteredError } from '../errors.js'
+import { AlreadyRegisteredError, ArgumentError, ClosedError, ModelDefinitionError, NotFoundError, NotRegisteredError } from '../errors.js'
 import type { Change, WriteContributor } from './change.js'
 import { exportObject, importInto, type ExportOptions, type Exported } from './export-import.js'
 import { IdentityMap } from './identity-map.js'
 import { metaOf, type ModelMeta } from './meta.js'
 import { modelHooks } from './model-hooks.js'
-import { STATE, type ObjectState } from './object-state.js'
+import { STATE } from './object-state.js'
 import { withOid } from './oid.js'
-import { foreignMembers, releaseAll, undoAll } from './ownership.js'
-import { applyRecord, buildRecord, recordInstance, revertProperties, validateState, writeValues } from './records.js'
+import { foreignMembers, undoAll } from './ownership.js'
+import { applyRecord, recordInstance, revertProperties } from './records.js'
 import { bind, unbind } from './registry.js'
 import { assignProps, type ListOptions, type StoredObject } from './stored-object.js'
 import { currentTransaction, running, Transaction, transactionOf, type MemberUndo } from './transaction.js'
+import { assertOwn, UnitOfWork, type WriteItem } from './unit-of-work.js'
 import { WriteLog } from './write-log.js'
 
 export interface IndexProgress {
@@ -66,17 +67,6 @@ export interface Feature extends WriteContributor {
  */
 const FEATURES: Array<new (db: Database) => Feature> = [RelationFeature, RawFeature, IndexMaintainer]
 
-interface WriteItem {
-  obj: StoredObject
-  remove: boolean
-  /** Only written if it differs from its stored record (objects merely read in a transaction). */
-  ifChanged?: boolean
-  /** Update times to record instead of now (import). */
-  times?: Record<string, number>
-  /** The transaction writing it, if any. */
-  tx?: Transaction
-}
-
 const DEFAULT_CACHE_MAX = 1000
 
 
@@ -102,6 +92,7 @@ export class Database {
   /** import() and ensure() of one oid run one after another. */
   readonly #keys = new Map<string, Promise<unknown>>()
   readonly #log = new WriteLog()
+  readonly #work: UnitOfWork
 
   private constructor(engine: Engine, options: DatabaseOptions) {
     this.engine = engine
@@ -110,6 +101,7 @@ export class Database {
     if (!Number.isInteger(max) || max < 0) throw new ArgumentError(`cache.max must be a non-negative integer, got ${max}`)
     this.identity = new IdentityMap(max)
     this.features = FEATURES.map((Feature) => new Feature(this))
+    this.#work = new UnitOfWork(this, this.#log)
   }
 
   /**
@@ -264,8 +256,8 @@ export class Database {
     for (const obj of tx.removes) items.push({ obj, remove: true, tx })
     try {
       await this.#enqueue(async () => {
-        await this.#write(items)
-        this.#release(tx)
+        await this.#work.write(items)
+        this.#work.release(tx)
       })
     } catch (err) {
       await this.#rollBack(tx)
@@ -274,44 +266,9 @@ export class Database {
     return result
   }
 
-  /** After a commit: members the transaction still owns (an object it reverted, so not written) are free again. */
-  #release(tx: Transaction): void {
-    for (const obj of tx.undo.keys()) {
-      if (obj[STATE].owners === undefined) continue
-      releaseAll(obj[STATE], tx)
-      this.#settle(obj)
-    }
-    tx.undo.clear()
-  }
-
-  /**
-   * After a failed transaction: every member it still owns goes back as it was before it, and
-   * objects read inside that were clean then lose what was changed in place since. Objects created
-   * inside stay as they are, unsaved. Runs in the write queue, so no write of them is in flight.
-   */
+  /** After a failed transaction: see `UnitOfWork.undo`. Runs in the write queue, so no write of them is in flight. */
   async #rollBack(tx: Transaction): Promise<void> {
-    await this.#enqueue(async () => {
-      const touched = new Set(undoAll(tx))
-      for (const obj of tx.seenClean) {
-        if (!tx.seen.has(obj)) continue
-        revertProperties(obj[STATE], obj[STATE].owners === undefined ? undefined : new Set(obj[STATE].owners.keys()))
-        touched.add(obj)
-      }
-      for (const obj of touched) this.#settle(obj)
-    }).catch(() => {})
-  }
-
-  /** After changes were undone: pinned while the object still differs from its record, else clean. */
-  #settle(obj: StoredObject): void {
-    const state = obj[STATE]
-    if (state.record === undefined || state.removed) return
-    if (state.owners !== undefined || buildRecord(state, 0).changed || this.features.some((f) => f.hasChanges?.(obj))) {
-      if (state.version === state.savedVersion) state.version++
-      this.identity.pin(obj)
-    } else {
-      state.savedVersion = state.version
-      this.identity.unpin(obj)
-    }
+    await this.#enqueue(async () => this.#work.undo(tx)).catch(() => {})
   }
 
   /**
@@ -323,7 +280,7 @@ export class Database {
     const tx = this.#transaction()
     await this.#enqueue(async () => {
       const state = obj[STATE]
-      this.#assertOwn(state)
+      assertOwn(this, state)
       if (state.record === undefined) {
         throw new NotFoundError(`${state.meta.ctor.name} ${state.oid} ${state.removed ? 'was removed' : 'was never saved'}: there is no stored state to revert to`)
       }
@@ -331,7 +288,7 @@ export class Database {
       if (keep === undefined) applyRecord(state, state.record)
       else revertProperties(state, keep)
       for (const feature of this.features) feature.reverted?.(obj, keep)
-      this.#settle(obj)
+      this.#work.settle(obj)
     })
     if (tx !== undefined) {
       tx.saves.delete(obj)
@@ -365,7 +322,7 @@ export class Database {
     try {
       assignProps(obj, props)
     } catch (err) {
-      for (const touched of undoAll(tx)) this.#settle(touched)
+      for (const touched of undoAll(tx)) this.#work.settle(touched)
       throw err
     } finally {
       running.claimant = undefined
@@ -373,8 +330,8 @@ export class Database {
     }
     try {
       await this.#enqueue(async () => {
-        await this.#write([{ obj, remove: false, tx }])
-        this.#release(tx)
+        await this.#work.write([{ obj, remove: false, tx }])
+        this.#work.release(tx)
       })
     } catch (err) {
       await this.#rollBack(tx)
@@ -570,17 +527,17 @@ export class Database {
     this.#assertOpen('save')
     const tx = this.#transaction()
     if (tx !== undefined) return tx.save(obj, times)
-    await this.#enqueue(() => this.#write([{ obj, remove: false, times }]))
+    await this.#enqueue(() => this.#work.write([{ obj, remove: false, times }]))
   }
 
   async remove(obj: StoredObject): Promise<void> {
     this.#assertOpen('remove')
     const tx = this.#transaction()
     if (tx !== undefined) {
-      this.#assertOwn(obj[STATE])
+      assertOwn(this, obj[STATE])
       return tx.remove(obj)
     }
-    await this.#enqueue(() => this.#write([{ obj, remove: true }]))
+    await this.#enqueue(() => this.#work.write([{ obj, remove: true }]))
   }
 
   exportObject(obj: StoredObject, options: ExportOptions): Exported {
@@ -625,111 +582,6 @@ export class Database {
     return run
   }
 
-  async #write(items: WriteItem[]): Promise<void> {
-    if (this.#closed && items.length > 0) throw new ClosedError('The database is closed')
-    const now = Date.now()
-    const changes: Change[] = []
-    const versions: number[] = []
-    const included = new Set<StoredObject>()
-    const include = (item: WriteItem): void => {
-      if (included.has(item.obj)) return // one change per object and write
-      included.add(item.obj)
-      const state = item.obj[STATE]
-      this.#assertOwn(state)
-      if (item.remove) {
-        if (state.record === undefined) {
-          state.removed = true
-          return
-        }
-        changes.push({ meta: state.meta, oid: state.oid, obj: item.obj, removed: true, created: false, previous: state.record, writer: item.tx })
-        versions.push(state.version)
-        return
-      }
-      if (state.removed) {
-        if (item.ifChanged) return // only read by the transaction
-        throw new NotFoundError(`${state.meta.ctor.name} ${state.oid} was removed: it cannot be saved again (make a new object, or import its export)`)
-      }
-      // Members another running transaction changed are its to write: this write stores them as stored.
-      const foreign = foreignMembers(state, item.tx)
-      const values = writeValues(state, foreign)
-      validateState(state, values)
-      const built = buildRecord(state, now, item.times, values)
-      if (item.ifChanged && !built.changed) return
-      const created = state.record === undefined
-      if (created) this.#assertNoOther(item.obj)
-      const change: Change = { meta: state.meta, oid: state.oid, obj: item.obj, removed: false, created, record: built.record, previous: state.record, writer: item.tx }
-      if (foreign !== undefined && state.meta.indexes.size > 0) change.indexSource = recordInstance(state.meta, state.oid, built.record)
-      changes.push(change)
-      versions.push(state.version)
-    }
-    for (const item of items) include(item)
-    for (let grew = true; grew; ) {
-      grew = false
-      for (const feature of this.features) {
-        for (const obj of feature.cascade?.(changes) ?? []) {
-          if (included.has(obj)) continue
-          include({ obj, remove: false, tx: items[0]?.tx })
-          grew = true
-        }
-      }
-    }
-    if (changes.length === 0) return
-    for (const c of changes) {
-      if (c.created && c.obj[STATE].extra.chosenOid === true && (await this.engine.hasRecord(c.meta.collection, c.oid))) throw conflict(c.obj)
-    }
-
-    // Index functions may read update times: show them the ones being written, undo on failure.
-    const undo = changes.map((c) => {
-      const state = c.obj[STATE]
-      const before = { updates: state.updates, changedAt: state.changedAt }
-      if (c.record !== undefined) {
-        state.updates = c.record.updates // built fresh for this write; never mutated in place
-        state.changedAt = c.record.changed
-      }
-      return before
-    })
-    let ops: WriteOp[]
-    try {
-      ops = changes.map((c) =>
-        c.removed
-          ? { type: 'delRecord', collection: c.meta.collection, id: c.oid }
-          : { type: 'putRecord', collection: c.meta.collection, id: c.oid, value: c.record },
-      )
-      for (const feature of this.features) await feature.prepare(changes, ops)
-      this.#log.writing(ops)
-      await this.engine.batch(ops)
-    } catch (err) {
-      this.#log.finished(false)
-      changes.forEach((c, i) => Object.assign(c.obj[STATE], undo[i]))
-      throw err
-    }
-    this.#log.finished(true)
-    changes.forEach((c, i) => {
-      const state = c.obj[STATE]
-      if (c.writer !== undefined) releaseAll(state, c.writer)
-      if (c.removed) {
-        state.removed = true
-        state.record = undefined
-        this.identity.delete(c.meta.collection, c.oid)
-      } else {
-        state.record = c.record
-        state.removed = false
-        state.savedVersion = versions[i]!
-        state.db = this
-        this.identity.add(c.meta.collection, c.oid, c.obj)
-        if (state.version === state.savedVersion && state.owners === undefined) this.identity.unpin(c.obj)
-      }
-    })
-    for (const feature of this.features) feature.committed?.(changes)
-  }
-
-  /** A new object's oid must not be another live instance's (chosen oids: ensure, import). */
-  #assertNoOther(obj: StoredObject): void {
-    const state = obj[STATE]
-    const live = this.identity.get(state.meta.collection, state.oid)
-    if (live !== undefined && live !== obj) throw conflict(obj)
-  }
-
   #transaction(): Transaction | undefined {
     return transactionOf(this)
   }
@@ -740,29 +592,12 @@ export class Database {
     return meta
   }
 
-  /** Refuses an object of a model this database has not registered, or an instance of a closed database. */
-  #assertOwn(state: ObjectState): void {
-    if (state.meta.db !== this) throw new NotRegisteredError(`${state.meta.ctor.name} ${state.oid} belongs to a model not registered in this database`)
-    if (state.db !== undefined && state.db !== this) {
-      throw new ClosedError(
-        `${state.meta.ctor.name} ${state.oid} is an instance of a database that was closed: it may hold old values; get it again (await ${state.meta.ctor.name}.get('${state.oid}')) and change that one`,
-      )
-    }
-  }
-
   /** Refuses new calls once close() was called, except inside a transaction that was already running. */
   #assertOpen(method: string): void {
     if (this.#closing !== undefined && (this.#closed || this.#transaction() === undefined)) {
       throw new ClosedError(`The database is closed: cannot call ${method}()`)
     }
   }
-}
-
-function conflict(obj: StoredObject): ConflictError {
-  const state = obj[STATE]
-  return new ConflictError(
-    `${state.meta.ctor.name} ${state.oid} was created by another write (e.g. a concurrent transaction) after this instance was made; nothing of this write was stored: get the stored one (await ${state.meta.ctor.name}.get('${state.oid}')) and run the change again`,
-  )
 }
 
 /** A new, unsaved instance with a given oid (for ensure and import). */
