@@ -3,7 +3,7 @@ import { oidForNewObject } from './oid.js'
 import { metaOf, type ModelMeta } from './meta.js'
 import { newState, STATE, type ObjectState } from './object-state.js'
 import { databaseFor } from './registry.js'
-import type { ExportOptions, Exported } from './export-import.js'
+import { exportObject, type ExportOptions, type Exported } from './export-import.js'
 import { IndexView } from '../indexes/index-view.js'
 
 export const MODEL_KIND = Symbol.for('stowage.modelKind')
@@ -89,6 +89,27 @@ export class StoredObject {
   /** Plain data: depth 0 `{ oid, type }`, 1 adds properties and update times, 2 expands relations. */
   export(options: ExportOptions = {}): Exported {
     return databaseFor(this[STATE].meta).exportObject(this, options)
+  }
+
+  /**
+   * `JSON.stringify(obj)` gives its export at depth 1: `{ oid, type, updates, ...properties }`, with
+   * relations as `{ oid, type }`. Works for an instance whose model is not registered too.
+   */
+  toJSON(): Exported {
+    return exportObject(this[STATE].meta.db, this, { depth: 1 })
+  }
+
+  /** `console.log(obj)` and `util.inspect(obj)`: the class, oid and properties, not Stowage's internals. */
+  [Symbol.for('nodejs.util.inspect.custom')](depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+    let shown: Record<string, unknown>
+    try {
+      const { type: _type, updates: _updates, ...rest } = this.toJSON()
+      shown = rest
+    } catch {
+      shown = { oid: this.oid } // e.g. a relation too large to list without load()
+    }
+    const name = this[STATE].meta.ctor.name
+    return depth < 0 ? `[${name} ${this.oid}]` : `${name} ${inspect(shown, { ...options, depth })}`
   }
 
   /** When `name` last changed in a save (ms epoch); without a name, when the object last changed. */
