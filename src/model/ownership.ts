@@ -50,10 +50,9 @@ export function claim(obj: StoredObject, member: string, undo: () => MemberUndo)
 export function claimProperty(obj: StoredObject, name: string): void {
   if (obj[STATE].record === undefined) return
   claim(obj, name, () => {
-    const values = obj[STATE].values
-    const before = values[name]
+    const before = obj[STATE].values[name]
     return () => {
-      values[name] = before
+      obj[STATE].values[name] = before // the values object itself may have been replaced since (revert)
     }
   })
 }
