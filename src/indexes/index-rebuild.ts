@@ -1,7 +1,7 @@
 import type { Engine, ExternalChange, WriteOp } from '../engine/engine.js'
 import type { Database } from '../model/database.js'
 import type { IndexMeta, ModelMeta } from '../model/meta.js'
-import { newState, STATE } from '../model/object-state.js'
+import { hasUnsavedChanges, newState, STATE } from '../model/object-state.js'
 import { applyRecord } from '../model/records.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { indexKeysOf } from './index-keys.js'
@@ -156,7 +156,7 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
  */
 function storedInstance(db: Database, meta: ModelMeta, oid: string, record: unknown): StoredObject {
   const live = db.identity.get(meta.collection, oid)
-  if (live !== undefined && live[STATE].version === live[STATE].savedVersion) return live
+  if (live !== undefined && !hasUnsavedChanges(live[STATE])) return live
   const obj = Object.create(meta.ctor.prototype) as StoredObject
   const state = newState(meta, oid)
   applyRecord(state, record)

@@ -11,7 +11,7 @@ import { metaOf, type ModelMeta } from './meta.js'
 import { modelHooks } from './model-hooks.js'
 import { STATE } from './object-state.js'
 import { withOid } from './oid.js'
-import { foreignMembers, undoAll } from './ownership.js'
+import { foreignMembers } from './ownership.js'
 import { applyRecord, recordInstance, revertProperties } from './records.js'
 import { bind, unbind } from './registry.js'
 import { assignProps, type ListOptions, type StoredObject } from './stored-object.js'
@@ -68,7 +68,6 @@ export interface Feature extends WriteContributor {
 const FEATURES: Array<new (db: Database) => Feature> = [RelationFeature, RawFeature, IndexMaintainer]
 
 const DEFAULT_CACHE_MAX = 1000
-
 
 /** Engines serving an open database: a second database on one engine would bypass its write queue. */
 const enginesInUse = new WeakSet<Engine>()
@@ -239,21 +238,26 @@ export class Database {
   async #runTransaction<R>(tx: Transaction, fn: () => Promise<R> | R): Promise<R> {
     let result: R
     running.count++
+    let failed = true
     try {
       result = await currentTransaction.run(tx, fn)
-    } catch (err) {
-      tx.done = true
-      await this.#rollBack(tx)
-      throw err
+      failed = false
     } finally {
       tx.done = true
       // AsyncLocalStorage slows every promise while enabled: keep it enabled only during transactions.
       if (--running.count === 0) currentTransaction.disable()
+      if (failed) await this.#rollBack(tx)
     }
     const items: WriteItem[] = []
     for (const obj of tx.saves) items.push({ obj, remove: false, times: tx.times.get(obj), tx })
     for (const obj of tx.seen) items.push({ obj, remove: false, ifChanged: true, tx })
     for (const obj of tx.removes) items.push({ obj, remove: true, tx })
+    await this.#commit(tx, items)
+    return result
+  }
+
+  /** Writes a transaction's items in one batch, then frees what it owned; undoes its changes if refused. */
+  async #commit(tx: Transaction, items: WriteItem[]): Promise<void> {
     try {
       await this.#enqueue(async () => {
         await this.#work.write(items)
@@ -263,7 +267,6 @@ export class Database {
       await this.#rollBack(tx)
       throw err
     }
-    return result
   }
 
   /** After a failed transaction: see `UnitOfWork.undo`. Runs in the write queue, so no write of them is in flight. */
@@ -322,21 +325,13 @@ export class Database {
     try {
       assignProps(obj, props)
     } catch (err) {
-      for (const touched of undoAll(tx)) this.#work.settle(touched)
+      this.#work.undo(tx) // synchronous: nothing of it is in flight
       throw err
     } finally {
       running.claimant = undefined
       running.count--
     }
-    try {
-      await this.#enqueue(async () => {
-        await this.#work.write([{ obj, remove: false, tx }])
-        this.#work.release(tx)
-      })
-    } catch (err) {
-      await this.#rollBack(tx)
-      throw err
-    }
+    await this.#commit(tx, [{ obj, remove: false, tx }])
   }
 
   /** Runs fn, which changes these members of obj; if it throws, they go back as they were. */

@@ -5,8 +5,7 @@ import { defineModel, type ModelOptions } from './define-model.js'
 import { declarationsOf, RESERVED_NAMES } from './meta.js'
 import { modelHooks } from './model-hooks.js'
 import { STATE } from './object-state.js'
-import { claimProperty } from './ownership.js'
-import { running } from './transaction.js'
+import { claimProperty, mayClaim } from './ownership.js'
 import type { StoredObject } from './stored-object.js'
 
 /**
@@ -74,7 +73,7 @@ function definePropertyAccessor(proto: object, name: string): void {
     },
     set(this: StoredObject, value: unknown) {
       const state = this[STATE]
-      if (state.owners !== undefined || running.count > 0) claimProperty(this, name)
+      if (mayClaim(state)) claimProperty(this, name)
       state.values[name] = value
       state.version++
       modelHooks.changed(this)

@@ -44,6 +44,11 @@ export interface ObjectState {
 
 export const STATE = Symbol('stowage.state')
 
+/** Whether the instance shows something its record does not hold: an assignment since its last save, or a change a running transaction owns. */
+export function hasUnsavedChanges(state: ObjectState): boolean {
+  return state.version !== state.savedVersion || state.owners !== undefined
+}
+
 export function stateOf(obj: object): ObjectState {
   return (obj as { [STATE]: ObjectState })[STATE]
 }

@@ -19,13 +19,20 @@ export const META_MEMBER = '\0meta'
 export const DATA_MEMBER = '\0data'
 
 /**
- * Called just before `member` of obj changes. `undo` captures what is there now and returns how to
- * put it back; it is only called when a transaction takes the member.
+ * Whether a change to this instance may need claiming: a transaction runs or one owns a member, and
+ * the object is stored (a new one has nothing another writer could lose). Checked before `claim`,
+ * so that the common case makes no undo closure.
+ */
+export function mayClaim(state: ObjectState): boolean {
+  return (state.owners !== undefined || running.count > 0) && state.record !== undefined
+}
+
+/**
+ * Called just before `member` of obj changes, when `mayClaim`. `undo` captures what is there now
+ * and returns how to put it back; it is only called when a transaction takes the member.
  */
 export function claim(obj: StoredObject, member: string, undo: () => MemberUndo): void {
   const state = obj[STATE]
-  if (state.owners === undefined && running.count === 0) return
-  if (state.record === undefined) return // never stored: nothing another writer could lose
   const tx = transactionOf(state.meta.db)
   const owner = state.owners?.get(member) as Transaction | undefined
   if (owner === tx) return
@@ -46,9 +53,8 @@ export function claim(obj: StoredObject, member: string, undo: () => MemberUndo)
   members.set(member, taken ?? undo())
 }
 
-/** A property is about to be assigned. */
+/** A property is about to be assigned (when `mayClaim`). */
 export function claimProperty(obj: StoredObject, name: string): void {
-  if (obj[STATE].record === undefined) return
   claim(obj, name, () => {
     const before = obj[STATE].values[name]
     return () => {

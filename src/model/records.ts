@@ -98,8 +98,7 @@ export function writeValues(state: ObjectState, foreign: Set<string> | undefined
   const values = { ...state.values }
   for (const p of state.meta.propertyList) {
     if (!foreign.has(p.name)) continue
-    const stored = state.record?.properties[p.name]
-    values[p.name] = stored === undefined ? undefined : fromStored(p.type, stored)
+    values[p.name] = storedValue(p.type, state.record?.properties[p.name])
   }
   return values
 }
@@ -110,10 +109,10 @@ export function revertProperties(state: ObjectState, keep: Set<string> | undefin
   if (record === undefined) return
   for (const p of state.meta.propertyList) {
     if (keep?.has(p.name)) continue
-    const stored = record.properties[p.name]
+    const stored = storedValue(p.type, record.properties[p.name])
     const value = state.values[p.name]
-    if (value === undefined ? stored === undefined : stored !== undefined && p.type.equals(value, fromStored(p.type, stored))) continue
-    state.values[p.name] = stored === undefined ? undefined : fromStored(p.type, stored)
+    if (value === undefined ? stored === undefined : stored !== undefined && p.type.equals(value, stored)) continue
+    state.values[p.name] = stored
   }
 }
 
@@ -161,6 +160,11 @@ export function checkRecord(meta: ModelMeta, oid: string, record: unknown): Obje
     throw new CorruptionError(`${meta.collection}/${oid}: the stored record is not a Stowage object record`)
   }
   return r
+}
+
+/** The value of a stored form, or undefined when there is none. */
+function storedValue(type: { fromStored(v: unknown): unknown }, stored: unknown): unknown {
+  return stored === undefined ? undefined : fromStored(type, stored)
 }
 
 /** A stored value whose type changed since it was written is kept as stored; validation will say so. */

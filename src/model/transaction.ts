@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { STATE } from './object-state.js'
+import { hasUnsavedChanges, STATE } from './object-state.js'
 import type { StoredObject } from './stored-object.js'
 
 /** Puts one member of a live instance back as it was before a transaction first changed it. */
@@ -59,8 +59,7 @@ export class Transaction {
   see(obj: StoredObject): void {
     if (this.saves.has(obj) || this.removes.has(obj) || this.seen.has(obj)) return
     this.seen.add(obj)
-    const state = obj[STATE]
-    if (state.version === state.savedVersion && state.owners === undefined) this.seenClean.add(obj)
+    if (!hasUnsavedChanges(obj[STATE])) this.seenClean.add(obj)
   }
 
   /** The object created inside with that oid, unless removed again. */

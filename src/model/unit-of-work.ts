@@ -2,7 +2,7 @@ import { ClosedError, ConflictError, NotFoundError, NotRegisteredError } from '.
 import type { WriteOp } from '../engine/engine.js'
 import type { Change } from './change.js'
 import type { Database } from './database.js'
-import { STATE, type ObjectState } from './object-state.js'
+import { hasUnsavedChanges, STATE, type ObjectState } from './object-state.js'
 import { foreignMembers, releaseAll, undoAll } from './ownership.js'
 import { buildRecord, recordInstance, revertProperties, validateState, writeValues } from './records.js'
 import type { StoredObject } from './stored-object.js'
@@ -82,9 +82,10 @@ export class UnitOfWork {
       }
     }
     if (changes.length === 0) return
-    for (const c of changes) {
-      if (c.created && c.obj[STATE].extra.chosenOid === true && (await this.db.engine.hasRecord(c.meta.collection, c.oid))) throw conflict(c.obj)
-    }
+    const chosen = changes.filter((c) => c.created && c.obj[STATE].extra.chosenOid === true)
+    const taken = await Promise.all(chosen.map((c) => this.db.engine.hasRecord(c.meta.collection, c.oid)))
+    const clash = chosen.find((_, i) => taken[i])
+    if (clash !== undefined) throw conflict(clash.obj)
 
     // Index functions may read update times: show them the ones being written, undo on failure.
     const undo = changes.map((c) => {
@@ -125,7 +126,7 @@ export class UnitOfWork {
         state.savedVersion = versions[i]!
         state.db = this.db
         this.db.identity.add(c.meta.collection, c.oid, c.obj)
-        if (state.version === state.savedVersion && state.owners === undefined) this.db.identity.unpin(c.obj)
+        if (!hasUnsavedChanges(state)) this.db.identity.unpin(c.obj)
       }
     })
     for (const feature of this.db.features) feature.committed?.(changes)
@@ -157,7 +158,7 @@ export class UnitOfWork {
     const touched = new Set(undoAll(tx))
     for (const obj of tx.seenClean) {
       if (!tx.seen.has(obj)) continue
-      revertProperties(obj[STATE], obj[STATE].owners === undefined ? undefined : new Set(obj[STATE].owners.keys()))
+      revertProperties(obj[STATE], foreignMembers(obj[STATE], undefined)) // every member a transaction still owns stays
       touched.add(obj)
     }
     for (const obj of touched) this.settle(obj)

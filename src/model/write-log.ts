@@ -14,8 +14,11 @@ export class WriteLog {
   /** Reads begun at or before this sequence number treat every record as possibly stale. */
   #floor = 0
   readonly #writtenAt = new Map<string, number>()
-  /** The batch being written, if any (writes are serialized), and its record keys once asked for. */
-  #inflight: { ops: WriteOp[]; keys?: Set<string>; done: Promise<void> } | undefined
+  /**
+   * The batch being written, if any (writes are serialized): its ops, their record keys once a read
+   * asks, and the reads waiting for it to finish.
+   */
+  #inflight: { ops: WriteOp[]; keys?: Set<string>; waiting?: Array<() => void> } | undefined
 
   /** A read starts: returns the point it reads at. Pair with `endRead()`. */
   beginRead(): number {
@@ -34,34 +37,28 @@ export class WriteLog {
    * back one of their records may have it from before or after the batch.
    */
   writing(ops: WriteOp[]): void {
-    let finish!: () => void
-    const done = new Promise<void>((resolve) => (finish = resolve))
-    this.#inflight = { ops, done }
-    this.#finish = finish
+    this.#inflight = { ops }
   }
-
-  #finish: (() => void) | undefined
 
   /** The batch handed to the engine committed (`ok`) or failed. */
   finished(ok: boolean): void {
     const inflight = this.#inflight
     this.#inflight = undefined
-    if (ok && inflight !== undefined) this.#committed(inflight.ops)
-    this.#finish?.()
-    this.#finish = undefined
+    if (inflight === undefined) return
+    if (ok) this.#committed(inflight)
+    for (const wake of inflight.waiting ?? []) wake()
   }
 
   /** Resolves once no batch is being written. */
   async idle(): Promise<void> {
-    await this.#inflight?.done
+    const inflight = this.#inflight
+    if (inflight !== undefined) await new Promise<void>((wake) => (inflight.waiting ??= []).push(wake))
   }
 
-  #committed(ops: WriteOp[]): void {
+  #committed(batch: { ops: WriteOp[]; keys?: Set<string> }): void {
     const seq = ++this.#seq
     if (this.#reads === 0) return
-    for (const op of ops) {
-      if (op.type === 'putRecord' || op.type === 'delRecord') this.#writtenAt.set(op.collection + '\0' + op.id, seq)
-    }
+    for (const key of batch.keys ?? recordKeys(batch.ops)) this.#writtenAt.set(key, seq)
     if (this.#writtenAt.size > MAX_KEYS) {
       this.#writtenAt.clear()
       this.#floor = seq
@@ -73,16 +70,19 @@ export class WriteLog {
     const inflight = this.#inflight
     if (inflight !== undefined) {
       inflight.keys ??= recordKeys(inflight.ops)
-      if (inflight.keys.has(collection + '\0' + id)) return true
+      if (inflight.keys.has(keyOf(collection, id))) return true
     }
     if (since === this.#seq) return false
     if (since < this.#floor) return true
-    return (this.#writtenAt.get(collection + '\0' + id) ?? 0) > since
+    return (this.#writtenAt.get(keyOf(collection, id)) ?? 0) > since
   }
 }
 
+const keyOf = (collection: string, id: string): string => collection + '\0' + id
+
+/** The keys of the records these ops write or delete. */
 function recordKeys(ops: WriteOp[]): Set<string> {
   const keys = new Set<string>()
-  for (const op of ops) if (op.type === 'putRecord' || op.type === 'delRecord') keys.add(op.collection + '\0' + op.id)
+  for (const op of ops) if (op.type === 'putRecord' || op.type === 'delRecord') keys.add(keyOf(op.collection, op.id))
   return keys
 }

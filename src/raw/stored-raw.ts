@@ -2,7 +2,7 @@ import { assertEncodable } from '../engine/plain-data.js'
 import { ArgumentError, CorruptionError, NotFoundError } from '../errors.js'
 import { modelHooks } from '../model/model-hooks.js'
 import { STATE, type ObjectState } from '../model/object-state.js'
-import { claim, DATA_MEMBER, foreignMembers, isForeign, META_MEMBER } from '../model/ownership.js'
+import { claim, DATA_MEMBER, foreignMembers, isForeign, mayClaim, META_MEMBER } from '../model/ownership.js'
 import { validateState, writeValues } from '../model/records.js'
 import { databaseFor } from '../model/registry.js'
 import { MODEL_KIND, StoredObject, type ModelClass, type Props } from '../model/stored-object.js'
@@ -196,7 +196,7 @@ export class StoredRaw extends StoredObject {
       await obj.save()
     } catch (err) {
       // Inside a transaction the new object was enlisted when constructed: it must not be written.
-      transactionOf(obj[STATE].meta.db)?.forget(obj as never)
+      transactionOf(obj[STATE].meta.db)?.forget(obj)
       throw err
     }
     return obj as unknown as T
@@ -266,6 +266,7 @@ function checkKey(state: ObjectState, key: unknown): asserts key is string {
 
 /** The metadata is about to change: a running transaction takes it (see ownership.ts). */
 function claimMeta(obj: StoredRaw): void {
+  if (!mayClaim(obj[STATE])) return
   claim(obj, META_MEMBER, () => {
     const r = rawStateOf(obj)
     const before = copyMeta(r.meta)
@@ -277,6 +278,7 @@ function claimMeta(obj: StoredRaw): void {
 
 /** New data is about to be given: a running transaction takes it, with the data it will stage. */
 function claimData(obj: StoredRaw, r: RawState): void {
+  if (!mayClaim(obj[STATE])) return
   claim(obj, DATA_MEMBER, () => {
     const { source, consumed, staged } = r
     return () => {

@@ -2,7 +2,7 @@ import type { RelationMeta } from '../model/meta.js'
 import { STATE } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { clearedDiff, composeDiffs, copyDiff, emptyDiff, isEmptyDiff, type ManyDiff } from './link-diff.js'
-import { trackPending, untrackPending } from './pending-registry.js'
+import { syncPending, trackPending, untrackPending } from './pending-registry.js'
 import { resolveRelation } from './relation-target.js'
 import { manyInfo, type ManyInfo } from './stored-links.js'
 
@@ -182,8 +182,7 @@ export class ManyLinks {
       if (this.inflight !== inflight) this.inflight = undefined
       this.pending = copyDiff(pending)
       this.generation++
-      if (this.hasChanges()) trackPending(this)
-      else untrackPending(this)
+      syncPending(this)
     }
   }
 

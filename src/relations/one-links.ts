@@ -2,7 +2,7 @@ import type { RelationMeta } from '../model/meta.js'
 import { STATE } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
 import type { OneDiff } from './link-diff.js'
-import { trackPending, untrackPending } from './pending-registry.js'
+import { syncPending, trackPending, untrackPending } from './pending-registry.js'
 import { oneRef, sameRef, type Ref } from './stored-links.js'
 
 /**
@@ -77,8 +77,7 @@ export class OneLinks {
       // A change left in flight by a failed write of the transaction is part of what it undoes.
       if (this.inflight !== inflight) this.inflight = undefined
       this.pending = pending === undefined ? undefined : { ...pending }
-      if (this.hasChanges()) trackPending(this)
-      else untrackPending(this)
+      syncPending(this)
     }
   }
 

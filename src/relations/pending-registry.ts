@@ -25,6 +25,12 @@ export function untrackPending(links: PendingLinks): void {
   tracked.delete(ref)
 }
 
+/** Tracks the relation state while it has unsaved changes, and only then (after they were put back). */
+export function syncPending(links: PendingLinks): void {
+  if (links.hasChanges()) trackPending(links)
+  else untrackPending(links)
+}
+
 /** Drops links to removed objects from every live relation with unsaved changes. */
 export function dropPendingTargets(removed: Array<[collection: string, oid: string]>, owns: (owner: object) => boolean): void {
   if (removed.length === 0) return

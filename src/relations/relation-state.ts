@@ -1,7 +1,7 @@
 import type { RelationMeta } from '../model/meta.js'
 import { modelHooks } from '../model/model-hooks.js'
 import { STATE } from '../model/object-state.js'
-import { claim } from '../model/ownership.js'
+import { claim, mayClaim } from '../model/ownership.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { ManyLinks } from './many-links.js'
 import { OneLinks } from './one-links.js'
@@ -29,8 +29,7 @@ export function linksOf(owner: StoredObject, relation: RelationMeta): Links {
 
 /** A relation of the owner is about to change: a running transaction takes it (see ownership.ts). */
 export function claimLinks(links: Links): void {
-  if (links.owner[STATE].record === undefined) return
-  claim(links.owner, links.relation.name, () => links.undoPoint())
+  if (mayClaim(links.owner[STATE])) claim(links.owner, links.relation.name, () => links.undoPoint())
 }
 
 /** A relation of the owner changed: it is saved with the owner (and pinned, and joins a running transaction). */

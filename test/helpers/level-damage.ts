@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
+import { expect } from 'vitest'
+import { CorruptionError } from '../../src/errors.js'
 
 /**
  * Ways to damage the files of a LevelDB store, for tests of what the engines make of it. Values
@@ -79,4 +81,19 @@ export function garbleAround(dir: string, needle: string, length = 64): string {
 /** Cuts a file to half its size. */
 export function truncateHalf(file: string): void {
   truncateSync(file, statSync(file).size >> 1)
+}
+
+/**
+ * Opens an engine on a store whose table files were cut. LevelDB may already need a cut table at
+ * open (a compaction it schedules then, or a lookup consulting an overlapping table): then checks
+ * that the open was refused the same way reads are (CorruptionError naming `location`, LevelDB's
+ * I/O error as cause) and gives undefined.
+ */
+export async function openUnlessRefused<E>(open: () => Promise<E>, location: string): Promise<E | undefined> {
+  const result = await open().catch((x: Error) => x)
+  if (!(result instanceof Error)) return result
+  expect(result).toBeInstanceOf(CorruptionError)
+  expect(result.message).toContain(location)
+  expect((result.cause as { code?: string })?.code).toBe('LEVEL_IO_ERROR')
+  return undefined
 }

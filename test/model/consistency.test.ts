@@ -81,43 +81,47 @@ for (const kind of storeKinds) {
     }
 
     describe('concurrent transactions', () => {
-      it('a failed transaction leaves a concurrent successful one whole', async () => {
+      /**
+       * A changes `name` and succeeds; B, at the same time, runs `changeB` (changing `n`) and fails.
+       * Checks that A's change alone is on the instance and, after reopening, in the store.
+       */
+      async function failureBesideSuccess(changeB: (o: Doc) => Promise<void>, failed: (b: Promise<unknown>) => Promise<void>): Promise<Doc> {
         const o = await Doc.create({ name: 'old', n: 1 })
         const a = db.transaction(async () => {
           o.name = 'fromA'
           await sleep(50)
         })
-        const b = db.transaction(async () => {
-          o.n = 5
-          await sleep(10)
-          throw new Error('B fails')
-        })
-        await expect(b).rejects.toThrow('B fails')
+        const b = db.transaction(() => changeB(o))
+        await failed(b)
         await a
         expect([o.name, o.n]).toEqual(['fromA', 1])
         await reopen()
         const back = (await Doc.get(o.oid))!
         expect([back.name, back.n]).toEqual(['fromA', 1])
+        return back
+      }
+
+      it('a failed transaction leaves a concurrent successful one whole', async () => {
+        const o = await failureBesideSuccess(
+          async (o) => {
+            o.n = 5
+            await sleep(10)
+            throw new Error('B fails')
+          },
+          (b) => expect(b).rejects.toThrow('B fails'),
+        )
         expect((await Doc.index('name').one('fromA'))?.oid).toBe(o.oid)
         expect(await Doc.index('name').has('old')).toBe(false)
       })
 
       it('a transaction refused at commit leaves a concurrent successful one whole', async () => {
-        const o = await Doc.create({ name: 'old', n: 1 })
-        const a = db.transaction(async () => {
-          o.name = 'fromA'
-          await sleep(50)
-        })
-        const b = db.transaction(async () => {
-          o.n = 'bad' as never
-          await sleep(10)
-        })
-        await expect(b).rejects.toBeInstanceOf(ValidationError)
-        await a
-        expect([o.name, o.n]).toEqual(['fromA', 1])
-        await reopen()
-        const back = (await Doc.get(o.oid))!
-        expect([back.name, back.n]).toEqual(['fromA', 1])
+        await failureBesideSuccess(
+          async (o) => {
+            o.n = 'bad' as never
+            await sleep(10)
+          },
+          (b) => expect(b).rejects.toBeInstanceOf(ValidationError),
+        )
       })
 
       it('a transaction that commits first does not write what a concurrent one changed', async () => {

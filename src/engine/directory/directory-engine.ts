@@ -7,7 +7,7 @@ import { ClassicLevel } from 'classic-level'
 import fg from 'fast-glob'
 import { ArgumentError, ClosedError, CorruptionError, InvalidPathError } from '../../errors.js'
 import { Engine } from '../engine.js'
-import { levelError } from '../level/level-errors.js'
+import { levelError, translated } from '../level/level-errors.js'
 import type { LevelStore } from '../level/level-errors.js'
 import { openLevelStore } from '../level/level-store-files.js'
 import { assertEncodable } from '../plain-data.js'
@@ -95,6 +95,8 @@ export class DirectoryEngine extends Engine {
   #db?: Db
   #changes: ExternalChange[] = []
   readonly #damage: DamageList
+  /** The inner level store as its errors name it (made on first use). */
+  #store: LevelStore | undefined
   #counts = new Map<string, number>()
   #raws = new Map<string, RawMeta>()
   /** Stored ids a case-insensitive file system could confuse with a new one. */
@@ -620,8 +622,11 @@ export class DirectoryEngine extends Engine {
 
   /** The level store, as the errors of level-errors.ts name it. */
   #levelStore(): LevelStore {
-    const location = join(this.root, INDEX_DIR, 'index')
-    return { engine: this.describe(), location, repair: `LevelEngine.repair(${JSON.stringify(location)})` }
+    if (this.#store === undefined) {
+      const location = join(this.root, INDEX_DIR, 'index')
+      this.#store = { engine: this.describe(), location, repair: `LevelEngine.repair(${JSON.stringify(location)})` }
+    }
+    return this.#store
   }
 
   /** A failure of the level store while `doing` something, as a Stowage error (a damaged file: CorruptionError). */
@@ -631,9 +636,7 @@ export class DirectoryEngine extends Engine {
 
   /** A read of the level store, its failure translated. */
   #read<T>(p: Promise<T>, doing: () => string): Promise<T> {
-    return p.catch((err) => {
-      throw this.#levelError(err, doing())
-    })
+    return translated(p, this.#levelStore(), doing)
   }
 
   async #prepareRoot(): Promise<void> {

@@ -4,7 +4,7 @@ import { ArgumentError, CorruptionError, InvalidPathError } from '../../errors.j
 import { Engine } from '../engine.js'
 import type { DamagedRecord, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
 import { DamageList } from '../damage-list.js'
-import { levelError } from './level-errors.js'
+import { levelError, translated } from './level-errors.js'
 import type { LevelStore } from './level-errors.js'
 import { BARE_VALUES_KEY, ENTRY, ENTRY_END, FORMAT_KEY, levelRange, pointerKey, recordKey, recordPrefix, stagingKey, SYNC_KEY } from './level-keys.js'
 import { RawStore } from './level-raw.js'
@@ -412,9 +412,7 @@ export class LevelEngine extends Engine {
    * call a ClosedError.
    */
   #call<T>(p: Promise<T>, doing: string | (() => string)): Promise<T> {
-    return p.catch((err) => {
-      throw levelError(err, this.#store, typeof doing === 'string' ? doing : doing())
-    })
+    return translated(p, this.#store, doing)
   }
 
   async *#guard<T>(source: AsyncGenerator<T>, doing: string): AsyncGenerator<T> {

@@ -51,6 +51,13 @@ export function levelError(err: unknown, store: LevelStore, doing: string): unkn
   return err
 }
 
+/** `p`, its failure translated by `levelError` (what it was doing named only if it fails). */
+export function translated<T>(p: Promise<T>, store: LevelStore, doing: string | (() => string)): Promise<T> {
+  return p.catch((err) => {
+    throw levelError(err, store, typeof doing === 'string' ? doing : doing())
+  })
+}
+
 /** The advice a CorruptionError about a whole store ends with. */
 export function repairHint(store: LevelStore): string {
   if (!store.repair) return ''
