@@ -157,7 +157,7 @@ describe('LevelEngine: a flipped byte in a stored value', () => {
     await engine.close()
     // Older versions refuse it from now on (they read format 1 only), and its new values are not bare msgpack.
     const raw = new ClassicLevel<string, Uint8Array>(path, { valueEncoding: 'view' })
-    expect(decodeValue((await raw.get(FORMAT_KEY))!, FORMAT_KEY)).toBe(2)
+    expect(decodeValue((await raw.get(FORMAT_KEY))!, FORMAT_KEY)).toBe(3)
     const sealed = (await raw.get(recordKey('Account', 'new')))!
     expect(() => decodeValue(sealed, 'new')).toThrow(CorruptionError)
     await raw.close()

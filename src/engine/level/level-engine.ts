@@ -27,7 +27,7 @@ export interface LevelEngineOptions {
 }
 
 /** 2: entry and record values carry a checksum (sealed-values.ts). 1: bare msgpack. */
-const FORMAT = 2
+const FORMAT = 3
 const DEFAULT_CHUNK = 256 * 1024
 /**
  * Entries fetched per `nextv()`: a modest first batch (a consumer that stops early reads little,
@@ -143,29 +143,27 @@ export class LevelEngine extends Engine {
   }
 
   /**
-   * A new store gets the current format. A format 1 store (values without checksums) is marked
-   * format 2 with the bare-values marker, in one batch: from then on older versions refuse it, new
-   * values carry checksums, and the old ones still read as they are.
+   * A new store gets the current format. An older store is marked with the current format on open,
+   * so that older versions refuse it from then on; what they wrote still reads:
+   * - format 1 (values without checksums) also gets the bare-values marker, in the same batch;
+   * - format 2 escaped rare values (-0, lone surrogates, `__proto__` keys) with msgpackr extensions,
+   *   which format 3 writes in plain msgpack and still reads (legacy-escapes.ts).
    */
   async #checkFormat(): Promise<void> {
     const stored = await this.db.get(FORMAT_KEY, this.#rw)
     const format = stored === undefined ? undefined : this.#bare(stored, FORMAT_KEY)
+    const formatOp = { type: 'put', key: FORMAT_KEY, value: this.#encodeBare(FORMAT, FORMAT_KEY) } as const
     if (format === undefined) {
-      await this.db.put(FORMAT_KEY, this.#encodeBare(FORMAT, FORMAT_KEY), this.#rw)
+      await this.db.batch([formatOp], this.#rw as any)
       this.#bareAllowed = false
     } else if (format === 1) {
-      await this.db.batch(
-        [
-          { type: 'put', key: BARE_VALUES_KEY, value: this.#encodeBare(true, BARE_VALUES_KEY) },
-          { type: 'put', key: FORMAT_KEY, value: this.#encodeBare(FORMAT, FORMAT_KEY) },
-        ],
-        this.#rw as any,
-      )
+      await this.db.batch([{ type: 'put', key: BARE_VALUES_KEY, value: this.#encodeBare(true, BARE_VALUES_KEY) }, formatOp], this.#rw as any)
       this.#bareAllowed = true
-    } else if (format === FORMAT) {
+    } else if (format === 2 || format === FORMAT) {
+      if (format === 2) await this.db.batch([formatOp], this.#rw as any)
       this.#bareAllowed = (await this.db.get(BARE_VALUES_KEY, this.#rw)) !== undefined
     } else {
-      throw new CorruptionError(`${this.describe()} holds data in format ${String(format)}; this version reads formats 1 and ${FORMAT}`)
+      throw new CorruptionError(`${this.describe()} holds data in format ${String(format)}; this version reads formats 1 to ${FORMAT}`)
     }
   }
 

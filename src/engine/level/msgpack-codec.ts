@@ -1,6 +1,8 @@
-import { Packr, RESERVE_START_SPACE, addExtension } from 'msgpackr'
+import { Packr, RESERVE_START_SPACE } from 'msgpackr'
 import { CorruptionError, EncodingError } from '../../errors.js'
-import { hasLoneSurrogate, scanPlainData } from '../plain-data.js'
+import { scanPlainData } from '../plain-data.js'
+import { tagged, untagged } from './escaped-values.js'
+import { decodeLegacy, isLegacyEscapeError } from './legacy-escapes.js'
 
 /**
  * msgpackr options. Plain maps, not msgpackr's records: for one ~300-byte object per value, inline
@@ -17,49 +19,10 @@ export const PACKR_OPTIONS = {
   copyBuffers: true,
 } as const
 
-/*
- * msgpack cannot say three things plain data can: -0 (msgpackr writes it as the integer 0), strings
- * with lone surrogates (UTF-8 cannot hold them) and an own `__proto__` key (msgpackr renames it to
- * `__proto_` on decoding, to protect prototypes). Values holding one of these (rare: the scan that
- * validates every value says so) are copied with the culprits wrapped in the classes below, which
- * msgpackr writes as extensions. Extension types are global in msgpackr; these codes are unused by it.
+/**
+ * Stowage's own msgpackr instance. It registers no extension: msgpackr keeps extensions in one
+ * process-wide registry, shared with the host application's msgpackr.
  */
-class NegativeZero {}
-class LoneSurrogateString {
-  constructor(readonly value: string) {}
-}
-class KeyedObject {
-  constructor(readonly pairs: unknown[]) {}
-}
-const NEGATIVE_ZERO = new NegativeZero()
-
-addExtension({ Class: NegativeZero, type: 0x30, write: () => 0, read: () => -0 })
-addExtension({
-  Class: LoneSurrogateString,
-  type: 0x31,
-  write: (s: LoneSurrogateString) => Array.from({ length: s.value.length }, (_, i) => s.value.charCodeAt(i)),
-  read: (codes: number[]) => {
-    if (!Array.isArray(codes)) throw new Error('bad string extension')
-    let s = ''
-    for (let i = 0; i < codes.length; i += 4096) s += String.fromCharCode(...codes.slice(i, i + 4096))
-    return s
-  },
-})
-addExtension({
-  Class: KeyedObject,
-  type: 0x32,
-  write: (o: KeyedObject) => o.pairs,
-  read: (pairs: unknown[]) => {
-    if (!Array.isArray(pairs) || pairs.length % 2 !== 0) throw new Error('bad object extension')
-    const obj: Record<string, unknown> = {}
-    for (let i = 0; i < pairs.length; i += 2) {
-      // defineProperty, not assignment: a `__proto__` key must stay an own property.
-      Object.defineProperty(obj, pairs[i] as string, { value: pairs[i + 1], writable: true, enumerable: true, configurable: true })
-    }
-    return obj
-  },
-})
-
 const packr = new Packr(PACKR_OPTIONS)
 
 /**
@@ -69,12 +32,27 @@ const packr = new Packr(PACKR_OPTIONS)
  */
 export function encodeValue(value: unknown, where: Named, reserve = 0): Buffer {
   const traits = scanPlainData(value, where)
-  const input = traits.negativeZero || traits.loneSurrogate || traits.protoKey ? escape(value) : value
   try {
-    return reserve === 0 ? packr.pack(input) : packr.pack(input, RESERVE_START_SPACE | reserve)
+    if (traits.negativeZero || traits.loneSurrogate || traits.protoKey) return encodeEscaped(value, reserve)
+    return reserve === 0 ? packr.pack(value) : packr.pack(value, RESERVE_START_SPACE | reserve)
   } catch (err) {
     throw new EncodingError(`Cannot store ${nameOf(where)}: ${(err as Error).message}`, { cause: err })
   }
+}
+
+/**
+ * An escaped value is ESCAPED followed by the msgpack of its tagged form (escaped-values.ts). 0xc1
+ * is the one byte msgpack never uses (msgpackr writes it only with `bundleStrings`, which is off),
+ * so no plain value starts with it.
+ */
+const ESCAPED = 0xc1
+
+function encodeEscaped(value: unknown, reserve: number): Buffer {
+  const body = packr.pack(tagged(value))
+  const out = Buffer.allocUnsafe(reserve + 1 + body.length)
+  out[reserve] = ESCAPED
+  out.set(body, reserve + 1)
+  return out
 }
 
 /**
@@ -83,7 +61,13 @@ export function encodeValue(value: unknown, where: Named, reserve = 0): Buffer {
  */
 export function decodeValue(bytes: Uint8Array, where: Named, start = 0): unknown {
   try {
-    return start === 0 ? packr.unpack(bytes) : packr.unpack(bytes, { start })
+    if (bytes[start] === ESCAPED) return untagged(packr.unpack(bytes, { start: start + 1 }))
+    try {
+      return start === 0 ? packr.unpack(bytes) : packr.unpack(bytes, { start })
+    } catch (err) {
+      if (!isLegacyEscapeError(err)) throw err
+      return decodeLegacy(bytes, start, (item) => packr.unpack(item))
+    }
   } catch (err) {
     throw new CorruptionError(`Stored value of ${nameOf(where)} is corrupt (${bytes.length} bytes): ${(err as Error).message}`, { cause: err })
   }
@@ -94,20 +78,4 @@ export type Named = string | (() => string)
 
 export function nameOf(where: Named): string {
   return typeof where === 'string' ? where : where()
-}
-
-function escape(v: unknown): unknown {
-  if (typeof v === 'number') return v === 0 && 1 / v < 0 ? NEGATIVE_ZERO : v
-  if (typeof v === 'string') return hasLoneSurrogate(v) ? new LoneSurrogateString(v) : v
-  if (v === null || typeof v !== 'object' || v instanceof Uint8Array || v instanceof Date) return v
-  if (Array.isArray(v)) return Array.from(v, escape)
-  const keys = Object.keys(v)
-  if (keys.some((k) => k === '__proto__' || hasLoneSurrogate(k))) {
-    const pairs: unknown[] = []
-    for (const k of keys) pairs.push(escape(k), escape((v as Record<string, unknown>)[k]))
-    return new KeyedObject(pairs)
-  }
-  const out: Record<string, unknown> = {}
-  for (const k of keys) out[k] = escape((v as Record<string, unknown>)[k])
-  return out
 }
