@@ -48,6 +48,7 @@ class Doc extends StoredObject {
 
 @Model({ indexes: { words: (a: Article) => Indexing.keywords([a.title, a.content]) } })
 class Article extends StoredObject {
+  declare static indexes: { words: string } // the computed index, for Article.index()'s types
   @Property(Types.STRING) title!: string
   @Property(Types.STRING) content!: string
 }

@@ -14,6 +14,7 @@ class Account extends StoredObject {
 
 @Model({ collection: 'articles', indexes: { words: (a: Article) => Indexing.keywords([a.title, a.content]) } })
 class Article extends StoredObject {
+  declare static indexes: { words: string } // the computed index's name and key type, for Article.index()
   @Property(Types.LINE, { required: true }) title!: string
   @Property(Types.MARKDOWN) content = ''
   @Property(Types.ENUM('draft', 'published', 'archived')) @Index() status = 'draft'

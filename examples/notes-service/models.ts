@@ -23,6 +23,7 @@ export class Attachment extends StoredRaw {
   indexes: { keywords: (note: Note) => Indexing.keywords([note.title, note.body]) },
 })
 export class Note extends StoredObject {
+  declare static indexes: { keywords: string } // the computed index's name and key type, for Note.index()
   @Property(Types.LINE, { required: true }) title!: string
   @Property(Types.MARKDOWN) body = ''
   @Property(Types.URL) url?: string

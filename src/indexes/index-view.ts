@@ -10,11 +10,11 @@ import { decodeKey, encodeKey, encodePrefix, kindBounds, kindOf } from './key-co
 import { Indexing } from './indexing.js'
 import { entryPrefix, indexLabel } from './layout.js'
 
-export interface IndexListOptions {
-  gte?: IndexKey
-  gt?: IndexKey
-  lte?: IndexKey
-  lt?: IndexKey
+export interface IndexListOptions<K extends IndexKey = IndexKey> {
+  gte?: K
+  gt?: K
+  lte?: K
+  lt?: K
   /** String keys starting with this. */
   prefix?: string
   /** Objects to skip first. */
@@ -26,8 +26,8 @@ export interface IndexListOptions {
 }
 
 /** A key that several objects hold, with their oids (see `IndexView.duplicates()`). */
-export interface IndexDuplicate {
-  key: IndexKey
+export interface IndexDuplicate<K extends IndexKey = IndexKey> {
+  key: K
   /** In oid (creation) order. */
   oids: string[]
 }
@@ -53,7 +53,7 @@ const SKIP_AFTER = 8
  * for await (const a of Article.index('date').list({ gte: new Date('2026-01-01'), limit: 10, reverse: true })) ...
  * ```
  */
-export class IndexView<T extends StoredObject = StoredObject> {
+export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey = IndexKey> {
   readonly name: string
   readonly #db: Database
   readonly #meta: ModelMeta
@@ -80,13 +80,13 @@ export class IndexView<T extends StoredObject = StoredObject> {
   }
 
   /** Every object with that key. */
-  get(key: IndexKey): AsyncIterable<T> {
+  get(key: K): AsyncIterable<T> {
     const prefix = this.#keyPrefix(key)
     return this.#objects({ prefix }, false, 0, Infinity)
   }
 
   /** The object at position `n` (default the first) among those with that key, or undefined. */
-  async one(key: IndexKey, n = 0): Promise<T | undefined> {
+  async one(key: K, n = 0): Promise<T | undefined> {
     if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`${this.#label()}.one(): n must be a non-negative integer, got ${describeValue(n)}`)
     const prefix = this.#keyPrefix(key)
     await this.#ready()
@@ -98,7 +98,7 @@ export class IndexView<T extends StoredObject = StoredObject> {
   }
 
   /** Whether any object has that key. */
-  async has(key: IndexKey): Promise<boolean> {
+  async has(key: K): Promise<boolean> {
     const prefix = this.#keyPrefix(key)
     await this.#ready()
     for await (const _ of this.#db.engine.keys({ prefix, limit: 1 })) return true
@@ -106,7 +106,7 @@ export class IndexView<T extends StoredObject = StoredObject> {
   }
 
   /** How many objects have that key. */
-  async count(key: IndexKey): Promise<number> {
+  async count(key: K): Promise<number> {
     const prefix = this.#keyPrefix(key)
     await this.#ready()
     let n = 0
@@ -115,7 +115,7 @@ export class IndexView<T extends StoredObject = StoredObject> {
   }
 
   /** The distinct keys, in order. */
-  async *keys(): AsyncGenerator<IndexKey> {
+  async *keys(): AsyncGenerator<K> {
     await this.#ready()
     const start = this.#prefix.length
     let gte: string | undefined
@@ -134,7 +134,7 @@ export class IndexView<T extends StoredObject = StoredObject> {
         }
         last = encoded
         repeats = 0
-        yield decodeKey(encoded)
+        yield decodeKey(encoded) as K
       }
       if (!seek) return
     }
@@ -153,14 +153,14 @@ export class IndexView<T extends StoredObject = StoredObject> {
    * for (const { key, oids } of await Account.index('email').duplicates()) console.log(key, oids)
    * ```
    */
-  async duplicates(): Promise<IndexDuplicate[]> {
+  async duplicates(): Promise<IndexDuplicate<K>[]> {
     await this.#ready()
     const start = this.#prefix.length
-    const out: IndexDuplicate[] = []
+    const out: IndexDuplicate<K>[] = []
     let current: string | undefined
     let oids: string[] = []
     const flush = () => {
-      if (oids.length > 1) out.push({ key: decodeKey(current!), oids })
+      if (oids.length > 1) out.push({ key: decodeKey(current!) as K, oids })
     }
     for await (const entry of this.#db.engine.keys({ prefix: this.#prefix })) {
       const nul = entry.lastIndexOf('\x00')
@@ -181,7 +181,7 @@ export class IndexView<T extends StoredObject = StoredObject> {
    * (`{ gte: 5 }` gives numbers >= 5, not strings); `prefix` selects string keys. An object with
    * several keys in the range is given once, at its first key.
    */
-  list(options: IndexListOptions = {}): AsyncIterable<T> {
+  list(options: IndexListOptions<K> = {}): AsyncIterable<T> {
     const label = `${this.#label()}.list()`
     if (options === null || typeof options !== 'object') throw new ArgumentError(`${label} takes an options object, got ${describeValue(options)}`)
     for (const key of Object.keys(options)) {

@@ -14,7 +14,7 @@ import { withOid } from './oid.js'
 import { foreignMembers } from './ownership.js'
 import { applyRecord, recordInstance, revertProperties } from './records.js'
 import { bind, unbind } from './registry.js'
-import { assignProps, type ListOptions, type StoredObject } from './stored-object.js'
+import { assignProps, type ListOptions, type Props, type StoredObject } from './stored-object.js'
 import { currentTransaction, running, Transaction, transactionOf, type MemberUndo } from './transaction.js'
 import { assertOwn, UnitOfWork, type WriteItem } from './unit-of-work.js'
 import { WriteLog } from './write-log.js'
@@ -304,7 +304,7 @@ export class Database {
    * (a wrong relation target, a ValidationError, a unique key) leaves nothing of itself on the
    * instance. Inside one, the assignment is undone if it throws, and the transaction writes it.
    */
-  async update(obj: StoredObject, props: object): Promise<void> {
+  async update<T extends StoredObject>(obj: T, props: Props<T>): Promise<void> {
     this.#assertOpen('update')
     if (this.#transaction() !== undefined) {
       this.#guarded(obj, props !== null && typeof props === 'object' ? Object.keys(props) : [], () => assignProps(obj, props))

@@ -1,15 +1,76 @@
 import { ArgumentError, ModelDefinitionError } from '../errors.js'
 import { oidForNewObject } from './oid.js'
-import { metaOf, type ModelMeta } from './meta.js'
+import { metaOf, type IndexKey, type ModelMeta } from './meta.js'
 import { newState, STATE, type ObjectState } from './object-state.js'
 import { databaseFor } from './registry.js'
 import { exportObject, type ExportOptions, type Exported } from './export-import.js'
 import { IndexView } from '../indexes/index-view.js'
+import type { One } from '../relations/one.js'
+import type { Many } from '../relations/many.js'
 
 export const MODEL_KIND = Symbol.for('stowage.modelKind')
 
-/** The properties a model's constructor and `create`/`update` accept. */
-export type Props<T> = { [K in keyof T as T[K] extends Function ? never : K extends 'oid' | 'type' ? never : K]?: T[K] }
+/**
+ * The properties a model's constructor, `create`, `ensure` and `update` accept, each optional: the
+ * data members of the instance type `T`, less methods, readonly members (getters) and Stowage's own
+ * members (`oid`, `type`, `updates`, ...). A `One<X>` member takes `X` (or `undefined`/`null` to
+ * unlink), a `Many<X>` member an iterable of `X` (it replaces every link), as assigning them does.
+ * TypeScript cannot see decorators: a member without `@Property` or `@Relation` is accepted here
+ * and refused at run time.
+ */
+export type Props<T> = { [K in keyof T as DataKey<T, K>]?: PropValue<T[K]> }
+
+/** What assigning to a member accepts: the linked object(s) for a relation, else the member's type. */
+type PropValue<V> = V extends One<infer X> ? X | undefined | null : V extends Many<infer X> ? Iterable<X> | undefined | null : V
+
+/** `K` when it names a data member of `T` that props may set, else never. */
+type DataKey<T, K extends keyof T> = K extends string
+  ? K extends FrameworkKey
+    ? never
+    : T[K] extends Function
+      ? never
+      : IsReadonly<T, K> extends true
+        ? never
+        : K
+  : never
+
+type FrameworkKey = keyof StoredObject | 'updates'
+
+type IsReadonly<T, K extends keyof T> =
+  (<G>() => G extends { [Q in K]: T[K] } ? 1 : 2) extends <G>() => G extends { -readonly [Q in K]: T[K] } ? 1 : 2 ? false : true
+
+/** The constructor's argument: `Props<Self>` for `extends StoredObject<Self>`, any object without it. */
+type ConstructorProps<Self> = 0 extends 1 & Self ? object : Props<Self>
+
+/**
+ * The names `Model.index(name)` accepts: the model's data members other than to-many relations
+ * (an `@Index` is named after its member), and the names in a `declare static indexes` declaration
+ * (computed indexes and indexes renamed with `@Index(fn, { name })`).
+ */
+export type IndexName<C> = PropertyIndexName<InstanceOf<C>> | DeclaredIndexName<C>
+
+/**
+ * The query key type of index `N`: as declared in `declare static indexes`, else that of the member's
+ * values (an array member's elements; a `One` relation's linked oid), else any `IndexKey`.
+ */
+export type IndexKeyOf<C, N> = C extends { indexes: infer D }
+  ? N extends keyof D
+    ? DeclaredKey<D[N]>
+    : MemberKey<C, N>
+  : MemberKey<C, N>
+
+type InstanceOf<C> = C extends abstract new (...args: any) => infer T ? T : never
+type PropertyIndexName<T> = { [K in keyof Props<T>]-?: T[K & keyof T] extends Many<any> | undefined ? never : K }[keyof Props<T>]
+type DeclaredIndexName<C> = C extends { indexes: infer D } ? keyof D & string : never
+type DeclaredKey<V> = [Extract<V, IndexKey>] extends [never] ? IndexKey : Extract<V, IndexKey>
+type MemberKey<C, N> = N extends keyof InstanceOf<C> ? ValueKey<InstanceOf<C>[N]> : IndexKey
+type ValueKey<V> = 0 extends 1 & V
+  ? IndexKey
+  : [NonNullable<V>] extends [One<any>]
+    ? string
+    : [NonNullable<V>] extends [readonly (infer E)[]]
+      ? DeclaredKey<E>
+      : DeclaredKey<V>
 
 /** A model class, as seen by the static methods. */
 export type ModelClass<T extends StoredObject> = (new (props?: any) => T) & { prototype: T }
@@ -33,11 +94,11 @@ export interface ListOptions {
  * const a = await Account.create({ email: 'ann@example.com' })
  * ```
  */
-export class StoredObject {
+export class StoredObject<Self = any> {
   static readonly [MODEL_KIND]: 'object' | 'raw' = 'object'
   declare [STATE]: ObjectState
 
-  constructor(_props?: object) {
+  constructor(_props?: ConstructorProps<Self>) {
     const meta = metaOf(new.target)
     if (meta === undefined) {
       throw new ModelDefinitionError(`${new.target.name} is not a model class: decorate it with @Model()`)
@@ -162,10 +223,13 @@ export class StoredObject {
     return (await databaseFor(meta).list(meta, options)) as T[]
   }
 
-  /** The index view named by an indexed property or a computed index. */
-  static index<T extends StoredObject>(this: ModelClass<T>, name: string): IndexView<T> {
+  /**
+   * The index view named by an indexed property or a computed index. Names and query keys are
+   * typed: see `IndexName` and `IndexKeyOf`.
+   */
+  static index<C extends ModelClass<StoredObject>, N extends IndexName<C>>(this: C, name: N): IndexView<InstanceOf<C>, IndexKeyOf<C, N>> {
     const meta = metaFor(this)
-    return new IndexView<T>(databaseFor(meta), meta, name)
+    return new IndexView(databaseFor(meta), meta, name as string)
   }
 
   /** Creates or updates an object from an `export()`, newer update times winning per property; saves it. */

@@ -11,12 +11,14 @@ class Writer extends StoredObject {
 
 @Model({ indexes: { hasWriter: (p: Story) => p.writer.oid !== undefined, changed: (p: Story) => p.getUpdateTime() } })
 class Story extends StoredObject {
+  declare static indexes: { hasWriter: boolean; changed: number }
   @Property(Types.STRING) title?: string
   @Relation(() => Writer) @Index() writer!: One<Writer>
 }
 
 @Model({ indexes: { size: (s: Shelf) => s.stories.size, hasFirst: (s: Shelf) => (first ? s.stories.has(first) : false) } })
 class Shelf extends StoredObject {
+  declare static indexes: { size: number; hasFirst: boolean }
   @Property(Types.STRING) @Index(Indexing.value, { unique: true }) code?: string
   @Relation(() => [Story]) stories!: Many<Story>
 }
