@@ -7,7 +7,6 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import type { MessagePort } from 'node:worker_threads'
-import type { Send } from './client.js'
 import { StoreError, type RequestEnvelope, type Response, type ResponseEnvelope } from './protocol.js'
 
 /** Both ends of a message channel look like this to the store and its clients. */
@@ -114,7 +113,7 @@ export function serveChannel(service: RequestHandler, channel: Channel, log: (me
  * The client side of a channel: `new NotesClient(channelSender(channel).send)`. Requests may be
  * sent concurrently; `close()` stops listening and fails what is still pending.
  */
-export function channelSender(channel: Channel): { send: Send; close(): void } {
+export function channelSender(channel: Channel): { send: (request: unknown) => Promise<unknown>; close(): void } {
   let next = 1
   const pending = new Map<number, { resolve: (response: unknown) => void; reject: (err: Error) => void }>()
   const failAll = (message: string) => {
