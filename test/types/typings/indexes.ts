@@ -1,7 +1,7 @@
 // Model.index(name): names and query keys.
 import { expectTypeOf } from 'vitest'
 import type { IndexView } from '../../../src/index.js'
-import { Account, Comment, Image, Reply } from './models.js'
+import { Account, Comment, Image, Reply, Visit } from './models.js'
 
 // Property indexes: named after the member, keyed by its values' type.
 expectTypeOf(Account.index('email')).toEqualTypeOf<IndexView<Account, string>>()
@@ -54,7 +54,10 @@ expectTypeOf(Comment.index('words')).toEqualTypeOf<IndexView<Comment, string>>()
 expectTypeOf(Comment.index('edited')).toEqualTypeOf<IndexView<Comment, number>>()
 expectTypeOf(Image.index('touched')).toEqualTypeOf<IndexView<Image, number>>()
 expectTypeOf(Image.index('width')).toEqualTypeOf<IndexView<Image, number>>()
+expectTypeOf(Visit.index('at')).toEqualTypeOf<IndexView<Visit, number>>() // the declaration wins over the member's type
 Comment.index('words').list({ prefix: 'sto' })
+// @ts-expect-error the declared key type, not the member's
+Visit.index('at').get(new Date())
 // @ts-expect-error a number key for a string index
 Comment.index('words').get(1)
 // @ts-expect-error a computed index the model does not declare

@@ -57,3 +57,10 @@ export class Image extends StoredRaw {
 export class Reply extends Comment {
   @Property(Types.BOOL) hidden?: boolean
 }
+
+/** A property index whose keys are not the property's values: the declaration gives their type. */
+@Model()
+export class Visit extends StoredObject {
+  @Property(Types.DATE) @Index(Indexing.updateTime) at?: Date
+  declare static indexes: { at: number }
+}
