@@ -43,7 +43,8 @@ const SKIP_AFTER = 8
  * The objects of a model under one index, in key order (objects with the same key in oid, that is
  * creation, order). Queries stream: nothing reads a whole index into memory, and `count`, `has` and
  * `keys` never decode objects. Query keys are matched as given: to query a normalized index,
- * normalize the query the same way.
+ * normalize the query the same way. `K` is the type of query keys: `Model.index(name)` takes it from
+ * the member's type or from the model's `declare static indexes`.
  *
  * @example
  * ```ts

@@ -36,10 +36,11 @@ type DataKey<T, K extends keyof T> = K extends string
 
 type FrameworkKey = keyof StoredObject | 'updates'
 
+// Getters without setters are readonly members; only this identity comparison tells readonly apart.
 type IsReadonly<T, K extends keyof T> =
   (<G>() => G extends { [Q in K]: T[K] } ? 1 : 2) extends <G>() => G extends { -readonly [Q in K]: T[K] } ? 1 : 2 ? false : true
 
-/** The constructor's argument: `Props<Self>` for `extends StoredObject<Self>`, any object without it. */
+/** The constructor's argument: `Props<Self>` for `extends StoredObject<Self>`, any object without it (`Self` is any). */
 type ConstructorProps<Self> = 0 extends 1 & Self ? object : Props<Self>
 
 /**
@@ -84,14 +85,18 @@ export interface ListOptions {
 
 /**
  * Base class of stored, typed models. Declare properties with `@Property`, the class with `@Model()`.
+ * `create`, `ensure` and `update` take the model's `Props`. A constructor cannot be typed by its
+ * subclass, so `new Account(props)` checks props only when the class names itself as the type
+ * argument (`extends StoredObject<Account>`) or declares `constructor(props?: Props<Account>)`.
  *
  * @example
  * ```ts
  * @Model()
- * class Account extends StoredObject {
+ * class Account extends StoredObject<Account> {
  *   @Property(Types.EMAIL) email!: string
  * }
  * const a = await Account.create({ email: 'ann@example.com' })
+ * new Account({ emial: 'ann@example.com' }) // a compile error
  * ```
  */
 export class StoredObject<Self = any> {
