@@ -1,4 +1,5 @@
-import { createRequire } from 'node:module'
+import isEmailModule from 'validator/lib/isEmail.js'
+import isURLModule from 'validator/lib/isURL.js'
 import { expected } from './arguments.js'
 import { defineType } from './define-type.js'
 import { bytesEqual, deepEqual } from './deep-equal.js'
@@ -7,14 +8,14 @@ import { copyPlainData, plainDataReason } from './any-data.js'
 import { hasLineBreak, lineBreakReason } from './strings.js'
 import type { Type } from './type.js'
 
-/**
- * class-validator is loaded on the first EMAIL or URL check that needs it (most emails never do:
- * see COMMON_EMAIL): loading it costs ~20 MB and a few hundred ms at start-up.
+/*
+ * validator's isEmail and isURL (what class-validator's own isEmail and isURL call, with the same
+ * options), imported statically so that bundlers include them. Each module is CommonJS whose
+ * function is both `module.exports` and its `.default`: Node and bundlers give either one as the
+ * default import, and `.default` is the function in both cases.
  */
-let validators: typeof import('class-validator') | undefined
-const load = (): typeof import('class-validator') => (validators ??= createRequire(import.meta.url)('class-validator'))
-const isEmail = (value: string): boolean => load().isEmail(value)
-const isURL = (value: string, options: object): boolean => load().isURL(value, options)
+const isEmail: (value: string) => boolean = isEmailModule.default
+const isURL: (value: string, options: object) => boolean = isURLModule.default
 
 /*
  * The scalar types. Validators do no allocation when the value is valid (reasons are only built on
@@ -112,7 +113,7 @@ export const STRING = stringType('STRING')
 export const LINE = stringType('LINE', (value) => (hasLineBreak(value) ? lineBreakReason(value) : undefined))
 
 /**
- * Remembers up to `size` strings `check` accepted: class-validator's checks take microseconds, and
+ * Remembers up to `size` strings `check` accepted: validator's checks take microseconds, and
  * saving an object again re-validates its unchanged addresses.
  */
 function remembered(check: (value: string) => boolean, size = 1024): (value: string) => boolean {
@@ -135,7 +136,7 @@ export const COMMON_EMAIL = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=
 
 const validEmail = remembered((value) => (value.length <= 254 && value.indexOf('@') <= 64 && COMMON_EMAIL.test(value)) || isEmail(value))
 
-/** An email address as class-validator's `isEmail` (default options) accepts it. Stored as given. */
+/** An email address as validator's (and class-validator's) `isEmail` accepts it with default options. Stored as given. */
 export const EMAIL = stringType('EMAIL', (value) =>
   validEmail(value) ? undefined : `not a valid email address: ${describeValue(value)}`,
 )
@@ -150,7 +151,7 @@ const URL_OPTIONS = { require_protocol: true, require_tld: false, protocols: ['h
 const validUrl = remembered((value) => isURL(value, URL_OPTIONS))
 
 /**
- * An absolute http, https or ftp URL as class-validator's `isURL` accepts it with a protocol
+ * An absolute http, https or ftp URL as validator's (and class-validator's) `isURL` accepts it with a protocol
  * required and no TLD required (`https://example.com/a?b#c`, `http://localhost:3000`; not
  * `example.com`, `mailto:...` or `javascript:...`). Stored as given.
  */

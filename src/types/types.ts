@@ -47,11 +47,11 @@ export const Types = Object.freeze({
   STRING,
   /** A string without line breaks (`\n`, `\r`, `\v`, `\f`, U+0085, U+2028, U+2029). */
   LINE,
-  /** An email address (class-validator `isEmail`). */
+  /** An email address (validator's `isEmail`, as class-validator uses it). */
   EMAIL,
   /** A string stored as given: hash passwords in the application. */
   PASSWORD,
-  /** An absolute http(s) or ftp URL (class-validator `isURL`, protocol required). */
+  /** An absolute http(s) or ftp URL (validator's `isURL`, as class-validator uses it; protocol required). */
   URL,
   /** HTML source, stored as given (not sanitized). */
   HTML,
