@@ -284,7 +284,7 @@ describe('shutdown', () => {
     const counting: RequestHandler = {
       handle(request) {
         const answer = store.service.handle(request)
-        if (++taken === N) allTaken()
+        if (++taken === 1.5 * N) allTaken()
         return answer
       },
     }
@@ -305,13 +305,22 @@ describe('shutdown', () => {
     const app = new App()
     closeOnQuit(app, () => store.service.close(), (_m, err) => store.logged.push(err))
 
+    // Requests that read before they write (updates) or only read (lists, searches) are in flight
+    // before anything reaches the database's write queue: the service must let them finish too.
+    const earlier = await Promise.all(Array.from({ length: N / 2 }, (_, i) => client.create({ title: `earlier ${i}` })))
+    taken = 0
     let answered = 0
-    const writes = Array.from({ length: N }, (_, i) => client.create({ title: `pending ${i}`, created: new Date(Date.UTC(2024, 1, 1, 0, 0, i)) }).finally(() => answered++))
+    const writes = [
+      ...earlier.map((note, i) => client.update(note.oid, { title: `updated ${i}`, tags: ['updated'] })),
+      ...Array.from({ length: N / 2 }, (_, i) => client.create({ title: `pending ${i}`, created: new Date(Date.UTC(2024, 1, 1, 0, 0, i)) })),
+      ...Array.from({ length: N / 4 }, () => client.list({ limit: 100 })),
+      ...Array.from({ length: N / 4 }, () => client.search({ text: 'earlier' })),
+    ].map((write) => write.finally(() => answered++))
     await arrived
     const exited = new Promise((resolve) => app.once('exited', resolve))
     app.quit()
     expect(app.exits).toBe(0) // held back while the store closes
-    expect(answered).toBeLessThan(N) // so the close really had requests in flight
+    expect(answered).toBeLessThan(1.5 * N) // so the close really had requests in flight
     const late = await client.create({ title: 'too late' }).catch((err: unknown) => err)
     expect(late).toMatchObject({ name: 'StoreError', code: 'CLOSED' })
 
@@ -325,7 +334,9 @@ describe('shutdown', () => {
     const db = await Database.open({ path: store.path, models })
     try {
       expect(await Note.count()).toBe(N)
-      for (const [i, result] of results.entries()) {
+      for (const [i, note] of earlier.entries()) expect((await Note.get(note.oid))?.title).toBe(`updated ${i}`)
+      expect(await Note.index('tags').count('updated')).toBe(N / 2)
+      for (const [i, result] of results.slice(N / 2, N).entries()) {
         const note = await Note.get((result as PromiseFulfilledResult<{ oid: string }>).value.oid)
         expect(note?.title).toBe(`pending ${i}`)
         expect(note?.created.getTime()).toBe(Date.UTC(2024, 1, 1, 0, 0, i))
