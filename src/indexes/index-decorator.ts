@@ -1,7 +1,8 @@
 import { ModelDefinitionError } from '../errors.js'
 import { describeValue } from '../engine/engine.js'
-import { declarationsOf, type IndexFn } from '../model/meta.js'
-import { rejectStandardDecorators } from '../model/decorators.js'
+import { decoratedTarget, legacyField, memberName, type FieldDecorator, type MemberTarget } from '../model/decorators.js'
+import type { IndexFn, IndexMeta } from '../model/meta.js'
+import { isStandardContext, queueDeclaration } from '../model/standard-decorators.js'
 import { Indexing } from './indexing.js'
 
 export interface IndexOptions {
@@ -22,7 +23,7 @@ export interface IndexOptions {
  * await Account.index('email').one(Indexing.normalize(input))
  * ```
  */
-export function Index(fn?: IndexFn | IndexOptions, options?: IndexOptions): PropertyDecorator {
+export function Index(fn?: IndexFn | IndexOptions, options?: IndexOptions): FieldDecorator {
   if (fn !== undefined && typeof fn !== 'function' && options === undefined && isPlainObject(fn)) {
     options = fn as IndexOptions
     fn = undefined
@@ -43,19 +44,22 @@ export function Index(fn?: IndexFn | IndexOptions, options?: IndexOptions): Prop
     throw new ModelDefinitionError(`@Index() unique must be a boolean, got ${describeValue(opts.unique)}`)
   }
 
-  return (target: object, propertyKey: string | symbol, context?: unknown) => {
-    rejectStandardDecorators('@Index', context)
-    if (typeof propertyKey !== 'string') {
-      throw new ModelDefinitionError(`@Index() must decorate a property with a string name, got ${String(propertyKey)}`)
-    }
-    if (typeof target === 'function') {
-      throw new ModelDefinitionError(`@Index() cannot decorate the static member ${target.name}.${propertyKey}: index an instance property`)
-    }
-    const ctor = (target as { constructor: Function }).constructor
-    const name = opts.name ?? propertyKey
+  const declare = (at: MemberTarget, property: string) => {
     // @Model checks that the member is a @Property or @Relation and that index names are distinct.
-    declarationsOf(ctor).indexes.push({ name, fn: indexFn, property: propertyKey, unique: !!opts.unique })
+    declareIndex(at, { name: opts.name ?? property, fn: indexFn, property, unique: !!opts.unique })
   }
+  return ((target: object | undefined, key: unknown, descriptor?: unknown) => {
+    if (isStandardContext(key)) {
+      return queueDeclaration('@Index', key, (ctor, name) => declare(decoratedTarget(ctor, 'standard'), memberName(ctor, name, '@Index')))
+    }
+    const at = legacyField('@Index', target, key, descriptor)
+    declare(at, at.name)
+  }) as FieldDecorator
+}
+
+export function declareIndex(at: MemberTarget, index: IndexMeta): void {
+  at.decl.indexes.push(index)
+  if (at.how !== 'options') at.decl.first[at.how] ??= index.property
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -1,35 +1,74 @@
-import { checkName } from '../engine/engine.js'
+import { checkName, describeValue } from '../engine/engine.js'
 import { ModelDefinitionError } from '../errors.js'
-import { declarationsOf, metaOf, setMeta, type IndexFn, type IndexMeta, type ModelMeta, type PropertyMeta, type RelationMeta } from './meta.js'
+import type { MemberTarget } from './decorators.js'
+import {
+  declarationsOf,
+  emptyDeclarations,
+  metaOf,
+  setMeta,
+  setModelClass,
+  type Declarations,
+  type DecoratorStandard,
+  type IndexMeta,
+  type ModelMeta,
+  type PropertyMeta,
+  type RelationMeta,
+} from './meta.js'
+import { declareOptions, type ModelOptions } from './model-options.js'
 import { modelHooks } from './model-hooks.js'
 import { stateOf } from './object-state.js'
+import { declareQueued, firstQueued, ownMetadata } from './standard-decorators.js'
 import { assignProps, MODEL_KIND, StoredObject } from './stored-object.js'
 
-export interface ModelOptions {
-  /** Collection name; defaults to the class name. */
-  collection?: string
-  /** Computed indexes: name -> `(obj) => keys`. */
-  indexes?: Record<string, IndexFn>
+export type { ModelOptions, PropertySpec, IndexSpec } from './model-options.js'
+
+/**
+ * Declares a model without decorator syntax, for plain JavaScript: the class (extending
+ * `StoredObject` or `StoredRaw`) and its members, given as options. Returns the model class to use
+ * in place of `ctor`, as `@Model` does. Members may also come from decorators on `ctor` or its base
+ * classes; a base may be another model.
+ *
+ * @example
+ * ```js
+ * class Account extends StoredObject {}
+ * const AccountModel = defineModel(Account, {
+ *   collection: 'accounts',
+ *   properties: { email: Types.EMAIL, name: { type: Types.STRING, required: true } },
+ *   relations: { posts: () => [Post] },          // a Many<Post>; () => Post for a One<Post>
+ *   indexes: {
+ *     email: { property: 'email', fn: Indexing.normalize, unique: true },
+ *     byName: (obj) => obj.name,                 // computed: (obj) => keys
+ *   },
+ * })
+ * await AccountModel.create({ email: 'ann@example.com', name: 'Ann' })
+ * ```
+ */
+export function defineModel<C extends Function>(ctor: C, options: ModelOptions = {}): C {
+  return createModel(ctor, options, { label: 'defineModel' })
+}
+
+/** How a model is being declared. */
+export interface ModelDeclaration {
+  label: '@Model' | 'defineModel'
+  /** The convention `@Model` was called with; none for `defineModel`. */
+  decorators?: DecoratorStandard
+  /** The class's decorator metadata (standard `@Model`: the class does not hold it yet). */
+  metadata?: object
 }
 
 /**
  * Builds the metadata of a model class and returns the class that replaces it: a subclass whose
- * constructor moves class fields (which, under `useDefineForClassFields`, become own properties that
- * would shadow Stowage's accessors) into the object's state, then applies constructor props.
+ * constructor moves class fields (which, under `useDefineForClassFields` and with standard
+ * decorators, become own properties that would shadow Stowage's accessors) into the object's state,
+ * then applies constructor props.
  */
-export function defineModel<C extends Function>(ctor: C, options: ModelOptions): C {
+export function createModel<C extends Function>(ctor: C, options: ModelOptions, how: ModelDeclaration): C {
   if (typeof ctor !== 'function' || !(ctor.prototype instanceof StoredObject)) {
-    throw new ModelDefinitionError(`@Model() applies to classes extending StoredObject or StoredRaw; ${ctor?.name ?? ctor} does not`)
+    const name = typeof ctor === 'function' ? ctor.name || '(anonymous class)' : describeValue(ctor)
+    throw new ModelDefinitionError(`${how.label}() applies to classes extending StoredObject or StoredRaw; ${name} does not (write class ${name} extends StoredObject)`)
   }
-  if (options === null || typeof options !== 'object') throw new ModelDefinitionError(`@Model(${ctor.name}) options must be an object`)
-  const collection = options.collection ?? ctor.name
-  try {
-    checkName('collection', collection)
-  } catch (err) {
-    throw new ModelDefinitionError(`@Model(${ctor.name}): ${(err as Error).message}`)
-  }
-  const meta = buildMeta(ctor, collection, options)
-
+  const label = `${how.label}(${ctor.name})`
+  let meta: ModelMeta
   const Wrapped = class extends (ctor as unknown as typeof StoredObject) {
     constructor(...args: any[]) {
       super(...args)
@@ -38,13 +77,24 @@ export function defineModel<C extends Function>(ctor: C, options: ModelOptions):
     }
   }
   Object.defineProperty(Wrapped, 'name', { value: ctor.name })
+  // Members given in options get their accessors on the returned class, leaving ctor as it was.
+  const fromOptions: MemberTarget = { ctor, decl: emptyDeclarations(), proto: Wrapped.prototype, how: 'options' }
+  declareOptions(fromOptions, options, label)
+  const collection = options.collection ?? ctor.name
+  try {
+    checkName('collection', collection)
+  } catch (err) {
+    throw new ModelDefinitionError(`${label}: ${(err as Error).message}`)
+  }
+  meta = buildMeta(ctor, collection, fromOptions.decl, how)
   meta.ctor = Wrapped
   setMeta(Wrapped, meta)
+  setModelClass(ctor, Wrapped)
   return Wrapped as unknown as C
 }
 
-function buildMeta(ctor: Function, collection: string, options: ModelOptions): ModelMeta {
-  // Classes between this one and the nearest @Model ancestor (or StoredObject) contribute their declarations.
+function buildMeta(ctor: Function, collection: string, fromOptions: Declarations, how: ModelDeclaration): ModelMeta {
+  // Classes between this one and the nearest model ancestor (or StoredObject) contribute their declarations.
   const chain: Function[] = []
   let base: ModelMeta | undefined
   for (let c: Function | null = ctor; c && c !== StoredObject; c = Object.getPrototypeOf(c)) {
@@ -54,41 +104,89 @@ function buildMeta(ctor: Function, collection: string, options: ModelOptions): M
     }
     chain.unshift(c)
   }
+  const standards = new Standards(ctor)
+  if (how.decorators) standards.note(how.decorators, `@Model on ${ctor.name}`)
+  if (base?.decorators) standards.note(base.decorators, `its base model ${base.ctor.name}`)
+  for (const c of chain) {
+    const metadata = c === ctor && how.metadata ? how.metadata : ownMetadata(c)
+    // Legacy @Model leaves standard declarations alone: they are only reported, as a mix.
+    if (how.decorators === 'legacy') {
+      const queued = firstQueued(metadata)
+      if (queued !== undefined) standards.note('standard', `${c.name}.${queued}`)
+    } else {
+      declareQueued(c, metadata)
+    }
+    const { first } = declarationsOf(c)
+    if (first.legacy !== undefined) standards.note('legacy', `${c.name}.${first.legacy}`)
+    if (first.standard !== undefined) standards.note('standard', `${c.name}.${first.standard}`)
+  }
+  standards.check()
+
   const properties = new Map<string, PropertyMeta>(base?.properties)
   const relations = new Map<string, RelationMeta>(base?.relations)
   const indexes = new Map<string, IndexMeta>(base?.indexes)
-  let ownLevel = new Set<string>()
-  for (const c of chain) {
-    const declaredHere = new Set<string>()
-    if (c === ctor) ownLevel = declaredHere
-    const decl = declarationsOf(c)
+  const levels: [Function, Declarations][] = chain.map((c) => [c, declarationsOf(c)])
+  levels.push([ctor, fromOptions])
+  const ownLevel = new Set<string>()
+  for (const [c, decl] of levels) {
+    const inOptions = decl === fromOptions
+    const declaredHere = c === ctor ? ownLevel : new Set<string>()
     for (const [name, p] of decl.properties) {
-      if (relations.has(name)) throw new ModelDefinitionError(`${ctor.name}.${name} is a @Property here but a @Relation in a base class`)
+      if (relations.has(name)) throw new ModelDefinitionError(`${ctor.name}.${name} is a property here but a relation in a base class`)
       properties.set(name, p)
     }
     for (const [name, r] of decl.relations) {
-      if (properties.has(name)) throw new ModelDefinitionError(`${ctor.name}.${name} is a @Relation here but a @Property in a base class`)
+      if (properties.has(name)) throw new ModelDefinitionError(`${ctor.name}.${name} is a relation here but a property in a base class`)
       relations.set(name, r)
     }
     for (const index of decl.indexes) {
-      if (!index.property || (!properties.has(index.property) && !relations.has(index.property))) {
-        throw new ModelDefinitionError(`${ctor.name}.${index.property}: @Index needs @Property (or @Relation) on the same member`)
+      if (index.property !== undefined && !properties.has(index.property) && !relations.has(index.property)) {
+        throw new ModelDefinitionError(
+          inOptions
+            ? `${how.label}(${ctor.name}) index "${index.name}": there is no property or relation ${JSON.stringify(index.property)} to index`
+            : `${ctor.name}.${index.property}: @Index needs @Property (or @Relation) on the same member`,
+        )
       }
-      addIndex(c, indexes, index, declaredHere)
+      addIndex(ctor, indexes, index, declaredHere)
     }
   }
-  if (options.indexes !== undefined) {
-    if (options.indexes === null || typeof options.indexes !== 'object') {
-      throw new ModelDefinitionError(`@Model(${ctor.name}) option indexes must be an object of name -> function`)
-    }
-    for (const [name, fn] of Object.entries(options.indexes)) {
-      if (typeof fn !== 'function') throw new ModelDefinitionError(`@Model(${ctor.name}) computed index "${name}" must be a function, got ${typeof fn}`)
-      addIndex(ctor, indexes, { name, fn, unique: false }, ownLevel)
-    }
-  }
+  refuseRedeclaration(ctor, declarationsOf(ctor), fromOptions)
   const kind = (ctor as unknown as { [MODEL_KIND]: 'object' | 'raw' })[MODEL_KIND]
   refuseFrameworkNames(ctor, [...properties.keys(), ...relations.keys()])
-  return { ctor, collection, kind, properties, propertyList: [...properties.values()], indexes, relations }
+  const decorators = standards.used()
+  return { ctor, collection, kind, properties, propertyList: [...properties.values()], indexes, relations, decorators }
+}
+
+/** The decorator standards a model's classes were declared with: one, or none. */
+class Standards {
+  readonly #seen: { [S in DecoratorStandard]?: string } = {}
+  constructor(readonly ctor: Function) {}
+
+  note(standard: DecoratorStandard, where: string): void {
+    this.#seen[standard] ??= where
+  }
+
+  check(): void {
+    const { legacy, standard } = this.#seen
+    if (legacy === undefined || standard === undefined) return
+    throw new ModelDefinitionError(
+      `${this.ctor.name} mixes the two decorator standards: ${legacy} uses TypeScript's experimentalDecorators, ${standard} standard (TC39) decorators. ` +
+        'Compile the model and its base classes with the same "experimentalDecorators" setting (a model applied by hand, without decorator syntax, is declared with defineModel)',
+    )
+  }
+
+  used(): DecoratorStandard | undefined {
+    return this.#seen.legacy !== undefined ? 'legacy' : this.#seen.standard !== undefined ? 'standard' : undefined
+  }
+}
+
+/** A member is declared once per class: by a decorator or in the options, not both. */
+function refuseRedeclaration(ctor: Function, decorated: Declarations, fromOptions: Declarations): void {
+  for (const name of [...fromOptions.properties.keys(), ...fromOptions.relations.keys()]) {
+    if (decorated.properties.has(name) || decorated.relations.has(name)) {
+      throw new ModelDefinitionError(`${ctor.name}.${name} is declared both by a decorator and in the options; keep one`)
+    }
+  }
 }
 
 /** A member may not take the name of a method or accessor of StoredObject (or StoredRaw): `save`, `size`... */

@@ -21,7 +21,7 @@ export interface IndexMeta {
 
 export interface RelationMeta {
   name: string
-  /** The thunk as declared: `() => Account` or `() => [Comment]`. */
+  /** The thunk as declared (`() => Account` or `() => [Comment]`), giving model classes for the classes they were made from. */
   target: () => unknown
   many: boolean
 }
@@ -36,15 +36,26 @@ export interface ModelMeta {
   propertyList: PropertyMeta[]
   indexes: Map<string, IndexMeta>
   relations: Map<string, RelationMeta>
+  /** The decorator standard its classes were declared with (none for `defineModel` options alone). */
+  decorators?: DecoratorStandard
   /** The database the class is bound to while one that registered it is open. */
   db?: unknown
 }
+
+/** TypeScript's `experimentalDecorators` (legacy) or TC39 standard decorators. */
+export type DecoratorStandard = 'legacy' | 'standard'
 
 /** Declarations collected by member decorators before `@Model` runs; own to one class. */
 export interface Declarations {
   properties: Map<string, PropertyMeta>
   indexes: IndexMeta[]
   relations: Map<string, RelationMeta>
+  /** The first member declared with each decorator standard, to name in a message if both are. */
+  first: { [S in DecoratorStandard]?: string }
+}
+
+export function emptyDeclarations(): Declarations {
+  return { properties: new Map(), indexes: [], relations: new Map(), first: {} }
 }
 
 const DECLARATIONS = Symbol('stowage.declarations')
@@ -56,9 +67,7 @@ export const RESERVED_NAMES = new Set(['type', 'oid', 'updates', 'constructor', 
 /** The declarations made on exactly this class (never its base), created on first use. */
 export function declarationsOf(ctor: Function): Declarations {
   if (!Object.hasOwn(ctor, DECLARATIONS)) {
-    Object.defineProperty(ctor, DECLARATIONS, {
-      value: { properties: new Map(), indexes: [], relations: new Map() } satisfies Declarations,
-    })
+    Object.defineProperty(ctor, DECLARATIONS, { value: emptyDeclarations() })
   }
   return (ctor as any)[DECLARATIONS]
 }
@@ -70,4 +79,20 @@ export function metaOf(ctor: Function): ModelMeta | undefined {
 
 export function setMeta(ctor: Function, meta: ModelMeta): void {
   Object.defineProperty(ctor, META, { value: meta })
+}
+
+const MODEL_CLASSES = new WeakMap<Function, Function>()
+
+/** Remembers the model class `@Model` or `defineModel` made from a class. */
+export function setModelClass(original: Function, model: Function): void {
+  MODEL_CLASSES.set(original, model)
+}
+
+/**
+ * The model class for a class a relation thunk returned: esbuild's standard decorators give a
+ * class body the undecorated class (evanw/esbuild#3968), so `() => [Comment]` inside Comment can
+ * name it rather than the model.
+ */
+export function modelClass(value: unknown): unknown {
+  return typeof value === 'function' && metaOf(value) === undefined ? (MODEL_CLASSES.get(value) ?? value) : value
 }

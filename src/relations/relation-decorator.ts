@@ -1,7 +1,8 @@
 import { ModelDefinitionError, RelationError } from '../errors.js'
-import { claimMember, memberName, rejectStandardDecorators } from '../model/decorators.js'
-import { declarationsOf, metaOf, type RelationMeta } from '../model/meta.js'
+import { claimMember, decoratedTarget, legacyField, memberName, type FieldDecorator, type MemberTarget } from '../model/decorators.js'
+import { metaOf, modelClass, type RelationMeta } from '../model/meta.js'
 import { STATE } from '../model/object-state.js'
+import { isStandardContext, queueDeclaration } from '../model/standard-decorators.js'
 import { StoredObject } from '../model/stored-object.js'
 import { Many } from './many.js'
 import { One } from './one.js'
@@ -24,29 +25,44 @@ import { resolveRelation, relationLabel } from './relation-target.js'
  * }
  * ```
  */
-export function Relation(target: () => Function | [Function]): PropertyDecorator {
-  return (proto: object, key: string | symbol, context?: unknown) => {
-    rejectStandardDecorators('@Relation', context)
-    const ctor = (proto as { constructor: Function }).constructor
-    const name = memberName(ctor, key, '@Relation')
-    if (typeof target !== 'function' || isClass(target)) {
-      const given = typeof target === 'function' ? `the class ${target.name}` : String(target)
-      throw new ModelDefinitionError(`${ctor.name}.${name}: @Relation takes a thunk such as @Relation(() => Account) or @Relation(() => [Comment]), got ${given}`)
+export function Relation(target: RelationTarget): FieldDecorator {
+  return ((proto: object | undefined, key: unknown, descriptor?: unknown) => {
+    if (isStandardContext(key)) {
+      return queueDeclaration('@Relation', key, (ctor, name) => {
+        declareRelation(decoratedTarget(ctor, 'standard'), memberName(ctor, name, '@Relation'), target)
+      })
     }
-    if (name.includes('\x00') || /\p{Surrogate}/u.test(name)) {
-      throw new ModelDefinitionError(`${ctor.name}: relation name ${JSON.stringify(name)} must not contain NUL or lone surrogates`)
-    }
-    claimMember(ctor, name, '@Relation')
-    const meta: RelationMeta = {
-      name,
-      target,
-      get many() {
-        return resolveRelation(ctor, meta).many
-      },
-    }
-    declarationsOf(ctor).relations.set(name, meta)
-    defineRelationAccessor(proto, meta)
+    const at = legacyField('@Relation', proto, key, descriptor)
+    declareRelation(at, at.name, target)
+  }) as FieldDecorator
+}
+
+/** `() => Account` for a `One<Account>`, `() => [Comment]` for a `Many<Comment>`. */
+export type RelationTarget = () => Function | [Function]
+
+export function declareRelation(at: MemberTarget, name: string, target: RelationTarget): void {
+  const { ctor } = at
+  if (typeof target !== 'function' || isClass(target)) {
+    const given = typeof target === 'function' ? `the class ${target.name}` : String(target)
+    const usage = at.how === 'options' ? `relations: { ${name}: () => Account } or { ${name}: () => [Comment] }` : '@Relation(() => Account) or @Relation(() => [Comment])'
+    throw new ModelDefinitionError(`${ctor.name}.${name}: a relation takes a thunk such as ${usage}, got ${given}`)
   }
+  if (name.includes('\x00') || /\p{Surrogate}/u.test(name)) {
+    throw new ModelDefinitionError(`${ctor.name}: relation name ${JSON.stringify(name)} must not contain NUL or lone surrogates`)
+  }
+  claimMember(at, name, 'relation')
+  const meta: RelationMeta = {
+    name,
+    target: () => {
+      const value = target()
+      return Array.isArray(value) ? value.map(modelClass) : modelClass(value)
+    },
+    get many() {
+      return resolveRelation(ctor, meta).many
+    },
+  }
+  at.decl.relations.set(name, meta)
+  defineRelationAccessor(at.proto, meta)
 }
 
 function isClass(fn: Function): boolean {

@@ -110,7 +110,7 @@ describe('@Index', () => {
     expect(() => Index(Indexing.value, { name: '' })).toThrow(/non-empty string/)
     expect(() => Index(Indexing.value, { uniq: true } as any)).toThrow(/Unknown @Index\(\) option "uniq"/)
     expect(() => Index(Indexing.value, 5 as any)).toThrow(ModelDefinitionError)
-    expect(() => (Index() as any)({}, 'x', { kind: 'field', name: 'x' })).toThrow(/experimentalDecorators/)
+    expect(() => (Index() as any)(undefined, { kind: 'field', name: 'x', metadata: undefined })).toThrow(/no metadata object/)
     expect(() => {
       class C {
         @Index() static s?: string
