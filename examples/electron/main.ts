@@ -35,7 +35,7 @@ function openWindow(): void {
       sandbox: true,
     },
   })
-  void window.loadFile(join(here, 'index.html'))
+  void window.loadFile(join(here, 'index.html')) // your page, loading the bundled renderer.ts
 }
 
 // Two windows, two renderers, one store: their requests interleave and every write is serialized.
