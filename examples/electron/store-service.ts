@@ -47,7 +47,7 @@ export class NotesService implements RequestHandler {
   /**
    * Stops taking requests (later ones get CLOSED), lets those already taken finish, then closes the
    * database. Waiting for them matters: db.close() waits for writes already issued, but a request
-   * may be between a read and its write (an update reads the note first) and would fail halfway.
+   * may still be reading (a list, a search, the note an update changes) and would fail halfway.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
