@@ -1,7 +1,11 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+import { standardDecorators } from './test/helpers/standard-decorators-plugin.js'
 
-// Model tests run twice: with class fields defined as own properties (useDefineForClassFields true,
-// the modern default) and assigned in the constructor (false), since users' tsconfigs differ.
+// Model tests run three times: with class fields defined as own properties (useDefineForClassFields
+// true, the modern default) and assigned in the constructor (false), since users' tsconfigs differ,
+// both with experimentalDecorators; and with TC39 standard decorators, as esbuild and tsx compile them
+// without that flag (relation and index tests too, but the slow crash and scale ones).
 export default defineConfig({
   test: {
     execArgv: ['--expose-gc'],
@@ -13,6 +17,15 @@ export default defineConfig({
         extends: true,
         oxc: { tsconfig: './tsconfig.legacy-fields.json' } as never,
         test: { name: 'assign-fields', include: ['test/model/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        plugins: [standardDecorators(fileURLToPath(new URL('./test/', import.meta.url)))],
+        test: {
+          name: 'standard-decorators',
+          include: ['test/model/**/*.test.ts', 'test/relations/**/*.test.ts', 'test/indexes/**/*.test.ts'],
+          exclude: ['**/crash.test.ts', '**/scale.test.ts'],
+        },
       },
     ],
   },

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { Indexing, INDEX_SIGNATURE } from '../../src/indexes/indexing.js'
 import { Index } from '../../src/indexes/index-decorator.js'
 import { declarationsOf } from '../../src/model/meta.js'
+import { declareQueued, ownMetadata } from '../../src/model/standard-decorators.js'
 import { ArgumentError, ModelDefinitionError } from '../../src/errors.js'
 
 describe('Indexing helpers', () => {
@@ -77,6 +78,12 @@ describe('Indexing helpers', () => {
   })
 })
 
+/** The declarations decorators made on exactly this class (standard ones wait in its metadata for @Model). */
+function declared(ctor: Function) {
+  declareQueued(ctor, ownMetadata(ctor))
+  return declarationsOf(ctor)
+}
+
 describe('@Index', () => {
   it('declares property indexes with defaults, names and unique', () => {
     class A {
@@ -85,7 +92,7 @@ describe('@Index', () => {
       @Index(Indexing.keywords, { name: 'words' }) title?: string
       @Index({ unique: true }) code?: string
     }
-    expect(declarationsOf(A).indexes).toEqual([
+    expect(declared(A).indexes).toEqual([
       { name: 'status', fn: Indexing.value, property: 'status', unique: false },
       { name: 'email', fn: Indexing.normalize, property: 'email', unique: true },
       { name: 'words', fn: Indexing.keywords, property: 'title', unique: false },
@@ -100,8 +107,8 @@ describe('@Index', () => {
     class Sub extends Base {
       @Index() b?: string
     }
-    expect(declarationsOf(Base).indexes.map((i) => i.name)).toEqual(['a'])
-    expect(declarationsOf(Sub).indexes.map((i) => i.name)).toEqual(['b'])
+    expect(declared(Base).indexes.map((i) => i.name)).toEqual(['a'])
+    expect(declared(Sub).indexes.map((i) => i.name)).toEqual(['b'])
   })
 
   it('refuses bad arguments when the class is declared', () => {
@@ -115,7 +122,7 @@ describe('@Index', () => {
       class C {
         @Index() static s?: string
       }
-      return C
+      return declared(C)
     }).toThrow(/static member/)
   })
 })

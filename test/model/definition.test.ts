@@ -12,9 +12,23 @@ import {
 } from '../../src/index.js'
 import { MemoryEngine } from '../../src/engine/memory/memory-engine.js'
 import { metaOf } from '../../src/model/meta.js'
+import { decoratorStandard } from '../helpers/decorator-standard.js'
 
 describe('model declaration', () => {
   it('infers types from TypeScript types and refuses what it cannot infer', () => {
+    if (decoratorStandard === 'standard') {
+      // Standard decorators carry no design:type: the type must be given.
+      const declare = () => {
+        @Model()
+        class Inferred extends StoredObject {
+          @Property() name?: string
+        }
+        return Inferred
+      }
+      expect(declare).toThrow(ModelDefinitionError)
+      expect(declare).toThrow(/^Inferred\.name: no type given, and standard decorators carry no TypeScript types; pass one, e\.g\. @Property\(Types\.STRING\)/)
+      return
+    }
     @Model()
     class Inferred extends StoredObject {
       @Property() name?: string
@@ -65,6 +79,7 @@ describe('model declaration', () => {
 
   it('refuses two conflicting decorators on one property', () => {
     expect(() => {
+      @Model()
       class Twice extends StoredObject {
         @Property(Types.STRING) @Property(Types.INTEGER) name?: string
       }
@@ -75,6 +90,7 @@ describe('model declaration', () => {
   it('refuses a property type that is not a Stowage type', () => {
     const err = (() => {
       try {
+        @Model()
         class Bad extends StoredObject {
           @Property(String as never) name?: string
         }

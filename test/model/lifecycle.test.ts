@@ -1,12 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Database, InvalidKeyError, isOid, Model, Property, StoredObject, Types, ValidationError } from '../../src/index.js'
+import { decoratorStandard } from '../helpers/decorator-standard.js'
 import { storeKinds, type Store } from '../helpers/stores.js'
 
 @Model()
 class Account extends StoredObject {
   @Property(Types.EMAIL, { required: true }) email!: string
   @Property(Types.STRING) name!: string
-  @Property() nickname?: string
+  // Inferred from `string` where TypeScript emits design:type; standard decorators need the type.
+  @Property(decoratorStandard === 'standard' ? Types.STRING : undefined) nickname?: string
   @Property(Types.LIST(Types.STRING)) roles: string[] = []
   @Property(Types.INTEGER) visits = 0
 }

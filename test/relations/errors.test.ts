@@ -44,6 +44,7 @@ class BadThunk extends StoredObject {
 describe('@Relation declaration', () => {
   it('refuses a class instead of a thunk, and anything not a function', () => {
     expect(() => {
+      @Model()
       class A extends StoredObject {
         @Relation(User as never) author!: One<User>
       }
@@ -55,12 +56,14 @@ describe('@Relation declaration', () => {
 
   it('refuses @Property and @Relation on one member, in either order', () => {
     expect(() => {
+      @Model()
       class A extends StoredObject {
         @Property(Types.STRING) @Relation(() => User) author!: One<User>
       }
       return A
     }).toThrow(/both @Relation and @Property|both @Property and @Relation/)
     expect(() => {
+      @Model()
       class B extends StoredObject {
         @Relation(() => User) @Property(Types.STRING) author!: One<User>
       }
