@@ -14,6 +14,12 @@ import { decodeValue, encodeValue, type Named } from './msgpack-codec.js'
 import { decodeSealed, encodeSealed } from './sealed-values.js'
 
 type Db = AbstractLevel<any, any, any>
+/**
+ * What the constructor takes: any abstract-level database or sublevel. abstract-level types `hooks`
+ * and `batch()` with the database's own class, so TypeScript does not reliably take a ClassicLevel or
+ * a sublevel as an `AbstractLevel<any, any, any>` (TypeScript 5 refuses them).
+ */
+type DbArgument = { readonly [K in keyof Db]: any }
 type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
 
 export interface LevelEngineOptions {
@@ -73,16 +79,16 @@ export class LevelEngine extends Engine {
   /** Set at open for a store written before checksums: values without one are read as they are. */
   #bareAllowed = false
 
-  constructor(pathOrDb: string | Db, options: LevelEngineOptions = {}) {
+  constructor(pathOrDb: string | DbArgument, options: LevelEngineOptions = {}) {
     super()
     if (typeof pathOrDb === 'string') {
       this.#location = pathOrDb
-      this.db = new ClassicLevel(pathOrDb, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+      this.db = new ClassicLevel(pathOrDb, { keyEncoding: 'utf8', valueEncoding: 'buffer' }) as Db
     } else {
       if (pathOrDb === null || typeof pathOrDb !== 'object' || typeof (pathOrDb as Db).batch !== 'function') {
         throw new InvalidPathError(`LevelEngine takes a directory path or an abstract-level database, got ${typeof pathOrDb}`)
       }
-      this.db = pathOrDb
+      this.db = pathOrDb as Db
       this.#location = (pathOrDb as { location?: string }).location
     }
     const encodings = this.db.supports.encodings as Record<string, boolean>
