@@ -1,10 +1,10 @@
-import { describeValue } from '../engine/engine.js'
+import { describeValue as describeData } from '../engine/engine.js'
 import { ModelDefinitionError } from '../errors.js'
 import { declareIndex } from '../indexes/index-decorator.js'
 import { Indexing } from '../indexes/indexing.js'
 import { declareRelation, type RelationTarget } from '../relations/relation-decorator.js'
 import { isType, type Type } from '../types/type.js'
-import { declareProperty, memberName, type MemberTarget, type PropertyOptions } from './decorators.js'
+import { declareProperty, describe, memberName, type MemberTarget, type PropertyOptions } from './decorators.js'
 import type { IndexFn } from './meta.js'
 
 /** The options of `@Model` and `defineModel`. */
@@ -66,6 +66,10 @@ export function declareOptions(at: MemberTarget, options: ModelOptions, label: s
     if (unique !== undefined && typeof unique !== 'boolean') throw new ModelDefinitionError(`${what}: unique must be a boolean, got ${describeValue(unique)}`)
     declareIndex(at, { name, fn: (fn as IndexFn | undefined) ?? Indexing.value, property, unique: unique === true })
   }
+}
+
+function describeValue(v: unknown): string {
+  return typeof v === 'function' ? describe(v) : describeData(v)
 }
 
 function entries<T>(record: Record<string, T> | undefined, label: string, option: string, shape: string): [string, T][] {
