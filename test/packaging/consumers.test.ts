@@ -1,0 +1,63 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CJS_CONSUMER, ESM_CONSUMER, EXPECTED, installProject, node, packStowage, result, run, SLOW, type Packed } from './helpers.js'
+
+// The package as users get it: packed from a clean copy of the tree, installed from the tarball.
+let packed: Packed
+
+beforeAll(async () => {
+  packed = await packStowage()
+  console.log(`npm pack (build included): ${Math.round(packed.ms)} ms`)
+}, SLOW)
+
+afterAll(() => packed?.cleanup())
+
+describe('the tarball', () => {
+  it('holds the build, its declarations, README, LICENSE and package.json, and no sources or source maps', () => {
+    const files = packed.files
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/types/scalar-types.js']))
+    expect(files.filter((f) => !f.startsWith('dist/src/') && !['package.json', 'README.md', 'LICENSE'].includes(f))).toEqual([])
+    expect(files.filter((f) => f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([])
+  })
+
+  it('has JavaScript that refers to no source map', async () => {
+    const extracted = join(packed.dir, 'extracted')
+    await mkdir(extracted)
+    await run('tar', ['-xzf', packed.tarball, '-C', extracted], packed.dir)
+    const index = await readFile(join(extracted, 'package', 'dist', 'src', 'index.js'), 'utf8')
+    expect(index).toContain('export')
+    expect(index).not.toMatch(/sourceMappingURL/)
+  })
+})
+
+describe('installed from the tarball', () => {
+  it('works in a CommonJS project through require(), without warnings', async () => {
+    const dir = join(packed.dir, 'cjs')
+    const install = await installProject(dir, 'commonjs', packed.tarball)
+    console.log(`CommonJS project install: ${Math.round(install.ms)} ms`)
+    await writeFile(join(dir, 'main.js'), CJS_CONSUMER)
+    const ran = await node(['main.js'], dir)
+    expect(result(ran)).toEqual(EXPECTED)
+    expect(ran.stderr).toBe('')
+  }, SLOW)
+
+  it('works in an ES module project through import', async () => {
+    const dir = join(packed.dir, 'esm')
+    const install = await installProject(dir, 'module', packed.tarball)
+    console.log(`ESM project install: ${Math.round(install.ms)} ms`)
+    await writeFile(join(dir, 'main.js'), ESM_CONSUMER)
+    const ran = await node(['main.js'], dir)
+    expect(result(ran)).toEqual(EXPECTED)
+    expect(ran.stderr).toBe('')
+    // One copy of the package for both ways in: require() from this ESM project gives the same module.
+    await writeFile(join(dir, 'same.js'), `import { createRequire } from 'node:module'
+import * as imported from 'stowage'
+const required = createRequire(import.meta.url)('stowage')
+console.log(JSON.stringify({ same: required.StoredObject === imported.StoredObject && required.Database === imported.Database }))
+`)
+    expect(result(await node(['same.js'], dir))).toEqual({ same: true })
+    const manifest = await node(['-e', `console.log(JSON.stringify({ version: require('stowage/package.json').version }))`], dir)
+    expect(result(manifest)).toEqual({ version: JSON.parse(await readFile(join(packed.dir, 'source', 'package.json'), 'utf8')).version })
+  }, SLOW)
+})
