@@ -121,6 +121,7 @@ function buildMeta(ctor: Function, collection: string, fromOptions: Declarations
     if (first.standard !== undefined) standards.note('standard', `${c.name}.${first.standard}`)
   }
   standards.check()
+  refuseRedeclaration(ctor, declarationsOf(ctor), fromOptions)
 
   const properties = new Map<string, PropertyMeta>(base?.properties)
   const relations = new Map<string, RelationMeta>(base?.relations)
@@ -150,7 +151,6 @@ function buildMeta(ctor: Function, collection: string, fromOptions: Declarations
       addIndex(ctor, indexes, index, declaredHere)
     }
   }
-  refuseRedeclaration(ctor, declarationsOf(ctor), fromOptions)
   const kind = (ctor as unknown as { [MODEL_KIND]: 'object' | 'raw' })[MODEL_KIND]
   refuseFrameworkNames(ctor, [...properties.keys(), ...relations.keys()])
   const decorators = standards.used()

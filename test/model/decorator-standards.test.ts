@@ -13,9 +13,9 @@ function definitionError(fn: () => unknown): Error {
 }
 
 describe('models under both decorator standards', () => {
-  it('declare the same models, with inheritance from undecorated and model base classes', async () => {
+  it('declare the same models (StoredObject and StoredRaw), with inheritance from undecorated and model base classes', async () => {
     for (const convention of conventions) {
-      const { A, B, Sub } = run(
+      const { A, B, Sub, Img } = run(
         convention,
         `
         class Base extends StoredObject {
@@ -31,7 +31,10 @@ describe('models under both decorator standards', () => {
         @Model() class Sub extends A {
           @Property(Types.STRING) extra?: string
         }
-        return { A, B, Sub }`,
+        @Model() class Img extends StoredRaw {
+          @Property(Types.INTEGER) @Index() width?: number
+        }
+        return { A, B, Sub, Img }`,
       )
       expect(names(metaOf(A)!.properties), convention).toEqual(['name', 'visits', 'flag'])
       expect(names(metaOf(B)!.properties)).toEqual(['name', 'visits'])
@@ -40,7 +43,7 @@ describe('models under both decorator standards', () => {
       expect(names(metaOf(Sub)!.indexes)).toEqual(['flag'])
       expect(metaOf(A)!.decorators).toBe(convention)
 
-      const db = await Database.open({ engine: new MemoryEngine(), models: [A, B, Sub] })
+      const db = await Database.open({ engine: new MemoryEngine(), models: [A, B, Sub, Img] })
       const s = await Sub.create({ name: 'n', extra: 'x' })
       expect(Object.keys(s)).toEqual([]) // class fields went into the object's state
       expect([s.name, s.visits, s.flag, s.extra]).toEqual(['n', 1, true, 'x'])
@@ -55,6 +58,8 @@ describe('models under both decorator standards', () => {
       b.peers.add(c)
       await b.save()
       expect((await b.peers.get()).map((p: { name: string }) => p.name)).toEqual(['c'])
+      const img = await Img.create(new Uint8Array([1, 2, 3]), { width: 4 })
+      expect([(await Img.get(img.oid)).width, await Img.index('width').count(4), Object.keys(img)]).toEqual([4, 1, []])
       await db.close()
     }
   })
