@@ -18,7 +18,7 @@ const EXTERNALS = ['classic-level', 'msgpackr-extract']
 const ESM_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
 
 // The app: the ESM consumer's scenario, plus whether msgpackr found its native accelerator.
-const APP = ESM_CONSUMER.replace("import { Database, Model", "import { isNativeAccelerationEnabled } from 'msgpackr'\nimport { Database, Model").replace(
+const APP = ESM_CONSUMER.replace("import { Database, ", "import { isNativeAccelerationEnabled } from 'msgpackr'\nimport { Database, ").replace(
   'async function scenario() {',
   'console.log(JSON.stringify({ native: isNativeAccelerationEnabled }))\nasync function scenario() {',
 )

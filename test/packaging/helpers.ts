@@ -105,16 +105,13 @@ export async function typesNodeVersion(): Promise<string> {
   return installedVersion(ROOT, '@types/node')
 }
 
-/**
- * A model declared with Stowage's legacy decorators called by hand (what TypeScript's
- * experimentalDecorators emits), so plain JavaScript consumers need no compiler.
- */
+/** A model declared without decorator syntax, as plain JavaScript consumers do. */
 const MODEL = `
 class Site extends StoredObject {}
-Property(Types.URL, { required: true })(Site.prototype, 'url')
-Property(Types.EMAIL)(Site.prototype, 'owner')
-Property(Types.LIST(Types.STRING))(Site.prototype, 'tags')
-const SiteModel = Model({ collection: 'sites' })(Site)
+const SiteModel = defineModel(Site, {
+  collection: 'sites',
+  properties: { url: { type: Types.URL, required: true }, owner: Types.EMAIL, tags: Types.LIST(Types.STRING) },
+})
 `
 
 /**
@@ -164,13 +161,13 @@ scenario().catch((err) => {
 export const CJS_CONSUMER = `const { mkdtempSync, rmSync } = require('node:fs')
 const { tmpdir } = require('node:os')
 const { join } = require('node:path')
-const { Database, Model, Property, StoredObject, Types, ValidationError } = require('stowage')
+const { Database, defineModel, StoredObject, Types, ValidationError } = require('stowage')
 ${MODEL}${SCENARIO}`
 
 export const ESM_CONSUMER = `import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Database, Model, Property, StoredObject, Types, ValidationError } from 'stowage'
+import { Database, defineModel, StoredObject, Types, ValidationError } from 'stowage'
 ${MODEL}${SCENARIO}`
 
 /** What the scenario prints when everything works. */
