@@ -1,22 +1,16 @@
+import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { installProject, node, packStowage, result, SLOW, TSC, typesNodeVersion, type Packed } from './helpers.js'
+import { installProject, node, packStowage, result, ROOT, SLOW, TSC, typesNodeVersion, type Packed } from './helpers.js'
 
-/** The tsconfig the README recommends, for TypeScript 5 and 7 alike (skipLibCheck left false). */
-const RECOMMENDED_TSCONFIG = {
-  compilerOptions: {
-    target: 'ES2022',
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    strict: true,
-    rootDir: 'src',
-    outDir: 'dist',
-    types: ['node'],
-    experimentalDecorators: true,
-    emitDecoratorMetadata: true,
-  },
-  include: ['src'],
+/** The tsconfig the README recommends (its one JSON block with compilerOptions), used as given (skipLibCheck left false). */
+const RECOMMENDED_TSCONFIG = recommendedTsconfig(readFileSync(join(ROOT, 'README.md'), 'utf8'))
+
+function recommendedTsconfig(readme: string): { compilerOptions: Record<string, unknown> } {
+  const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes('"compilerOptions"'))
+  expect(blocks.length, 'the README shows one tsconfig').toBe(1)
+  return JSON.parse(blocks[0]!)
 }
 
 const SITE = `import { Model, Property, StoredObject, Types } from 'stowage'
