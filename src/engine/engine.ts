@@ -10,6 +10,13 @@ export interface EngineSupports {
   rawPaths: boolean
   /** Each object is a human-readable file a person can open, diff and back up. */
   readableFiles: boolean
+  /**
+   * `getSync` and `getRecordSync` answer without a promise (LMDB's memory map, LevelDB's
+   * `getSync`): the layer above reads through them where it can. Absent means false.
+   */
+  syncReads?: boolean
+  /** `entriesSync`, `keysSync` and `recordsSync` iterate without promises (LMDB). Absent means false. */
+  syncRanges?: boolean
 }
 
 /**
@@ -230,6 +237,49 @@ export abstract class Engine {
     return this._countRecords(collection)
   }
 
+  /** `get`, synchronously: only where `supports.syncReads`. The same results and errors. */
+  getSync(key: string): unknown {
+    this.assertOpen('getSync')
+    this.#assertSupported('syncReads', 'getSync')
+    checkKey(key)
+    return this._getSync(key)
+  }
+
+  /** `getRecord`, synchronously: only where `supports.syncReads`. The same results and errors. */
+  getRecordSync(collection: string, id: string): unknown {
+    this.assertOpen('getRecordSync')
+    this.#assertSupported('syncReads', 'getRecordSync')
+    checkName('collection', collection)
+    checkName('id', id)
+    return this._getRecordSync(collection, id)
+  }
+
+  /** `entries`, synchronously: only where `supports.syncRanges`. */
+  entriesSync(range: Range = {}): Iterable<[string, unknown]> {
+    this.assertOpen('entriesSync')
+    this.#assertSupported('syncRanges', 'entriesSync')
+    return this._entriesSync(checkRange(range))
+  }
+
+  /** `keys`, synchronously: only where `supports.syncRanges`. */
+  keysSync(range: Range = {}): Iterable<string> {
+    this.assertOpen('keysSync')
+    this.#assertSupported('syncRanges', 'keysSync')
+    return this._keysSync(checkRange(range))
+  }
+
+  /** `records`, synchronously: only where `supports.syncRanges`. */
+  recordsSync(collection: string, range: Range = {}): Iterable<[string, unknown]> {
+    this.assertOpen('recordsSync')
+    this.#assertSupported('syncRanges', 'recordsSync')
+    checkName('collection', collection)
+    return this._recordsSync(collection, checkRange(range))
+  }
+
+  #assertSupported(feature: 'syncReads' | 'syncRanges', method: string): void {
+    if (this.supports[feature] !== true) throw new ArgumentError(`${this.describe()} has no ${method}(): its supports.${feature} is not true`)
+  }
+
   /** Applies every op or none of them. */
   async batch(ops: WriteOp[]): Promise<void> {
     this.assertOpen('batch')
@@ -326,6 +376,23 @@ export abstract class Engine {
   protected abstract _readRaw(collection: string, id: string, chunkSize: number): AsyncIterable<Uint8Array>
   protected abstract _hasRaw(collection: string, id: string): Promise<boolean>
   protected abstract _rawPath(collection: string, id: string): string | undefined
+
+  // Synchronous reads: an engine that sets supports.syncReads / syncRanges overrides these.
+  protected _getSync(_key: string): unknown {
+    throw new ArgumentError(`${this.describe()} cannot read synchronously`)
+  }
+  protected _getRecordSync(_collection: string, _id: string): unknown {
+    throw new ArgumentError(`${this.describe()} cannot read synchronously`)
+  }
+  protected _entriesSync(_range: Range): Iterable<[string, unknown]> {
+    throw new ArgumentError(`${this.describe()} cannot iterate synchronously`)
+  }
+  protected _keysSync(_range: Range): Iterable<string> {
+    throw new ArgumentError(`${this.describe()} cannot iterate synchronously`)
+  }
+  protected _recordsSync(_collection: string, _range: Range): Iterable<[string, unknown]> {
+    throw new ArgumentError(`${this.describe()} cannot iterate synchronously`)
+  }
 }
 
 export function checkKey(key: unknown): asserts key is string {
