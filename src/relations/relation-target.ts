@@ -28,7 +28,7 @@ export function resolveRelation(owner: ModelMeta | Function, relation: RelationM
   const target = typeof ctor === 'function' ? metaOf(ctor) : undefined
   if (target === undefined || (many && (value as unknown[]).length !== 1)) {
     throw new ModelDefinitionError(
-      `${ownerName}.${relation.name}: @Relation(() => Model) or @Relation(() => [Model]) must return a @Model() class, got ${many ? 'an array of ' + (value as unknown[]).length + ': ' + (value as unknown[]).map(describeValue).join(', ') : describeValue(ctor)}`,
+      `${ownerName}.${relation.name}: @Relation(() => Model) or @Relation(() => [Model]) must return a model class (declared with @Model() or the class defineModel() returned), got ${many ? 'an array of ' + (value as unknown[]).length + ': ' + (value as unknown[]).map(describeValue).join(', ') : describeValue(ctor)}`,
     )
   }
   const r = { target, many }
