@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   engines: () => import('./engines.js'),
   models: () => import('./models.js'),
   indexes: () => import('./indexes.js'),
+  reads: () => import('./reads.js'),
   raw: () => import('./raw.js'),
   relations: () => import('./relations.js'),
   peers: () => import('./peers/index.js'),
