@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll } from 'vitest'
+import { afterAll, afterEach, describe, it } from 'vitest'
 import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
 import type { Engine } from '../../src/engine/engine.js'
-import { engineConformance } from './conformance.js'
+import { engineConformance } from '../../src/testing/index.js'
 
 const base = mkdtempSync(join(tmpdir(), 'stowage-dir-'))
 let n = 0
@@ -23,4 +23,4 @@ engineConformance({
     await again.open()
     return again
   },
-})
+}, { describe, it, afterEach })

@@ -7,7 +7,7 @@ import { LevelEngine } from '../../src/engine/level/level-engine.js'
 import { CorruptionError } from '../../src/errors.js'
 import { tempDir } from '../helpers/stores.js'
 import { compactStore, garbleAround, manifestFile, noise, openUnlessRefused, tableFiles, truncateHalf } from '../helpers/level-damage.js'
-import { collect } from './conformance/helpers.js'
+import { collect } from '../../src/testing/helpers.js'
 
 /** The DirectoryEngine's own LevelDB store (ordered lookups, entries, the record manifest) inside its root. */
 const indexOf = (root: string) => join(root, '.stowage', 'index')

@@ -8,7 +8,7 @@ import { decodeValue, encodeValue } from '../../src/engine/level/msgpack-codec.j
 import { CorruptionError, InvalidPathError, LockedError } from '../../src/errors.js'
 import { tempDir } from '../helpers/stores.js'
 import { compactAll, flipByteOf, garbleAround, manifestFile, noise, openUnlessRefused, tableFiles, truncateHalf } from '../helpers/level-damage.js'
-import { collect } from './conformance/helpers.js'
+import { collect } from '../../src/testing/helpers.js'
 
 let root: string
 let n = 0

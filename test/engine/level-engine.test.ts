@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { ClosedError, CorruptionError, InvalidPathError, LockedError } from '../../src/errors.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { LevelEngine } from '../../src/engine/level/level-engine.js'
 import { chunkKey, pointerKey, recordKey, stagingKey } from '../../src/engine/level/level-keys.js'
 import { decodeValue, encodeValue } from '../../src/engine/level/msgpack-codec.js'
-import { engineConformance } from './conformance.js'
-import { bytes, collect, readAll } from './conformance/helpers.js'
+import { engineConformance } from '../../src/testing/index.js'
+import { bytes, collect, readAll } from '../../src/testing/helpers.js'
 
 const root = mkdtempSync(join(tmpdir(), 'stowage-level-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -33,7 +33,7 @@ engineConformance({
     await engine.close()
     return openAt(locations.get(engine)!)
   },
-})
+}, { describe, it, afterEach })
 
 async function overClassic(path: string): Promise<LevelEngine> {
   const engine = new LevelEngine(new ClassicLevel(path))
@@ -49,7 +49,7 @@ engineConformance({
     await engine.close()
     return overClassic(locations.get(engine)!)
   },
-})
+}, { describe, it, afterEach })
 
 engineConformance({
   name: 'LevelEngine(user MemoryLevel, view store)',
@@ -59,7 +59,7 @@ engineConformance({
     await engine.open()
     return engine
   },
-})
+}, { describe, it, afterEach })
 
 async function allKeys(path: string): Promise<string[]> {
   const db = new ClassicLevel(path)

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import { bytes } from '../engine/conformance/helpers.js'
+import { bytes } from '../../src/testing/helpers.js'
 
-export { bytes, sha256 } from '../engine/conformance/helpers.js'
+export { bytes, sha256 } from '../../src/testing/helpers.js'
 
 /** Yields `total` bytes in `piece`-sized chunks of one reused pattern block (never materialized). */
 export async function* generated(total: number, piece = 256 * 1024, seed = 7): AsyncGenerator<Uint8Array> {

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest'
-import { ClosedError } from '../../../src/errors.js'
-import type { Engine, StagedRaw } from '../../../src/engine/engine.js'
-import type { EngineFactory } from '../factory.js'
+import assert from 'node:assert/strict'
+import { ClosedError } from '../errors.js'
+import type { Engine, StagedRaw } from '../engine/engine.js'
+import type { EngineFactory, TestFunctions } from './factory.js'
 import { bytes, collect, engines, failure, readAll } from './helpers.js'
 
 /** Every public method, called with valid arguments (the abstract-level `test/traits/closed.js` idea). */
@@ -18,6 +18,11 @@ function everyMethod(e: Engine, staged: StagedRaw): [string, () => unknown][] {
     ['records', () => e.records('C')],
     ['recordIds', () => e.recordIds('C')],
     ['countRecords', () => e.countRecords('C')],
+    ['getSync', () => e.getSync('k')],
+    ['getRecordSync', () => e.getRecordSync('C', 'x')],
+    ['entriesSync', () => e.entriesSync()],
+    ['keysSync', () => e.keysSync()],
+    ['recordsSync', () => e.recordsSync('C')],
     ['batch', () => e.batch([{ type: 'put', key: 'k', value: 1 }])],
     ['put', () => e.put('k', 1)],
     ['del', () => e.del('k')],
@@ -31,20 +36,20 @@ function everyMethod(e: Engine, staged: StagedRaw): [string, () => unknown][] {
   ]
 }
 
-export function lifecycleTests(factory: EngineFactory): void {
-  const make = engines(factory)
+export function lifecycleTests(factory: EngineFactory, { describe, it, afterEach }: TestFunctions): void {
+  const make = engines(factory, afterEach)
 
   describe('lifecycle', () => {
     it('every public method on a closed engine throws ClosedError', async () => {
       const e = await make.create()
-      expect(e.status).toBe('open')
+      assert.equal(e.status, 'open')
       const staged = await e.stageRaw('C', 'x', [new Uint8Array(1)])
       await e.close()
-      expect(e.status).toBe('closed')
+      assert.equal(e.status, 'closed')
       for (const [name, call] of everyMethod(e, staged)) {
         const err = await failure(call)
-        expect(err, name).toBeInstanceOf(ClosedError)
-        expect((err as ClosedError).code).toBe('CLOSED')
+        assert.ok(err instanceof ClosedError, name)
+        assert.equal((err as ClosedError).code, 'CLOSED')
       }
       await e.close()
     })
@@ -58,7 +63,7 @@ export function lifecycleTests(factory: EngineFactory): void {
       await raw
       if (factory.reopen) {
         const again = await make.reopen(e)
-        expect(await again.get('w19')).toBe(19)
+        assert.equal(await again.get('w19'), 19)
       }
     })
 
@@ -66,14 +71,15 @@ export function lifecycleTests(factory: EngineFactory): void {
       const e = await make.create()
       await e.put('k', 1)
       await e.sync()
-      expect(await e.get('k')).toBe(1)
+      assert.equal(await e.get('k'), 1)
     })
 
     it('supports says whether the engine is persistent', async () => {
       const e = await make.create()
-      expect(typeof e.supports.persistent).toBe('boolean')
-      expect(e.supports.persistent).toBe(Boolean(factory.reopen))
-      expect(typeof e.describe()).toBe('string')
+      assert.equal(typeof e.supports.persistent, 'boolean')
+      assert.equal(e.supports.persistent, Boolean(factory.reopen))
+      assert.equal(typeof e.describe(), 'string')
+      for (const flag of [e.supports.syncReads, e.supports.syncRanges]) assert.ok(flag === undefined || typeof flag === 'boolean')
     })
 
     if (factory.reopen) {
@@ -88,26 +94,26 @@ export function lifecycleTests(factory: EngineFactory): void {
           { type: 'putRaw', collection: 'Img', id: 'p', staged },
         ])
         const again = await make.reopen(e)
-        expect(e.status).toBe('closed')
+        assert.equal(e.status, 'closed')
         const v = (await again.get('é/1')) as any
-        expect(v.d).toEqual(new Date(3))
-        expect(Object.is(v.n, -0)).toBe(true)
-        expect(v.b).toBe(2n ** 70n)
-        expect(await collect(again.recordIds('Acc'))).toEqual(['a1', 'a2'])
-        expect(new Uint8Array(((await again.getRecord('Acc', 'a1')) as any).bytes)).toEqual(new Uint8Array([1, 2]))
-        expect(Buffer.compare(await readAll(again.readRaw('Img', 'p')), data)).toBe(0)
+        assert.deepEqual(v.d, new Date(3))
+        assert.ok(Object.is(v.n, -0))
+        assert.equal(v.b, 2n ** 70n)
+        assert.deepEqual(await collect(again.recordIds('Acc')), ['a1', 'a2'])
+        assert.deepEqual(new Uint8Array(((await again.getRecord('Acc', 'a1')) as any).bytes), new Uint8Array([1, 2]))
+        assert.equal(Buffer.compare(await readAll(again.readRaw('Img', 'p')), data), 0)
         await again.putRecord('Acc', 'a3', { name: 'Cy' })
         const third = await make.reopen(again)
-        expect(await third.countRecords('Acc')).toBe(3)
+        assert.equal(await third.countRecords('Acc'), 3)
       })
 
       it('staged but uncommitted raw data does not survive a reopen', async () => {
         const e = await make.create()
         const staged = await e.stageRaw('Img', 'q', [bytes(100_000)])
         const again = await make.reopen(e)
-        expect(await again.hasRaw('Img', 'q')).toBe(false)
-        await expect(again.batch([{ type: 'putRaw', collection: 'Img', id: 'q', staged }])).rejects.toThrow()
-        expect(await again.hasRaw('Img', 'q')).toBe(false)
+        assert.equal(await again.hasRaw('Img', 'q'), false)
+        await assert.rejects(again.batch([{ type: 'putRaw', collection: 'Img', id: 'q', staged }]))
+        assert.equal(await again.hasRaw('Img', 'q'), false)
       })
     }
   })

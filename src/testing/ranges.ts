@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest'
-import type { Engine, Range } from '../../../src/engine/engine.js'
-import type { EngineFactory } from '../factory.js'
+import assert from 'node:assert/strict'
+import type { Engine, Range } from '../engine/engine.js'
+import type { EngineFactory, TestFunctions } from './factory.js'
 import { byCodePoint, collect, engines } from './helpers.js'
 
 // Code point order differs from JS (UTF-16) order for '😀' versus '\uE000' and '\uFFFD'.
-const IDS = ['a', 'b', 'b-c', 'ba', 'bb', 'b😀', 'c', 'é', 'éa', '中', '\uE000', '\uFFFD', '😀', '😀x', '😀\u{10FFFF}', '\u{10FFFF}', '\u{10FFFF}\u{10FFFF}z']
-const KEYS = [...IDS, 'b\u0000', 'b\u0001z']
+export const IDS = ['a', 'b', 'b-c', 'ba', 'bb', 'b😀', 'c', 'é', 'éa', '中', '\uE000', '\uFFFD', '😀', '😀x', '😀\u{10FFFF}', '\u{10FFFF}', '\u{10FFFF}\u{10FFFF}z']
+export const KEYS = [...IDS, 'b\u0000', 'b\u0001z']
 
 const BOUNDS: Range[] = [
   {},
@@ -48,13 +48,13 @@ function expected(all: string[], r: Range): string[] {
   return out
 }
 
-function variants(): Range[] {
+export function variants(): Range[] {
   const out: Range[] = []
   for (const b of BOUNDS) for (const reverse of [false, true]) for (const limit of [undefined, 0, 2, Infinity]) out.push({ ...b, reverse, limit })
   return out
 }
 
-async function fill(e: Engine): Promise<void> {
+export async function fill(e: Engine): Promise<void> {
   await e.batch([
     ...KEYS.map((key) => ({ type: 'put' as const, key, value: `v:${key}` })),
     ...IDS.map((id) => ({ type: 'putRecord' as const, collection: 'C', id, value: { id } })),
@@ -65,8 +65,8 @@ async function fill(e: Engine): Promise<void> {
   ])
 }
 
-export function rangeTests(factory: EngineFactory): void {
-  const make = engines(factory)
+export function rangeTests(factory: EngineFactory, { describe, it, afterEach }: TestFunctions): void {
+  const make = engines(factory, afterEach)
 
   describe('ordering and ranges', () => {
     it('entries and keys honour every range, in code point order', async () => {
@@ -74,8 +74,8 @@ export function rangeTests(factory: EngineFactory): void {
       await fill(e)
       for (const r of variants()) {
         const want = expected(KEYS, r)
-        expect(await collect(e.keys(r)), JSON.stringify(r)).toEqual(want)
-        expect(await collect(e.entries(r)), JSON.stringify(r)).toEqual(want.map((k) => [k, `v:${k}`]))
+        assert.deepEqual(await collect(e.keys(r)), want, JSON.stringify(r))
+        assert.deepEqual(await collect(e.entries(r)), want.map((k) => [k, `v:${k}`]), JSON.stringify(r))
       }
     })
 
@@ -84,48 +84,48 @@ export function rangeTests(factory: EngineFactory): void {
       await fill(e)
       for (const r of variants()) {
         const want = expected(IDS, r)
-        expect(await collect(e.recordIds('C', r)), JSON.stringify(r)).toEqual(want)
-        expect(await collect(e.records('C', r)), JSON.stringify(r)).toEqual(want.map((id) => [id, { id }]))
+        assert.deepEqual(await collect(e.recordIds('C', r)), want, JSON.stringify(r))
+        assert.deepEqual(await collect(e.records('C', r)), want.map((id) => [id, { id }]), JSON.stringify(r))
       }
-      expect(await collect(e.recordIds('C1'))).toEqual(['a'])
-      expect(await collect(e.recordIds('Nope'))).toEqual([])
+      assert.deepEqual(await collect(e.recordIds('C1')), ['a'])
+      assert.deepEqual(await collect(e.recordIds('Nope')), [])
     })
 
     it('records and entries do not see each other', async () => {
       const e = await make.create()
       await e.putRecord('C', 'x', 1)
       await e.put('y', 2)
-      expect(await collect(e.keys())).toEqual(['y'])
-      expect(await collect(e.recordIds('C'))).toEqual(['x'])
-      expect(await e.get('x')).toBeUndefined()
+      assert.deepEqual(await collect(e.keys()), ['y'])
+      assert.deepEqual(await collect(e.recordIds('C')), ['x'])
+      assert.equal(await e.get('x'), undefined)
     })
 
     it('getMany and getRecords give undefined for missing keys, in order', async () => {
       const e = await make.create()
       await fill(e)
-      expect(await e.getMany(['a', 'missing', '😀', 'a'])).toEqual(['v:a', undefined, 'v:😀', 'v:a'])
-      expect(await e.getMany([])).toEqual([])
-      expect(await e.getRecords('C', ['nope', 'é', 'b'])).toEqual([undefined, { id: 'é' }, { id: 'b' }])
-      expect(await e.getRecords('Other', ['a'])).toEqual([undefined])
+      assert.deepEqual(await e.getMany(['a', 'missing', '😀', 'a']), ['v:a', undefined, 'v:😀', 'v:a'])
+      assert.deepEqual(await e.getMany([]), [])
+      assert.deepEqual(await e.getRecords('C', ['nope', 'é', 'b']), [undefined, { id: 'é' }, { id: 'b' }])
+      assert.deepEqual(await e.getRecords('Other', ['a']), [undefined])
     })
 
     it('hasRecord, countRecords, delRecord and del', async () => {
       const e = await make.create()
       await fill(e)
-      expect(await e.hasRecord('C', 'ba')).toBe(true)
-      expect(await e.hasRecord('C', 'zz')).toBe(false)
-      expect(await e.hasRecord('C1', 'b')).toBe(false)
-      expect(await e.countRecords('C')).toBe(IDS.length)
-      expect(await e.countRecords('C1')).toBe(1)
-      expect(await e.countRecords('Empty')).toBe(0)
+      assert.equal(await e.hasRecord('C', 'ba'), true)
+      assert.equal(await e.hasRecord('C', 'zz'), false)
+      assert.equal(await e.hasRecord('C1', 'b'), false)
+      assert.equal(await e.countRecords('C'), IDS.length)
+      assert.equal(await e.countRecords('C1'), 1)
+      assert.equal(await e.countRecords('Empty'), 0)
       await e.delRecord('C', 'ba')
       await e.delRecord('C', 'not-there')
       await e.del('a')
       await e.del('not-there')
-      expect(await e.hasRecord('C', 'ba')).toBe(false)
-      expect(await e.getRecord('C', 'ba')).toBeUndefined()
-      expect(await e.countRecords('C')).toBe(IDS.length - 1)
-      expect(await e.get('a')).toBeUndefined()
+      assert.equal(await e.hasRecord('C', 'ba'), false)
+      assert.equal(await e.getRecord('C', 'ba'), undefined)
+      assert.equal(await e.countRecords('C'), IDS.length - 1)
+      assert.equal(await e.get('a'), undefined)
     })
 
     it('stop cleanly when a consumer breaks out early', async () => {
@@ -139,11 +139,11 @@ export function rangeTests(factory: EngineFactory): void {
         for await (const id of e.recordIds('R')) if (id) break
       }
       const it1 = e.entries()[Symbol.asyncIterator]()
-      expect((await it1.next()).value).toEqual(['k0000', 0])
+      assert.deepEqual((await it1.next()).value, ['k0000', 0])
       await it1.return?.()
-      expect(await e.countRecords('R')).toBe(300)
+      assert.equal(await e.countRecords('R'), 300)
       await e.put('after', 1)
-      expect(await e.get('after')).toBe(1)
+      assert.equal(await e.get('after'), 1)
     })
 
     it('two iterations interleave independently', async () => {
@@ -151,9 +151,9 @@ export function rangeTests(factory: EngineFactory): void {
       await fill(e)
       const a = e.keys()[Symbol.asyncIterator]()
       const b = e.keys({ reverse: true })[Symbol.asyncIterator]()
-      expect((await a.next()).value).toBe('a')
-      expect((await b.next()).value).toBe([...KEYS].sort(byCodePoint).at(-1))
-      expect((await a.next()).value).toBe('b')
+      assert.equal((await a.next()).value, 'a')
+      assert.equal((await b.next()).value, [...KEYS].sort(byCodePoint).at(-1))
+      assert.equal((await a.next()).value, 'b')
       await a.return?.()
       await b.return?.()
     })
@@ -172,14 +172,14 @@ export function rangeTests(factory: EngineFactory): void {
         prev = k
         count++
       }
-      expect(count).toBe(n)
+      assert.equal(count, n)
       let i = n
       for await (const [k, v] of e.entries({ prefix: 'many/', reverse: true })) {
         i--
         if (k !== key(i) || v !== i) throw new Error(`expected ${key(i)}=${i}, got ${k}=${v}`)
       }
-      expect(i).toBe(0)
-      expect(await collect(e.keys({ gte: key(49_998), limit: 3 }))).toEqual([key(49_998), key(49_999), key(50_000)])
+      assert.equal(i, 0)
+      assert.deepEqual(await collect(e.keys({ gte: key(49_998), limit: 3 })), [key(49_998), key(49_999), key(50_000)])
     }, 60_000)
 
     it('10k records counted and listed in id order', async () => {
@@ -188,12 +188,12 @@ export function rangeTests(factory: EngineFactory): void {
       for (let start = 0; start < n; start += 1000) {
         await e.batch(Array.from({ length: 1000 }, (_, j) => ({ type: 'putRecord' as const, collection: 'Many', id: `id${String(n - start - j).padStart(5, '0')}`, value: { n: start + j } })))
       }
-      expect(await e.countRecords('Many')).toBe(n)
+      assert.equal(await e.countRecords('Many'), n)
       const ids = await collect(e.recordIds('Many'))
-      expect(ids.length).toBe(n)
-      expect(ids[0]).toBe('id00001')
-      expect(ids[n - 1]).toBe(`id${n}`)
-      expect([...ids].sort()).toEqual(ids)
+      assert.equal(ids.length, n)
+      assert.equal(ids[0], 'id00001')
+      assert.equal(ids[n - 1], `id${n}`)
+      assert.deepEqual([...ids].sort(), ids)
     }, 60_000)
   })
 }

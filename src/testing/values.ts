@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest'
-import { EncodingError } from '../../../src/errors.js'
-import type { EngineFactory } from '../factory.js'
+import assert from 'node:assert/strict'
+import { EncodingError } from '../errors.js'
+import type { EngineFactory, TestFunctions } from './factory.js'
 import { collect, engines, plain } from './helpers.js'
 
 /** Every plain value type, each alone and all together. */
@@ -40,25 +40,25 @@ export function sampleValues(): [string, unknown][] {
   ]
 }
 
-function expectSame(actual: unknown, expected: unknown): void {
-  expect(plain(actual)).toEqual(plain(expected))
-  if (typeof expected === 'number') expect(Object.is(actual, expected)).toBe(true)
-  if (typeof expected === 'bigint') expect(typeof actual).toBe('bigint')
-  if (expected instanceof Date) expect(actual).toBeInstanceOf(Date)
-  if (expected instanceof Uint8Array) expect(actual).toBeInstanceOf(Uint8Array)
+export function assertSame(actual: unknown, expected: unknown): void {
+  assert.deepEqual(plain(actual), plain(expected))
+  if (typeof expected === 'number') assert.ok(Object.is(actual, expected))
+  if (typeof expected === 'bigint') assert.equal(typeof actual, 'bigint')
+  if (expected instanceof Date) assert.ok(actual instanceof Date)
+  if (expected instanceof Uint8Array) assert.ok(actual instanceof Uint8Array)
 }
 
-export function valueTests(factory: EngineFactory): void {
-  const make = engines(factory)
+export function valueTests(factory: EngineFactory, { describe, it, afterEach }: TestFunctions): void {
+  const make = engines(factory, afterEach)
 
   describe('values', () => {
     it('round-trip every type as entries', async () => {
       const e = await make.create()
       const samples = sampleValues()
       await e.batch(samples.map(([name, value]) => ({ type: 'put', key: `v/${name}`, value })))
-      for (const [name, value] of samples) expectSame(await e.get(`v/${name}`), value)
+      for (const [name, value] of samples) assertSame(await e.get(`v/${name}`), value)
       const all = Object.fromEntries(await collect(e.entries({ prefix: 'v/' })))
-      for (const [name, value] of samples) expectSame(all[`v/${name}`], value)
+      for (const [name, value] of samples) assertSame(all[`v/${name}`], value)
     })
 
     it('round-trip every type as records, alone and together', async () => {
@@ -66,48 +66,48 @@ export function valueTests(factory: EngineFactory): void {
       const samples = sampleValues()
       await e.batch(samples.map(([name, value], i) => ({ type: 'putRecord', collection: 'Sample', id: `s${i}`, value })))
       await e.putRecord('Sample', 'all', Object.fromEntries(samples))
-      for (const [i, [, value]] of samples.entries()) expectSame(await e.getRecord('Sample', `s${i}`), value)
+      for (const [i, [, value]] of samples.entries()) assertSame(await e.getRecord('Sample', `s${i}`), value)
       const all = (await e.getRecord('Sample', 'all')) as Record<string, unknown>
-      for (const [name, value] of samples) expectSame(all[name], value)
+      for (const [name, value] of samples) assertSame(all[name], value)
       const listed = new Map(await collect(e.records('Sample')))
-      for (const [i, [, value]] of samples.entries()) expectSame(listed.get(`s${i}`), value)
+      for (const [i, [, value]] of samples.entries()) assertSame(listed.get(`s${i}`), value)
     })
 
     it('keep special values exact', async () => {
       const e = await make.create()
       await e.putRecord('R', 'x', { nz: -0, nan: NaN, big: 2n ** 64n, d: new Date(0), b: new Uint8Array([1]) })
       const r = (await e.getRecord('R', 'x')) as any
-      expect(Object.is(r.nz, -0)).toBe(true)
-      expect(r.nan).toBeNaN()
-      expect(r.big).toBe(2n ** 64n)
-      expect(r.d).toBeInstanceOf(Date)
-      expect(r.d.getTime()).toBe(0)
-      expect(r.b).toBeInstanceOf(Uint8Array)
+      assert.ok(Object.is(r.nz, -0))
+      assert.ok(Number.isNaN(r.nan))
+      assert.equal(r.big, 2n ** 64n)
+      assert.ok(r.d instanceof Date)
+      assert.equal(r.d.getTime(), 0)
+      assert.ok(r.b instanceof Uint8Array)
     })
 
     it('keep a __proto__ key as data, never as a prototype', async () => {
       const e = await make.create()
       await e.put('p', JSON.parse('{"__proto__": {"polluted": true}}'))
       const v = (await e.get('p')) as any
-      expect(Object.getPrototypeOf(v)).toBe(Object.prototype)
-      expect(Object.getOwnPropertyDescriptor(v, '__proto__')?.value).toEqual({ polluted: true })
-      expect(({} as any).polluted).toBeUndefined()
+      assert.equal(Object.getPrototypeOf(v), Object.prototype)
+      assert.deepEqual(Object.getOwnPropertyDescriptor(v, '__proto__')?.value, { polluted: true })
+      assert.equal(({} as any).polluted, undefined)
     })
 
     it('read an undefined property back as undefined and a stored undefined entry as missing', async () => {
       const e = await make.create()
       await e.batch([{ type: 'put', key: 'u', value: { a: undefined, b: 1 } }, { type: 'put', key: 'top' }])
       const v = (await e.get('u')) as any
-      expect(v.a).toBeUndefined()
-      expect(v.b).toBe(1)
-      expect(await e.get('top')).toBeUndefined()
-      expect(await e.get('never')).toBeUndefined()
+      assert.equal(v.a, undefined)
+      assert.equal(v.b, 1)
+      assert.equal(await e.get('top'), undefined)
+      assert.equal(await e.get('never'), undefined)
     })
 
     it('put() without a value stores null', async () => {
       const e = await make.create()
       await e.put('n')
-      expect(await e.get('n')).toBeNull()
+      assert.equal(await e.get('n'), null)
     })
 
     it('return copies: changing a read value does not change the stored one', async () => {
@@ -116,7 +116,7 @@ export function valueTests(factory: EngineFactory): void {
       const a = (await e.getRecord('R', 'c')) as any
       a.list.push(2)
       a.bytes[0] = 9
-      expect(plain(await e.getRecord('R', 'c'))).toEqual({ list: [1], bytes: new Uint8Array([1]) })
+      assert.deepEqual(plain(await e.getRecord('R', 'c')), { list: [1], bytes: new Uint8Array([1]) })
     })
 
     it('refuse unencodable values with EncodingError naming the key', async () => {
@@ -125,13 +125,13 @@ export function valueTests(factory: EngineFactory): void {
       cyclic.a.back = cyclic
       const bad: unknown[] = [() => 1, Symbol('s'), { m: new Map() }, new Set(), cyclic, { d: new Date(NaN) }, new (class Thing {})(), { w: new WeakMap() }]
       for (const value of bad) {
-        await expect(e.put('bad-entry', value)).rejects.toThrow(EncodingError)
-        await expect(e.put('bad-entry', value)).rejects.toThrow(/bad-entry/)
-        await expect(e.putRecord('Account', 'acc1', { props: value })).rejects.toThrow(EncodingError)
-        await expect(e.putRecord('Account', 'acc1', { props: value })).rejects.toThrow(/Account\/acc1/)
+        await assert.rejects(e.put('bad-entry', value), EncodingError)
+        await assert.rejects(e.put('bad-entry', value), /bad-entry/)
+        await assert.rejects(e.putRecord('Account', 'acc1', { props: value }), EncodingError)
+        await assert.rejects(e.putRecord('Account', 'acc1', { props: value }), /Account\/acc1/)
       }
-      expect(await e.get('bad-entry')).toBeUndefined()
-      expect(await e.hasRecord('Account', 'acc1')).toBe(false)
+      assert.equal(await e.get('bad-entry'), undefined)
+      assert.equal(await e.hasRecord('Account', 'acc1'), false)
     })
 
     it('store a 10 MB record and a 10 MB entry', async () => {
@@ -142,10 +142,10 @@ export function valueTests(factory: EngineFactory): void {
       await e.putRecord('Big', 'one', { big, n: 1 })
       await e.put('big-entry', text)
       const r = (await e.getRecord('Big', 'one')) as any
-      expect(r.n).toBe(1)
-      expect(r.big.length).toBe(big.length)
-      expect(Buffer.compare(r.big, big)).toBe(0)
-      expect(await e.get('big-entry')).toBe(text)
+      assert.equal(r.n, 1)
+      assert.equal(r.big.length, big.length)
+      assert.equal(Buffer.compare(r.big, big), 0)
+      assert.equal(await e.get('big-entry'), text)
     }, 60_000)
   })
 }

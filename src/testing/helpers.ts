@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto'
-import { afterEach } from 'vitest'
-import type { Engine } from '../../../src/engine/engine.js'
-import type { EngineFactory } from '../factory.js'
+import type { Engine } from '../engine/engine.js'
+import type { EngineFactory, TestFunctions } from './factory.js'
 
 /** Engines made by a test, closed after it whatever happens. */
-export function engines(factory: EngineFactory) {
+export function engines(factory: EngineFactory, afterEach: TestFunctions['afterEach']) {
   const made: Engine[] = []
   afterEach(async () => {
     await Promise.all(made.splice(0).map((e) => e.close().catch(() => {})))
