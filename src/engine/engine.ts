@@ -92,8 +92,27 @@ const UNSAFE_NAME = /[/\\\0<>:"|?*\x00-\x1f]/
 
 /**
  * The storage engine contract. Public methods check the state and arguments, then call the `_`
- * hooks, which always receive validated, normalised arguments (the abstract-level pattern).
+ * hooks, which always receive validated arguments (the abstract-level pattern).
  * A missing key, record or raw data reads as `undefined`.
+ *
+ * Writing an engine: extend this class, set `supports` and implement `describe()` and the `_` hooks
+ * below; run the conformance suite of `stowage/testing` (`engineConformance`) against it. What every
+ * hook may rely on and must do:
+ * - It is called only while the engine is open (`_open` and `_close` aside), with its arguments
+ *   checked by the public method: keys non-empty well-formed strings (`checkKey`), collections and
+ *   ids safe names of at most `MAX_NAME_BYTES` UTF-8 bytes (`checkName`), ranges checked by shape
+ *   only. A hook that finds something else wrong throws a `StowageError` subclass with its `code`
+ *   (src/errors.ts) and changes nothing; the storage's own errors are translated (a damaged file:
+ *   `CorruptionError` naming the store and what was read; the store held by another process:
+ *   `LockedError`; an unusable path: `InvalidPathError`; the engine closed under a call: `ClosedError`).
+ * - Values are plain data (plain-data.ts): they read back equal, with the same types (`-0`, `NaN`,
+ *   bigints of any size, Dates, Uint8Arrays, `__proto__` as an own key), as a fresh copy on every
+ *   read. Anything else is refused by `_batch` with `EncodingError` (`assertEncodable` does it).
+ * - Keys and ids are ordered by their UTF-8 bytes, which is code point order (not JavaScript's
+ *   UTF-16 order: '\uFFFD' < '😀').
+ * - Calls are not serialised by this class: reads, iterations, batches and raw staging may all be in
+ *   flight at once. Each batch is atomic, a read never sees half of one, and once a batch's promise
+ *   has resolved every read sees it.
  */
 export abstract class Engine {
   abstract readonly supports: EngineSupports
@@ -357,39 +376,162 @@ export abstract class Engine {
     }
   }
 
+  /**
+   * Opens the store, creating it if missing. Called by `open()` once per opening (concurrent
+   * `open()` calls share one call), also again after a `_close()`: the engine may be reopened.
+   * If it throws, it must first release whatever it acquired (files, locks, handles), since the
+   * engine is then `closed` and may be opened again. Throws `LockedError` when another process holds
+   * the store, `InvalidPathError` when its path cannot be used, `CorruptionError` when the store is
+   * damaged or in a format this version cannot read (never starting a new store over it).
+   */
   protected abstract _open(): Promise<void>
+  /**
+   * Closes the store. Before it resolves, every batch, `_stageRaw`, `_discardRaw` and `_sync`
+   * started before `close()` has settled (their promises resolve as they would have, and what they
+   * wrote is stored), and raw data staged but never committed is dropped, now or at the next open.
+   * Iterations still running end or throw `ClosedError`; they never hang. It is also called when
+   * `close()` came while opening and the opening failed: then there is nothing to release, and it
+   * must resolve.
+   */
   protected abstract _close(): Promise<void>
+  /**
+   * Makes every batch that resolved before `sync()` was called durable: it survives a crash of the
+   * machine, not only of the process. An engine whose batches are durable when they resolve just
+   * waits for those in flight; a non-persistent engine resolves.
+   */
   protected abstract _sync(): Promise<void>
+  /**
+   * The entry under `key` (checked by `checkKey`), decoded; `undefined` if there is none, or if the
+   * stored value is `undefined`. A value that cannot be decoded throws `CorruptionError` naming the key.
+   */
   protected abstract _get(key: string): Promise<unknown>
+  /**
+   * The entries of `keys` (an array, each checked by `checkKey`; possibly empty, possibly with
+   * repeats), in the same order, `undefined` for each missing one. Errors as `_get`.
+   */
   protected abstract _getMany(keys: string[]): Promise<unknown[]>
+  /**
+   * The entries within `range`, as `[key, value]`, in UTF-8 byte order (descending if
+   * `range.reverse` is truthy). `range` was checked, not normalised: every bound given applies
+   * (`gt`, `gte`, `lt`, `lte` and `prefix` together give their intersection, possibly empty), a
+   * `prefix` is a plain string prefix, and `limit` (an integer >= 0 or `Infinity`; absent: no limit)
+   * caps the count after ordering and bounds, so `limit: 0` yields nothing. Only entries are listed,
+   * never records, raw data or the engine's own bookkeeping.
+   *
+   * Must return at once, without I/O: errors (`CorruptionError`, `ClosedError`) surface while
+   * iterating. Reading should be lazy (ranges of 100k entries are scanned); a consumer that stops
+   * early (`return()`) releases what the iteration held, and iterations interleave independently.
+   * Whether a write made during an iteration shows in it is not specified.
+   */
   protected abstract _entries(range: Range): AsyncIterable<[string, unknown]>
+  /** The keys of `_entries(range)`, the same rules, without decoding values. */
   protected abstract _keys(range: Range): AsyncIterable<string>
+  /**
+   * The record (collection, id) (both checked by `checkName`), decoded; `undefined` if there is
+   * none. A record that cannot be read back (a value failing its checksum, a garbled or missing
+   * file) is added to `damaged()` (and the engine's `onDamage`) and throws `CorruptionError` naming
+   * it; one that reads back fine is taken off `damaged()`.
+   */
   protected abstract _getRecord(collection: string, id: string): Promise<unknown>
+  /**
+   * The records of `ids` (an array of checked ids) in one collection, in order, `undefined` for
+   * each missing one and for each damaged one (reported as `_getRecord` does, not thrown), so that
+   * one damaged record never stops the reads of the others.
+   */
   protected abstract _getRecords(collection: string, ids: string[]): Promise<unknown[]>
+  /** Whether the record is stored, without decoding it: true for a damaged record too. */
   protected abstract _hasRecord(collection: string, id: string): Promise<boolean>
+  /**
+   * The records of one collection within `range` (bounds apply to ids), as `[id, record]`, with the
+   * ordering, range and iteration rules of `_entries`. Never lists another collection, even one whose
+   * name starts with this one's (`C` and `C1`). Damaged records are reported and skipped.
+   */
   protected abstract _records(collection: string, range: Range): AsyncIterable<[string, unknown]>
+  /** The ids of `_records(collection, range)`, without reading the records: damaged ones included. */
   protected abstract _recordIds(collection: string, range: Range): AsyncIterable<string>
+  /** The number of records in the collection (0 for an unknown one), damaged ones included. */
   protected abstract _countRecords(collection: string): Promise<number>
+  /**
+   * Applies `ops` atomically: all of them or, if anything fails, none (entries, records and raw data
+   * alike), and what it stored is all there after a crash at any moment. `ops` is a non-empty array
+   * of ops whose `type`, keys and names were checked, and whose `putRaw` ops carry an object with a
+   * string `token`; the values and the staged data were not checked.
+   * - Ops apply in order: a later op on the same key, record or raw data wins. Deleting what does
+   *   not exist is no error.
+   * - A value that is not plain data throws `EncodingError` naming the entry (`entry "k"`) or the
+   *   record (`C/id`), before anything is written.
+   * - `putRaw` makes the staged data the raw data of (collection, id), replacing (and removing) what
+   *   was there; the old data stays readable until the batch commits. A token unknown to this engine,
+   *   already committed or discarded, or used twice in the batch throws a `StowageError` (the engines
+   *   use `ArgumentError` or `NotFoundError`). If the batch fails, its staged data stays staged and
+   *   can still be committed. `delRaw` removes the raw data.
+   * - Writing or deleting a record takes it off `damaged()`.
+   * - Batches may be called concurrently; each must land, atomically. Once the promise resolves
+   *   every read (`_getSync` included) sees the batch, and it survives `close()`; surviving a crash of
+   *   the machine may wait for `_sync()`.
+   * - An engine may refuse what its storage cannot hold, before writing anything (the Directory
+   *   engine: ids differing only in letter case, with `InvalidKeyError`).
+   */
   protected abstract _batch(ops: WriteOp[]): Promise<void>
+  /**
+   * Streams `source` (an iterable or async iterable, not yet iterated) into a staging area and
+   * returns its token, size and hex SHA-256. Each chunk must be a Uint8Array (else `ArgumentError`).
+   * Nothing is visible (`_hasRaw`, `_readRaw`) until a batch's `putRaw` commits it; staged data does
+   * not survive a reopen. If the source throws, whatever was written is removed and the source's own
+   * error is rethrown. `options.extension` is a hint for engines that write files. `_close` waits for
+   * stagings in flight.
+   */
   protected abstract _stageRaw(collection: string, id: string, source: Source, options: StageRawOptions): Promise<StagedRaw>
+  /**
+   * Drops staged data; a later `putRaw` of it throws. `staged` is not checked at all: an unknown,
+   * committed or malformed one is no error and changes nothing. Must not take the data from a batch
+   * already committing it.
+   */
   protected abstract _discardRaw(staged: StagedRaw): Promise<void>
+  /**
+   * The committed raw data of (collection, id) in non-empty chunks of at most `chunkSize` bytes (a
+   * checked positive integer); nothing if there is none. Returns at once, errors surface while
+   * iterating: data that does not match its recorded size or digest, or a file gone behind the
+   * engine's back, throws `CorruptionError`. A reader sees one version: the data committed when it
+   * started, or entirely the replacement. A reader that stops early releases what it held.
+   */
   protected abstract _readRaw(collection: string, id: string, chunkSize: number): AsyncIterable<Uint8Array>
+  /** Whether (collection, id) has committed raw data (staged data does not count). */
   protected abstract _hasRaw(collection: string, id: string): Promise<boolean>
+  /**
+   * Where `supports.rawPaths`: the path of a real file holding exactly the committed raw data, or
+   * `undefined` if there is none. Else always `undefined`. Synchronous: no I/O.
+   */
   protected abstract _rawPath(collection: string, id: string): string | undefined
 
-  // Synchronous reads: an engine that sets supports.syncReads / syncRanges overrides these.
+  /**
+   * `_get`, without a promise: an engine whose `supports.syncReads` is true overrides it and
+   * `_getRecordSync` (the public method refuses with `ArgumentError` otherwise, before calling it).
+   * The same results and errors as `_get`. It never waits: it sees every batch whose promise has
+   * resolved and never half of one in flight, so an engine that can only give that view by waiting
+   * (for a commit in progress) must not set `syncReads`.
+   */
   protected _getSync(_key: string): unknown {
     throw new ArgumentError(`${this.describe()} cannot read synchronously`)
   }
+  /** `_getRecord` without a promise, under the rules of `_getSync`; damaged records as `_getRecord`. */
   protected _getRecordSync(_collection: string, _id: string): unknown {
     throw new ArgumentError(`${this.describe()} cannot read synchronously`)
   }
+  /**
+   * `_entries` as a synchronous iterable: an engine whose `supports.syncRanges` is true overrides it,
+   * `_keysSync` and `_recordsSync`. The same items in the same order as the async twin for every
+   * range, and its errors, thrown by `next()`. A consumer that stops early (`break`, `return()`)
+   * releases what the iteration held (a read transaction), so writes go on.
+   */
   protected _entriesSync(_range: Range): Iterable<[string, unknown]> {
     throw new ArgumentError(`${this.describe()} cannot iterate synchronously`)
   }
+  /** `_keys` as a synchronous iterable, under the rules of `_entriesSync`. */
   protected _keysSync(_range: Range): Iterable<string> {
     throw new ArgumentError(`${this.describe()} cannot iterate synchronously`)
   }
+  /** `_records` as a synchronous iterable, under the rules of `_entriesSync`; damaged records skipped. */
   protected _recordsSync(_collection: string, _range: Range): Iterable<[string, unknown]> {
     throw new ArgumentError(`${this.describe()} cannot iterate synchronously`)
   }

@@ -67,6 +67,23 @@ export function lifecycleTests(factory: EngineFactory, { describe, it, afterEach
       }
     })
 
+    it('an iteration running when the engine closes ends or throws ClosedError, never hangs; close() resolves', async () => {
+      const e = await make.create()
+      const keys = Array.from({ length: 2000 }, (_, i) => `k${String(i).padStart(4, '0')}`)
+      await e.batch(keys.map((key, i) => ({ type: 'put' as const, key, value: i })))
+      const running = e.keys()[Symbol.asyncIterator]()
+      const seen = [(await running.next()).value]
+      const closing = e.close()
+      try {
+        for (let next = await running.next(); !next.done; next = await running.next()) seen.push(next.value)
+      } catch (err) {
+        assert.ok(err instanceof ClosedError, String(err))
+      }
+      await closing
+      assert.equal(e.status, 'closed')
+      assert.deepEqual(seen, keys.slice(0, seen.length))
+    })
+
     it('sync() resolves on an open engine', async () => {
       const e = await make.create()
       await e.put('k', 1)
