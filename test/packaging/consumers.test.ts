@@ -16,7 +16,7 @@ afterAll(() => packed?.cleanup())
 describe('the tarball', () => {
   it('holds the build, its declarations, README, LICENSE and package.json, and no sources or source maps', () => {
     const files = packed.files
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/types/scalar-types.js']))
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/types/scalar-types.js', 'dist/src/testing/index.js', 'dist/src/testing/index.d.ts']))
     expect(files.filter((f) => !f.startsWith('dist/src/') && !['package.json', 'README.md', 'LICENSE'].includes(f))).toEqual([])
     expect(files.filter((f) => f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([])
   })
@@ -59,5 +59,25 @@ console.log(JSON.stringify({ same: required.StoredObject === imported.StoredObje
     expect(result(await node(['same.js'], dir))).toEqual({ same: true })
     const manifest = await node(['-e', `console.log(JSON.stringify({ version: require('stowage/package.json').version }))`], dir)
     expect(result(manifest)).toEqual({ version: JSON.parse(await readFile(join(packed.dir, 'source', 'package.json'), 'utf8')).version })
+  }, SLOW)
+
+  it('offers the engine conformance suite as stowage/testing, which runs under node:test; no vitest is loaded or needed', async () => {
+    const dir = join(packed.dir, 'engine-author')
+    await installProject(dir, 'module', packed.tarball)
+    await writeFile(join(dir, 'loads.js'), `import * as root from 'stowage'
+import * as testing from 'stowage/testing'
+let vitest = 'installed'
+try { import.meta.resolve('vitest') } catch { vitest = 'absent' }
+console.log(JSON.stringify({ root: typeof root.Engine, testing: Object.keys(testing), vitest }))
+`)
+    expect(result(await node(['loads.js'], dir))).toEqual({ root: 'function', testing: ['engineConformance'], vitest: 'absent' })
+    await writeFile(join(dir, 'memory.test.js'), `import { afterEach, describe, it } from 'node:test'
+import { MemoryEngine } from 'stowage'
+import { engineConformance } from 'stowage/testing'
+engineConformance({ name: 'MemoryEngine', async create() { const e = new MemoryEngine(); await e.open(); return e } }, { describe, it, afterEach })
+`)
+    const ran = await node(['--test', '--test-reporter=tap', 'memory.test.js'], dir)
+    expect(ran.stdout).toMatch(/^# fail 0$/m)
+    expect(Number(/^# pass (\d+)$/m.exec(ran.stdout)?.[1])).toBeGreaterThan(40)
   }, SLOW)
 })
