@@ -107,6 +107,31 @@ describe('LevelEngine: a flipped byte in a stored value', () => {
     expect(await engine.getRecord('Account', id(1501))).toEqual({ name: names[1501] })
   })
 
+  it('read synchronously, is the same CorruptionError, reported the same way', async () => {
+    const { path, names, entries } = await filledStore()
+    flipByteOf(path, names[1500]!)
+    flipByteOf(path, entries[700]!)
+    const engine = await open(path)
+    let err: any
+    try {
+      engine.getRecordSync('Account', id(1500))
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(CorruptionError)
+    expect(err.message).toContain(`Account/${id(1500)}`)
+    expect(err.message).toContain(path)
+    expect(engine.damaged()).toEqual([{ collection: 'Account', id: id(1500), reason: err.message }])
+    expect((await rejection(engine.getRecord('Account', id(1500)))).message).toBe(err.message)
+    expect(() => engine.getSync('idx/name/700')).toThrow(CorruptionError)
+    expect(() => engine.getSync('idx/name/700')).toThrow('idx/name/700')
+    expect(engine.getRecordSync('Account', id(1499))).toEqual({ name: names[1499] })
+    expect(engine.getSync('idx/name/701')).toBe(entries[701])
+    await engine.putRecord('Account', id(1500), { name: 'mended' })
+    expect(engine.damaged()).toEqual([])
+    expect(engine.getRecordSync('Account', id(1500))).toEqual({ name: 'mended' })
+  })
+
   it('is a CorruptionError for an index entry too', async () => {
     const { path, entries } = await filledStore()
     flipByteOf(path, entries[700]!)
@@ -274,6 +299,8 @@ describe('LevelEngine: damaged files give CorruptionError naming the store and w
       () => collect(engine.entries()),
       () => collect(engine.keys()),
       () => engine.countRecords('Account'),
+      async () => engine.getRecordSync('Account', id(r)),
+      async () => engine.getSync(`idx/name/${e}`),
     ]) {
       const failure = await rejection(read())
       expect(failure).toBeInstanceOf(CorruptionError)

@@ -253,6 +253,27 @@ describe('LevelEngine', () => {
     await expect((async () => { for (;;) if ((await started.next()).done) break })()).rejects.toThrow(ClosedError)
   })
 
+  it('reads synchronously where the database can (classic-level, memory-level, their sublevels): ClosedError once the database is closed under it', async () => {
+    const classic = await openAt(freshPath())
+    expect(classic.supports.syncReads).toBe(true)
+    expect(classic.supports.syncRanges).toBeFalsy()
+    await classic.close()
+    const root = new MemoryLevel({ storeEncoding: 'buffer' })
+    const engine = new LevelEngine(root.sublevel('stowage', { valueEncoding: 'buffer' }))
+    await engine.open()
+    expect(engine.supports.syncReads).toBe(true)
+    await engine.batch([
+      { type: 'put', key: 'k', value: [1] },
+      { type: 'putRecord', collection: 'C', id: 'x', value: { n: 1 } },
+    ])
+    expect(engine.getSync('k')).toEqual([1])
+    expect(engine.getRecordSync('C', 'x')).toEqual({ n: 1 })
+    await root.close() // behind the engine's back: the engine still counts itself open
+    expect(() => engine.getSync('k')).toThrow(ClosedError)
+    expect(() => engine.getRecordSync('C', 'x')).toThrow(ClosedError)
+    await engine.close()
+  })
+
   it('refuses a database that cannot store binary values', () => {
     expect(() => new LevelEngine(new MemoryLevel({ storeEncoding: 'utf8' }))).toThrow(/binary/)
   })

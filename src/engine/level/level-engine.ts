@@ -62,6 +62,8 @@ export class LevelEngine extends Engine {
   readonly db: Db
   readonly #location: string | undefined
   readonly #rw: { keyEncoding: 'utf8'; valueEncoding: 'buffer' | 'view' }
+  /** Options for getSync(): none when the database's defaults are already #rw (abstract-level's fast path). */
+  readonly #readOptions: { keyEncoding: 'utf8'; valueEncoding: 'buffer' | 'view' } | undefined
   /** Options for batch(): none when the database's default encodings are already #rw (cheaper per op). */
   readonly #batchOptions: { keyEncoding: 'utf8'; valueEncoding: 'buffer' | 'view' } | undefined
   /**
@@ -98,9 +100,12 @@ export class LevelEngine extends Engine {
     this.#rw = { keyEncoding: 'utf8', valueEncoding: encodings.buffer ? 'buffer' : 'view' }
     const defaults = this.db.keyEncoding().commonName === 'utf8' && this.db.valueEncoding().commonName === this.#rw.valueEncoding
     this.#batchOptions = defaults ? undefined : this.#rw
+    this.#readOptions = this.#batchOptions
     const root = (this.db as { db?: Db }).db ?? this.db
     this.#classic = root instanceof ClassicLevel
-    this.supports = { persistent: this.db.supports.permanence === true, rawPaths: false, readableFiles: false }
+    // classic-level and memory-level (abstract-level 3) read synchronously; LevelDB has no synchronous iterators.
+    const syncReads = (this.db.supports as { getSync?: boolean }).getSync === true
+    this.supports = { persistent: this.db.supports.permanence === true, rawPaths: false, readableFiles: false, syncReads }
     if (options.onDamage !== undefined && typeof options.onDamage !== 'function') {
       throw new ArgumentError(`LevelEngine onDamage must be a function, got ${typeof options.onDamage}`)
     }
@@ -188,6 +193,11 @@ export class LevelEngine extends Engine {
     return bytes === undefined ? undefined : this.#decode(ENTRY + key, bytes, () => entryName(key))
   }
 
+  protected override _getSync(key: string): unknown {
+    const bytes = this.#readSync(ENTRY + key, () => `reading ${entryName(key)}`)
+    return bytes === undefined ? undefined : this.#decode(ENTRY + key, bytes, () => entryName(key))
+  }
+
   protected async _getMany(keys: string[]): Promise<unknown[]> {
     const values = await this.#call(this.db.getMany(keys.map((k) => ENTRY + k), this.#rw), () => `reading ${manyNames('entry', keys.map((k) => JSON.stringify(k)))}`)
     return values.map((bytes, i) => (bytes === undefined ? undefined : this.#decode(ENTRY + keys[i]!, bytes, () => entryName(keys[i]!))))
@@ -211,6 +221,15 @@ export class LevelEngine extends Engine {
   protected async _getRecord(collection: string, id: string): Promise<unknown> {
     const key = recordKey(collection, id)
     const bytes = await this.#call(this.db.get(key, this.#rw), () => `reading record ${collection}/${id}`)
+    if (bytes === undefined) return undefined
+    const record = this.#decodeRecord(collection, id, key, bytes)
+    if (record === DAMAGED) throw this.#damageError(collection, id)
+    return record
+  }
+
+  protected override _getRecordSync(collection: string, id: string): unknown {
+    const key = recordKey(collection, id)
+    const bytes = this.#readSync(key, () => `reading record ${collection}/${id}`)
     if (bytes === undefined) return undefined
     const record = this.#decodeRecord(collection, id, key, bytes)
     if (record === DAMAGED) throw this.#damageError(collection, id)
@@ -417,6 +436,15 @@ export class LevelEngine extends Engine {
    */
   #call<T>(p: Promise<T>, doing: string | (() => string)): Promise<T> {
     return translated(p, this.#store, doing)
+  }
+
+  /** The stored bytes under `key`, read synchronously; failures translated as `#call` does. */
+  #readSync(key: string, doing: () => string): Uint8Array | undefined {
+    try {
+      return this.db.getSync(key, this.#readOptions as any)
+    } catch (err) {
+      throw levelError(err, this.#store, doing())
+    }
   }
 
   async *#guard<T>(source: AsyncGenerator<T>, doing: string): AsyncGenerator<T> {
