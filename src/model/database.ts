@@ -92,6 +92,8 @@ export class Database {
   readonly #keys = new Map<string, Promise<unknown>>()
   readonly #log = new WriteLog()
   readonly #work: UnitOfWork
+  /** The engine reads records synchronously (`getRecordSync`): reads skip the promise and the thread pool. */
+  readonly #syncReads: boolean
 
   private constructor(engine: Engine, options: DatabaseOptions) {
     this.engine = engine
@@ -101,6 +103,7 @@ export class Database {
     this.identity = new IdentityMap(max)
     this.features = FEATURES.map((Feature) => new Feature(this))
     this.#work = new UnitOfWork(this, this.#log)
+    this.#syncReads = engine.supports.syncReads === true
   }
 
   /**
@@ -358,7 +361,24 @@ export class Database {
       if (running.count > 0) this.#transaction()?.see(live)
       return Promise.resolve(live)
     }
-    return this.#loadStored(meta, oid)
+    return this.#syncReads ? this.#loadNow(meta, oid) : this.#loadStored(meta, oid)
+  }
+
+  /** `#loadStored`, reading synchronously: no write can commit during the read, unless it is in flight already. */
+  #loadNow(meta: ModelMeta, oid: string): Promise<StoredObject | undefined> {
+    const tx = this.#transaction()
+    const created = tx?.findCreated(meta.collection, oid)
+    if (created !== undefined) return Promise.resolve(created)
+    if (this.#log.inflight(meta.collection, oid)) return this.#loadStored(meta, oid) // waits for the write
+    let obj: StoredObject | undefined
+    try {
+      const record = this.engine.getRecordSync(meta.collection, oid)
+      obj = record === undefined ? undefined : this.instantiate(meta, oid, record)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (obj !== undefined) tx?.see(obj)
+    return Promise.resolve(obj)
   }
 
   async #loadStored(meta: ModelMeta, oid: string): Promise<StoredObject | undefined> {
@@ -399,11 +419,12 @@ export class Database {
   async loadMany(meta: ModelMeta, oids: string[]): Promise<(StoredObject | undefined)[]> {
     this.#assertOpen('get')
     const result: (StoredObject | undefined)[] = new Array(oids.length)
-    const missing: number[] = []
+    let missing: number[] = []
     for (let i = 0; i < oids.length; i++) {
       result[i] = this.identity.get(meta.collection, oids[i]!)
       if (result[i] === undefined) missing.push(i)
     }
+    if (missing.length > 0 && this.#syncReads) missing = this.#readNow(meta, oids, missing, result)
     if (missing.length > 0) {
       const again: number[] = []
       const since = this.#log.beginRead()
@@ -422,6 +443,31 @@ export class Database {
     const tx = this.#transaction()
     if (tx !== undefined) for (const obj of result) if (obj !== undefined) tx.see(obj)
     return result
+  }
+
+  /**
+   * Reads the objects at positions `missing` of `oids` synchronously into `result`. Returns the
+   * positions left to read asynchronously: those a batch being written holds, and, from the first
+   * read that fails on, the rest (the asynchronous read gives a damaged record as missing).
+   */
+  #readNow(meta: ModelMeta, oids: string[], missing: number[], result: (StoredObject | undefined)[]): number[] {
+    const later: number[] = []
+    for (let n = 0; n < missing.length; n++) {
+      const i = missing[n]!
+      const oid = oids[i]!
+      if (this.#log.inflight(meta.collection, oid)) {
+        later.push(i)
+        continue
+      }
+      let record: unknown
+      try {
+        record = this.engine.getRecordSync(meta.collection, oid)
+      } catch {
+        return later.concat(missing.slice(n))
+      }
+      if (record !== undefined) result[i] = this.instantiate(meta, oid, record)
+    }
+    return later
   }
 
   /** The live instance for a stored record: the existing one, or a new one registered in the identity map. */

@@ -65,13 +65,20 @@ export class WriteLog {
     }
   }
 
+  /**
+   * Whether the batch being written writes (collection, id): until it finishes, a read may find the
+   * record from before or after it. A synchronous read of any other record cannot race a write.
+   */
+  inflight(collection: string, id: string): boolean {
+    const inflight = this.#inflight
+    if (inflight === undefined) return false
+    inflight.keys ??= recordKeys(inflight.ops)
+    return inflight.keys.has(keyOf(collection, id))
+  }
+
   /** Whether (collection, id) may have been written after a read begun at `since`. */
   stale(collection: string, id: string, since: number): boolean {
-    const inflight = this.#inflight
-    if (inflight !== undefined) {
-      inflight.keys ??= recordKeys(inflight.ops)
-      if (inflight.keys.has(keyOf(collection, id))) return true
-    }
+    if (this.inflight(collection, id)) return true
     if (since === this.#seq) return false
     if (since < this.#floor) return true
     return (this.#writtenAt.get(keyOf(collection, id)) ?? 0) > since

@@ -323,6 +323,26 @@ for (const kind of storeKinds) {
       })
     })
 
+    describe('reads racing first saves', () => {
+      it('get() and list() of new objects while their first saves are written give those instances or nothing, never others', async () => {
+        const docs = Array.from({ length: 20 }, (_, i) => new Doc({ name: `new${i}` }))
+        let done = false
+        const saving = Promise.all(docs.map((d) => d.save())).finally(() => (done = true))
+        const reads: Promise<Doc | undefined>[] = []
+        const lists: Promise<Doc[]>[] = []
+        while (!done) {
+          for (const d of docs) reads.push(Doc.get(d.oid))
+          lists.push(Doc.list())
+          await new Promise((r) => setImmediate(r))
+        }
+        await saving
+        expect(reads.length).toBeGreaterThan(0)
+        for (const read of await Promise.all(reads)) expect(read === undefined || docs.includes(read)).toBe(true)
+        for (const list of await Promise.all(lists)) for (const d of list) expect(docs.includes(d)).toBe(true)
+        for (const d of docs) expect(await Doc.get(d.oid)).toBe(d)
+      })
+    })
+
     describe('one live instance per oid', () => {
       it('concurrent imports of one new oid give one instance and exact indexes', async () => {
         const [x, y] = await Promise.all([Doc.import({ oid: 'same', type: 'Doc', name: 'A' }), Doc.import({ oid: 'same', type: 'Doc', name: 'B' })])
