@@ -6,6 +6,7 @@ import type { Engine } from '../../src/engine/engine.js'
 import { Database, type DatabaseOptions } from '../../src/model/database.js'
 import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
 import { LevelEngine } from '../../src/engine/level/level-engine.js'
+import { LmdbEngine } from '../../src/engine/lmdb/lmdb-engine.js'
 import { MemoryEngine } from '../../src/engine/memory/memory-engine.js'
 
 /** A place data lives in, for tests that must run on every engine. */
@@ -35,7 +36,7 @@ function onDisk(name: string, make: (dir: string) => Engine): StoreKind {
   }
 }
 
-/** Memory, Directory and LevelDB: every model feature is tested on each. */
+/** Memory, Directory, LevelDB and LMDB: every model feature is tested on each. */
 export const storeKinds: StoreKind[] = [
   {
     name: 'memory',
@@ -46,6 +47,7 @@ export const storeKinds: StoreKind[] = [
   },
   onDisk('directory', (dir) => new DirectoryEngine(join(dir, 'store'))),
   onDisk('level', (dir) => new LevelEngine(join(dir, 'db'))),
+  onDisk('lmdb', (dir) => new LmdbEngine(join(dir, 'db.lmdb'))),
 ]
 
 /** The database of a per-engine test: see `databaseEach`. */

@@ -3,15 +3,20 @@ import { join } from 'node:path'
 import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { LevelEngine } from '../../src/engine/level/level-engine.js'
+import { LmdbEngine } from '../../src/engine/lmdb/lmdb-engine.js'
 
 /**
- * What raw data an engine holds on its storage, to check for leftovers: on Level/Memory, the
+ * What raw data an engine holds on its storage, to check for leftovers: on Level/Memory/LMDB, the
  * chunk and staging-marker keys; on Directory, every file in the collection directory that is
  * not a record (committed data files and staging temp files).
  */
 export async function rawStorage(engine: Engine, collection: string): Promise<{ chunks: number; staging: number; files: string[] }> {
   if (engine instanceof LevelEngine) {
     const keys = (await engine.db.keys({ keyEncoding: 'utf8' }).all()) as string[]
+    return { chunks: keys.filter((k) => k.startsWith('c')).length, staging: keys.filter((k) => k.startsWith('s')).length, files: [] }
+  }
+  if (engine instanceof LmdbEngine) {
+    const keys = [...engine.db!.getKeys()] as string[]
     return { chunks: keys.filter((k) => k.startsWith('c')).length, staging: keys.filter((k) => k.startsWith('s')).length, files: [] }
   }
   if (engine instanceof DirectoryEngine) {

@@ -92,6 +92,14 @@ export class LmdbEngine extends Engine {
     return `LmdbEngine(${this.path})`
   }
 
+  /**
+   * The lmdb-js database while the engine is open (keys as UTF-8 strings, values as bytes: see
+   * level-keys.ts for the layout), to inspect a store. Writing through it bypasses the engine.
+   */
+  get db(): Db | undefined {
+    return this.status === 'open' ? this.#db : undefined
+  }
+
   protected async _open(): Promise<void> {
     const store = this.describe()
     checkStorePath(this.path, store)
