@@ -9,7 +9,8 @@ import { keysRecordPrefix, signaturePrefix } from '../../src/indexes/layout.js'
 import { readKeysRecord } from '../../src/indexes/index-writes.js'
 import { metaOf } from '../../src/model/meta.js'
 import { newOid } from '../../src/model/oid.js'
-import { storeKinds, tempDir, type Store } from '../helpers/stores.js'
+import { kindsSupporting } from '../helpers/store-supports.js'
+import { tempDir, type Store } from '../helpers/stores.js'
 import { collect, expectExact, storedEntries, view } from './helpers.js'
 
 // Successive definitions of one collection, as an app's code changes between runs.
@@ -54,7 +55,7 @@ class Throwing extends StoredObject {
   @Property(Types.INTEGER) score?: number
 }
 
-for (const kind of storeKinds.filter((k) => k.name !== 'memory')) {
+for (const kind of await kindsSupporting((s) => s.persistent)) {
   describe(`index definitions changing between runs on ${kind.name}`, () => {
     let store: Store
     let db: Database | undefined
