@@ -3,14 +3,13 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Engine } from '../../src/engine/engine.js'
-import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
-import { LevelEngine } from '../../src/engine/level/level-engine.js'
 import { Indexing } from '../../src/indexes/indexing.js'
 import { encodeKey } from '../../src/indexes/key-codec.js'
 import { entryPrefix, keysRecordPrefix } from '../../src/indexes/layout.js'
 import { readKeysRecord } from '../../src/indexes/index-writes.js'
 import * as lib from '../../src/index.js'
 import { buildForChildren } from '../helpers/child-build.js'
+import { CRASH_ENGINES, crashEngine, type CrashKind } from '../helpers/crash-engines.mjs'
 import { tempDir } from '../helpers/stores.js'
 import { defineItem, stateOf, titleWords, type ItemState } from './crash/model.mjs'
 import { collect, view } from './helpers.js'
@@ -148,12 +147,12 @@ beforeAll(async () => {
 
 afterAll(() => build?.cleanup())
 
-for (const kind of ['level', 'directory'] as const) {
+for (const kind of Object.keys(CRASH_ENGINES) as CrashKind[]) {
   describe(`indexes survive SIGKILL at any moment on ${kind}`, () => {
     it(`stays exact across ${KILLS} kills`, async () => {
       const dir = await tempDir()
       const location = join(dir, 'store')
-      const makeEngine = () => (kind === 'level' ? new LevelEngine(location) : new DirectoryEngine(location))
+      const makeEngine = () => crashEngine(lib, kind, location)
       const expected = new Map<string, ItemState>()
       try {
         let acked = 0

@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
+import { open } from 'lmdb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
-import type { Engine } from '../../src/engine/engine.js'
-import { LevelEngine } from '../../src/engine/level/level-engine.js'
+import { utf8Keys } from '../../src/engine/lmdb/lmdb-keys.js'
+import * as lib from '../../src/index.js'
 import { Database, Model, StoredRaw } from '../../src/index.js'
 import { buildForChildren } from '../helpers/child-build.js'
+import { CRASH_ENGINES, crashEngine, type CrashKind } from '../helpers/crash-engines.mjs'
 import { tempDir } from '../helpers/stores.js'
 import { rawStorage } from './stores.js'
 
@@ -52,12 +53,22 @@ async function streamThenKill(kind: string, location: string, mode: 'create' | '
   return oid
 }
 
-const kinds: Array<[string, (path: string) => Engine]> = [
-  ['level', (path) => new LevelEngine(path)],
-  ['directory', (path) => new DirectoryEngine(path)],
-]
+/** The keys of the LevelDB or LMDB store at `location`, read without an engine. */
+async function storedKeys(kind: CrashKind, location: string): Promise<string[]> {
+  if (kind === 'lmdb') {
+    const raw = open<Buffer, string>(location, { noSubdir: true, encoding: 'binary', keyEncoder: utf8Keys } as object)
+    const keys = [...raw.getKeys()] as string[]
+    await raw.close()
+    return keys
+  }
+  const raw = new ClassicLevel(location)
+  const keys = (await raw.keys().all()) as string[]
+  await raw.close()
+  return keys
+}
 
-for (const [kind, makeEngine] of kinds) {
+for (const kind of Object.keys(CRASH_ENGINES) as CrashKind[]) {
+  const makeEngine = (location: string) => crashEngine(lib, kind, location)
   describe(`raw data after SIGKILL mid-stream on ${kind}`, () => {
     it('leaves no half object and no orphan chunks or files', async () => {
       const dir = await tempDir()
@@ -69,9 +80,7 @@ for (const [kind, makeEngine] of kinds) {
           const files = await import('node:fs/promises').then((fs) => fs.readdir(join(location, 'blobs')))
           expect(files.some((f) => f.startsWith('.stowage-stage-'))).toBe(true)
         } else {
-          const raw = new ClassicLevel(location)
-          const keys = (await raw.keys().all()) as string[]
-          await raw.close()
+          const keys = await storedKeys(kind, location)
           expect(keys.filter((k) => k.startsWith('c')).length).toBeGreaterThan(20)
         }
         const db = await Database.open({ engine: makeEngine(location), models: [Blob] })

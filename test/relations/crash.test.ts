@@ -3,12 +3,11 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Engine } from '../../src/engine/engine.js'
-import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
-import { LevelEngine } from '../../src/engine/level/level-engine.js'
 import * as lib from '../../src/index.js'
 import { linkPrefix } from '../../src/relations/layout.js'
 import { isRef, oneRef } from '../../src/relations/stored-links.js'
 import { buildForChildren } from '../helpers/child-build.js'
+import { CRASH_ENGINES, crashEngine, type CrashKind } from '../helpers/crash-engines.mjs'
 import { tempDir } from '../helpers/stores.js'
 import { defineModels } from './crash/model.mjs'
 import { checkLinks } from './helpers.js'
@@ -90,12 +89,12 @@ beforeAll(async () => {
 
 afterAll(() => build?.cleanup())
 
-for (const kind of ['level', 'directory'] as const) {
+for (const kind of Object.keys(CRASH_ENGINES) as CrashKind[]) {
   describe(`relations survive SIGKILL at any moment on ${kind}`, () => {
     it(`keep whole writes and agreeing entries across ${KILLS} kills`, async () => {
       const dir = await tempDir()
       const location = join(dir, 'store')
-      const makeEngine = () => (kind === 'level' ? new LevelEngine(location) : new DirectoryEngine(location))
+      const makeEngine = () => crashEngine(lib, kind, location)
       let expected: Links = {}
       let writes = 0
       let inFlight = 0

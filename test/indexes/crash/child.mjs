@@ -3,18 +3,17 @@
 //   A <id>    it was acknowledged (its promise resolved)
 //   R <id>    it was refused with ConstraintError, as expected
 //   X <text>  something unexpected: the test fails
-// Usage: node child.mjs <dist dir> <level|directory> <store path>
+// Usage: node child.mjs <dist dir> <level|directory|lmdb> <store path>
 import { pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 import { defineItem, stateOf } from './model.mjs'
+import { crashEngine } from '../../helpers/crash-engines.mjs'
 
 const [dist, kind, location] = process.argv.slice(2)
 const load = (p) => import(pathToFileURL(join(dist, 'src', p)).href)
 const lib = await load('index.js')
-const { LevelEngine } = await load('engine/level/level-engine.js')
-const { DirectoryEngine } = await load('engine/directory/directory-engine.js')
 const Item = defineItem(lib)
-const engine = kind === 'level' ? new LevelEngine(location) : new DirectoryEngine(location)
+const engine = crashEngine(lib, kind, location)
 const db = await lib.Database.open({ engine, models: [Item] })
 
 // Resolves once the line is in the pipe: a 'B' line must reach the test before the write it

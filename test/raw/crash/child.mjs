@@ -1,16 +1,15 @@
 // Streams raw data into a store until killed. Prints "S <oid>" once the object to be written exists
 // in the process (and, in "replace" mode, after the first object was stored), then "M" every few MiB.
-// Usage: node child.mjs <dist dir> <level|directory> <store path> <create|replace>
+// Usage: node child.mjs <dist dir> <level|directory|lmdb> <store path> <create|replace>
 import { pathToFileURL } from 'node:url'
 import { join } from 'node:path'
+import { crashEngine } from '../../helpers/crash-engines.mjs'
 
 const [dist, kind, location, mode] = process.argv.slice(2)
 const load = (p) => import(pathToFileURL(join(dist, 'src', p)).href)
 const lib = await load('index.js')
-const { LevelEngine } = await load('engine/level/level-engine.js')
-const { DirectoryEngine } = await load('engine/directory/directory-engine.js')
 const Blob = lib.Model({ collection: 'blobs' })(class Blob extends lib.StoredRaw {})
-const engine = kind === 'level' ? new LevelEngine(location) : new DirectoryEngine(location)
+const engine = crashEngine(lib, kind, location)
 await lib.Database.open({ engine, models: [Blob] })
 
 const say = (line) => process.stdout.write(line + '\n')
