@@ -1,7 +1,7 @@
-/** Stowage on its default engine (LevelEngine), with its defaults (an LRU of 1,000 objects). */
+/** Stowage with its defaults (an LRU of 1,000 objects), on LevelDB (its default engine) or LMDB. */
 import { join } from 'node:path'
-import { Database, Index, Model, Property, StoredObject, Types } from '../../src/index.js'
-import { STATUSES, type ArticleData, type Id, type PeerStore } from './workload.js'
+import { Database, Index, LevelEngine, LmdbEngine, Model, Property, StoredObject, Types, type Engine } from '../../src/index.js'
+import { STATUSES, type ArticleData, type Id, type Peer, type PeerStore } from './workload.js'
 
 @Model({ collection: 'articles' })
 class Article extends StoredObject {
@@ -13,27 +13,35 @@ class Article extends StoredObject {
   @Property(Types.STRING) body!: string
 }
 
-export async function open(dir: string): Promise<PeerStore> {
-  const db = await Database.open({ path: join(dir, 'stowage'), models: [Article] })
+/** The same workload code on whichever engine `engine` makes for the store's directory. */
+function onEngine(engine: (dir: string) => Engine): Peer {
   return {
-    async insert(batch: ArticleData[]) {
-      const ids: Id[] = []
-      await db.transaction(() => {
-        for (const a of batch) ids.push(new Article(a).oid)
-      })
-      return ids
+    async open(dir: string): Promise<PeerStore> {
+      const db = await Database.open({ engine: engine(dir), models: [Article] })
+      return {
+        async insert(batch: ArticleData[]) {
+          const ids: Id[] = []
+          await db.transaction(() => {
+            for (const a of batch) ids.push(new Article(a).oid)
+          })
+          return ids
+        },
+        get: (id) => Article.get(String(id)),
+        async byAuthor(author) {
+          let n = 0
+          for await (const _ of Article.index('author').get(author)) n++
+          return n
+        },
+        async scoreRange(gte, lt) {
+          let n = 0
+          for await (const _ of Article.index('score').list({ gte, lt })) n++
+          return n
+        },
+        close: () => db.close(),
+      }
     },
-    get: (id) => Article.get(String(id)),
-    async byAuthor(author) {
-      let n = 0
-      for await (const _ of Article.index('author').get(author)) n++
-      return n
-    },
-    async scoreRange(gte, lt) {
-      let n = 0
-      for await (const _ of Article.index('score').list({ gte, lt })) n++
-      return n
-    },
-    close: () => db.close(),
   }
 }
+
+export const level = onEngine((dir) => new LevelEngine(join(dir, 'stowage')))
+export const lmdb = onEngine((dir) => new LmdbEngine(join(dir, 'stowage.lmdb')))

@@ -10,7 +10,8 @@ export interface System {
 }
 
 export const SYSTEMS: Record<string, System> = {
-  stowage: { label: 'Stowage (LevelEngine)', load: () => import('./stowage.js') },
+  stowage: { label: 'Stowage (LevelEngine)', load: async () => (await import('./stowage.js')).level },
+  'stowage-lmdb': { label: 'Stowage (LmdbEngine)', load: async () => (await import('./stowage.js')).lmdb },
   'classic-level': { label: 'classic-level + msgpackr, hand-rolled index entries', load: () => import('./classic-level.js') },
   lmdb: { label: 'lmdb, hand-rolled dupSort index', load: () => import('./lmdb.js') },
   sqlite: { label: 'better-sqlite3, SQL indexes', load: () => import('./sqlite.js') },
