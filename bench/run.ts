@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   relations: () => import('./relations.js'),
   peers: () => import('./peers/index.js'),
   builds: () => import('./builds.js'),
+  'load-memory': () => import('./load-memory.js'),
 }
 
 const name = process.argv[2]

@@ -14,7 +14,7 @@ class Article extends StoredObject {
 }
 
 /** The same workload code on whichever engine `engine` makes for the store's directory. */
-function onEngine(engine: (dir: string) => Engine): Peer {
+export function onEngine(engine: (dir: string) => Engine): Peer {
   return {
     async open(dir: string): Promise<PeerStore> {
       const db = await Database.open({ engine: engine(dir), models: [Article] })
