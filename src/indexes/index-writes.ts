@@ -45,30 +45,37 @@ export function readKeysRecord(value: unknown): KeysRecord {
   return record
 }
 
-/** Adds the entry deletions and insertions that take `u.old` to `u.next`, and the new keys record. */
-export function pushIndexOps(u: IndexUpdate, ops: WriteOp[], recordChanged = !sameRecord(u.old, u.next)): void {
+/**
+ * Adds the entry deletions and insertions that take `u.old` to `u.next`, and the new keys record.
+ * Returns the keys record it writes, if it writes one.
+ */
+export function pushIndexOps(u: IndexUpdate, ops: WriteOp[], recordChanged = !sameRecord(u.old, u.next)): string | undefined {
   const { collection } = u.meta
   const suffix = '\x00' + u.oid
   for (const name in u.next) {
-    const after = u.next[name]!
-    const had = membership(u.old[name])
+    const before = u.old[name]
+    const had = before === undefined ? undefined : membership(before)
     const prefix = entryPrefix(collection, name)
-    for (const key of after) if (!had(key)) ops.push({ type: 'put', key: prefix + key + suffix, value: null })
+    for (const key of u.next[name]!) if (had === undefined || !had(key)) ops.push({ type: 'put', key: prefix + key + suffix, value: null })
   }
   for (const name in u.old) {
-    const before = u.old[name]!
-    const keeps = membership(u.next[name])
+    const after = u.next[name]
+    const keeps = after === undefined ? undefined : membership(after)
     const prefix = entryPrefix(collection, name)
-    for (const key of before) if (!keeps(key)) ops.push({ type: 'del', key: prefix + key + suffix })
+    for (const key of u.old[name]!) if (keeps === undefined || !keeps(key)) ops.push({ type: 'del', key: prefix + key + suffix })
   }
-  if (!recordChanged) return
+  if (!recordChanged) return undefined
   const key = keysRecordKey(collection, u.oid)
-  if (Object.keys(u.next).length === 0) ops.push({ type: 'del', key })
-  else ops.push({ type: 'put', key, value: writeKeysRecord(u.next) })
+  if (Object.keys(u.next).length === 0) {
+    ops.push({ type: 'del', key })
+    return undefined
+  }
+  const value = writeKeysRecord(u.next)
+  ops.push({ type: 'put', key, value })
+  return value
 }
 
-function membership(keys: string[] | undefined): (key: string) => boolean {
-  if (keys === undefined) return () => false
+function membership(keys: string[]): (key: string) => boolean {
   if (keys.length <= 16) return (key) => keys.includes(key)
   const set = new Set(keys)
   return (key) => set.has(key)

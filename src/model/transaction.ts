@@ -22,8 +22,8 @@ export class Transaction {
   readonly removes = new Set<StoredObject>()
   /** Update times an import gives instead of the commit's time, per object. */
   readonly times = new Map<StoredObject, Record<string, number>>()
-  /** Objects created inside, by collection/oid, so reads inside see them before the commit. */
-  readonly created = new Map<string, StoredObject>()
+  /** Objects created inside, by collection and oid, so reads inside see them before the commit. */
+  readonly created = new Map<string, Map<string, StoredObject>>()
   /** How to undo each member this transaction owns, per object. */
   readonly undo = new Map<StoredObject, Map<string, MemberUndo>>()
   /** True once fn has finished: code still running in its async context no longer joins it. */
@@ -39,13 +39,17 @@ export class Transaction {
     this.removes.delete(obj)
     this.seen.delete(obj)
     this.saves.add(obj)
-    if (obj[STATE].record === undefined) this.created.set(obj[STATE].meta.collection + '/' + obj.oid, obj)
+    const state = obj[STATE]
+    if (state.record !== undefined) return
+    let byOid = this.created.get(state.meta.collection)
+    if (byOid === undefined) this.created.set(state.meta.collection, (byOid = new Map()))
+    byOid.set(state.oid, obj)
   }
 
   remove(obj: StoredObject): void {
     this.saves.delete(obj)
     this.seen.delete(obj)
-    this.created.delete(obj[STATE].meta.collection + '/' + obj.oid)
+    this.#uncreate(obj)
     this.removes.add(obj)
   }
 
@@ -53,7 +57,11 @@ export class Transaction {
   forget(obj: StoredObject): void {
     this.saves.delete(obj)
     this.times.delete(obj)
-    this.created.delete(obj[STATE].meta.collection + '/' + obj.oid)
+    this.#uncreate(obj)
+  }
+
+  #uncreate(obj: StoredObject): void {
+    this.created.get(obj[STATE].meta.collection)?.delete(obj[STATE].oid)
   }
 
   see(obj: StoredObject): void {
@@ -64,7 +72,7 @@ export class Transaction {
 
   /** The object created inside with that oid, unless removed again. */
   findCreated(collection: string, oid: string): StoredObject | undefined {
-    return this.created.get(collection + '/' + oid)
+    return this.created.get(collection)?.get(oid)
   }
 }
 
