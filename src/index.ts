@@ -19,5 +19,5 @@ export { IndexView, type IndexDuplicate, type IndexListOptions } from './indexes
 export { DirectoryEngine, type DirectoryEngineOptions } from './engine/directory/directory-engine.js'
 export { LevelEngine, type LevelEngineOptions } from './engine/level/level-engine.js'
 export { MemoryEngine } from './engine/memory/memory-engine.js'
-export { LmdbEngine, type LmdbEngineOptions } from './engine/lmdb/lmdb-engine.js'
+export { LmdbEngine, type LmdbEngineOptions, type LmdbInspector } from './engine/lmdb/lmdb-engine.js'
 export { assertEncodable } from './engine/plain-data.js'

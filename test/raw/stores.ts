@@ -16,7 +16,7 @@ export async function rawStorage(engine: Engine, collection: string): Promise<{ 
     return { chunks: keys.filter((k) => k.startsWith('c')).length, staging: keys.filter((k) => k.startsWith('s')).length, files: [] }
   }
   if (engine instanceof LmdbEngine) {
-    const keys = [...engine.db!.getKeys()] as string[]
+    const keys = [...engine.db!.getKeys()]
     return { chunks: keys.filter((k) => k.startsWith('c')).length, staging: keys.filter((k) => k.startsWith('s')).length, files: [] }
   }
   if (engine instanceof DirectoryEngine) {

@@ -16,6 +16,17 @@ import { OwnerLock } from './owner-lock.js'
 
 type Db = RootDatabase<Buffer, string | Uint8Array>
 
+/**
+ * Read methods of the lmdb-js database under an LmdbEngine, for inspecting a store. Declared here so
+ * that the package's declarations do not depend on lmdb's own.
+ */
+export interface LmdbInspector {
+  /** The keys in order, from `start` (inclusive) to `end` (exclusive). */
+  getKeys(range?: { start?: string; end?: string; limit?: number }): Iterable<string>
+  /** The stored bytes of a key. */
+  getBinary(key: string): Uint8Array | undefined
+}
+
 export interface LmdbEngineOptions {
   /** Bytes per stored chunk of raw data (default 256 KiB, as on the LevelEngine). */
   rawChunkSize?: number
@@ -93,11 +104,12 @@ export class LmdbEngine extends Engine {
   }
 
   /**
-   * The lmdb-js database while the engine is open (keys as UTF-8 strings, values as bytes: see
-   * level-keys.ts for the layout), to inspect a store. Writing through it bypasses the engine.
+   * The store's keys and stored bytes while the engine is open (the layout is the LevelEngine's:
+   * see level-keys.ts), to inspect a store; undefined while closed.
    */
-  get db(): Db | undefined {
-    return this.status === 'open' ? this.#db : undefined
+  get db(): LmdbInspector | undefined {
+    // Keys are written and read as strings (utf8Keys); the Uint8Array in Db is for cut range bounds.
+    return this.status === 'open' ? (this.#db as unknown as LmdbInspector) : undefined
   }
 
   protected async _open(): Promise<void> {
