@@ -86,7 +86,7 @@ describe('@Relation declaration', () => {
     try {
       const b = new BadThunk()
       expect(() => b.nope).toThrow(ModelDefinitionError)
-      expect(() => b.nope).toThrow(/BadThunk\.nope.*must return a @Model\(\) class/)
+      expect(() => b.nope).toThrow(/BadThunk\.nope.*must return a model class \(declared with @Model\(\) or the class defineModel\(\) returned\)/)
     } finally {
       await db.close()
     }
