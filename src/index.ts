@@ -2,7 +2,23 @@ import 'reflect-metadata'
 import './model/standard-decorators.js'
 export { Types, isType, type Type } from './types/types.js'
 export * from './errors.js'
-export { Engine, MAX_NAME_BYTES, type DamagedRecord, type EngineSupports, type Range, type WriteOp, type StagedRaw } from './engine/engine.js'
+export {
+  Engine,
+  MAX_NAME_BYTES,
+  type DamagedRecord,
+  type EngineStatus,
+  type EngineSupports,
+  type EntryOp,
+  type ExternalChange,
+  type Range,
+  type RawOp,
+  type ReadRawOptions,
+  type RecordOp,
+  type Source,
+  type StagedRaw,
+  type StageRawOptions,
+  type WriteOp,
+} from './engine/engine.js'
 export { Database, type DatabaseOptions, type IndexProgress } from './model/database.js'
 export { StoredObject, type Props, type ModelClass, type ListOptions } from './model/stored-object.js'
 export { Model, Property, type FieldDecorator, type PropertyOptions } from './model/decorators.js'
