@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { ClosedError, CorruptionError, InvalidPathError, LockedError } from '../../src/errors.js'
+import { ArgumentError, ClosedError, CorruptionError, InvalidPathError, LockedError } from '../../src/errors.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { LevelEngine } from '../../src/engine/level/level-engine.js'
 import { chunkKey, pointerKey, recordKey, stagingKey } from '../../src/engine/level/level-keys.js'
@@ -272,6 +272,16 @@ describe('LevelEngine', () => {
     expect(() => engine.getSync('k')).toThrow(ClosedError)
     expect(() => engine.getRecordSync('C', 'x')).toThrow(ClosedError)
     await engine.close()
+  })
+
+  it('takes a block cache size where it opens LevelDB itself, and refuses a bad one with ArgumentError', async () => {
+    const engine = new LevelEngine(freshPath(), { cacheSize: 1 << 20 })
+    await engine.open()
+    await engine.putRecord('C', 'x', { n: 1 })
+    expect(engine.getRecordSync('C', 'x')).toEqual({ n: 1 })
+    await engine.close()
+    for (const cacheSize of [-1, 1.5, 2 ** 32, NaN]) expect(() => new LevelEngine(freshPath(), { cacheSize })).toThrow(ArgumentError)
+    expect(() => new LevelEngine(new MemoryLevel(), { cacheSize: 1 << 20 })).toThrow(ArgumentError)
   })
 
   it('refuses a database that cannot store binary values', () => {

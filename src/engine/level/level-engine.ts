@@ -30,11 +30,18 @@ export interface LevelEngineOptions {
    * `damaged()` lists them all, until the record is written or deleted again. Should not throw.
    */
   onDamage?: (damage: DamagedRecord) => void
+  /**
+   * Bytes of LevelDB's block cache (uncompressed table blocks kept in memory), where the engine
+   * opens LevelDB itself (given a path). Default 32 MiB, four times LevelDB's: random reads of a
+   * 100k-object store run about 1.4x faster (bench/RESULTS.md). The cache fills only as far as reads go.
+   */
+  cacheSize?: number
 }
 
 /** 2: entry and record values carry a checksum (sealed-values.ts). 1: bare msgpack. */
 const FORMAT = 3
 const DEFAULT_CHUNK = 256 * 1024
+const DEFAULT_CACHE = 32 * 1024 * 1024
 /**
  * Entries fetched per `nextv()`: a modest first batch (a consumer that stops early reads little,
  * yet a typical index key's entries come in one round trip), or the range's limit when smaller.
@@ -83,9 +90,16 @@ export class LevelEngine extends Engine {
 
   constructor(pathOrDb: string | DbArgument, options: LevelEngineOptions = {}) {
     super()
+    if (options.cacheSize !== undefined && typeof pathOrDb !== 'string') {
+      throw new ArgumentError('LevelEngine cacheSize applies where the engine opens LevelDB itself (given a path); set it on the database given instead')
+    }
     if (typeof pathOrDb === 'string') {
       this.#location = pathOrDb
-      this.db = new ClassicLevel(pathOrDb, { keyEncoding: 'utf8', valueEncoding: 'buffer' }) as Db
+      const cacheSize = options.cacheSize ?? DEFAULT_CACHE
+      if (!Number.isInteger(cacheSize) || cacheSize < 0 || cacheSize > 2 ** 32 - 1) {
+        throw new ArgumentError(`LevelEngine cacheSize must be a whole number of bytes below 4 GiB, got ${cacheSize}`)
+      }
+      this.db = new ClassicLevel(pathOrDb, { keyEncoding: 'utf8', valueEncoding: 'buffer', cacheSize }) as Db
     } else {
       if (pathOrDb === null || typeof pathOrDb !== 'object' || typeof (pathOrDb as Db).batch !== 'function') {
         throw new InvalidPathError(`LevelEngine takes a directory path or an abstract-level database, got ${typeof pathOrDb}`)
