@@ -1,24 +1,10 @@
 import { LRUCache } from 'lru-cache'
 import { STATE } from './object-state.js'
 import type { StoredObject } from './stored-object.js'
+import { weakRef } from './weak-refs.js'
 
-/**
- * One collection's instances by oid: the instance itself while the LRU holds it, else a weak
- * reference, and the registry that forgets collected ones.
- */
-interface Refs {
-  byOid: Map<string, StoredObject | WeakRef<StoredObject>>
-  registry: FinalizationRegistry<string>
-}
-
-function newRefs(): Refs {
-  const byOid = new Map<string, StoredObject | WeakRef<StoredObject>>()
-  const registry = new FinalizationRegistry<string>((oid) => {
-    const ref = byOid.get(oid)
-    if (ref instanceof WeakRef && ref.deref() === undefined) byOid.delete(oid)
-  })
-  return { byOid, registry }
-}
+/** One collection's instances by oid: the instance itself while the LRU holds it, else a weak reference. */
+type Refs = Map<string, StoredObject | WeakRef<StoredObject>>
 
 /**
  * One live instance per stored object. Instances are held weakly (so memory follows what the app
@@ -34,6 +20,15 @@ export class IdentityMap {
   /** The recently used instances, each with its collection. */
   readonly #recent: LRUCache<StoredObject, string> | undefined
   readonly #pinned = new Set<StoredObject>()
+  /**
+   * Entries of collected instances are swept after full garbage collections, told by the collection
+   * of a canary object (V8 clears weak references only then). A registration per instance would keep
+   * a cell and the oid of every instance weakened since the last one, about 100 bytes each.
+   */
+  readonly #collected = new FinalizationRegistry<undefined>(() => this.#sweep())
+  #armed = false
+  /** Weak entries made since the last sweep. */
+  #weakened = 0
 
   constructor(max: number) {
     this.#recent =
@@ -49,7 +44,7 @@ export class IdentityMap {
 
   /** The live instance of (collection, oid), marking it recently used. */
   get(collection: string, oid: string): StoredObject | undefined {
-    const entry = this.#collections.get(collection)?.byOid.get(oid)
+    const entry = this.#collections.get(collection)?.get(oid)
     if (entry === undefined) return undefined
     const obj = entry instanceof WeakRef ? entry.deref() : entry
     if (obj !== undefined && this.#recent !== undefined && this.#recent.get(obj) === undefined) this.#recent.set(obj, collection)
@@ -59,17 +54,15 @@ export class IdentityMap {
   /** Registers a live instance; `recent` also puts it in the LRU (bulk scans pass false). */
   add(collection: string, oid: string, obj: StoredObject, recent = true): void {
     let refs = this.#collections.get(collection)
-    if (refs === undefined) this.#collections.set(collection, (refs = newRefs()))
-    const entry = refs.byOid.get(oid)
+    if (refs === undefined) this.#collections.set(collection, (refs = new Map()))
+    const entry = refs.get(oid)
     const current = entry instanceof WeakRef ? entry.deref() : entry
     if (recent && this.#recent !== undefined) {
       // Held strongly by the entry as long as by the LRU: its eviction weakens the entry.
-      if (current !== obj) refs.byOid.set(oid, obj)
+      if (current !== obj) refs.set(oid, obj)
       this.#recent.set(obj, collection)
     } else if (current !== obj) {
-      refs.byOid.set(oid, new WeakRef(obj))
-      // No unregister token (it costs ~0.2 µs per object): a late callback checks the entry is dead.
-      refs.registry.register(obj, oid)
+      this.#setWeak(refs, oid, obj)
     }
   }
 
@@ -77,20 +70,49 @@ export class IdentityMap {
   #weaken(collection: string, obj: StoredObject): void {
     const refs = this.#collections.get(collection)
     const oid = obj[STATE].oid
-    if (refs === undefined || refs.byOid.get(oid) !== obj) return
-    refs.byOid.set(oid, new WeakRef(obj))
-    refs.registry.register(obj, oid)
+    if (refs === undefined || refs.get(oid) !== obj) return
+    this.#setWeak(refs, oid, obj)
+  }
+
+  #setWeak(refs: Refs, oid: string, obj: StoredObject): void {
+    refs.set(oid, weakRef(obj))
+    this.#weakened++
+    this.#arm()
+  }
+
+  #arm(): void {
+    if (this.#armed) return
+    this.#armed = true
+    this.#collected.register({}, undefined)
+  }
+
+  /**
+   * Drops the entries of collected instances. An instance weakened in the job during which the
+   * collection ran outlives it (see weak-refs.ts), so sweeps go on while the last one had work.
+   */
+  #sweep(): void {
+    this.#armed = false
+    let removed = 0
+    for (const refs of this.#collections.values()) {
+      for (const [oid, entry] of refs) {
+        if (!(entry instanceof WeakRef) || entry.deref() !== undefined) continue
+        refs.delete(oid)
+        removed++
+      }
+    }
+    if (removed > 0 || this.#weakened > 0) this.#arm()
+    this.#weakened = 0
   }
 
   delete(collection: string, oid: string): void {
     const refs = this.#collections.get(collection)
-    const entry = refs?.byOid.get(oid)
+    const entry = refs?.get(oid)
     const obj = entry instanceof WeakRef ? entry.deref() : entry
     if (obj !== undefined) {
       this.#pinned.delete(obj)
       this.#recent?.delete(obj)
     }
-    refs?.byOid.delete(oid)
+    refs?.delete(oid)
   }
 
   pin(obj: StoredObject): void {
@@ -101,10 +123,10 @@ export class IdentityMap {
     this.#pinned.delete(obj)
   }
 
-  /** Instances tracked (alive, or collected but not yet finalized). */
+  /** Instances tracked (alive, or collected since the last sweep). */
   get size(): number {
     let n = 0
-    for (const refs of this.#collections.values()) n += refs.byOid.size
+    for (const refs of this.#collections.values()) n += refs.size
     return n
   }
 
