@@ -219,6 +219,41 @@ describe('LmdbEngine', () => {
     await engine.close()
   })
 
+  it('writes nothing of a batch whose LMDB transaction fails (the file size limit reached), and goes on working', async () => {
+    const path = freshPath()
+    const script = join(root, 'over-limit.mts')
+    // Run under `ulimit -f` (about 1 MB), with SIGXFSZ handled, a write past the limit fails with EFBIG.
+    writeFileSync(
+      script,
+      `import { LmdbEngine } from ${JSON.stringify(join(import.meta.dirname, '../../src/engine/lmdb/lmdb-engine.js'))}
+process.on('SIGXFSZ', () => {})
+const engine = new LmdbEngine(process.argv[2])
+await engine.open()
+await engine.batch([{ type: 'putRecord', collection: 'A', id: 'small', value: 1 }])
+const big = 'x'.repeat(1000)
+const ops = Array.from({ length: 5000 }, (_, i) => ({ type: 'putRecord', collection: 'A', id: 'b' + i, value: big }))
+const err = await engine.batch([...ops, { type: 'put', key: 'big', value: 1 }]).catch((e) => e)
+const after = { error: err?.constructor?.name, message: err?.message, count: await engine.countRecords('A'), b0: await engine.hasRecord('A', 'b0'), entry: await engine.get('big') }
+await engine.batch([{ type: 'putRecord', collection: 'A', id: 'later', value: 2 }])
+await engine.close()
+console.log(JSON.stringify(after))
+`,
+    )
+    const child = spawn('sh', ['-c', 'ulimit -f 2048 && exec "$0" --import tsx "$1" "$2"', process.execPath, script, path], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout!.on('data', (d) => (out += d))
+    const code = await new Promise((resolve) => child.on('close', resolve))
+    expect(code).toBe(0)
+    const after = JSON.parse(out.trim().split('\n').pop()!)
+    expect(after).toMatchObject({ error: 'CorruptionError', count: 1, b0: false })
+    expect(after.message).toMatch(/writing a batch of 5001 operations failed/)
+    expect(after.entry).toBeUndefined()
+    const again = await openAt(path)
+    expect((await collect(again.recordIds('A'))).sort()).toEqual(['later', 'small'])
+    expect(await again.get('big')).toBeUndefined()
+    await again.close()
+  }, 30_000)
+
   it('throws CorruptionError for a damaged stored value and lists the record as damaged', async () => {
     const path = freshPath()
     const damage: unknown[] = []
