@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import { STATE } from './object-state.js'
 import type { StoredObject } from './stored-object.js'
-import { weakRef } from './weak-refs.js'
+import { deref, weakRef } from './weak-refs.js'
 
 /** One collection's instances by oid: the instance itself while the LRU holds it, else a weak reference. */
 type Refs = Map<string, StoredObject | WeakRef<StoredObject>>
@@ -46,7 +46,7 @@ export class IdentityMap {
   get(collection: string, oid: string): StoredObject | undefined {
     const entry = this.#collections.get(collection)?.get(oid)
     if (entry === undefined) return undefined
-    const obj = entry instanceof WeakRef ? entry.deref() : entry
+    const obj = entry instanceof WeakRef ? deref(entry) : entry
     if (obj !== undefined && this.#recent !== undefined && this.#recent.get(obj) === undefined) this.#recent.set(obj, collection)
     return obj
   }
@@ -56,7 +56,7 @@ export class IdentityMap {
     let refs = this.#collections.get(collection)
     if (refs === undefined) this.#collections.set(collection, (refs = new Map()))
     const entry = refs.get(oid)
-    const current = entry instanceof WeakRef ? entry.deref() : entry
+    const current = entry instanceof WeakRef ? deref(entry) : entry
     if (recent && this.#recent !== undefined) {
       // Held strongly by the entry as long as by the LRU: its eviction weakens the entry.
       if (current !== obj) refs.set(oid, obj)
@@ -95,7 +95,7 @@ export class IdentityMap {
     let removed = 0
     for (const refs of this.#collections.values()) {
       for (const [oid, entry] of refs) {
-        if (!(entry instanceof WeakRef) || entry.deref() !== undefined) continue
+        if (!(entry instanceof WeakRef) || deref(entry) !== undefined) continue
         refs.delete(oid)
         removed++
       }
@@ -107,7 +107,7 @@ export class IdentityMap {
   delete(collection: string, oid: string): void {
     const refs = this.#collections.get(collection)
     const entry = refs?.get(oid)
-    const obj = entry instanceof WeakRef ? entry.deref() : entry
+    const obj = entry instanceof WeakRef ? deref(entry) : entry
     if (obj !== undefined) {
       this.#pinned.delete(obj)
       this.#recent?.delete(obj)
