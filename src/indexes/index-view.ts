@@ -1,4 +1,4 @@
-import type { Range } from '../engine/engine.js'
+import type { Engine, Range } from '../engine/engine.js'
 import { describeValue } from '../engine/engine.js'
 import { ArgumentError, IndexError } from '../errors.js'
 import type { Database } from '../model/database.js'
@@ -247,42 +247,63 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
   async *#objects(range: Range, distinct: boolean, offset: number, limit: number): AsyncGenerator<T> {
     if (limit === 0) return
     await this.#ready()
-    const seen = distinct ? new Set<string>() : undefined
-    let batch: string[] = []
-    let size = FIRST_BATCH
-    let skipped = 0
-    let taken = 0
     let loading: Promise<(StoredObject | undefined)[]> | undefined
-    const load = (): Promise<(StoredObject | undefined)[]> => {
-      const p = this.#db.loadMany(this.#meta, batch)
-      p.catch(() => {}) // awaited below; this only keeps a failure from counting as unhandled meanwhile
-      batch = []
-      size = Math.min(size * 4, MAX_BATCH) // few, large reads: each is a trip to LevelDB's thread pool
-      return p
+    for await (const oids of oidBatches(this.#db.engine, range, distinct, offset, limit)) {
+      const next = this.#db.loadMany(this.#meta, oids)
+      next.catch(() => {}) // awaited below; this only keeps a failure from counting as unhandled meanwhile
+      if (loading !== undefined) yield* stillStored(await loading)
+      loading = next
     }
-    for await (const entry of this.#db.engine.keys(range)) {
-      const oid = entry.slice(entry.lastIndexOf('\x00') + 1)
-      if (seen !== undefined) {
-        if (seen.has(oid)) continue
-        seen.add(oid)
-      }
-      if (skipped < offset) {
-        skipped++
-        continue
-      }
-      batch.push(oid)
-      const full = ++taken >= limit
-      if (batch.length >= size || full) {
-        const next = load()
-        if (loading !== undefined) yield* stillStored(await loading)
-        loading = next
-        if (full) break
-      }
-    }
-    const last = batch.length > 0 ? load() : undefined
     if (loading !== undefined) yield* stillStored(await loading)
-    if (last !== undefined) yield* stillStored(await last)
   }
+}
+
+/**
+ * The oids of the index entries in `range`, less repeats (`distinct`), the first `offset` and those
+ * past `limit`, in batches: small first, so `one()`-like reads stay cheap, then larger (few, large
+ * reads: each is a trip to LevelDB's thread pool). An engine that iterates synchronously fills each
+ * batch without a promise per entry.
+ */
+async function* oidBatches(engine: Engine, range: Range, distinct: boolean, offset: number, limit: number): AsyncGenerator<string[]> {
+  const seen = distinct ? new Set<string>() : undefined
+  let batch: string[] = []
+  let size = FIRST_BATCH
+  let skipped = 0
+  let taken = 0
+  /** Takes an entry; whether the limit is reached. */
+  const take = (entry: string): boolean => {
+    const oid = entry.slice(entry.lastIndexOf('\x00') + 1)
+    if (seen !== undefined) {
+      if (seen.has(oid)) return false
+      seen.add(oid)
+    }
+    if (skipped < offset) {
+      skipped++
+      return false
+    }
+    batch.push(oid)
+    return ++taken >= limit
+  }
+  const cut = (): string[] => {
+    const out = batch
+    batch = []
+    size = Math.min(size * 4, MAX_BATCH)
+    return out
+  }
+  if (engine.supports.syncRanges === true) {
+    for (const entry of engine.keysSync(range)) {
+      const full = take(entry)
+      if (batch.length >= size || full) yield cut()
+      if (full) return
+    }
+  } else {
+    for await (const entry of engine.keys(range)) {
+      const full = take(entry)
+      if (batch.length >= size || full) yield cut()
+      if (full) return
+    }
+  }
+  if (batch.length > 0) yield batch
 }
 
 /** The loaded objects, less those removed since their batch was read (a stream may be consumed slowly). */
