@@ -6,7 +6,9 @@
  * - lookup: the ~100 objects holding one index key (an author), index entries then the objects.
  * Stowage's identity map is emptied after each call, so every read is a miss, as it is in the peer
  * benchmark's random gets. The ORM's cost per object is Stowage's time per object less the raw
- * engine's (its fastest way: `getRecordSync` where the engine has it).
+ * engine's (its fastest way: `getRecordSync` where the engine has it). Rounds read the same store
+ * over and over, so LevelDB answers from its caches: the peer benchmark's gets, one pass right
+ * after a bulk load, also pay for LevelDB's first reads of its tables (several times more there).
  *
  * Environment: BENCH_READS_N (objects, default 20,000), BENCH_ROUNDS (default 15).
  */
