@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
@@ -282,6 +282,19 @@ describe('LevelEngine', () => {
     await engine.close()
     for (const cacheSize of [-1, 1.5, 2 ** 32, NaN]) expect(() => new LevelEngine(freshPath(), { cacheSize })).toThrow(ArgumentError)
     expect(() => new LevelEngine(new MemoryLevel(), { cacheSize: 1 << 20 })).toThrow(ArgumentError)
+  })
+
+  it('holds nothing until opened: an engine never opened leaves the path to another, and creates no directory', async () => {
+    const path = freshPath()
+    const idle = new LevelEngine(path)
+    await new Promise((r) => setImmediate(r))
+    expect(existsSync(path)).toBe(false)
+    const other = await openAt(path)
+    await other.putRecord('C', 'x', { n: 1 })
+    await other.close()
+    await idle.open()
+    expect(idle.getRecordSync('C', 'x')).toEqual({ n: 1 })
+    await idle.close()
   })
 
   it('refuses a database that cannot store binary values', () => {

@@ -132,7 +132,10 @@ export class LevelEngine extends Engine {
       location: location ?? this.#location ?? this.db.constructor.name,
       repair: location === undefined ? undefined : `LevelEngine.repair(${JSON.stringify(location)})`,
     }
-    if (this.#classic) cancelOpenWithoutCurrent(root as ClassicLevel, this.#store)
+    // abstract-level opens a new database by itself on the next microtask: an engine that is never
+    // opened would hold the store's lock (and create its directory). Ours opens in open() only.
+    if (typeof pathOrDb === 'string') this.db.close().catch(() => {})
+    else if (this.#classic) cancelOpenWithoutCurrent(root as ClassicLevel, this.#store)
   }
 
   /**
