@@ -17,7 +17,7 @@ import { bind, unbind } from './registry.js'
 import { assignProps, type ListOptions, type Props, type StoredObject } from './stored-object.js'
 import { currentTransaction, running, Transaction, transactionOf, type MemberUndo } from './transaction.js'
 import { assertOwn, UnitOfWork, type WriteItem } from './unit-of-work.js'
-import { letJobEnd } from './weak-refs.js'
+import { endJob, jobIsFull } from './weak-refs.js'
 import { WriteLog } from './write-log.js'
 
 export interface IndexProgress {
@@ -360,7 +360,7 @@ export class Database {
     const live = this.identity.get(meta.collection, oid)
     if (live !== undefined) {
       if (running.count > 0) this.#transaction()?.see(live)
-      return letJobEnd()?.then(() => live) ?? Promise.resolve(live)
+      return jobIsFull() ? endJob().then(() => live) : Promise.resolve(live)
     }
     return this.#syncReads ? this.#loadNow(meta, oid) : this.#loadStored(meta, oid)
   }
@@ -379,7 +379,7 @@ export class Database {
       return Promise.reject(err)
     }
     if (obj !== undefined) tx?.see(obj)
-    return letJobEnd()?.then(() => obj) ?? Promise.resolve(obj)
+    return jobIsFull() ? endJob().then(() => obj) : Promise.resolve(obj)
   }
 
   async #loadStored(meta: ModelMeta, oid: string): Promise<StoredObject | undefined> {
@@ -388,7 +388,7 @@ export class Database {
     if (created !== undefined) return created
     const obj = await this.#readOne(meta, oid, true)
     if (obj !== undefined) tx?.see(obj)
-    await letJobEnd()
+    if (jobIsFull()) await endJob()
     return obj
   }
 
@@ -444,7 +444,7 @@ export class Database {
     }
     const tx = this.#transaction()
     if (tx !== undefined) for (const obj of result) if (obj !== undefined) tx.see(obj)
-    await letJobEnd()
+    if (jobIsFull()) await endJob()
     return result
   }
 
@@ -507,7 +507,7 @@ export class Database {
         const obj = this.#fromRead(meta, oid, record, since, false)
         const current = obj === null ? await this.#readOne(meta, oid, false) : obj
         if (current !== undefined) yield current
-        await letJobEnd()
+        if (jobIsFull()) await endJob()
       }
     } finally {
       this.#log.endRead()

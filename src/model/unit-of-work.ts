@@ -7,7 +7,7 @@ import { foreignMembers, releaseAll, undoAll } from './ownership.js'
 import { buildRecord, recordInstance, revertProperties, validateState, writeValues } from './records.js'
 import type { StoredObject } from './stored-object.js'
 import type { Transaction } from './transaction.js'
-import { letJobEnd } from './weak-refs.js'
+import { endJob, jobIsFull } from './weak-refs.js'
 import type { WriteLog } from './write-log.js'
 
 /** One object a write saves or removes. */
@@ -131,7 +131,7 @@ export class UnitOfWork {
       }
     })
     for (const feature of this.db.features) feature.committed?.(changes)
-    await letJobEnd()
+    if (jobIsFull()) await endJob()
   }
 
   /** A new object's oid must not be another live instance's (chosen oids: ensure, import). */

@@ -34,7 +34,12 @@ function count(): void {
   }).unref()
 }
 
-/** Undefined, or, when the current job made many weak references, a promise that resolves after it ended. */
-export function letJobEnd(): Promise<void> | undefined {
-  return made < PER_JOB ? undefined : new Promise((resolve) => setImmediate(resolve))
+/** Whether the current job made or dereferenced so many weak references that it should end. */
+export function jobIsFull(): boolean {
+  return made >= PER_JOB
+}
+
+/** Resolves once the current job has ended. */
+export function endJob(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
