@@ -15,13 +15,9 @@ import { mkdir, open as openFile, rename } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ClassicLevel } from 'classic-level'
-import { MemoryLevel } from 'memory-level'
-import { Packr } from 'msgpackr'
-import { DirectoryEngine, MemoryEngine } from '../src/index.js'
+import type { ClassicLevel } from 'classic-level'
+import type { Engine } from '../src/index.js'
 import { newOid } from '../src/model/oid.js'
-import { fmt, machine } from './bench-utils.js'
-import { onEngine } from './peers/stowage.js'
 import { SYSTEMS as PEERS } from './peers/systems.js'
 import { article, BATCH, type ArticleData, type Peer } from './peers/workload.js'
 
@@ -33,11 +29,20 @@ const CHILD_FLAGS = ['--expose-gc', '--max-old-space-size=12288']
 /** One batch stored by hand, as an application would write it without Stowage. */
 type Insert = (batch: ArticleData[]) => Promise<void>
 
+interface Store {
+  insert: Insert
+  close(): Promise<void>
+}
+
+/** Opens a store under a directory; made once the system's modules are loaded. */
+type Open = (dir: string) => Promise<Store>
+
 interface System {
   label: string
   /** What it is compared with (a hand-rolled system), if it is Stowage. */
   baseline?: string
-  open(dir: string): Promise<{ insert: Insert; close(): Promise<void> }>
+  /** Loads the system's modules (only its own: each child loads one system). */
+  load(): Promise<Open>
 }
 
 const pad = (n: number) => String(n).padStart(7, '0')
@@ -48,19 +53,23 @@ function entryKeys(a: ArticleData, oid: string): string[] {
 }
 
 /** bench/peers/classic-level.ts's writes on memory-level: the record (msgpack) and three index entries per article, one batch per batch. */
-function memoryByHand(db: MemoryLevel<string, Buffer>): { insert: Insert; close(): Promise<void> } {
-  const packr = new Packr({ useRecords: false })
-  return {
-    async insert(batch) {
-      const ops = []
-      for (const a of batch) {
-        const oid = newOid()
-        ops.push({ type: 'put' as const, key: `articles!${oid}`, value: packr.pack(a) })
-        for (const key of entryKeys(a, oid)) ops.push({ type: 'put' as const, key, value: Buffer.alloc(0) })
-      }
-      await db.batch(ops)
-    },
-    close: () => db.close(),
+async function memoryByHand(): Promise<Open> {
+  const [{ MemoryLevel }, { Packr }] = await Promise.all([import('memory-level'), import('msgpackr')])
+  return async () => {
+    const db = new MemoryLevel<string, Buffer>({ keyEncoding: 'utf8', valueEncoding: 'buffer' })
+    const packr = new Packr({ useRecords: false })
+    return {
+      async insert(batch) {
+        const ops = []
+        for (const a of batch) {
+          const oid = newOid()
+          ops.push({ type: 'put' as const, key: `articles!${oid}`, value: packr.pack(a) })
+          for (const key of entryKeys(a, oid)) ops.push({ type: 'put' as const, key, value: Buffer.alloc(0) })
+        }
+        await db.batch(ops)
+      },
+      close: () => db.close(),
+    }
   }
 }
 
@@ -69,11 +78,13 @@ function memoryByHand(db: MemoryLevel<string, Buffer>): { insert: Insert; close(
  * and fsynced, renamed into place, the directory fsynced once per batch; the index entries in a
  * classic-level store, one synchronous batch per batch.
  */
-async function directoryByHand(dir: string) {
-  const root = join(dir, 'files')
-  const records = join(root, 'articles')
+async function directoryByHand(): Promise<Open> {
+  const { ClassicLevel } = await import('classic-level')
+  return (dir) => writeFiles(new ClassicLevel<string, string>(join(dir, 'files', '.index'), { keyEncoding: 'utf8', valueEncoding: 'utf8' }), join(dir, 'files', 'articles'))
+}
+
+async function writeFiles(db: ClassicLevel<string, string>, records: string): Promise<Store> {
   await mkdir(records, { recursive: true })
-  const db = new ClassicLevel<string, string>(join(root, '.index'), { keyEncoding: 'utf8', valueEncoding: 'utf8' })
   await db.open()
   const writeFile = async (oid: string, text: string) => {
     const temp = join(records, `.tmp-${oid}`)
@@ -108,25 +119,33 @@ async function directoryByHand(dir: string) {
   }
 }
 
-/** A system of bench/peers (Stowage's on any engine), inserting as it does there. */
-async function peer(load: () => Promise<Peer>, dir: string) {
-  const store = await (await load()).open(dir)
-  return { insert: async (batch: ArticleData[]) => void (await store.insert(batch)), close: async () => store.close() }
+/** A system of bench/peers, inserting as it does there. */
+async function peer(load: () => Promise<Peer>): Promise<Open> {
+  const system = await load()
+  return async (dir) => {
+    const store = await system.open(dir)
+    return { insert: async (batch) => void (await store.insert(batch)), close: async () => store.close() }
+  }
+}
+
+/** The peer benchmark's Stowage workload on another engine. */
+function stowageOn(engine: (lib: typeof import('../src/index.js'), dir: string) => Engine): () => Promise<Open> {
+  return () =>
+    peer(async () => {
+      const [lib, { onEngine }] = await Promise.all([import('../src/index.js'), import('./peers/stowage.js')])
+      return onEngine((dir) => engine(lib, dir))
+    })
 }
 
 const SYSTEMS: Record<string, System> = {
-  'stowage-memory': { label: 'Stowage, MemoryEngine', baseline: 'memory-level', open: (dir) => peer(async () => onEngine(() => new MemoryEngine()), dir) },
-  'memory-level': { label: 'memory-level + msgpackr by hand', open: async () => memoryByHand(new MemoryLevel<string, Buffer>({ keyEncoding: 'utf8', valueEncoding: 'buffer' })) },
-  'stowage-level': { label: 'Stowage, LevelEngine', baseline: 'classic-level', open: (dir) => peer(PEERS.stowage!.load, dir) },
-  'classic-level': { label: 'classic-level + msgpackr by hand', open: (dir) => peer(PEERS['classic-level']!.load, dir) },
-  'stowage-directory': {
-    label: 'Stowage, DirectoryEngine',
-    baseline: 'files',
-    open: (dir) => peer(async () => onEngine((d) => new DirectoryEngine(join(d, 'stowage'))), dir),
-  },
-  files: { label: 'JSON files + classic-level entries by hand', open: directoryByHand },
-  'stowage-lmdb': { label: 'Stowage, LmdbEngine', baseline: 'lmdb', open: (dir) => peer(PEERS['stowage-lmdb']!.load, dir) },
-  lmdb: { label: 'lmdb by hand (dupSort index)', open: (dir) => peer(PEERS.lmdb!.load, dir) },
+  'stowage-memory': { label: 'Stowage, MemoryEngine', baseline: 'memory-level', load: stowageOn((lib) => new lib.MemoryEngine()) },
+  'memory-level': { label: 'memory-level + msgpackr by hand', load: memoryByHand },
+  'stowage-level': { label: 'Stowage, LevelEngine', baseline: 'classic-level', load: () => peer(PEERS.stowage!.load) },
+  'classic-level': { label: 'classic-level + msgpackr by hand', load: () => peer(PEERS['classic-level']!.load) },
+  'stowage-directory': { label: 'Stowage, DirectoryEngine', baseline: 'files', load: stowageOn((lib, dir) => new lib.DirectoryEngine(join(dir, 'stowage'))) },
+  files: { label: 'JSON files + classic-level entries by hand', load: directoryByHand },
+  'stowage-lmdb': { label: 'Stowage, LmdbEngine', baseline: 'lmdb', load: () => peer(PEERS['stowage-lmdb']!.load) },
+  lmdb: { label: 'lmdb by hand (dupSort index)', load: () => peer(PEERS.lmdb!.load) },
 }
 
 interface Figures {
@@ -164,10 +183,10 @@ async function collect(): Promise<void> {
 
 /** In the child: loads n articles into one system and measures. */
 async function child(name: string, dir: string, n: number): Promise<Figures> {
-  const system = SYSTEMS[name]!
+  const open = await SYSTEMS[name]!.load()
   await collect()
   const base = snapshot()
-  const store = await system.open(dir)
+  const store = await open(dir)
   const peak = snapshot()
   let samples = 0
   const sample = () => {
@@ -203,9 +222,9 @@ function runChild(name: string, n: number): Promise<Figures> {
   }).finally(() => rmSync(dir, { recursive: true, force: true }))
 }
 
-const mb = (bytes: number) => fmt(bytes / MB)
-
 export async function run(): Promise<void> {
+  const { fmt, machine } = await import('./bench-utils.js')
+  const mb = (bytes: number) => fmt(bytes / MB)
   const n = Number(process.env.BENCH_LOAD_N ?? 100_000)
   const runs = Number(process.env.BENCH_LOAD_RUNS ?? 1)
   const names = process.env.BENCH_LOAD_SYSTEMS?.split(',') ?? Object.keys(SYSTEMS)
