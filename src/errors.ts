@@ -135,3 +135,14 @@ export class ConflictError extends StowageError {
     super('CONFLICT', message)
   }
 }
+
+/**
+ * A `find()` query that cannot run: an unknown index or property, an operator or value that does
+ * not fit the key type, conflicting conditions, bad paging, or a sort over more objects than it may
+ * hold in memory. Thrown before anything is read, except the sort bound (see the README).
+ */
+export class QueryError extends StowageError {
+  constructor(message: string) {
+    super('QUERY', message)
+  }
+}

@@ -5,6 +5,9 @@ import { newState, STATE, type ObjectState } from './object-state.js'
 import { databaseFor } from './registry.js'
 import { exportObject, type ExportOptions, type Exported } from './export-import.js'
 import { IndexView } from '../indexes/index-view.js'
+import { Query } from '../query/query.js'
+import { parseQuery } from '../query/parse-query.js'
+import type { FindOptions } from '../query/query-types.js'
 import type { One } from '../relations/one.js'
 import type { Many } from '../relations/many.js'
 
@@ -235,6 +238,18 @@ export class StoredObject<Self = any> {
   static index<C extends ModelClass<StoredObject>, N extends IndexName<C>>(this: C, name: N): IndexView<InstanceOf<C>, IndexKeyOf<C, N>> {
     const meta = metaFor(this)
     return new IndexView(databaseFor(meta), meta, name as string)
+  }
+
+  /**
+   * A query over the model's indexes and properties: `where` (all hold), `or` (one of them holds),
+   * `filter`, `orderBy`, `offset`, `limit`. Names and keys are typed like `index()`'s. Bad input is
+   * refused here with QueryError, before anything is read; the query runs when iterated or asked
+   * for `first()`, `count()`, `oids()` or `explain()`.
+   */
+  static find<C extends ModelClass<StoredObject>>(this: C, options: FindOptions<C, InstanceOf<C>> = {}): Query<InstanceOf<C>> {
+    const meta = metaFor(this)
+    const db = databaseFor(meta)
+    return new Query(db, parseQuery(meta, options))
   }
 
   /** Creates or updates an object from an `export()`, newer update times winning per property; saves it. */

@@ -1,0 +1,266 @@
+import type { Engine } from '../engine/engine.js'
+import { QueryError } from '../errors.js'
+import { readKeysRecord } from '../indexes/index-writes.js'
+import { keysRecordKey, keysRecordPrefix, type KeysRecord } from '../indexes/layout.js'
+import { entryPrefix } from '../indexes/layout.js'
+import type { Database } from '../model/database.js'
+import { STATE } from '../model/object-state.js'
+import type { StoredObject } from '../model/stored-object.js'
+import { anyKeyMatches, type ParsedCondition } from './conditions.js'
+import { compareKeys } from './key-order.js'
+import { sortKeyOf, valueKeys } from './object-keys.js'
+import type { ParsedQuery } from './parse-query.js'
+import type { Plan } from './planner.js'
+import type { QueryWork } from './query-types.js'
+import { entryBatches, entryRanges, keyBatches, splitEntry } from './scans.js'
+
+/** Most objects held to sort by a property without an index. */
+export const OBJECT_SORT_BOUND = 10_000
+
+interface Candidate {
+  oid: string
+  /** Kept when the object stage needs it (an `or` with conditions on properties). */
+  keys?: KeysRecord
+  sortKey?: string
+}
+
+type Verdict = 'yes' | 'no' | 'maybe'
+
+/** Runs a plan, counting its work. */
+export class Execution {
+  readonly work: QueryWork = { indexEntries: 0, keysRecords: 0, objects: 0 }
+  readonly #db: Database
+  readonly #engine: Engine
+  readonly #q: ParsedQuery
+  readonly #plan: Plan
+  readonly #objectConditions: ParsedCondition[]
+  /** Whether objects must be read to decide (properties without an index, `or` on them, `filter`, a property sort). */
+  readonly needsObjects: boolean
+
+  constructor(db: Database, q: ParsedQuery, plan: Plan) {
+    this.#db = db
+    this.#engine = db.engine
+    this.#q = q
+    this.#plan = plan
+    this.#objectConditions = q.where.filter((c) => c.index === undefined)
+    const orOnObjects = q.or?.some((branch) => branch.some((c) => c.index === undefined)) ?? false
+    this.needsObjects = this.#objectConditions.length > 0 || orOnObjects || q.filter !== undefined || (q.orderBy !== undefined && q.orderBy.index === undefined)
+    this.#keepKeys = orOnObjects
+  }
+
+  readonly #keepKeys: boolean
+
+  /** The oids of the results, in order, in batches; reads no object (only when `needsObjects` is false). */
+  async *oids(): AsyncGenerator<string[]> {
+    let skipped = 0
+    let taken = 0
+    const { offset, limit } = this.#q
+    if (limit === 0) return
+    for await (const batch of this.#ordered()) {
+      const out: string[] = []
+      for (const c of batch) {
+        if (skipped < offset) {
+          skipped++
+          continue
+        }
+        out.push(c.oid)
+        if (++taken >= limit) break
+      }
+      if (out.length > 0) yield out
+      if (taken >= limit) return
+    }
+  }
+
+  /** The results, in order. */
+  async *objects(): AsyncGenerator<StoredObject> {
+    const { offset, limit, orderBy } = this.#q
+    if (limit === 0) return
+    if (orderBy !== undefined && orderBy.index === undefined) {
+      yield* (await this.#sortedByProperty()).slice(offset, offset + limit)
+      return
+    }
+    if (!this.needsObjects) {
+      for await (const oids of this.oids()) yield* this.#stillStored(await this.#load(oids))
+      return
+    }
+    let skipped = 0
+    let taken = 0
+    for await (const batch of this.#ordered()) {
+      const objs = await this.#load(batch.map((c) => c.oid))
+      for (let i = 0; i < batch.length; i++) {
+        const obj = objs[i]
+        if (obj === undefined || obj[STATE].removed || !this.#objectPasses(obj, batch[i]!)) continue
+        if (skipped < offset) {
+          skipped++
+          continue
+        }
+        yield obj
+        if (++taken >= limit) return
+      }
+    }
+  }
+
+  async #sortedByProperty(): Promise<StoredObject[]> {
+    const { name, desc } = this.#q.orderBy!
+    const keep = this.#q.limit === Infinity ? Infinity : this.#q.offset + this.#q.limit
+    let held: { obj: StoredObject; key: string }[] = []
+    const order = (a: { obj: StoredObject; key: string }, b: { obj: StoredObject; key: string }) => {
+      const c = compareKeys(a.key, b.key) || compareKeys(a.obj.oid, b.obj.oid)
+      return desc ? -c : c
+    }
+    for await (const batch of this.#ordered()) {
+      const objs = await this.#load(batch.map((c) => c.oid))
+      for (let i = 0; i < batch.length; i++) {
+        const obj = objs[i]
+        if (obj === undefined || obj[STATE].removed || !this.#objectPasses(obj, batch[i]!)) continue
+        const key = sortKeyOf(valueKeys(this.#q.meta, name, obj), desc)
+        if (key === undefined) continue
+        held.push({ obj, key })
+        if (held.length > OBJECT_SORT_BOUND) {
+          throw new QueryError(
+            `${this.#q.meta.ctor.name}.find(): orderBy.${name} sorts in memory (${name} has no index) and more than ${OBJECT_SORT_BOUND} objects match; index ${name}, or give a limit (offset + limit at most ${OBJECT_SORT_BOUND})`,
+          )
+        }
+        if (held.length >= 2 * keep && held.length > 64) held = held.sort(order).slice(0, keep)
+      }
+    }
+    return held.sort(order).slice(0, keep).map((h) => h.obj)
+  }
+
+  #objectPasses(obj: StoredObject, c: Candidate): boolean {
+    const q = this.#q
+    for (const cond of this.#objectConditions) if (!anyKeyMatches(cond.test, valueKeys(q.meta, cond.name, obj))) return false
+    if (q.or !== undefined && this.#keepKeys && !q.or.some((branch) => branch.every((cond) => this.#holds(cond, c.keys, obj)))) return false
+    return q.filter === undefined || q.filter(obj) === true
+  }
+
+  #holds(cond: ParsedCondition, keys: KeysRecord | undefined, obj: StoredObject): boolean {
+    return cond.index !== undefined ? anyKeyMatches(cond.test, keys?.[cond.name]) : anyKeyMatches(cond.test, valueKeys(this.#q.meta, cond.name, obj))
+  }
+
+  async #load(oids: string[]): Promise<(StoredObject | undefined)[]> {
+    this.work.objects += oids.length
+    return this.#db.loadMany(this.#q.meta, oids)
+  }
+
+  *#stillStored(objs: (StoredObject | undefined)[]): Generator<StoredObject> {
+    for (const obj of objs) if (obj !== undefined && !obj[STATE].removed) yield obj
+  }
+
+  /** Candidates that pass every index condition, in the query's order (sorted in memory if the plan reads out of order). */
+  async *#ordered(): AsyncGenerator<Candidate[]> {
+    const plan = this.#plan
+    const q = this.#q
+    if (plan.inOrder || (q.orderBy !== undefined && q.orderBy.index === undefined)) {
+      yield* this.#checked()
+      return
+    }
+    const all: Candidate[] = []
+    for await (const batch of this.#checked()) for (const c of batch) all.push(c)
+    const desc = q.orderBy?.desc === true
+    if (q.orderBy === undefined) all.sort((a, b) => compareKeys(a.oid, b.oid))
+    else all.sort((a, b) => (compareKeys(a.sortKey!, b.sortKey!) || compareKeys(a.oid, b.oid)) * (desc ? -1 : 1))
+    for (let i = 0; i < all.length; i += 1000) yield all.slice(i, i + 1000)
+  }
+
+  /** The scan's candidates, less those the index conditions rule out. */
+  async *#checked(): AsyncGenerator<Candidate[]> {
+    const plan = this.#plan
+    const q = this.#q
+    const sets = await Promise.all(plan.intersect.map((c) => this.#oidSet(c)))
+    const sortIndex = !plan.inOrder && q.orderBy?.index !== undefined ? q.orderBy.index.name : undefined
+    for await (const batch of this.#scan()) {
+      let candidates = sets.length === 0 ? batch : batch.filter((c) => sets.every((s) => s.has(c.oid)))
+      if (plan.readKeysRecords) {
+        const unread = candidates.filter((c) => c.keys === undefined)
+        if (unread.length > 0) {
+          this.work.keysRecords += unread.length
+          const values = await this.#engine.getMany(unread.map((c) => keysRecordKey(q.meta.collection, c.oid)))
+          unread.forEach((c, i) => (c.keys = readKeysRecord(values[i])))
+        }
+        candidates = candidates.filter((c) => this.#keysPass(c))
+        if (sortIndex !== undefined) {
+          for (const c of candidates) c.sortKey = sortKeyOf(c.keys![sortIndex], q.orderBy!.desc)
+          candidates = candidates.filter((c) => c.sortKey !== undefined)
+        }
+        if (!this.#keepKeys) for (const c of candidates) delete c.keys
+      }
+      if (candidates.length > 0) yield candidates
+    }
+  }
+
+  #keysPass(c: Candidate): boolean {
+    const keys = c.keys!
+    for (const cond of this.#plan.keyChecks) if (!anyKeyMatches(cond.test, keys[cond.name])) return false
+    if (this.#q.or === undefined) return true
+    let verdict: Verdict = 'no'
+    for (const branch of this.#q.or) {
+      let b: Verdict = 'yes'
+      for (const cond of branch) {
+        if (cond.index === undefined) b = 'maybe'
+        else if (!anyKeyMatches(cond.test, keys[cond.name])) {
+          b = 'no'
+          break
+        }
+      }
+      if (b === 'yes') return true
+      if (b === 'maybe') verdict = 'maybe'
+    }
+    return verdict === 'maybe'
+  }
+
+  async #oidSet(c: ParsedCondition): Promise<Set<string>> {
+    const set = new Set<string>()
+    for (const range of entryRanges(this.#q.meta, c.index!, c.test)) {
+      for await (const batch of keyBatches(this.#engine, range)) {
+        this.work.indexEntries += batch.length
+        for (const entry of batch) set.add(entry.slice(entry.lastIndexOf('\x00') + 1))
+      }
+    }
+    return set
+  }
+
+  /** The plan's source of candidates, in its scan order. */
+  async *#scan(): AsyncGenerator<Candidate[]> {
+    const plan = this.#plan
+    const { meta } = this.#q
+    if (plan.driver === 'keys-records') {
+      const prefix = keysRecordPrefix(meta.collection)
+      for await (const batch of entryBatches(this.#engine, { prefix })) {
+        this.work.keysRecords += batch.length
+        yield batch.map(([key, value]) => ({ oid: key.slice(prefix.length), keys: readKeysRecord(value) }))
+      }
+      return
+    }
+    if (plan.driver === 'records') {
+      let batch: Candidate[] = []
+      for await (const oid of this.#engine.recordIds(meta.collection)) {
+        this.work.indexEntries++
+        batch.push({ oid })
+        if (batch.length >= 256) {
+          yield batch
+          batch = []
+        }
+      }
+      if (batch.length > 0) yield batch
+      return
+    }
+    const prefixLength = entryPrefix(meta.collection, plan.index!.name).length
+    const seen = plan.distinct ? new Set<string>() : undefined
+    for (const range of plan.ranges) {
+      for await (const entries of keyBatches(this.#engine, range)) {
+        this.work.indexEntries += entries.length
+        const out: Candidate[] = []
+        for (const entry of entries) {
+          const oid = splitEntry(entry, prefixLength)[1]
+          if (seen !== undefined) {
+            if (seen.has(oid)) continue
+            seen.add(oid)
+          }
+          out.push({ oid })
+        }
+        if (out.length > 0) yield out
+      }
+    }
+  }
+}

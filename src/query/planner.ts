@@ -1,0 +1,194 @@
+import type { Engine, Range } from '../engine/engine.js'
+import type { IndexMeta } from '../model/meta.js'
+import type { ParsedCondition } from './conditions.js'
+import type { ParsedQuery } from './parse-query.js'
+import type { QueryExplanation, QueryWork } from './query-types.js'
+import { entryRanges, wholeIndex } from './scans.js'
+import { gatherStatistics, type Statistics } from './statistics.js'
+import { singleKeyed } from './key-kinds.js'
+
+/**
+ * Most candidates a plan sorts in memory (their oids and sort keys, not objects). Above it the
+ * planner picks a plan that reads in order instead.
+ */
+export const SORT_BOUND = 100_000
+
+// Relative costs: reading an index entry in sequence, a keys record by oid, and an object.
+const ENTRY = 1
+const KEYS_RECORD = 3
+const KEYS_RECORD_IN_SEQUENCE = 1.5
+const OBJECT = 10
+/** Records counted at most to estimate the collection's size. */
+const RECORDS_CAP = 100_000
+
+/** How a query runs. */
+export interface Plan {
+  driver: QueryExplanation['driver']
+  /** `index`: the condition whose entries drive the scan. */
+  drive?: ParsedCondition
+  /** `index`, `order-index`: the index scanned, and its ranges in scan order. */
+  index?: IndexMeta
+  ranges: Range[]
+  /** Whether an object can come several times from the scan (multi-key index, several ranges). */
+  distinct: boolean
+  /** Conditions decided by an oid set read from their index. */
+  intersect: ParsedCondition[]
+  /** Indexed conditions of `where` decided on keys records. */
+  keyChecks: ParsedCondition[]
+  /** Whether candidates' keys records must be read (key checks, `or`, or a sort key). */
+  readKeysRecords: boolean
+  /** Whether the scan gives candidates in the query's order; else they are sorted in memory. */
+  inOrder: boolean
+  estimated: QueryWork
+  text: string
+}
+
+interface Option {
+  plan: Plan
+  cost: number
+}
+
+export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan: Plan; statistics: Statistics }> {
+  const indexed = q.where.filter((c) => c.index !== undefined)
+  const take = q.limit === Infinity ? Infinity : q.offset + q.limit
+  const orIndexed = q.or !== undefined && q.or.some((branch) => branch.some((c) => c.index !== undefined))
+  const orderIndex = q.orderBy?.index
+  const objectSort = q.orderBy !== undefined && orderIndex === undefined
+  // A plan that reads in order and stops at the limit makes exact counts of large conditions moot.
+  const streams = take !== Infinity && !objectSort
+  const enough = streams ? take * 16 : Infinity
+  const statistics = await gatherStatistics(engine, q.meta, indexed, enough, (smallest, exact) => ({
+    conditions: smallest * KEYS_RECORD + 1,
+    // Enough to tell whether reading every keys record in sequence beats the index plan.
+    records: indexed.length === 0 ? (streams ? Math.max(64, take * 16) : RECORDS_CAP) : Math.min(RECORDS_CAP, exact ? Math.ceil((smallest * (ENTRY + KEYS_RECORD)) / KEYS_RECORD_IN_SEQUENCE) + 1 : smallest + 1),
+  }))
+  const N = Math.max(1, statistics.records.n)
+  const options: Option[] = []
+
+  // Drive by the most selective indexed condition.
+  let best = -1
+  statistics.conditions.forEach((c, i) => {
+    if (best === -1 || c.n < statistics.conditions[best]!.n) best = i
+  })
+  if (best >= 0) {
+    const drive = indexed[best]!
+    const nd = statistics.conditions[best]!.n
+    const others = indexed.filter((_, i) => i !== best)
+    const intersect = others.filter((c) => {
+      const s = statistics.conditions[indexed.indexOf(c)]!
+      return s.exact && s.n <= nd * KEYS_RECORD
+    })
+    const keyChecks = others.filter((c) => !intersect.includes(c))
+    const single = drive.test.kind === 'points' && drive.test.points.length === 1
+    const inOrder = q.orderBy === undefined ? single : orderIndex !== undefined && orderIndex === drive.index
+    const readKeysRecords = keyChecks.length > 0 || orIndexed || (orderIndex !== undefined && !inOrder)
+    const matches = estimateMatches(nd, others.map((c) => statistics.conditions[indexed.indexOf(c)]!.n), N)
+    const frac = inOrder && take !== Infinity ? Math.min(1, take / Math.max(1, matches)) : 1
+    const intersected = intersect.reduce((sum, c) => sum + statistics.conditions[indexed.indexOf(c)]!.n, 0)
+    const entries = intersected + Math.ceil(frac * nd)
+    const keysRecords = readKeysRecords ? Math.ceil(frac * nd) : 0
+    const objects = Math.min(matches, take)
+    if (inOrder || objectSort || (statistics.conditions[best]!.exact && nd <= SORT_BOUND)) {
+      const ranges = entryRanges(q.meta, drive.index!, drive.test)
+      if (q.orderBy?.desc === true && inOrder) ranges.reverse().forEach((r) => (r.reverse = true))
+      options.push({
+        cost: entries * ENTRY + keysRecords * KEYS_RECORD + objects * OBJECT,
+        plan: {
+          driver: 'index',
+          drive,
+          index: drive.index,
+          ranges,
+          distinct: !single && !singleKeyed(q.meta, drive.index!),
+          intersect,
+          keyChecks,
+          readKeysRecords,
+          inOrder: inOrder && !objectSort,
+          estimated: { indexEntries: entries, keysRecords, objects },
+          text:
+            `read the index entries of ${drive.text} (${nd}${statistics.conditions[best]!.exact ? '' : '+'})` +
+            (intersect.length > 0 ? `, intersect with the oids of ${intersect.map((c) => c.text).join(', ')}` : '') +
+            (keyChecks.length > 0 ? `, check ${keyChecks.map((c) => c.text).join(', ')} on keys records` : ''),
+        },
+      })
+    }
+  }
+
+  const matchesAll = estimateMatches(
+    best >= 0 ? statistics.conditions[best]!.n : N,
+    statistics.conditions.filter((_, i) => i !== best).map((c) => c.n),
+    N,
+  )
+  // Scan the index the results are ordered by, checking every condition on keys records.
+  if (orderIndex !== undefined && !objectSort) {
+    const frac = take !== Infinity ? Math.min(1, take / Math.max(1, matchesAll)) : 1
+    const entries = Math.ceil(frac * N)
+    const readKeysRecords = indexed.length > 0 || orIndexed
+    const range = { ...wholeIndex(q.meta, orderIndex), reverse: q.orderBy!.desc }
+    options.push({
+      cost: entries * ENTRY + (readKeysRecords ? entries * KEYS_RECORD : 0) + Math.min(matchesAll, take) * OBJECT,
+      plan: {
+        driver: 'order-index',
+        index: orderIndex,
+        ranges: [range],
+        distinct: !singleKeyed(q.meta, orderIndex),
+        intersect: [],
+        keyChecks: indexed,
+        readKeysRecords,
+        inOrder: true,
+        estimated: { indexEntries: entries, keysRecords: readKeysRecords ? entries : 0, objects: Math.min(matchesAll, take) },
+        text: `read the ${orderIndex.name} index in ${q.orderBy!.desc ? 'descending' : 'ascending'} order` + (indexed.length > 0 ? `, check ${indexed.map((c) => c.text).join(', ')} on keys records` : ''),
+      },
+    })
+  }
+
+  // Every keys record in oid order: for queries whose every match has index keys.
+  const everyMatchIndexed = indexed.length > 0 || (q.or !== undefined && q.or.every((branch) => branch.some((c) => c.index !== undefined)))
+  if (everyMatchIndexed && (orderIndex === undefined || objectSort)) {
+    const inOrder = q.orderBy === undefined
+    const frac = inOrder && take !== Infinity ? Math.min(1, take / Math.max(1, matchesAll)) : 1
+    const records = Math.ceil(frac * N)
+    options.push({
+      cost: records * KEYS_RECORD_IN_SEQUENCE + Math.min(matchesAll, take) * OBJECT,
+      plan: {
+        driver: 'keys-records',
+        ranges: [],
+        distinct: false,
+        intersect: [],
+        keyChecks: indexed,
+        readKeysRecords: true,
+        inOrder,
+        estimated: { indexEntries: 0, keysRecords: records, objects: Math.min(matchesAll, take) },
+        text: `read every keys record in oid order, check ${[...indexed.map((c) => c.text), ...(orIndexed ? ['or'] : [])].join(', ')} on them`,
+      },
+    })
+  }
+
+  if (options.length === 0) {
+    const inOrder = q.orderBy === undefined
+    options.push({
+      cost: N * OBJECT,
+      plan: {
+        driver: 'records',
+        ranges: [],
+        distinct: false,
+        intersect: [],
+        keyChecks: indexed,
+        readKeysRecords: orIndexed || indexed.length > 0,
+        inOrder,
+        estimated: { indexEntries: N, keysRecords: orIndexed ? N : 0, objects: N },
+        text: 'read every object in oid order',
+      },
+    })
+  }
+  options.sort((a, b) => a.cost - b.cost)
+  const plan = options[0]!.plan
+  if (!plan.inOrder) plan.text += q.orderBy === undefined ? ', sort by oid in memory' : `, sort by ${q.orderBy.name} in memory`
+  return { plan, statistics }
+}
+
+/** Matches of the driver's `nd` candidates, taking the other conditions as independent. */
+function estimateMatches(nd: number, others: number[], N: number): number {
+  let m = nd
+  for (const n of others) m *= Math.min(1, n / N)
+  return Math.max(nd === 0 ? 0 : 1, Math.round(m))
+}

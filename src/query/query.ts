@@ -1,0 +1,99 @@
+import { QueryError } from '../errors.js'
+import { maintainerOf } from '../indexes/index-maintainer.js'
+import type { Database } from '../model/database.js'
+import type { StoredObject } from '../model/stored-object.js'
+import { Execution, OBJECT_SORT_BOUND } from './execute.js'
+import type { ParsedQuery } from './parse-query.js'
+import { choosePlan, type Plan } from './planner.js'
+import type { QueryExplanation } from './query-types.js'
+import type { Statistics } from './statistics.js'
+
+/**
+ * The result of `Model.find()`: nothing is read until it is iterated or asked for. Each run plans
+ * anew from the indexes' current statistics and reads committed data (see the README).
+ *
+ * @example
+ * ```ts
+ * const q = Article.find({ where: { status: 'published', tags: 'news' }, orderBy: { date: 'desc' }, limit: 20 })
+ * for await (const a of q) console.log(a.title)
+ * await q.count()
+ * console.log((await q.explain()).plan)
+ * ```
+ */
+export class Query<T extends StoredObject = StoredObject> implements AsyncIterable<T> {
+  readonly #db: Database
+  readonly #q: ParsedQuery
+
+  constructor(db: Database, q: ParsedQuery) {
+    this.#db = db
+    this.#q = q
+    const take = q.offset + q.limit
+    if (q.orderBy !== undefined && q.orderBy.index === undefined && take !== Infinity && take > OBJECT_SORT_BOUND) {
+      throw new QueryError(
+        `${q.meta.ctor.name}.find(): orderBy.${q.orderBy.name} sorts in memory (${q.orderBy.name} has no index), and offset + limit (${take}) is over ${OBJECT_SORT_BOUND}; index ${q.orderBy.name}`,
+      )
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    const { execution } = await this.#start()
+    yield* execution.objects() as AsyncGenerator<T>
+  }
+
+  /** The first result, or undefined. */
+  async first(): Promise<T | undefined> {
+    const { execution } = await this.#start({ ...this.#q, limit: Math.min(this.#q.limit, 1) })
+    for await (const obj of execution.objects()) return obj as T
+    return undefined
+  }
+
+  /** How many results (within `offset`/`limit`); reads no object unless a condition needs it. */
+  async count(): Promise<number> {
+    const { execution } = await this.#start()
+    let n = 0
+    if (execution.needsObjects) for await (const _ of execution.objects()) n++
+    else for await (const oids of execution.oids()) n += oids.length
+    return n
+  }
+
+  /**
+   * The results' oids, in order, reading no object. A query that needs objects to decide (a
+   * condition on a property without an index, `or` with one, `filter`, `orderBy` such a property)
+   * is refused with QueryError: iterate it instead.
+   */
+  async oids(): Promise<string[]> {
+    const { execution } = await this.#start()
+    if (execution.needsObjects) {
+      throw new QueryError(
+        `${this.#q.meta.ctor.name}.find(): oids() reads no object, and this query must read objects to decide (a condition or sort on a property without an index, or a filter); iterate it instead`,
+      )
+    }
+    const out: string[] = []
+    for await (const oids of execution.oids()) for (const oid of oids) out.push(oid)
+    return out
+  }
+
+  /** Runs the query as iterating it does, and tells how: the plan, and the index entries, keys records and objects it estimated and read. */
+  async explain(): Promise<QueryExplanation> {
+    const { plan, statistics, execution } = await this.#start()
+    let results = 0
+    for await (const _ of execution.objects()) results++
+    const actual = { ...execution.work, results }
+    actual.indexEntries += statistics.read
+    return {
+      plan: plan.text,
+      driver: plan.driver,
+      ...(plan.index === undefined ? {} : { index: plan.index.name }),
+      intersected: plan.intersect.map((c) => c.name),
+      sortedInMemory: !plan.inOrder,
+      estimated: { ...plan.estimated, indexEntries: plan.estimated.indexEntries + statistics.read },
+      actual,
+    }
+  }
+
+  async #start(q: ParsedQuery = this.#q): Promise<{ plan: Plan; statistics: Statistics; execution: Execution }> {
+    await maintainerOf(this.#db).ready(q.meta)
+    const { plan, statistics } = await choosePlan(this.#db.engine, q)
+    return { plan, statistics, execution: new Execution(this.#db, q, plan) }
+  }
+}

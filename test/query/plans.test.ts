@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest'
+import { databaseEach, storeKinds } from '../helpers/stores.js'
+import { Article } from './models.js'
+
+const N = 600
+
+/** N articles: every one tagged 'news', one in 100 'rare'; status alternates; rank i; dates one day apart. */
+async function seed(): Promise<void> {
+  for (let i = 0; i < N; i++) {
+    await Article.create({
+      title: `a${i}`,
+      status: i % 2 === 0 ? 'draft' : 'published',
+      tags: i % 100 === 7 ? ['news', 'rare'] : ['news'],
+      rank: i,
+      date: new Date(Date.UTC(2026, 0, 1) + i * 86_400_000),
+      views: i % 10,
+    })
+  }
+}
+
+for (const kind of storeKinds) {
+  describe(`query plans on ${kind.name}`, () => {
+    databaseEach(kind, [Article])
+
+    it('drives a rare AND common query by the rare key and reads only the matching objects', async () => {
+      await seed()
+      const e = await Article.find({ where: { status: 'published', tags: 'rare' } }).explain()
+      expect(e).toMatchObject({ driver: 'index', index: 'tags', sortedInMemory: false })
+      expect(e.actual).toMatchObject({ results: 6, objects: 6 })
+      // The rare key's entries, not the common one's, bound the work.
+      expect(e.actual.keysRecords).toBeLessThanOrEqual(6)
+      expect(e.actual.indexEntries).toBeLessThan(N / 2)
+    })
+
+    it('an AND of two common keys reads no object it does not give', async () => {
+      await seed()
+      const e = await Article.find({ where: { status: 'published', tags: 'news' } }).explain()
+      expect(e.actual.results).toBe(N / 2)
+      expect(e.actual.objects).toBe(N / 2)
+    })
+
+    it('a range and an equality: objects read equal the results', async () => {
+      await seed()
+      const e = await Article.find({ where: { rank: { gte: 100, lt: 140 }, status: 'draft' } }).explain()
+      expect(e.actual).toMatchObject({ results: 20, objects: 20 })
+      expect(e.index).toBe('rank')
+    })
+
+    it('intersects with a small condition instead of reading keys records', async () => {
+      await seed()
+      const e = await Article.find({ where: { rank: { gte: 100, lt: 110 }, tags: 'rare' } }).explain()
+      expect(e.actual).toMatchObject({ results: 1, objects: 1, keysRecords: 0 })
+      expect(e.intersected.length).toBe(1)
+    })
+
+    it('reads in index order when the sort matches an index, so the limit stops the scan early', async () => {
+      await seed()
+      const q = Article.find({ where: { status: 'published' }, orderBy: { date: 'desc' }, limit: 5 })
+      const e = await q.explain()
+      expect(e).toMatchObject({ driver: 'order-index', index: 'date', sortedInMemory: false, actual: { results: 5, objects: 5 } })
+      expect(e.actual.keysRecords).toBeLessThan(N / 4)
+      const ranks: number[] = []
+      for await (const a of q) ranks.push(a.rank!)
+      expect(ranks).toEqual([599, 597, 595, 593, 591])
+    })
+
+    it('a limit without a sort stops early in creation order', async () => {
+      await seed()
+      const e = await Article.find({ where: { status: 'draft' }, limit: 3 }).explain()
+      expect(e.actual).toMatchObject({ results: 3, objects: 3 })
+      expect(e.actual.indexEntries + e.actual.keysRecords).toBeLessThan(N)
+    })
+
+    it('estimates from index statistics: the estimate of objects is near the actual count', async () => {
+      await seed()
+      const e = await Article.find({ where: { tags: 'rare' } }).explain()
+      expect(e.estimated.objects).toBe(6)
+      expect(e.actual.objects).toBe(6)
+    })
+  })
+}
