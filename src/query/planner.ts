@@ -80,7 +80,8 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
     })
     const keyChecks = others.filter((c) => !intersect.includes(c))
     const single = drive.test.kind === 'points' && drive.test.points.length === 1
-    const inOrder = q.orderBy === undefined ? single : orderIndex !== undefined && orderIndex === drive.index
+    // On a multi-key index the scan gives an object at its first key within the condition, not at its first key.
+    const inOrder = q.orderBy === undefined ? single : orderIndex !== undefined && orderIndex === drive.index && singleKeyed(q.meta, orderIndex)
     const readKeysRecords = keyChecks.length > 0 || orIndexed || (orderIndex !== undefined && !inOrder)
     const matches = estimateMatches(nd, others.map((c) => statistics.conditions[indexed.indexOf(c)]!.n), N)
     const frac = inOrder && take !== Infinity ? Math.min(1, take / Math.max(1, matches)) : 1
