@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/engine.js'
 import { QueryError } from '../errors.js'
-import { readKeysRecord } from '../indexes/index-writes.js'
-import { keysRecordKey, keysRecordPrefix, type KeysRecord } from '../indexes/layout.js'
+import { keysRecordKey, keysRecordPrefix } from '../indexes/layout.js'
+import { keysIn } from './keys-record.js'
 import { entryPrefix } from '../indexes/layout.js'
 import type { Database } from '../model/database.js'
 import { STATE } from '../model/object-state.js'
@@ -19,8 +19,8 @@ export const OBJECT_SORT_BOUND = 10_000
 
 interface Candidate {
   oid: string
-  /** Kept when the object stage needs it (an `or` with conditions on properties). */
-  keys?: KeysRecord
+  /** The stored keys record; kept when the object stage needs it (an `or` with conditions on properties). */
+  keys?: string
   sortKey?: string
 }
 
@@ -134,8 +134,8 @@ export class Execution {
     return q.filter === undefined || q.filter(obj) === true
   }
 
-  #holds(cond: ParsedCondition, keys: KeysRecord | undefined, obj: StoredObject): boolean {
-    return cond.index !== undefined ? anyKeyMatches(cond.test, keys?.[cond.name]) : anyKeyMatches(cond.test, valueKeys(this.#q.meta, cond.name, obj))
+  #holds(cond: ParsedCondition, keys: string | undefined, obj: StoredObject): boolean {
+    return cond.index !== undefined ? anyKeyMatches(cond.test, keysIn(keys, cond.name)) : anyKeyMatches(cond.test, valueKeys(this.#q.meta, cond.name, obj))
   }
 
   async #load(oids: string[]): Promise<(StoredObject | undefined)[]> {
@@ -160,14 +160,17 @@ export class Execution {
     const desc = q.orderBy?.desc === true
     if (q.orderBy === undefined) all.sort((a, b) => compareKeys(a.oid, b.oid))
     else all.sort((a, b) => (compareKeys(a.sortKey!, b.sortKey!) || compareKeys(a.oid, b.oid)) * (desc ? -1 : 1))
-    for (let i = 0; i < all.length; i += 1000) yield all.slice(i, i + 1000)
+    yield* slices(all)
   }
 
   /** The scan's candidates, less those the index conditions rule out. */
   async *#checked(): AsyncGenerator<Candidate[]> {
     const plan = this.#plan
     const q = this.#q
-    const sets = await Promise.all(plan.intersect.map((c) => this.#oidSet(c)))
+    const sets = await Promise.all(plan.intersect.map((c, i) => {
+      const known = plan.intersectOids?.[i]
+      return known !== undefined ? new Set(known) : this.#oidSet(c)
+    }))
     const sortIndex = !plan.inOrder && q.orderBy?.index !== undefined ? q.orderBy.index.name : undefined
     for await (const batch of this.#scan()) {
       let candidates = sets.length === 0 ? batch : batch.filter((c) => sets.every((s) => s.has(c.oid)))
@@ -176,11 +179,11 @@ export class Execution {
         if (unread.length > 0) {
           this.work.keysRecords += unread.length
           const values = await this.#engine.getMany(unread.map((c) => keysRecordKey(q.meta.collection, c.oid)))
-          unread.forEach((c, i) => (c.keys = readKeysRecord(values[i])))
+          unread.forEach((c, i) => (c.keys = typeof values[i] === 'string' ? (values[i] as string) : ''))
         }
         candidates = candidates.filter((c) => this.#keysPass(c))
         if (sortIndex !== undefined) {
-          for (const c of candidates) c.sortKey = sortKeyOf(c.keys![sortIndex], q.orderBy!.desc)
+          for (const c of candidates) c.sortKey = sortKeyOf(keysIn(c.keys, sortIndex), q.orderBy!.desc)
           candidates = candidates.filter((c) => c.sortKey !== undefined)
         }
         if (!this.#keepKeys) for (const c of candidates) delete c.keys
@@ -190,15 +193,15 @@ export class Execution {
   }
 
   #keysPass(c: Candidate): boolean {
-    const keys = c.keys!
-    for (const cond of this.#plan.keyChecks) if (!anyKeyMatches(cond.test, keys[cond.name])) return false
+    const keys = c.keys
+    for (const cond of this.#plan.keyChecks) if (!anyKeyMatches(cond.test, keysIn(keys, cond.name))) return false
     if (this.#q.or === undefined) return true
     let verdict: Verdict = 'no'
     for (const branch of this.#q.or) {
       let b: Verdict = 'yes'
       for (const cond of branch) {
         if (cond.index === undefined) b = 'maybe'
-        else if (!anyKeyMatches(cond.test, keys[cond.name])) {
+        else if (!anyKeyMatches(cond.test, keysIn(keys, cond.name))) {
           b = 'no'
           break
         }
@@ -228,7 +231,7 @@ export class Execution {
       const prefix = keysRecordPrefix(meta.collection)
       for await (const batch of entryBatches(this.#engine, { prefix })) {
         this.work.keysRecords += batch.length
-        yield batch.map(([key, value]) => ({ oid: key.slice(prefix.length), keys: readKeysRecord(value) }))
+        yield batch.map(([key, value]) => ({ oid: key.slice(prefix.length), keys: typeof value === 'string' ? value : '' }))
       }
       return
     }
@@ -245,8 +248,22 @@ export class Execution {
       if (batch.length > 0) yield batch
       return
     }
-    const prefixLength = entryPrefix(meta.collection, plan.index!.name).length
     const seen = plan.distinct ? new Set<string>() : undefined
+    if (plan.collected !== undefined) {
+      for (const slice of slices(plan.collected)) {
+        const out: Candidate[] = []
+        for (const oid of slice) {
+          if (seen !== undefined) {
+            if (seen.has(oid)) continue
+            seen.add(oid)
+          }
+          out.push({ oid })
+        }
+        if (out.length > 0) yield out
+      }
+      return
+    }
+    const prefixLength = entryPrefix(meta.collection, plan.index!.name).length
     for (const range of plan.ranges) {
       for await (const entries of keyBatches(this.#engine, range)) {
         this.work.indexEntries += entries.length
@@ -263,4 +280,10 @@ export class Execution {
       }
     }
   }
+}
+
+/** An array in slices growing from 128 to 1000 items, as scans batch their reads. */
+function* slices<T>(items: T[]): Generator<T[]> {
+  let size = 128
+  for (let i = 0; i < items.length; i += size, size = Math.min(size * 4, 1000)) yield items.slice(i, i + size)
 }

@@ -15,9 +15,11 @@ export const SORT_BOUND = 100_000
 
 // Relative costs: reading an index entry in sequence, a keys record by oid, and an object.
 const ENTRY = 1
-const KEYS_RECORD = 3
+const KEYS_RECORD = 5
 const KEYS_RECORD_IN_SEQUENCE = 1.5
 const OBJECT = 10
+/** Other conditions are intersected up to this many times the driver's entries, else checked on keys records. */
+const INTERSECT_UP_TO = 3
 /** Records counted at most to estimate the collection's size. */
 const RECORDS_CAP = 100_000
 
@@ -31,8 +33,12 @@ export interface Plan {
   ranges: Range[]
   /** Whether an object can come several times from the scan (multi-key index, several ranges). */
   distinct: boolean
+  /** `index`: the driver's entries' oids in scan order, when counting them kept them. */
+  collected?: string[]
   /** Conditions decided by an oid set read from their index. */
   intersect: ParsedCondition[]
+  /** Per intersected condition, its oids if counting kept them (else they are read). */
+  intersectOids?: (string[] | undefined)[]
   /** Indexed conditions of `where` decided on keys records. */
   keyChecks: ParsedCondition[]
   /** Whether candidates' keys records must be read (key checks, `or`, or a sort key). */
@@ -57,12 +63,17 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
   // A plan that reads in order and stops at the limit makes exact counts of large conditions moot.
   const streams = take !== Infinity && !objectSort
   const enough = streams ? take * 16 : Infinity
-  const statistics = await gatherStatistics(engine, q.meta, indexed, enough, (smallest, exact) => ({
-    conditions: smallest * KEYS_RECORD + 1,
-    // Enough to tell whether reading every keys record in sequence beats the index plan.
-    records: indexed.length === 0 ? (streams ? Math.max(64, take * 16) : RECORDS_CAP) : Math.min(RECORDS_CAP, exact ? Math.ceil((smallest * (ENTRY + KEYS_RECORD)) / KEYS_RECORD_IN_SEQUENCE) + 1 : smallest + 1),
-  }))
-  const N = Math.max(1, statistics.records.n)
+  const statistics = await gatherStatistics(
+    engine,
+    q.meta,
+    indexed,
+    enough,
+    // Counting on costs entries that may be wasted; up to 3 times the smallest, less than checking keys records would.
+    (smallest) => Math.ceil(smallest * INTERSECT_UP_TO) + 1,
+    streams ? Math.max(64, take * 16) : RECORDS_CAP,
+  )
+  // The collection's size, as far as the counts tell (records are counted only without an indexed condition).
+  const N = Math.max(1, statistics.records.n, ...statistics.conditions.map((c) => c.n))
   const options: Option[] = []
 
   // Drive by the most selective indexed condition.
@@ -76,7 +87,7 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
     const others = indexed.filter((_, i) => i !== best)
     const intersect = others.filter((c) => {
       const s = statistics.conditions[indexed.indexOf(c)]!
-      return s.exact && s.n <= nd * KEYS_RECORD
+      return s.exact && s.n <= nd * INTERSECT_UP_TO
     })
     const keyChecks = others.filter((c) => !intersect.includes(c))
     const single = drive.test.kind === 'points' && drive.test.points.length === 1
@@ -85,8 +96,8 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
     const readKeysRecords = keyChecks.length > 0 || orIndexed || (orderIndex !== undefined && !inOrder)
     const matches = estimateMatches(nd, others.map((c) => statistics.conditions[indexed.indexOf(c)]!.n), N)
     const frac = inOrder && take !== Infinity ? Math.min(1, take / Math.max(1, matches)) : 1
-    const intersected = intersect.reduce((sum, c) => sum + statistics.conditions[indexed.indexOf(c)]!.n, 0)
-    const entries = intersected + Math.ceil(frac * nd)
+    const collected = statistics.conditions[best]!.oids
+    const entries = intersect.reduce((sum, c) => sum + (statistics.conditions[indexed.indexOf(c)]!.oids === undefined ? statistics.conditions[indexed.indexOf(c)]!.n : 0), 0) + (collected === undefined ? Math.ceil(frac * nd) : 0)
     const keysRecords = readKeysRecords ? Math.ceil(frac * nd) : 0
     const objects = Math.min(matches, take)
     if (inOrder || objectSort || (statistics.conditions[best]!.exact && nd <= SORT_BOUND)) {
@@ -97,6 +108,8 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
         plan: {
           driver: 'index',
           drive,
+          ...(collected === undefined ? {} : { collected: inOrder && q.orderBy?.desc === true ? [...collected].reverse() : collected }),
+          intersectOids: intersect.map((c) => statistics.conditions[indexed.indexOf(c)]!.oids),
           index: drive.index,
           ranges,
           distinct: !single && !singleKeyed(q.meta, drive.index!),
@@ -144,7 +157,9 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
 
   // Every keys record in oid order: for queries whose every match has index keys.
   const everyMatchIndexed = indexed.length > 0 || (q.or !== undefined && q.or.every((branch) => branch.some((c) => c.index !== undefined)))
-  if (everyMatchIndexed && (orderIndex === undefined || objectSort)) {
+  const driverExact = best >= 0 && statistics.conditions[best]!.exact
+  const driverSorts = best >= 0 && statistics.conditions[best]!.n > SORT_BOUND
+  if (everyMatchIndexed && (orderIndex === undefined || objectSort) && (indexed.length === 0 || !driverExact || driverSorts)) {
     const inOrder = q.orderBy === undefined
     const frac = inOrder && take !== Infinity ? Math.min(1, take / Math.max(1, matchesAll)) : 1
     const records = Math.ceil(frac * N)

@@ -1,65 +1,119 @@
-import type { Engine } from '../engine/engine.js'
+import type { Engine, Range } from '../engine/engine.js'
 import type { ModelMeta } from '../model/meta.js'
 import type { ParsedCondition } from './conditions.js'
-import { countRecordsUpTo, countUpTo, entryRanges } from './scans.js'
+import { countRecordsUpTo, entryRanges } from './scans.js'
 
 /** A count that may have stopped early: `exact` false means "at least n". */
 export interface Estimate {
   n: number
   exact: boolean
+  /**
+   * The oids of the entries counted, in scan order (repeats kept), when the count is exact and
+   * small enough to keep: the plan then uses them instead of reading the entries again.
+   */
+  oids?: string[]
 }
 
 export interface Statistics {
   /** Per indexed condition of `where`, in order: the index entries it selects. */
   conditions: Estimate[]
-  /** The model's stored objects. */
+  /** The model's stored objects; counted only for queries without an indexed condition. */
   records: Estimate
   /** Index entries and record ids read to get these. */
   read: number
 }
 
 const FIRST_CAP = 64
-const GROWTH = 8
+const GROWTH = 2
+/** Most oids kept per condition while counting. */
+const KEEP_OIDS = 100_000
+
+/** A count in progress over a condition's ranges, resumable where it stopped. */
+class Counter {
+  n = 0
+  done = false
+  oids: string[] | undefined = []
+  #ranges: Range[]
+  #at = 0
+  #after: string | undefined
+
+  constructor(ranges: Range[]) {
+    this.#ranges = ranges
+  }
+
+  /** Counts on until `cap` entries are counted or there are no more; returns the entries read. */
+  async advance(engine: Engine, cap: number): Promise<number> {
+    const start = this.n
+    while (!this.done && this.n < cap) {
+      const range = this.#ranges[this.#at]
+      if (range === undefined) {
+        this.done = true
+        break
+      }
+      const r: Range = { ...range, limit: cap - this.n }
+      if (this.#after !== undefined) {
+        delete r.gte
+        r.gt = this.#after
+      }
+      let read = 0
+      const take = (entry: string) => {
+        read++
+        this.#after = entry
+        if (this.oids !== undefined) this.oids.push(entry.slice(entry.lastIndexOf('\x00') + 1))
+      }
+      if (engine.supports.syncRanges === true) for (const entry of engine.keysSync(r)) take(entry)
+      else for await (const entry of engine.keys(r)) take(entry)
+      this.n += read
+      if (this.oids !== undefined && this.oids.length > KEEP_OIDS) this.oids = undefined
+      if (read < r.limit!) {
+        this.#at++
+        this.#after = undefined
+      }
+    }
+    return this.n - start
+  }
+}
 
 /**
- * Counts the index entries each condition selects, without reading objects, in rounds of growing
- * caps, so the work is a few times that of the most selective condition, not of the largest. Stops
- * when a condition is counted exactly, or once every count passes `enough` (then a plan that reads
- * in order and stops at the limit is as good as knowing more). A last round counts the others up to
- * `followUp(n)` of the smallest, which tells which of them are worth intersecting, and the records
- * likewise.
+ * Counts the index entries each condition selects, without reading objects, side by side in rounds
+ * of growing caps, each round going on where the last stopped: the work is about the number of
+ * conditions times the entries of the most selective one, not of the largest. Stops when a
+ * condition is counted to its end, or once every count passes `enough` (then a plan that reads in
+ * order and stops at the limit is as good as knowing more). A last round counts the others up to
+ * `followUp(n)` of the smallest, which tells which of them are worth intersecting. The oids read
+ * are kept (up to 100,000 per condition) for the plan to use.
  */
 export async function gatherStatistics(
   engine: Engine,
   meta: ModelMeta,
   conditions: ParsedCondition[],
   enough: number,
-  followUp: (smallest: number, exact: boolean) => { conditions: number; records: number },
+  followUp: (smallest: number) => number,
+  recordsCap: number,
 ): Promise<Statistics> {
-  const ranges = conditions.map((c) => entryRanges(meta, c.index!, c.test))
-  const counts: Estimate[] = conditions.map(() => ({ n: 0, exact: false }))
-  const records: Estimate = { n: 0, exact: false }
+  const counters = conditions.map((c) => new Counter(entryRanges(meta, c.index!, c.test)))
   let read = 0
-  const count = async (i: number, cap: number) => {
-    const n = await countUpTo(engine, ranges[i]!, cap)
-    read += n
-    counts[i] = { n, exact: n < cap }
+  const advance = async (cap: number, which: Counter[]) => {
+    for (const n of await Promise.all(which.map((c) => c.advance(engine, cap)))) read += n
   }
-  const countRecords = async (cap: number) => {
-    const n = await countRecordsUpTo(engine, meta.collection, cap)
-    read += n
-    Object.assign(records, { n, exact: n < cap })
+  for (let cap = FIRST_CAP; counters.length > 0; cap *= GROWTH) {
+    await advance(cap, counters)
+    if (counters.some((c) => c.done) || cap >= enough) break
   }
-  for (let cap = FIRST_CAP; ; cap *= GROWTH) {
-    await Promise.all([...counts.keys()].map((i) => count(i, cap)))
-    if (counts.length === 0 || counts.some((c) => c.exact) || cap >= enough) break
+  const finished = counters.filter((c) => c.done)
+  if (finished.length > 0) {
+    const cap = followUp(Math.min(...finished.map((c) => c.n)))
+    await advance(cap, counters.filter((c) => !c.done))
   }
-  const exact = counts.filter((c) => c.exact)
-  const smallest = Math.min(...(exact.length > 0 ? exact : counts).map((c) => c.n))
-  const caps = followUp(smallest, exact.length > 0)
-  await Promise.all([
-    ...counts.map((c, i) => (!c.exact && c.n < caps.conditions ? count(i, caps.conditions) : undefined)),
-    countRecords(caps.records),
-  ])
-  return { conditions: counts, records, read }
+  const records: Estimate = { n: 0, exact: false }
+  if (conditions.length === 0) {
+    records.n = await countRecordsUpTo(engine, meta.collection, recordsCap)
+    records.exact = records.n < recordsCap
+    read += records.n
+  }
+  return {
+    conditions: counters.map((c) => ({ n: c.n, exact: c.done, ...(c.done && c.oids !== undefined ? { oids: c.oids } : {}) })),
+    records,
+    read,
+  }
 }
