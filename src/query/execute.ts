@@ -248,6 +248,15 @@ export class Execution {
       if (batch.length > 0) yield batch
       return
     }
+    if (plan.union !== undefined) {
+      const oids = new Set<string>()
+      for (const { condition, oids: known } of plan.union) {
+        if (known !== undefined) for (const oid of known) oids.add(oid)
+        else for (const oid of await this.#oidSet(condition)) oids.add(oid)
+      }
+      for (const slice of slices([...oids].sort(compareKeys))) yield slice.map((oid) => ({ oid }))
+      return
+    }
     const seen = plan.distinct ? new Set<string>() : undefined
     if (plan.collected !== undefined) {
       for (const slice of slices(plan.collected)) {

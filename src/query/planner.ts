@@ -3,7 +3,7 @@ import type { IndexMeta } from '../model/meta.js'
 import type { ParsedCondition } from './conditions.js'
 import type { ParsedQuery } from './parse-query.js'
 import type { QueryExplanation, QueryWork } from './query-types.js'
-import { entryRanges, wholeIndex } from './scans.js'
+import { countRecordsUpTo, entryRanges, wholeIndex } from './scans.js'
 import { gatherStatistics, type Statistics } from './statistics.js'
 import { singleKeyed } from './key-kinds.js'
 
@@ -33,6 +33,8 @@ export interface Plan {
   ranges: Range[]
   /** Whether an object can come several times from the scan (multi-key index, several ranges). */
   distinct: boolean
+  /** `union`: per `or` alternative, the condition whose entries give its candidates, and their oids if counting kept them. */
+  union?: { condition: ParsedCondition; oids?: string[] }[]
   /** `index`: the driver's entries' oids in scan order, when counting them kept them. */
   collected?: string[]
   /** Conditions decided by an oid set read from their index. */
@@ -56,6 +58,7 @@ interface Option {
 
 export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan: Plan; statistics: Statistics }> {
   const indexed = q.where.filter((c) => c.index !== undefined)
+  const everyBranchIndexed = q.or !== undefined && q.or.every((branch) => branch.some((c) => c.index !== undefined))
   const take = q.limit === Infinity ? Infinity : q.offset + q.limit
   const orIndexed = q.or !== undefined && q.or.some((branch) => branch.some((c) => c.index !== undefined))
   const orderIndex = q.orderBy?.index
@@ -70,8 +73,9 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
     enough,
     // Counting on costs entries that may be wasted; up to 3 times the smallest, less than checking keys records would.
     (smallest) => Math.ceil(smallest * INTERSECT_UP_TO) + 1,
-    streams ? Math.max(64, take * 16) : RECORDS_CAP,
+    everyBranchIndexed ? 0 : streams ? Math.max(64, take * 16) : RECORDS_CAP,
   )
+  const unionStats = indexed.length === 0 && everyBranchIndexed ? await unionStatistics(engine, q, statistics) : undefined
   // The collection's size, as far as the counts tell (records are counted only without an indexed condition).
   const N = Math.max(1, statistics.records.n, ...statistics.conditions.map((c) => c.n))
   const options: Option[] = []
@@ -155,8 +159,35 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
     })
   }
 
+  // Without an indexed condition in where, but one in every `or` alternative: the union of each
+  // alternative's most selective condition, in oid order.
+  if (unionStats !== undefined) {
+    const { union, counts, entries } = unionStats
+    if (entries <= SORT_BOUND) {
+      const exact = q.or!.every((branch) => branch.length === 1)
+      const readKeysRecords = !exact || (orderIndex !== undefined && !objectSort)
+      const inOrder = q.orderBy === undefined
+      const objects = Math.min(entries, take)
+      options.push({
+        cost: entries * ENTRY + (readKeysRecords ? entries * KEYS_RECORD : 0) + objects * OBJECT,
+        plan: {
+          driver: 'union',
+          union,
+          ranges: [],
+          distinct: true,
+          intersect: [],
+          keyChecks: [],
+          readKeysRecords,
+          inOrder,
+          estimated: { indexEntries: union.reduce((sum, u, i) => sum + (u.oids === undefined ? counts[i]! : 0), 0), keysRecords: readKeysRecords ? entries : 0, objects },
+          text: `read the oids of ${union.map((u) => u.condition.text).join(' | ')}, in oid order` + (readKeysRecords ? ', check the alternatives on keys records' : ''),
+        },
+      })
+    }
+  }
+
   // Every keys record in oid order: for queries whose every match has index keys.
-  const everyMatchIndexed = indexed.length > 0 || (q.or !== undefined && q.or.every((branch) => branch.some((c) => c.index !== undefined)))
+  const everyMatchIndexed = indexed.length > 0 || everyBranchIndexed
   const driverExact = best >= 0 && statistics.conditions[best]!.exact
   const driverSorts = best >= 0 && statistics.conditions[best]!.n > SORT_BOUND
   if (everyMatchIndexed && (orderIndex === undefined || objectSort) && (indexed.length === 0 || !driverExact || driverSorts)) {
@@ -207,4 +238,32 @@ function estimateMatches(nd: number, others: number[], N: number): number {
   let m = nd
   for (const n of others) m *= Math.min(1, n / N)
   return Math.max(nd === 0 ? 0 : 1, Math.round(m))
+}
+
+/**
+ * For a query whose only indexed conditions are in its `or` alternatives: each alternative's most
+ * selective indexed condition, and the records counted as far as it takes to tell whether reading
+ * every keys record would be cheaper than their union.
+ */
+async function unionStatistics(engine: Engine, q: ParsedQuery, statistics: Statistics) {
+  const union: NonNullable<Plan['union']> = []
+  const counts: number[] = []
+  let entries = 0
+  for (const branch of q.or!) {
+    const conditions = branch.filter((c) => c.index !== undefined)
+    const s = await gatherStatistics(engine, q.meta, conditions, Infinity, () => 0, 0)
+    statistics.read += s.read
+    let i = 0
+    s.conditions.forEach((c, j) => {
+      if (c.n < s.conditions[i]!.n) i = j
+    })
+    union.push({ condition: conditions[i]!, ...(s.conditions[i]!.oids === undefined ? {} : { oids: s.conditions[i]!.oids }) })
+    counts.push(s.conditions[i]!.n)
+    entries += s.conditions[i]!.n
+  }
+  const cap = Math.min(RECORDS_CAP, Math.ceil((entries * (ENTRY + KEYS_RECORD)) / KEYS_RECORD_IN_SEQUENCE) + 1)
+  const n = await countRecordsUpTo(engine, q.meta.collection, cap)
+  statistics.read += n
+  statistics.records = { n, exact: n < cap }
+  return { union, counts, entries }
 }

@@ -56,8 +56,8 @@ export interface QueryExplanation {
   /** The plan chosen, in words: what drives the scan, how the rest is checked, how it is sorted. */
   plan: string
   /** How the candidates are produced. */
-  driver: 'index' | 'order-index' | 'keys-records' | 'records'
-  /** The index that drives the scan (`index`, `order-index`). */
+  driver: 'index' | 'order-index' | 'union' | 'keys-records' | 'records'
+  /** The index that drives the scan (`index`, `order-index`; for `union`, one per `or` alternative). */
   index?: string
   /** Conditions checked against an oid set read from their index instead of keys records. */
   intersected: string[]

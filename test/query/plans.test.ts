@@ -64,6 +64,15 @@ for (const kind of storeKinds) {
       expect(ranks).toEqual([599, 597, 595, 593, 591])
     })
 
+    it('an or without an indexed condition in where reads the union of its alternatives, not every object', async () => {
+      await seed()
+      const e = await Article.find({ or: [{ tags: 'rare' }, { rank: { in: [5, 6] } }] }).explain()
+      expect(e).toMatchObject({ driver: 'union', actual: { results: 8, objects: 8, keysRecords: 0 } })
+      expect(e.actual.indexEntries).toBeLessThan(N / 10)
+      const checked = await Article.find({ or: [{ tags: 'rare', status: 'published' }, { rank: 5 }] }).explain()
+      expect(checked).toMatchObject({ driver: 'union', actual: { results: 7, objects: 7 } })
+    })
+
     it('a limit without a sort stops early in creation order', async () => {
       await seed()
       const e = await Article.find({ where: { status: 'draft' }, limit: 3 }).explain()
