@@ -236,13 +236,16 @@ export class Execution {
       return
     }
     if (plan.driver === 'records') {
+      // Small batches first: each candidate here is an object read.
       let batch: Candidate[] = []
+      let size = 16
       for await (const oid of this.#engine.recordIds(meta.collection)) {
         this.work.indexEntries++
         batch.push({ oid })
-        if (batch.length >= 256) {
+        if (batch.length >= size) {
           yield batch
           batch = []
+          size = Math.min(size * 4, 1000)
         }
       }
       if (batch.length > 0) yield batch

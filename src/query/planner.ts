@@ -77,7 +77,7 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
   )
   const unionStats = indexed.length === 0 && everyBranchIndexed ? await unionStatistics(engine, q, statistics) : undefined
   // The collection's size, as far as the counts tell (records are counted only without an indexed condition).
-  const N = Math.max(1, statistics.records.n, ...statistics.conditions.map((c) => c.n))
+  let N = Math.max(1, statistics.records.n, ...statistics.conditions.map((c) => c.n))
   const options: Option[] = []
 
   // Drive by the most selective indexed condition.
@@ -103,7 +103,7 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
     const collected = statistics.conditions[best]!.oids
     const entries = intersect.reduce((sum, c) => sum + (statistics.conditions[indexed.indexOf(c)]!.oids === undefined ? statistics.conditions[indexed.indexOf(c)]!.n : 0), 0) + (collected === undefined ? Math.ceil(frac * nd) : 0)
     const keysRecords = readKeysRecords ? Math.ceil(frac * nd) : 0
-    const objects = Math.min(matches, take)
+    const objects = objectSort ? matches : Math.min(matches, take)
     if (inOrder || objectSort || (statistics.conditions[best]!.exact && nd <= SORT_BOUND)) {
       const ranges = entryRanges(q.meta, drive.index!, drive.test)
       if (q.orderBy?.desc === true && inOrder) ranges.reverse().forEach((r) => (r.reverse = true))
@@ -131,6 +131,16 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
     }
   }
 
+  // Reading the sort index in order pays when matches are dense in it: that takes the collection's
+  // size, counted as far as it could make that plan the cheaper one.
+  if (orderIndex !== undefined && !objectSort && take !== Infinity && take > 0 && options.length > 0 && indexed.length > 0) {
+    const matches = estimateMatches(statistics.conditions[best]!.n, statistics.conditions.filter((_, i) => i !== best).map((c) => c.n), N)
+    const cap = Math.min(RECORDS_CAP, Math.ceil((options[0]!.cost * matches) / (take * (ENTRY + KEYS_RECORD))) + 1)
+    const n = await countRecordsUpTo(engine, q.meta.collection, cap)
+    statistics.read += n
+    statistics.records = { n, exact: n < cap }
+    N = Math.max(N, n)
+  }
   const matchesAll = estimateMatches(
     best >= 0 ? statistics.conditions[best]!.n : N,
     statistics.conditions.filter((_, i) => i !== best).map((c) => c.n),

@@ -73,6 +73,13 @@ for (const kind of storeKinds) {
       expect(checked).toMatchObject({ driver: 'union', actual: { results: 7, objects: 7 } })
     })
 
+    it('sorts a few rare matches in memory rather than read the sort index until it finds them', async () => {
+      await seed()
+      const e = await Article.find({ where: { tags: 'rare' }, orderBy: { date: 'desc' }, limit: 2 }).explain()
+      expect(e).toMatchObject({ driver: 'index', index: 'tags', sortedInMemory: true, actual: { results: 2, objects: 2 } })
+      expect(e.actual.keysRecords).toBe(6)
+    })
+
     it('a limit without a sort stops early in creation order', async () => {
       await seed()
       const e = await Article.find({ where: { status: 'draft' }, limit: 3 }).explain()
