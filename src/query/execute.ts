@@ -276,8 +276,11 @@ export class Execution {
       return
     }
     const prefixLength = entryPrefix(meta.collection, plan.index!.name).length
+    // A scan in the query's order stops at the limit: its first batch need not be much larger.
+    const take = this.#q.limit === Infinity ? Infinity : this.#q.offset + this.#q.limit
+    const first = plan.inOrder && take !== Infinity ? Math.min(128, Math.max(16, take * 2)) : 128
     for (const range of plan.ranges) {
-      for await (const entries of keyBatches(this.#engine, range)) {
+      for await (const entries of keyBatches(this.#engine, range, first)) {
         this.work.indexEntries += entries.length
         const out: Candidate[] = []
         for (const entry of entries) {

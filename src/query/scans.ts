@@ -29,11 +29,11 @@ export function splitEntry(entry: string, prefixLength: number): [key: string, o
 }
 
 /**
- * The keys in `range`, in batches growing from 128 to 1000 (small first so a query stopped early
- * reads little). Engines that iterate synchronously fill a batch without a promise per key.
+ * The keys in `range`, in batches growing from `first` (default 128) to 1000 (small first so a query
+ * stopped early reads little). Engines that iterate synchronously fill a batch without a promise per key.
  */
-export async function* keyBatches(engine: Engine, range: Range): AsyncGenerator<string[]> {
-  yield* batches(engine.supports.syncRanges === true ? engine.keysSync(range) : engine.keys(range))
+export async function* keyBatches(engine: Engine, range: Range, first = 128): AsyncGenerator<string[]> {
+  yield* batches(engine.supports.syncRanges === true ? engine.keysSync(range) : engine.keys(range), first)
 }
 
 /** As `keyBatches`, for entries with their values. */
@@ -41,8 +41,8 @@ export async function* entryBatches(engine: Engine, range: Range): AsyncGenerato
   yield* batches(engine.supports.syncRanges === true ? engine.entriesSync(range) : engine.entries(range))
 }
 
-async function* batches<T>(items: Iterable<T> | AsyncIterable<T>): AsyncGenerator<T[]> {
-  let size = 128
+async function* batches<T>(items: Iterable<T> | AsyncIterable<T>, first = 128): AsyncGenerator<T[]> {
+  let size = first
   let batch: T[] = []
   if (Symbol.iterator in items) {
     for (const item of items) {
