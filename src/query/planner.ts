@@ -65,7 +65,7 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
   const objectSort = q.orderBy !== undefined && orderIndex === undefined
   // A plan that reads in order and stops at the limit makes exact counts of large conditions moot.
   const streams = take !== Infinity && !objectSort
-  const enough = streams ? take * 16 : Infinity
+  const enough = streams ? take * 4 : Infinity
   const statistics = await gatherStatistics(
     engine,
     q.meta,
