@@ -1,13 +1,12 @@
 import type { Engine } from '../engine/engine.js'
 import { QueryError } from '../errors.js'
-import { keysRecordKey, keysRecordPrefix } from '../indexes/layout.js'
-import { keysIn } from './keys-record.js'
-import { entryPrefix } from '../indexes/layout.js'
+import { entryPrefix, keysRecordKey, keysRecordPrefix } from '../indexes/layout.js'
 import type { Database } from '../model/database.js'
 import { STATE } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { anyKeyMatches, type ParsedCondition } from './conditions.js'
 import { compareKeys } from './key-order.js'
+import { keysIn } from './keys-record.js'
 import { sortKeyOf, valueKeys } from './object-keys.js'
 import type { ParsedQuery } from './parse-query.js'
 import type { Plan } from './planner.js'
@@ -34,6 +33,8 @@ export class Execution {
   readonly #q: ParsedQuery
   readonly #plan: Plan
   readonly #objectConditions: ParsedCondition[]
+  /** Whether candidates keep their keys record until their object is checked (an `or` on properties). */
+  readonly #keepKeys: boolean
   /** Whether objects must be read to decide (properties without an index, `or` on them, `filter`, a property sort). */
   readonly needsObjects: boolean
 
@@ -47,8 +48,6 @@ export class Execution {
     this.needsObjects = this.#objectConditions.length > 0 || orOnObjects || q.filter !== undefined || (q.orderBy !== undefined && q.orderBy.index === undefined)
     this.#keepKeys = orOnObjects
   }
-
-  readonly #keepKeys: boolean
 
   /** The oids of the results, in order, in batches; reads no object (only when `needsObjects` is false). */
   async *oids(): AsyncGenerator<string[]> {
