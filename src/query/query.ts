@@ -57,19 +57,14 @@ export class Query<T extends StoredObject = StoredObject> implements AsyncIterab
   }
 
   /**
-   * The results' oids, in order, reading no object. A query that needs objects to decide (a
-   * condition on a property without an index, `or` with one, `filter`, `orderBy` such a property)
-   * is refused with QueryError: iterate it instead.
+   * The results' oids, in order. Reads no object when the indexes decide the query; a condition or
+   * sort on a property without an index, or a `filter`, needs the objects, and then they are read.
    */
   async oids(): Promise<string[]> {
     const { execution } = await this.#start()
-    if (execution.needsObjects) {
-      throw new QueryError(
-        `${this.#q.meta.ctor.name}.find(): oids() reads no object, and this query must read objects to decide (a condition or sort on a property without an index, or a filter); iterate it instead`,
-      )
-    }
     const out: string[] = []
-    for await (const oids of execution.oids()) for (const oid of oids) out.push(oid)
+    if (execution.needsObjects) for await (const obj of execution.objects()) out.push(obj.oid)
+    else for await (const oids of execution.oids()) for (const oid of oids) out.push(oid)
     return out
   }
 
