@@ -79,8 +79,8 @@ export function parseCondition(meta: ModelMeta, at: string, name: string, condit
     return { ...base, test: { kind: 'points', points: [k], set: new Set([k]) }, text: `${name} = ${describeKey(condition as IndexKey)}` }
   }
   const ops = Object.keys(condition)
-  for (const op of ops) if (!OPERATORS.has(op)) throw fail(`unknown operator ${JSON.stringify(op)}; the operators are in, gt, gte, lt, lte, prefix (or give a key for equality)`)
-  if (ops.length === 0) throw fail('an empty condition; give a key, { in }, { gt, gte, lt, lte } or { prefix }')
+  for (const op of ops) if (!OPERATORS.has(op)) throw fail(`unknown operator ${JSON.stringify(op)}; the operators are in, all, gt, gte, lt, lte, prefix (or give a key for equality)`)
+  if (ops.length === 0) throw fail('an empty condition; give a key, { in }, { all }, { gt, gte, lt, lte } or { prefix }')
   const c = condition as Record<string, unknown>
   if (ops.includes('in')) {
     if (ops.length > 1) throw fail(`"in" cannot be combined with ${ops.filter((o) => o !== 'in').join(', ')}`)

@@ -54,9 +54,26 @@ function parseWhere(meta: ModelMeta, at: string, where: unknown): ParsedConditio
   const out: ParsedCondition[] = []
   for (const [name, condition] of Object.entries(where)) {
     if (condition === undefined) continue // an optional condition left out
-    out.push(parseCondition(meta, `${at}.${name}`, name, condition))
+    const all = allKeys(meta, `${at}.${name}`, condition)
+    // Every key must be held: one condition per key, which the planner orders like any others.
+    if (all !== undefined) all.forEach((key, i) => out.push(parseCondition(meta, `${at}.${name}.all[${i}]`, name, key)))
+    else out.push(parseCondition(meta, `${at}.${name}`, name, condition))
   }
   return out
+}
+
+/** The keys of an `{ all: keys }` condition, or undefined for another condition. */
+function allKeys(meta: ModelMeta, at: string, condition: unknown): unknown[] | undefined {
+  if (condition === null || typeof condition !== 'object' || !Object.hasOwn(condition, 'all')) return undefined
+  const fail = (why: string) => new QueryError(`${meta.ctor.name}.find(): ${at}: ${why}`)
+  const others = Object.keys(condition).filter((op) => op !== 'all')
+  if (others.length > 0) throw fail(`"all" cannot be combined with ${others.join(', ')}`)
+  const keys = (condition as { all: unknown }).all
+  if (!Array.isArray(keys) || keys.length === 0) throw fail(`"all" takes a non-empty array of keys, got ${describeValue(keys)}`)
+  keys.forEach((key, i) => {
+    if (typeof key === 'object' && key !== null && !(key instanceof Date)) throw fail(`all[${i}]: ${describeValue(key)} is not a key`)
+  })
+  return keys
 }
 
 function parseOrder(meta: ModelMeta, orderBy: unknown, fail: (why: string) => QueryError): ParsedQuery['orderBy'] {

@@ -3,13 +3,14 @@ import type { IndexKeyOf, IndexName } from '../model/stored-object.js'
 
 /**
  * A condition on one index or property: a key (equality; on a multi-key index, "has this key"),
- * `{ in: keys }` (any of them), a range `{ gt, gte, lt, lte }` (any mix of bounds of one kind) or
- * `{ prefix }` (string keys starting with it). Ranges are not offered on boolean keys, `prefix` only
- * on string keys.
+ * `{ in: keys }` (any of them), `{ all: keys }` (every one of them, for multi-key indexes), a range
+ * `{ gt, gte, lt, lte }` (any mix of bounds of one kind) or `{ prefix }` (string keys starting with
+ * it). Ranges are not offered on boolean keys, `prefix` only on string keys.
  */
 export type Condition<K extends IndexKey = IndexKey> =
   | K
   | { in: readonly K[] }
+  | { all: readonly K[] }
   | ([K] extends [boolean] ? never : RangeCondition<K>)
   | ([Extract<K, string>] extends [never] ? never : { prefix: string })
 

@@ -52,6 +52,9 @@ for (const kind of storeKinds) {
       expect(short(await titles(Article.find({ where: { date: { lt: day(3) } } })))).toEqual(names(8, 9))
       expect(short(await titles(Article.find({ where: { words: { prefix: 'stow' } } })))).toEqual(names(0, 3, 6, 9))
       expect(short(await titles(Article.find({ where: { pinned: true } })))).toEqual(names(3))
+      expect(short(await titles(Article.find({ where: { tags: { all: ['news', 'tech'] } } })))).toEqual(names(1, 3, 5, 9))
+      expect(short(await titles(Article.find({ where: { words: { all: ['stowage', 'words'] }, tags: { all: ['rare'] } } })))).toEqual([])
+      expect(short(await titles(Article.find({ where: { words: { all: ['words', 'other'] } } })))).toEqual(names(1, 2, 4, 5, 7, 8))
     })
 
     it('ANDs the conditions of where, and checks properties without an index on the objects', async () => {
@@ -129,6 +132,10 @@ for (const kind of storeKinds) {
         [{ where: { rank: { in: [1], gt: 0 } } }, /"in" cannot be combined with gt/],
         [{ where: { rank: { between: 1 } } }, /unknown operator "between"/],
         [{ where: { rank: {} } }, /an empty condition/],
+        [{ where: { tags: { all: [] } } }, /where\.tags: "all" takes a non-empty array of keys/],
+        [{ where: { tags: { all: ['a'], in: ['b'] } } }, /where\.tags: "all" cannot be combined with in/],
+        [{ where: { tags: { all: ['a', { gt: 'b' }] } } }, /where\.tags: all\[1\]: an object \(Object\) is not a key/],
+        [{ where: { rank: { all: [1, 'x'] } } }, /where\.rank\.all\[1\]: the key: "x" is a string/],
         [{ where: { rank: null } }, /null is not a key to query/],
         [{ where: { rank: NaN } }, /NaN is not an index key/],
         [{ or: [] }, /or takes a non-empty array/],

@@ -52,11 +52,12 @@ function compare(a: Key, b: Key): number {
   return x < y ? -1 : x > y ? 1 : 0
 }
 
-type Cond = Key | { in: Key[] } | { gt?: Key; gte?: Key; lt?: Key; lte?: Key } | { prefix: string }
+type Cond = Key | { in: Key[] } | { all: Key[] } | { gt?: Key; gte?: Key; lt?: Key; lte?: Key } | { prefix: string }
 
 function holds(cond: Cond, keys: Key[]): boolean {
   if (typeof cond !== 'object' || cond instanceof Date) return keys.some((k) => compare(k, cond) === 0)
   if ('in' in cond) return keys.some((k) => cond.in.some((c) => compare(k, c) === 0))
+  if ('all' in cond) return cond.all.every((c) => keys.some((k) => compare(k, c) === 0))
   if ('prefix' in cond) return keys.some((k) => typeof k === 'string' && k.startsWith(cond.prefix))
   const bound = (cond.gt ?? cond.gte ?? cond.lt ?? cond.lte)!
   return keys.some(
@@ -117,7 +118,7 @@ function randomQuery(r: () => number): FindOptions<typeof Article, Article> {
     rank: () => (r() < 0.3 ? int(20) : r() < 0.3 ? { in: [int(20), int(20), int(20)] } : range(() => int(20) - 2)),
     date: () => (r() < 0.3 ? day(int(DAYS)) : range(() => day(int(DAYS)))),
     pinned: () => r() < 0.5,
-    words: () => (r() < 0.6 ? pick(WORDS) : { prefix: pick(['st', 'q', 'é', 'x']) }),
+    words: () => (r() < 0.5 ? pick(WORDS) : r() < 0.5 ? { all: [pick(WORDS), pick(WORDS)] } : { prefix: pick(['st', 'q', 'é', 'x']) }),
     views: () => (r() < 0.4 ? int(5) : range(() => int(5))),
     note: () => (r() < 0.4 ? pick(['x', 'y', '😀']) : range(() => pick(['x', 'y', '😀', 'é']))),
   }

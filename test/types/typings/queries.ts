@@ -16,6 +16,7 @@ expectTypeOf(Reply.find()).toEqualTypeOf<Query<Reply>>()
 Account.find({ where: { email: 'ann@example.com', age: { gte: 18, lt: 65 }, status: { in: ['active'] }, admin: true } })
 Account.find({ where: { joined: { gt: new Date(0) }, roles: 'editor', name: { prefix: 'An' } } })
 Comment.find({ where: { words: { prefix: 'sto' }, edited: { gte: 0 }, author: 'some-oid' } })
+Account.find({ where: { roles: { all: ['editor', 'admin'] } } })
 Visit.find({ where: { at: { lt: 5 } } }) // the declared key type
 Account.find({ or: [{ age: 1 }, { status: 'closed' }], filter: (a) => a.age !== undefined, orderBy: { joined: 'desc' }, offset: 10, limit: 20 })
 Account.find({ orderBy: { name: 'asc' } }) // a property without an index
@@ -58,3 +59,5 @@ Account.find({ filter: (a: Comment) => a.text === '' })
 Account.find({ limit: '10' })
 // @ts-expect-error no such option
 Account.find({ sort: { age: 'asc' } })
+// @ts-expect-error all takes keys of the index's type
+Account.find({ where: { roles: { all: [1] } } })
