@@ -59,7 +59,7 @@ export function parseCondition(meta: ModelMeta, at: string, name: string, condit
   const index = meta.indexes.get(name)
   if (index === undefined && !meta.properties.has(name) && !(meta.relations.has(name) && !meta.relations.get(name)!.many)) {
     const names = [...new Set([...meta.indexes.keys(), ...meta.properties.keys(), ...[...meta.relations.values()].filter((r) => !r.many).map((r) => r.name)])]
-    return throwing(fail(`${model} has no index or property named ${JSON.stringify(name)}; it has: ${names.join(', ') || '(none)'}`))
+    throw fail(`${model} has no index or property named ${JSON.stringify(name)}; it has: ${names.join(', ') || '(none)'}`)
   }
   const domain = keyDomain(meta, name, index)
   const key = (value: unknown, role: string): string => {
@@ -162,8 +162,4 @@ function checkDomain(domain: KeyDomain | undefined, value: IndexKey, role: strin
 /** A plain object of operators, as opposed to a key (a Date is a key). */
 function isOperatorObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !(value instanceof Date) && !Array.isArray(value)
-}
-
-function throwing(err: Error): never {
-  throw err
 }
