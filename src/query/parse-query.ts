@@ -30,7 +30,10 @@ export function parseQuery(meta: ModelMeta, options: unknown): ParsedQuery {
   const query: ParsedQuery = { meta, where: parseWhere(meta, 'where', o.where), offset: 0, limit: Infinity }
   if (o.or !== undefined) {
     if (!Array.isArray(o.or) || o.or.length === 0) throw fail(`or takes a non-empty array of conditions objects, got ${describeValue(o.or)}`)
-    query.or = o.or.map((w, i) => parseWhere(meta, `or[${i}]`, w))
+    query.or = o.or.map((w, i) => {
+      if (w === undefined) throw fail(`or[${i}] is undefined; give an object of conditions`)
+      return parseWhere(meta, `or[${i}]`, w)
+    })
   }
   if (o.filter !== undefined) {
     if (typeof o.filter !== 'function') throw fail(`filter must be a function (obj) => boolean, got ${describeValue(o.filter)}`)

@@ -139,6 +139,8 @@ for (const kind of storeKinds) {
         [{ where: { rank: null } }, /null is not a key to query/],
         [{ where: { rank: NaN } }, /NaN is not an index key/],
         [{ or: [] }, /or takes a non-empty array/],
+        [{ or: [{ rank: 1 }, undefined] }, /or\[1\] is undefined/],
+        [{ or: [3] }, /or\[0\] takes an object of conditions/],
         [{ or: [{ nope: 1 }] }, /or\[0\]\.nope: Article has no index or property/],
         [{ limit: -1 }, /limit must be a non-negative integer, got number -1/],
         [{ offset: 1.5 }, /offset must be a non-negative integer/],
