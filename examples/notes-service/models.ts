@@ -24,7 +24,8 @@ export class Attachment extends StoredRaw {
 })
 export class Note extends StoredObject {
   declare static indexes: { keywords: string } // the computed index's name and key type, for Note.index()
-  @Property(Types.LINE, { required: true }) title!: string
+  // Indexed for sorting by title (`?sort=title`), in lower case and without accents.
+  @Property(Types.LINE, { required: true }) @Index(Indexing.keyword) title!: string
   @Property(Types.MARKDOWN) body = ''
   @Property(Types.URL) url?: string
   // One key per tag, normalized, so `?tag=Work` finds notes tagged 'work' or ' WORK'.

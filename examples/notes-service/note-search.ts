@@ -1,93 +1,80 @@
 /**
- * Listing and searching notes. One index drives the scan (the most selective one the query names)
- * and the other criteria filter what it gives, so a search never reads the whole collection unless
- * the query names nothing at all. Results come newest first.
+ * Listing and searching notes with `Note.find()`: the criteria a request gives become one query,
+ * and Stowage's planner picks the index to drive it (the rarest keyword, a tag, the owner, the date
+ * range, or the sort index when the page is small and the matches are many). Results come newest
+ * first unless `sort` says otherwise.
  */
-import { Indexing, isOid, type IndexView } from '../../src/index.js'
+import { Indexing, isOid, type Query, type SortDirection } from '../../src/index.js'
 import { badRequest } from './http/http-error.js'
 import { Note } from './models.js'
 
 export interface NoteQuery {
   /** Every one of these keywords (normalized like the index) in the title or body. */
   words: string[]
-  /** This tag (normalized like the index). */
-  tag?: string
+  /** Any of these tags (normalized like the index). */
+  tags: string[]
   /** Created at or after. */
   from?: Date
   /** Created before. */
   to?: Date
   owner?: string
+  sort: { created: SortDirection } | { title: SortDirection }
   offset: number
   limit: number
 }
 
 const DEFAULT_LIMIT = 50
 const MAX_LIMIT = 500
+const SORTS = ['-created', 'created', 'title', '-title']
 
-/** Reads `?q=&tag=&from=&to=&owner=&offset=&limit=`; 400 on a malformed value. */
+/** Reads `?q=&tag=&from=&to=&owner=&sort=&offset=&limit=` (`tag` may repeat); 400 on a malformed value. */
 export function parseNoteQuery(params: URLSearchParams): NoteQuery {
-  const known = new Set(['q', 'tag', 'from', 'to', 'owner', 'offset', 'limit'])
+  const known = new Set(['q', 'tag', 'from', 'to', 'owner', 'sort', 'offset', 'limit'])
   for (const key of params.keys()) if (!known.has(key)) throw badRequest(`Unknown query parameter ${JSON.stringify(key)}; use ${[...known].join(', ')}`)
-  const query: NoteQuery = { words: [], offset: integer(params, 'offset', 0, Infinity), limit: integer(params, 'limit', DEFAULT_LIMIT, MAX_LIMIT) }
+  const query: NoteQuery = {
+    words: [],
+    tags: params.getAll('tag').map((tag) => Indexing.keyword(tag) as string),
+    sort: { created: 'desc' },
+    offset: integer(params, 'offset', 0, Infinity),
+    limit: integer(params, 'limit', DEFAULT_LIMIT, MAX_LIMIT),
+  }
   const q = params.get('q')
   if (q !== null) {
     query.words = Indexing.keywords(q)
     if (query.words.length === 0) throw badRequest(`q=${JSON.stringify(q)} has no word of 3 letters or more to search for`)
   }
-  const tag = params.get('tag')
-  if (tag !== null) query.tag = Indexing.keyword(tag) as string
   query.from = date(params, 'from')
   query.to = date(params, 'to')
-  if (query.from !== undefined && query.to !== undefined && query.from > query.to) throw badRequest('from must not be after to')
+  if (query.from !== undefined && query.to !== undefined && query.from >= query.to) throw badRequest('from must be before to')
   const owner = params.get('owner')
   if (owner !== null) {
     if (!isOid(owner)) throw badRequest(`owner=${JSON.stringify(owner)} is not an account id`)
     query.owner = owner
   }
+  const sort = params.get('sort')
+  if (sort !== null) {
+    if (!SORTS.includes(sort)) throw badRequest(`sort=${JSON.stringify(sort)}: use one of ${SORTS.join(', ')} (- for descending)`)
+    const direction: SortDirection = sort.startsWith('-') ? 'desc' : 'asc'
+    query.sort = sort.endsWith('title') ? { title: direction } : { created: direction }
+  }
   return query
 }
 
-export async function findNotes(query: NoteQuery): Promise<Note[]> {
-  const found: Note[] = []
-  let skipped = 0
-  for await (const note of await candidates(query)) {
-    if (!matches(note, query)) continue
-    if (skipped++ < query.offset) continue
-    found.push(note)
-    if (found.length >= query.limit) break // leaving the loop ends the index scan
-  }
-  return found
-}
-
-/** The notes of the most selective index the query names, newest first. */
-async function candidates(query: NoteQuery): Promise<AsyncIterable<Note>> {
-  const exactly = (view: IndexView<Note>, key: string) => view.list({ gte: key, lte: key, reverse: true })
-  if (query.words.length > 0) {
-    // The rarest word: counting reads index keys only, never notes.
-    const byWord = Note.index('keywords')
-    const counts = await Promise.all(query.words.map((w) => byWord.count(w)))
-    const rarest = query.words[counts.indexOf(Math.min(...counts))]!
-    return exactly(byWord, rarest)
-  }
-  if (query.tag !== undefined) return exactly(Note.index('tags'), query.tag)
-  if (query.owner !== undefined && query.from === undefined && query.to === undefined) return exactly(Note.index('owner'), query.owner)
-  return Note.index('created').list({
-    ...(query.from !== undefined ? { gte: query.from } : {}),
-    ...(query.to !== undefined ? { lt: query.to } : {}),
-    reverse: true,
+/** The notes matching the query, one page of them in its order. */
+export function findNotes(query: NoteQuery): Query<Note> {
+  const dated = query.from !== undefined || query.to !== undefined
+  return Note.find({
+    where: {
+      // Criteria left out are undefined, and find() leaves them out.
+      keywords: query.words.length > 0 ? { all: query.words } : undefined,
+      tags: query.tags.length > 0 ? { in: query.tags } : undefined,
+      created: dated ? { gte: query.from, lt: query.to } : undefined,
+      owner: query.owner,
+    },
+    orderBy: query.sort,
+    offset: query.offset,
+    limit: query.limit,
   })
-}
-
-function matches(note: Note, query: NoteQuery): boolean {
-  if (query.words.length > 0) {
-    const words = new Set(Indexing.keywords([note.title, note.body]))
-    if (!query.words.every((w) => words.has(w))) return false
-  }
-  if (query.tag !== undefined && !(Indexing.keyword(note.tags) as string[]).includes(query.tag)) return false
-  if (query.from !== undefined && note.created < query.from) return false
-  if (query.to !== undefined && note.created >= query.to) return false
-  if (query.owner !== undefined && note.owner.oid !== query.owner) return false
-  return true
 }
 
 function integer(params: URLSearchParams, name: string, fallback: number, max: number): number {

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Database, DirectoryEngine, LevelEngine, type Engine } from '../../src/index.js'
 import { Attachment, models } from '../../examples/notes-service/models.js'
+import { findNotes, parseNoteQuery } from '../../examples/notes-service/note-search.js'
 import { createNotesServer } from '../../examples/notes-service/server.js'
 
 const engines: Array<{ name: string; make: (dir: string) => Engine }> = [
@@ -163,6 +164,29 @@ for (const engine of engines) {
         { tag: 'travel', count: 1 },
         { tag: 'work', count: 1 },
       ])
+    })
+
+    it('sorts by date or title, pages, and takes several tags as alternatives', async () => {
+      expect(await titles('q=beans')).toEqual(['Bob beans', 'Trip plan', 'Café recipe'])
+      expect(await titles('q=beans&sort=created')).toEqual(['Café recipe', 'Trip plan', 'Bob beans'])
+      // Titles sort as the index keys them: lower case, accents removed.
+      expect(await titles('q=beans&sort=title')).toEqual(['Bob beans', 'Café recipe', 'Trip plan'])
+      expect(await titles('sort=-title&limit=2')).toEqual(['Trip plan', 'Today'])
+      expect(await titles('sort=title&offset=2&limit=2')).toEqual(['Stowage docs', 'Today'])
+      expect(await titles('q=beans&offset=1&limit=1')).toEqual(['Trip plan'])
+      expect(await titles('q=beans&offset=3')).toEqual([])
+      expect(await titles('tag=travel&tag=READING')).toEqual(['Stowage docs', 'Trip plan'])
+      expect(await titles('tag=food&tag=coffee')).toEqual(['Bob beans', 'Café recipe']) // the recipe has both: once
+      expect(await titles(`tag=food&tag=travel&owner=${ann.oid}&sort=title`)).toEqual(['Café recipe', 'Trip plan'])
+      expect((await api('GET', '/notes?sort=owner')).status).toBe(400)
+      expect((await api('GET', '/notes?from=2024-02-01&to=2024-02-01')).status).toBe(400)
+    })
+
+    it('reads only the notes a search returns when its indexes decide it', async () => {
+      const search = (query: string) => findNotes(parseNoteQuery(new URLSearchParams(query))).explain()
+      expect((await search(`q=beans&owner=${bob.oid}`)).actual).toMatchObject({ results: 1, objects: 1 })
+      expect((await search('q=coffee+beans&tag=food')).actual).toMatchObject({ results: 1, objects: 1 })
+      expect((await search('from=2024-01-01&to=2024-12-31&tag=food&sort=title')).actual).toMatchObject({ results: 2, objects: 2 })
     })
 
     it('updates a note (owner only), keeping the indexes current and the note intact on a refused update', async () => {

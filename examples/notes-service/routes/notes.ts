@@ -25,10 +25,11 @@ export function noteRoutes(router: Router, db: Database, options: ServiceOptions
     sendJson(res, 201, await noteView(note), { location: `/notes/${note.oid}` })
   })
 
-  // GET /notes?q=words&tag=x&from=date&to=date&owner=oid&offset=0&limit=50
+  // GET /notes?q=words&tag=x&tag=y&from=date&to=date&owner=oid&sort=-created&offset=0&limit=50
   router.on('GET', '/notes', async ({ res, url }) => {
-    const notes = await findNotes(parseNoteQuery(url.searchParams))
-    sendJson(res, 200, notes.map(noteSummary))
+    const notes = []
+    for await (const note of findNotes(parseNoteQuery(url.searchParams))) notes.push(noteSummary(note))
+    sendJson(res, 200, notes)
   })
 
   router.on('GET', '/notes/:oid', async ({ res, params }) => {
