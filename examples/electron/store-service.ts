@@ -177,26 +177,15 @@ async function existing(oid: string, label: string): Promise<Note> {
   return note
 }
 
-/** The rarest of the query's keys drives an index scan; the others filter what it yields. */
+/** Notes with the tag and every word of the text, newest first; `find()` picks the index to drive it. */
 async function search(tag: string | undefined, text: string | undefined, limit: number): Promise<NoteView[]> {
   const words = text === undefined ? [] : Indexing.keywords(text)
   if (text !== undefined && words.length === 0) throw new ArgumentError(`notes.search: ${JSON.stringify(text)} has no word of 3 letters or more`)
   const tagKey = tag === undefined ? undefined : (Indexing.keyword(tag) as string)
   if (tagKey === undefined && words.length === 0) throw new ArgumentError('notes.search: give a tag, a text, or both')
-  const byWord = Note.index('words')
-  const counts = await Promise.all(words.map((w) => byWord.count(w)))
-  const rarest = words[counts.indexOf(Math.min(...counts))]
-  const scan = rarest !== undefined ? byWord.list({ gte: rarest, lte: rarest, reverse: true }) : Note.index('tags').list({ gte: tagKey, lte: tagKey, reverse: true })
   const found: NoteView[] = []
-  for await (const note of scan) {
-    if (words.length > 1) {
-      const own = new Set(Indexing.keywords([note.title, note.body]))
-      if (!words.every((w) => own.has(w))) continue
-    }
-    if (tagKey !== undefined && !(Indexing.keyword(note.tags) as string[]).includes(tagKey)) continue
-    found.push(view(note))
-    if (found.length >= limit) break
-  }
+  const where = { words: words.length > 0 ? { all: words } : undefined, tags: tagKey }
+  for await (const note of Note.find({ where, orderBy: { created: 'desc' }, limit })) found.push(view(note))
   return found
 }
 

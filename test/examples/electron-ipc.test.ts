@@ -236,6 +236,32 @@ describe('bad messages on the channel', () => {
   })
 })
 
+describe('searches', () => {
+  it('find notes with the tag and every word of the text, newest first by their date, up to the limit', async () => {
+    const store = await openService('searches')
+    const { client, close } = portClient(store.service)
+    try {
+      const day = (d: number) => new Date(Date.UTC(2024, 0, d))
+      // Created out of date order: newest first means by date, not by creation.
+      const mid = await client.create({ title: 'Garden plan', body: 'Tomatoes and beans', tags: ['Home'], created: day(10) })
+      const late = await client.create({ title: 'Beans recipe', body: 'Slow-cooked beans', tags: ['food', 'home'], created: day(20) })
+      const early = await client.create({ title: 'Shopping', body: 'Beans, rice, tomatoes', tags: ['home'], created: day(1) })
+      await client.create({ title: 'Work notes', body: 'Nothing about food', tags: ['work'], created: day(15) })
+      const oids = async (query: { tag?: string; text?: string; limit?: number }) => (await client.search(query)).map((n) => n.oid)
+      expect(await oids({ tag: 'HOME' })).toEqual([late.oid, mid.oid, early.oid])
+      expect(await oids({ text: 'beans' })).toEqual([late.oid, mid.oid, early.oid])
+      expect(await oids({ text: 'tomatoes beans' })).toEqual([mid.oid, early.oid])
+      expect(await oids({ tag: 'food', text: 'beans' })).toEqual([late.oid])
+      expect(await oids({ tag: 'work', text: 'beans' })).toEqual([])
+      expect(await oids({ tag: 'home', limit: 2 })).toEqual([late.oid, mid.oid])
+      expect(store.logged).toEqual([])
+    } finally {
+      close()
+      await store.service.close()
+    }
+  })
+})
+
 describe('the Electron adapters', () => {
   it('serve the store on ipcMain.handle to a preload bridge over ipcRenderer.invoke, values cloned as Electron does', async () => {
     // ipcMain/ipcRenderer stand-ins with Electron's semantics: arguments and results are
