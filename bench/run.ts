@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   peers: () => import('./peers/index.js'),
   builds: () => import('./builds.js'),
   'load-memory': () => import('./load-memory.js'),
+  queries: () => import('./queries.js'),
 }
 
 const name = process.argv[2]
