@@ -1,6 +1,6 @@
 /**
  * The quickstart: `npm start` runs it. It writes a LevelDB store under ./data, reopens it, reads
- * the objects back with their relations, and shows validation at work.
+ * the objects back with their relations, queries them across indexes, and shows validation at work.
  */
 import { Database, Index, Indexing, Many, Model, One, Property, Relation, StoredObject, StoredRaw, Types, ValidationError } from '../src/index.js'
 
@@ -86,10 +86,16 @@ for (const article of await Article.list({ start: 0, count: 5 })) {
 const found: string[] = []
 for await (const a of Article.index('words').get(Indexing.keyword('LevelDB'))) found.push(a.title)
 console.log(`Keyword search "LevelDB": ${found.length} article(s), e.g. "${found[0]}"; ${await Article.index('status').count('published')} published in all.`)
+
+// Queries across indexes: find() picks a plan from index statistics (no object read to choose it).
+const aboutStowage = Article.find({ where: { status: 'published', words: Indexing.keyword('Stowage') } })
+console.log(`Published and about Stowage: ${await aboutStowage.count()} article(s) (counted on the indexes), the first "${(await aboutStowage.first())?.title}".`)
 const since = new Date(Date.now() - 60_000)
-let recent = 0
-for await (const _ of Article.index('date').list({ gte: since })) recent++
-console.log(`Date range: ${recent} article(s) written in the last minute.`)
+for await (const a of Article.find({ where: { date: { gte: since } }, orderBy: { date: 'desc' }, limit: 3 })) {
+  console.log(`  one of the 3 latest articles of the last minute: "${a.title}", ${a.date!.toISOString()}`)
+}
+const { plan, actual } = await aboutStowage.explain()
+console.log(`explain(): ${plan} (read ${actual.indexEntries} index entries, ${actual.keysRecords} keys records, ${actual.objects} objects for ${actual.results} results)`)
 const back = (await Comment.get(comment.oid))!
 for await (const reply of back.replies) console.log(`  comment "${back.text}" has the reply "${reply.text}" (${back.replies.size} in all)`)
 console.log(`The store now holds ${await Account.count()} accounts, ${await Article.count()} articles, ${await Comment.count()} comments and ${await Attachment.count()} attachments.`)
