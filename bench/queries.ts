@@ -16,7 +16,8 @@ import { join } from 'node:path'
 import type { ClassicLevel } from 'classic-level'
 import { LevelEngine, LmdbEngine, type Database } from '../src/index.js'
 import { fmt, interleaved, machine, type Case } from './bench-utils.js'
-import { AUTHORS, SCORE_MAX, STATUSES, article, rng } from './peers/workload.js'
+import { article } from './peers/workload.js'
+import { PARAMS, drawParams } from './queries-params.js'
 import {
   LevelArticle,
   LmdbArticle,
@@ -37,8 +38,6 @@ import {
 
 const N = Number(process.env.BENCH_RECORDS ?? 100_000)
 const WITH_LMDB = process.env.BENCH_QUERIES_LMDB !== '0'
-/** Parameter sets drawn per run; each system goes through the same sequence. */
-const PARAMS = 500
 /** Parameter sets every system answers before timing, compared across systems. */
 const CHECKS = 50
 
@@ -56,17 +55,6 @@ interface System {
   model?: ArticleClass
   /** Hand-written with count(): only for the queries with two equality conditions. */
   countedOnly?: boolean
-}
-
-const TAGS = Array.from({ length: 50 }, (_, k) => `tag${k}`)
-
-function drawParams(): Params[] {
-  const r = rng(2026)
-  const pick = <T>(list: readonly T[]) => list[Math.floor(r() * list.length)]!
-  return Array.from({ length: PARAMS }, () => {
-    const gte = Math.floor(r() * (SCORE_MAX - SCORE_MAX / 100))
-    return { author: pick(AUTHORS), status: pick(STATUSES), tag: pick(TAGS), gte, lt: gte + SCORE_MAX / 100 }
-  })
 }
 
 /** The article number a result is (titles end in "part <i>"). */
