@@ -109,14 +109,18 @@ export function findOptions(name: QueryName, p: Params) {
   }
 }
 
-/** Objects read by the hand-written plans, per query, for the report. */
-export const handWrittenReads = { objects: 0 }
+/**
+ * Objects read by the hand-written plans: counted for the report, and kept while `keep` is set so
+ * that a run can drop them from the identity map afterwards (see `forgetting`).
+ */
+export const handWrittenReads = { objects: 0, keep: false, read: [] as Article[] }
 
 /** Scans `driver`'s objects, keeping those `keep` accepts (the other conditions, checked on the object). */
 async function scan(driver: AsyncIterable<Article>, keep: (a: Article) => boolean, limit = Infinity): Promise<Article[]> {
   const out: Article[] = []
   for await (const a of driver) {
     handWrittenReads.objects++
+    if (handWrittenReads.keep) handWrittenReads.read.push(a)
     if (!keep(a)) continue
     out.push(a)
     if (out.length >= limit) break // leaving the loop ends the index scan
@@ -154,6 +158,28 @@ export function handWritten(A: ArticleClass, counted: boolean): QuerySystem {
     rangeAndEquality: (p) => scan(A.index('score').list({ gte: p.gte, lt: p.lt }), (a) => a.status === p.status),
     topByScore: (p) => scan(A.index('score').list({ reverse: true }), (a) => a.tags.includes(p.tag), TOP),
   }
+}
+
+/**
+ * The system with every object its query read dropped from the identity map afterwards, so that no
+ * query finds objects a previous one left in memory (weakly held until collected): every read goes
+ * to the store, as for data not in memory. find() reads only the objects it returns.
+ */
+export function forgetting(db: Database, system: QuerySystem, handWrittenPlan: boolean): QuerySystem {
+  const wrap =
+    (run: (p: Params) => Promise<Found[]> | Found[]) =>
+    async (p: Params): Promise<Found[]> => {
+      handWrittenReads.keep = handWrittenPlan
+      try {
+        const out = await run(p)
+        for (const obj of handWrittenPlan ? handWrittenReads.read : (out as Article[])) db.identity.delete('articles', obj.oid)
+        return out
+      } finally {
+        handWrittenReads.keep = false
+        handWrittenReads.read = []
+      }
+    }
+  return { rareAndCommon: wrap(system.rareAndCommon), twoCommon: wrap(system.twoCommon), rangeAndEquality: wrap(system.rangeAndEquality), topByScore: wrap(system.topByScore) }
 }
 
 interface Row { id: number; title: string; author: string; status: string; tags: string; score: number; body: string }
