@@ -52,6 +52,8 @@ for (const kind of storeKinds) {
       expect(short(await titles(Article.find({ where: { date: { lt: day(3) } } })))).toEqual(names(8, 9))
       expect(short(await titles(Article.find({ where: { words: { prefix: 'stow' } } })))).toEqual(names(0, 3, 6, 9))
       expect(short(await titles(Article.find({ where: { pinned: true } })))).toEqual(names(3))
+      // Undefined conditions and bounds are left out, so optional criteria can be written inline.
+      expect(short(await titles(Article.find({ where: { rank: { gte: undefined, lt: 3 }, status: undefined } })))).toEqual(names(0, 1, 2))
       expect(short(await titles(Article.find({ where: { tags: { all: ['news', 'tech'] } } })))).toEqual(names(1, 3, 5, 9))
       expect(short(await titles(Article.find({ where: { words: { all: ['stowage', 'words'] }, tags: { all: ['rare'] } } })))).toEqual([])
       expect(short(await titles(Article.find({ where: { words: { all: ['words', 'other'] } } })))).toEqual(names(1, 2, 4, 5, 7, 8))
