@@ -115,12 +115,13 @@ export class Execution {
         const key = sortKeyOf(valueKeys(this.#q.meta, name, obj), desc)
         if (key === undefined) continue
         held.push({ obj, key })
+        // Trim to the top `keep` now and then (every time past the bound, which keep never exceeds).
+        if (held.length > keep && (held.length >= Math.max(2 * keep, 64) || held.length > OBJECT_SORT_BOUND)) held = held.sort(order).slice(0, keep)
         if (held.length > OBJECT_SORT_BOUND) {
           throw new QueryError(
             `${this.#q.meta.ctor.name}.find(): orderBy.${name} sorts in memory (${name} has no index) and more than ${OBJECT_SORT_BOUND} objects match; index ${name}, or give a limit (offset + limit at most ${OBJECT_SORT_BOUND})`,
           )
         }
-        if (held.length >= 2 * keep && held.length > 64) held = held.sort(order).slice(0, keep)
       }
     }
     return held.sort(order).slice(0, keep).map((h) => h.obj)

@@ -19,5 +19,10 @@ describe('sorting by a property without an index', () => {
     const top: number[] = []
     for await (const a of Article.find({ orderBy: { views: 'desc' }, offset: 1, limit: 3 })) top.push(a.views)
     expect(top).toEqual([10_005, 10_004, 10_003])
+    // offset + limit between half the bound and the bound: only that many are held, never more than the bound.
+    const page: number[] = []
+    for await (const a of Article.find({ orderBy: { views: 'asc' }, offset: 5_000, limit: 1_000 })) page.push(a.views)
+    const views = Array.from({ length: 10_001 }, (_, j) => (j * 7919) % 10_007).sort((a, b) => a - b)
+    expect(page).toEqual(views.slice(5_000, 6_000))
   }, 60_000)
 })
