@@ -3,7 +3,7 @@ import { ClassicLevel } from 'classic-level'
 import { ArgumentError, CorruptionError, InvalidPathError } from '../../errors.js'
 import { Engine } from '../engine.js'
 import type { DamagedRecord, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
-import { DamageList } from '../damage-list.js'
+import { DAMAGED, DamageList } from '../damage-list.js'
 import { levelError, translated } from './level-errors.js'
 import type { LevelStore } from './level-errors.js'
 import { BARE_VALUES_KEY, ENTRY, ENTRY_END, FORMAT_KEY, levelRange, pointerKey, recordKey, recordPrefix, stagingKey, SYNC_KEY } from './level-keys.js'
@@ -240,7 +240,7 @@ export class LevelEngine extends Engine {
     const bytes = await this.#call(this.db.get(key, this.#rw), () => `reading record ${collection}/${id}`)
     if (bytes === undefined) return undefined
     const record = this.#decodeRecord(collection, id, key, bytes)
-    if (record === DAMAGED) throw this.#damageError(collection, id)
+    if (record === DAMAGED) throw this.#damage.errorFor(collection, id, this.#store.engine)
     return record
   }
 
@@ -249,7 +249,7 @@ export class LevelEngine extends Engine {
     const bytes = this.#readSync(key, () => `reading record ${collection}/${id}`)
     if (bytes === undefined) return undefined
     const record = this.#decodeRecord(collection, id, key, bytes)
-    if (record === DAMAGED) throw this.#damageError(collection, id)
+    if (record === DAMAGED) throw this.#damage.errorFor(collection, id, this.#store.engine)
     return record
   }
 
@@ -420,19 +420,13 @@ export class LevelEngine extends Engine {
   #decodeRecord(collection: string, id: string, key: string, bytes: Uint8Array): unknown {
     try {
       const record = this.#decode(key, bytes, () => `record ${collection}/${id}`)
-      if (this.#damage.size > 0) this.#damage.delete(collection, id) // read back fine: mended behind our back
+      this.#damage.readFine(collection, id)
       return record
     } catch (err) {
-      if (!(err instanceof CorruptionError)) throw err
-      this.#damage.add({ collection, id, reason: err.message })
-      return DAMAGED
+      return this.#damage.failed(collection, id, err)
     }
   }
 
-  #damageError(collection: string, id: string): CorruptionError {
-    const reason = this.#damage.list().find((d) => d.collection === collection && d.id === id)?.reason
-    return new CorruptionError(reason ?? `${this.#store.engine}: record ${collection}/${id} is damaged`)
-  }
 
   /** Checks and decodes an entry or record value read under `key`. */
   #decode(key: string, bytes: Uint8Array, where: Named): unknown {
@@ -499,7 +493,6 @@ export class LevelEngine extends Engine {
 }
 
 /** What a record's decoder gives for a damaged record (reported, skipped by bulk reads). */
-const DAMAGED = Symbol('damaged')
 
 const entryName = (key: string): string => `entry ${JSON.stringify(key)}`
 /** `record A/1`, `3 records: A/1, A/2, A/3`, at most a few named. */

@@ -1,6 +1,6 @@
 import type { RootDatabase } from 'lmdb'
 import { ArgumentError, CorruptionError, InvalidKeyError, InvalidPathError } from '../../errors.js'
-import { DamageList } from '../damage-list.js'
+import { DAMAGED, DamageList } from '../damage-list.js'
 import { Engine } from '../engine.js'
 import type { DamagedRecord, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
 import { ENTRY, ENTRY_END, FORMAT_KEY, pointerKey, recordKey, recordPrefix, stagingKey } from '../level/level-keys.js'
@@ -195,7 +195,7 @@ export class LmdbEngine extends Engine {
     const bytes = this.#read(() => this.#db.getBinaryFast(key), () => `reading record ${collection}/${id}`)
     if (bytes === undefined) return undefined
     const record = this.#decodeRecord(collection, id, key, bytes)
-    if (record === DAMAGED) throw this.#damageError(collection, id)
+    if (record === DAMAGED) throw this.#damage.errorFor(collection, id, this.describe())
     return record
   }
 
@@ -381,19 +381,13 @@ export class LmdbEngine extends Engine {
   #decodeRecord(collection: string, id: string, key: string, bytes: Uint8Array): unknown {
     try {
       const record = this.#decode(key, bytes, () => `record ${collection}/${id}`)
-      if (this.#damage.size > 0) this.#damage.delete(collection, id) // read back fine: mended behind our back
+      this.#damage.readFine(collection, id)
       return record
     } catch (err) {
-      if (!(err instanceof CorruptionError)) throw err
-      this.#damage.add({ collection, id, reason: err.message })
-      return DAMAGED
+      return this.#damage.failed(collection, id, err)
     }
   }
 
-  #damageError(collection: string, id: string): CorruptionError {
-    const reason = this.#damage.list().find((d) => d.collection === collection && d.id === id)?.reason
-    return new CorruptionError(reason ?? `${this.describe()}: record ${collection}/${id} is damaged`)
-  }
 
   #decode(key: string, bytes: Uint8Array, where: Named): unknown {
     return decodeSealed(key, bytes, where, this.describe(), false)
@@ -408,7 +402,6 @@ export class LmdbEngine extends Engine {
 }
 
 /** What a record's decoder gives for a damaged record (reported, skipped by bulk reads). */
-const DAMAGED = Symbol('damaged')
 
 const entryName = (key: string): string => `entry ${JSON.stringify(key)}`
 const recordEnd = (collection: string): string => `r${collection}\u0001`
