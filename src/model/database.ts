@@ -150,7 +150,7 @@ export class Database {
     this.#assertOpen('use')
     for (const ctor of models) {
       const meta = typeof ctor === 'function' ? metaOf(ctor) : undefined
-      if (meta === undefined) throw new ModelDefinitionError(`db.use(): ${typeof ctor === 'function' ? ctor.name : String(ctor)} is not a @Model() class`)
+      if (meta === undefined) throw new ModelDefinitionError(`db.use(): ${typeof ctor === 'function' ? ctor.name : String(ctor)} is not a model class: decorate it with @Model(), or pass the class defineModel() returned`)
       if (meta.db === this) continue
       if (meta.db !== undefined) {
         throw new AlreadyRegisteredError(`${meta.ctor.name} is already registered in another open database; close it first (a model is bound to one open database at a time)`)

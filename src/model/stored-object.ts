@@ -109,7 +109,7 @@ export class StoredObject<Self = any> {
   constructor(_props?: ConstructorProps<Self>) {
     const meta = metaOf(new.target)
     if (meta === undefined) {
-      throw new ModelDefinitionError(`${new.target.name} is not a model class: decorate it with @Model()`)
+      throw new ModelDefinitionError(`${new.target.name} is not a model class: decorate it with @Model(), or use the class defineModel() returned`)
     }
     this[STATE] = newState(meta, oidForNewObject())
   }
@@ -261,7 +261,7 @@ export class StoredObject<Self = any> {
 
 export function metaFor(ctor: Function): ModelMeta {
   const meta = metaOf(ctor)
-  if (meta === undefined) throw new ModelDefinitionError(`${ctor.name} is not a model class: decorate it with @Model()`)
+  if (meta === undefined) throw new ModelDefinitionError(`${ctor.name} is not a model class: decorate it with @Model(), or use the class defineModel() returned`)
   return meta
 }
 

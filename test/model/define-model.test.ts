@@ -106,4 +106,12 @@ describe('defineModel options', () => {
     expect([...metaOf(M)!.indexes.keys()]).toEqual(['name', 'length'])
     expect([...metaOf(Model({ indexes: { length: (o: { name: string }) => o.name.length } })(Decorated))!.indexes.keys()]).toEqual(['name', 'length'])
   })
+
+  it('points at the class defineModel() returned when the original class is used instead', async () => {
+    class Plain extends StoredObject {}
+    const Defined = defineModel(Plain, { properties: { n: Types.NUMBER } })
+    expect(new Defined()).toBeInstanceOf(Plain)
+    expect(() => new Plain()).toThrow(ModelDefinitionError)
+    expect(() => new Plain()).toThrow(/Plain is not a model class: decorate it with @Model\(\), or use the class defineModel\(\) returned/)
+  })
 })
