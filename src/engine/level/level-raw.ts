@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { AbstractLevel } from 'abstract-level'
-import { ArgumentError, CorruptionError, NotFoundError } from '../../errors.js'
+import { CorruptionError, NotFoundError } from '../../errors.js'
 import type { Source, StagedRaw } from '../engine.js'
 import { chunkEnd, chunkKey, chunkPrefix, pointerKey, STAGING, STAGING_END, stagingKey } from './level-keys.js'
+import { writeChunks } from '../raw-chunks.js'
 import { decodeValue, encodeValue } from './msgpack-codec.js'
 
 type Db = AbstractLevel<any, any, any>
@@ -51,32 +52,11 @@ export class RawStore {
     const where = `raw data of ${collection}/${id}`
     // The marker goes first: if the process dies mid-way, the next open deletes this token's chunks.
     await db.put(stagingKey(token), encodeValue({ token, size: -1, sha256: '', chunkSize: opts.chunkSize }, where), opts.rw)
-    const hash = createHash('sha256')
-    let size = 0
-    let index = 0
-    let chunk = Buffer.allocUnsafe(opts.chunkSize)
-    let filled = 0
     try {
-      for await (const piece of source) {
-        if (!(piece instanceof Uint8Array)) throw new ArgumentError(`stageRaw() source for ${collection}/${id} yielded ${typeof piece}, not a Uint8Array`)
-        hash.update(piece)
-        size += piece.length
-        let at = 0
-        while (at < piece.length) {
-          const n = Math.min(piece.length - at, opts.chunkSize - filled)
-          chunk.set(piece.subarray(at, at + n), filled)
-          filled += n
-          at += n
-          if (filled === opts.chunkSize) {
-            // Awaiting each write before pulling more of the source is the backpressure.
-            await db.put(chunkKey(token, index++), chunk, opts.rw)
-            chunk = Buffer.allocUnsafe(opts.chunkSize)
-            filled = 0
-          }
-        }
-      }
-      if (filled > 0) await db.put(chunkKey(token, index++), Buffer.from(chunk.subarray(0, filled)), opts.rw)
-      const info: RawInfo = { token, size, sha256: hash.digest('hex'), chunkSize: opts.chunkSize }
+      const { size, sha256 } = await writeChunks(source, opts.chunkSize, `${collection}/${id}`, (index, bytes) =>
+        db.put(chunkKey(token, index), bytes, opts.rw),
+      )
+      const info: RawInfo = { token, size, sha256, chunkSize: opts.chunkSize }
       await db.put(stagingKey(token), encodeValue(info, where), opts.rw)
       return { token, size: info.size, sha256: info.sha256 }
     } catch (err) {

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { RootDatabase } from 'lmdb'
-import { ArgumentError, CorruptionError, NotFoundError } from '../../errors.js'
+import { CorruptionError, NotFoundError } from '../../errors.js'
 import type { Source, StagedRaw } from '../engine.js'
 import { chunkEnd, chunkKey, chunkPrefix, pointerKey, STAGING, STAGING_END, stagingKey } from '../level/level-keys.js'
 import type { RawInfo } from '../level/level-raw.js'
 import { decodeValue, encodeValue } from '../level/msgpack-codec.js'
+import { writeChunks } from '../raw-chunks.js'
 import type { OpenReaders } from './open-readers.js'
 
 type Db = RootDatabase<Buffer, string | Uint8Array>
@@ -34,33 +35,11 @@ export class LmdbRaw {
     const where = `raw data of ${collection}/${id}`
     // The marker goes first: if the process dies mid-way, the next open deletes this token's chunks.
     opts.write(() => db.putSync(stagingKey(token), encodeValue({ token, size: -1, sha256: '', chunkSize: opts.chunkSize }, where)))
-    const hash = createHash('sha256')
-    let size = 0
-    let index = 0
-    const chunk = Buffer.allocUnsafe(opts.chunkSize)
-    let filled = 0
-    const flush = () => {
-      const key = chunkKey(token, index++)
-      const bytes = chunk.subarray(0, filled)
-      opts.write(() => db.putSync(key, bytes))
-      filled = 0
-    }
     try {
-      for await (const piece of source) {
-        if (!(piece instanceof Uint8Array)) throw new ArgumentError(`stageRaw() source for ${collection}/${id} yielded ${typeof piece}, not a Uint8Array`)
-        hash.update(piece)
-        size += piece.length
-        let at = 0
-        while (at < piece.length) {
-          const n = Math.min(piece.length - at, opts.chunkSize - filled)
-          chunk.set(piece.subarray(at, at + n), filled)
-          filled += n
-          at += n
-          if (filled === opts.chunkSize) flush()
-        }
-      }
-      if (filled > 0) flush()
-      const info: RawInfo = { token, size, sha256: hash.digest('hex'), chunkSize: opts.chunkSize }
+      const { size, sha256 } = await writeChunks(source, opts.chunkSize, `${collection}/${id}`, (index, bytes) =>
+        opts.write(() => db.putSync(chunkKey(token, index), bytes)),
+      )
+      const info: RawInfo = { token, size, sha256, chunkSize: opts.chunkSize }
       opts.write(() => db.putSync(stagingKey(token), encodeValue(info, where)))
       return { token, size: info.size, sha256: info.sha256 }
     } catch (err) {
