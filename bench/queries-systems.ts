@@ -41,9 +41,8 @@ export type QueryName = keyof QuerySystem
 
 export const TOP = 20
 
-// One model class per engine: a model class belongs to one open database at a time.
-@Model({ collection: 'articles' })
-export class LevelArticle extends StoredObject {
+/** The article's members, declared once; each engine gets a model class of its own below. */
+class ArticleFields extends StoredObject {
   @Property(Types.STRING) title!: string
   @Property(Types.STRING) @Index() author!: string
   @Property(Types.ENUM(...STATUSES)) @Index() status!: string
@@ -52,15 +51,12 @@ export class LevelArticle extends StoredObject {
   @Property(Types.STRING) body!: string
 }
 
+// One model class per engine: a model class belongs to one open database at a time.
 @Model({ collection: 'articles' })
-export class LmdbArticle extends StoredObject {
-  @Property(Types.STRING) title!: string
-  @Property(Types.STRING) @Index() author!: string
-  @Property(Types.ENUM(...STATUSES)) @Index() status!: string
-  @Property(Types.LIST(Types.STRING)) @Index() tags!: string[]
-  @Property(Types.INTEGER) @Index() score!: number
-  @Property(Types.STRING) body!: string
-}
+export class LevelArticle extends ArticleFields {}
+
+@Model({ collection: 'articles' })
+export class LmdbArticle extends ArticleFields {}
 
 export type ArticleClass = typeof LevelArticle
 type Article = LevelArticle
