@@ -21,10 +21,15 @@ export interface PropertyError {
 /** `save()` found invalid properties; nothing was written. */
 export class ValidationError extends StowageError {
   readonly errors: PropertyError[]
+  /** The model's class name and the object's oid. */
+  readonly model: string
+  readonly oid: string | undefined
   constructor(model: string, oid: string | undefined, errors: PropertyError[]) {
     const list = errors.map((e) => `${e.property}: ${e.reason}`).join('; ')
     super('VALIDATION', `Invalid ${model}${oid ? ` ${oid}` : ''}: ${list}`)
     this.errors = errors
+    this.model = model
+    this.oid = oid
   }
 }
 
@@ -144,5 +149,39 @@ export class ConflictError extends StowageError {
 export class QueryError extends StowageError {
   constructor(message: string) {
     super('QUERY', message)
+  }
+}
+
+/**
+ * A migration step failed (it threw, or returned something that is not an object or does not
+ * validate for the model): names the model, the version the step produces and the object. Objects
+ * migrated in earlier batches stay migrated; the next open continues from there.
+ */
+export class MigrationError extends StowageError {
+  readonly model: string
+  readonly version: number
+  readonly oid: string | undefined
+  constructor(model: string, version: number, oid: string | undefined, message: string, options?: { cause?: unknown }) {
+    super('MIGRATION', `${model}${oid === undefined ? '' : ` ${oid}`}, migration to version ${version}: ${message}`, options)
+    this.model = model
+    this.version = version
+    this.oid = oid
+  }
+}
+
+/**
+ * The store holds a model's objects written by a newer version of the model than this code knows
+ * (the app was downgraded): refused at open unless the database allows read-only access.
+ */
+export class VersionError extends StowageError {
+  constructor(message: string) {
+    super('NEWER_VERSION', message)
+  }
+}
+
+/** A write to a model the database opened read-only (its store is at a newer version than the code). */
+export class ReadOnlyError extends StowageError {
+  constructor(message: string) {
+    super('READ_ONLY', message)
   }
 }

@@ -7,6 +7,7 @@ import { applyExternalChanges, rebuildIndexes, recordExternalChanges, storedSign
 import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
 import { keysRecordKey, signatureOf, type KeysRecord } from './layout.js'
 import { STATE } from '../model/object-state.js'
+import { migrationsOf } from '../migrations/migrator.js'
 
 const maintainers = new WeakMap<Database, IndexMaintainer>()
 
@@ -59,11 +60,18 @@ export class IndexMaintainer implements Feature {
     return this.#opened
   }
 
+  /** Resolves once the model's stored objects are migrated to its version and its indexes match its definitions: before any index query. */
+  async ready(meta: ModelMeta): Promise<void> {
+    const migrations = migrationsOf(this.db)
+    if (migrations.waiting) await migrations.gate(meta)
+    return this.indexesReady(meta)
+  }
+
   /**
    * Resolves once the model's indexes match its definitions. Runs once per model and database
-   * (again after a failure), before any write or index query on the model.
+   * (again after a failure), before any write on the model.
    */
-  ready(meta: ModelMeta): Promise<void> {
+  indexesReady(meta: ModelMeta): Promise<void> {
     let run = this.#ready.get(meta)
     if (run === undefined) {
       run = this.#makeReady(meta)
@@ -92,7 +100,7 @@ export class IndexMaintainer implements Feature {
 
   async prepare(changes: Change[], ops: WriteOp[]): Promise<void> {
     const metas = new Set(changes.map((c) => c.meta))
-    await Promise.all([...metas].map((meta) => this.ready(meta)))
+    await Promise.all([...metas].map((meta) => this.indexesReady(meta)))
     // A transaction may list one object twice (saved and read): its last change counts.
     const latest = new Map<string, Change>()
     for (const c of changes) if (c.meta.indexes.size > 0) latest.set(c.meta.collection + '\x00' + c.oid, c)

@@ -40,11 +40,13 @@ export function signatureKey(collection: string, index: string): string {
 export type KeysRecord = Record<string, string[]>
 
 /**
- * Identifies an index definition between runs: the function's source text (or the signature a
- * factory such as `Indexing.paths(sep)` attaches), the property and the options. A function that
+ * Identifies an index definition between runs: its `version` if it has one, else the function's
+ * source text (or the signature a factory such as `Indexing.paths(sep)` attaches); the property
+ * and the options. A function that
  * closes over a changed variable keeps its text: `db.reindex()` rebuilds such an index.
  */
 export function signatureOf(index: IndexMeta): string {
+  if (index.version !== undefined) return JSON.stringify({ v: 1, version: index.version, property: index.property ?? null, unique: index.unique })
   const fn = index.fn as { [INDEX_SIGNATURE]?: string }
   const source = typeof fn[INDEX_SIGNATURE] === 'string' ? fn[INDEX_SIGNATURE] : String(index.fn)
   return JSON.stringify({ v: 1, fn: source, property: index.property ?? null, unique: index.unique })

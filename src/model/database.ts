@@ -3,6 +3,7 @@ import { LevelEngine } from '../engine/level/level-engine.js'
 import { IndexMaintainer } from '../indexes/index-maintainer.js'
 import { RelationFeature } from '../relations/index.js'
 import { RawFeature } from '../raw/raw-feature.js'
+import { Migrations, type MigrationProgress } from '../migrations/migrator.js'
 import { AlreadyRegisteredError, ArgumentError, ClosedError, ModelDefinitionError, NotFoundError, NotRegisteredError } from '../errors.js'
 import type { Change, WriteContributor } from './change.js'
 import { exportObject, importInto, type ExportOptions, type Exported } from './export-import.js'
@@ -38,6 +39,20 @@ export interface DatabaseOptions {
   cache?: { max?: number }
   /** Called while an index is rebuilt (a new or changed index on existing data, or `reindex()`). */
   onIndexProgress?: (progress: IndexProgress) => void
+  /**
+   * When the stored objects of a model with a newer `version` are migrated: `'open'` (default):
+   * before `open()` returns (and, for a model registered later with `use()`, before its first use);
+   * `'background'`: `open()` returns at once and each model's first use waits for its pass.
+   */
+  migrate?: 'open' | 'background'
+  /** Called after each batch of a migration pass. */
+  onMigrationProgress?: (progress: MigrationProgress) => void
+  /**
+   * A model whose store was written by a newer version of it (the app was downgraded): `'refuse'`
+   * (default) fails with `VersionError`; `'read-only'` lets the app read its objects, and refuses
+   * every write to it with `ReadOnlyError`.
+   */
+  newerVersions?: 'refuse' | 'read-only'
 }
 
 /** A part of the store that takes part in every write (indexes, relations, raw data). */
@@ -63,10 +78,11 @@ export interface Feature extends WriteContributor {
 }
 
 /**
- * The features every database runs, in this order. Indexes come last: their keys are computed from
- * the records as the other features leave them (links dropped, change times moved).
+ * The features every database runs, in this order. Migrations come first (they drop the links of
+ * relations a model no longer has), indexes last: their keys are computed from the records as the
+ * other features leave them (links dropped, change times moved).
  */
-const FEATURES: Array<new (db: Database) => Feature> = [RelationFeature, RawFeature, IndexMaintainer]
+const FEATURES: Array<new (db: Database) => Feature> = [Migrations, RelationFeature, RawFeature, IndexMaintainer]
 
 const DEFAULT_CACHE_MAX = 1000
 
@@ -95,6 +111,7 @@ export class Database {
   readonly #work: UnitOfWork
   /** The engine reads records synchronously (`getRecordSync`): reads skip the promise and the thread pool. */
   readonly #syncReads: boolean
+  readonly #migrations: Migrations
 
   private constructor(engine: Engine, options: DatabaseOptions) {
     this.engine = engine
@@ -105,6 +122,7 @@ export class Database {
     this.features = FEATURES.map((Feature) => new Feature(this))
     this.#work = new UnitOfWork(this, this.#log)
     this.#syncReads = engine.supports.syncReads === true
+    this.#migrations = this.features[0] as Migrations
   }
 
   /**
@@ -125,6 +143,12 @@ export class Database {
       throw new ArgumentError('Database.open(): give a path (a directory for the LevelDB store) or an engine')
     }
     if (options.models !== undefined && !Array.isArray(options.models)) throw new ArgumentError('Database.open(): models must be an array of model classes')
+    if (options.migrate !== undefined && options.migrate !== 'open' && options.migrate !== 'background') {
+      throw new ArgumentError(`Database.open(): migrate must be 'open' or 'background', got ${JSON.stringify(options.migrate)}`)
+    }
+    if (options.newerVersions !== undefined && options.newerVersions !== 'refuse' && options.newerVersions !== 'read-only') {
+      throw new ArgumentError(`Database.open(): newerVersions must be 'refuse' or 'read-only', got ${JSON.stringify(options.newerVersions)}`)
+    }
     if (options.engine !== undefined && enginesInUse.has(options.engine)) {
       throw new ArgumentError(
         `Database.open(): ${options.engine.describe()} already serves an open database; close that one first, or give each database its own engine (two write queues on one store would race)`,
@@ -132,17 +156,27 @@ export class Database {
     }
     const engine = options.engine ?? new LevelEngine(options.path!)
     enginesInUse.add(engine)
+    let db: Database | undefined
     try {
       await engine.open()
-      const db = new Database(engine, options)
+      db = new Database(engine, options)
       for (const feature of db.features) await feature.open?.()
       db.use(...(options.models ?? []))
+      if (options.migrate !== 'background') for (const meta of db.models()) await db.#migrations.register(meta)
       return db
     } catch (err) {
+      if (db !== undefined) await db.#abandon()
       enginesInUse.delete(engine)
       await engine.close()
       throw err
     }
+  }
+
+  /** After a failed open: lets a migration write in flight end, and frees the models for another database. */
+  async #abandon(): Promise<void> {
+    this.#closed = true
+    await this.#writes
+    for (const meta of this.#models.values()) if (meta.db === this) unbind(meta)
   }
 
   /** Registers more model classes; returns the database. */
@@ -161,6 +195,7 @@ export class Database {
       }
       this.#models.set(meta.collection, meta)
       bind(meta, this)
+      void this.#migrations.register(meta).catch(() => {}) // its first use waits for it, and throws its error
     }
     return this
   }
@@ -263,6 +298,7 @@ export class Database {
   /** Writes a transaction's items in one batch, then frees what it owned; undoes its changes if refused. */
   async #commit(tx: Transaction, items: WriteItem[]): Promise<void> {
     try {
+      if (this.#migrations.restricted) await this.#writable(new Set(items.map((item) => item.obj[STATE].meta)))
       await this.#enqueue(async () => {
         await this.#work.write(items)
         this.#work.release(tx)
@@ -357,6 +393,10 @@ export class Database {
   /** The live instance of (meta, oid), loading it if needed; undefined if not stored. */
   load(meta: ModelMeta, oid: string): Promise<StoredObject | undefined> {
     if (this.#closed) return Promise.reject(new ClosedError('The database is closed: cannot call get()'))
+    if (this.#migrations.waiting) {
+      const gate = this.#migrations.gate(meta)
+      if (gate !== undefined) return gate.then(() => this.load(meta, oid))
+    }
     const live = this.identity.get(meta.collection, oid)
     if (live !== undefined) {
       if (running.count > 0) this.#transaction()?.see(live)
@@ -420,6 +460,7 @@ export class Database {
 
   async loadMany(meta: ModelMeta, oids: string[]): Promise<(StoredObject | undefined)[]> {
     this.#assertOpen('get')
+    if (this.#migrations.waiting) await this.#migrations.gate(meta)
     const result: (StoredObject | undefined)[] = new Array(oids.length)
     let missing: number[] = []
     for (let i = 0; i < oids.length; i++) {
@@ -485,12 +526,14 @@ export class Database {
 
   async has(meta: ModelMeta, oid: string): Promise<boolean> {
     this.#assertOpen('has')
+    if (this.#migrations.waiting) await this.#migrations.gate(meta)
     if (this.identity.get(meta.collection, oid) !== undefined) return true
     return this.engine.hasRecord(meta.collection, oid)
   }
 
   async count(meta: ModelMeta): Promise<number> {
     this.#assertOpen('count')
+    if (this.#migrations.waiting) await this.#migrations.gate(meta)
     return this.engine.countRecords(meta.collection)
   }
 
@@ -501,6 +544,7 @@ export class Database {
    */
   async *all(meta: ModelMeta): AsyncGenerator<StoredObject> {
     this.#assertOpen('all')
+    if (this.#migrations.waiting) await this.#migrations.gate(meta)
     const since = this.#log.beginRead()
     try {
       for await (const [oid, record] of this.engine.records(meta.collection)) {
@@ -516,6 +560,7 @@ export class Database {
 
   async list(meta: ModelMeta, options: ListOptions = {}): Promise<StoredObject[]> {
     this.#assertOpen('list')
+    if (this.#migrations.waiting) await this.#migrations.gate(meta)
     if (options === null || typeof options !== 'object') throw new ArgumentError('list() takes { start?, count? }')
     const start = options.start ?? 0
     const count = options.count ?? Infinity
@@ -572,6 +617,7 @@ export class Database {
     this.#assertOpen('save')
     const tx = this.#transaction()
     if (tx !== undefined) return tx.save(obj, times)
+    if (this.#migrations.restricted) await this.#writable([obj[STATE].meta])
     await this.#enqueue(() => this.#work.write([{ obj, remove: false, times }]))
   }
 
@@ -582,6 +628,7 @@ export class Database {
       assertOwn(this, obj[STATE])
       return tx.remove(obj)
     }
+    if (this.#migrations.restricted) await this.#writable([obj[STATE].meta])
     await this.#enqueue(() => this.#work.write([{ obj, remove: true }]))
   }
 
@@ -621,6 +668,19 @@ export class Database {
   }
 
   /** Runs a write after every earlier one; a failed write does not stop later ones. */
+  /** Writes a batch of a migration pass: through the write queue, without waiting for the models' migrations (it is part of them). */
+  writeMigrated(items: WriteItem[]): Promise<void> {
+    return this.#enqueue(() => this.#work.write(items))
+  }
+
+  /** Waits until every model of these items may be written (its migration done), and refuses read-only ones. */
+  async #writable(metas: Iterable<ModelMeta>): Promise<void> {
+    for (const meta of metas) {
+      if (this.#migrations.waiting) await this.#migrations.gate(meta)
+      this.#migrations.assertWritable(meta)
+    }
+  }
+
   #enqueue<T>(write: () => Promise<T>): Promise<T> {
     const run = this.#writes.then(write)
     this.#writes = run.catch(() => {})

@@ -16,6 +16,7 @@ import {
 } from './meta.js'
 import { declareOptions, type ModelOptions } from './model-options.js'
 import { modelHooks } from './model-hooks.js'
+import { UNVERSIONED, versioningOf } from '../migrations/versioning.js'
 import { stateOf } from './object-state.js'
 import { declareQueued, firstQueued, ownMetadata } from './standard-decorators.js'
 import { assignProps, MODEL_KIND, StoredObject } from './stored-object.js'
@@ -87,6 +88,7 @@ export function createModel<C extends Function>(ctor: C, options: ModelOptions, 
     throw new ModelDefinitionError(`${label}: ${(err as Error).message}`)
   }
   meta = buildMeta(ctor, collection, fromOptions.decl, how)
+  meta.versioning = versioningOf(options, label)
   meta.ctor = Wrapped
   setMeta(Wrapped, meta)
   setModelClass(ctor, Wrapped)
@@ -154,7 +156,7 @@ function buildMeta(ctor: Function, collection: string, fromOptions: Declarations
   const kind = (ctor as unknown as { [MODEL_KIND]: 'object' | 'raw' })[MODEL_KIND]
   refuseFrameworkNames(ctor, [...properties.keys(), ...relations.keys()])
   const decorators = standards.used()
-  return { ctor, collection, kind, properties, propertyList: [...properties.values()], indexes, relations, decorators }
+  return { ctor, collection, kind, properties, propertyList: [...properties.values()], indexes, relations, versioning: UNVERSIONED, decorators }
 }
 
 /** The decorator standards a model's classes were declared with: one, or none. */

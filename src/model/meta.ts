@@ -1,3 +1,4 @@
+import type { Versioning } from '../migrations/versioning.js'
 import type { Type } from '../types/type.js'
 
 /** A key an index can hold. */
@@ -17,6 +18,11 @@ export interface IndexMeta {
   /** The property whose value is passed to `fn`; undefined for a computed index (`fn(obj)`). */
   property?: string
   unique: boolean
+  /**
+   * Identifies the definition instead of the function's source text (which a minifier changes on
+   * every release): entries are rebuilt when it changes, not when the text does.
+   */
+  version?: number
 }
 
 export interface RelationMeta {
@@ -36,6 +42,8 @@ export interface ModelMeta {
   propertyList: PropertyMeta[]
   indexes: Map<string, IndexMeta>
   relations: Map<string, RelationMeta>
+  /** `version` and `migrations` of `@Model`. */
+  versioning: Versioning
   /** The decorator standard its classes were declared with (none for `defineModel` options alone). */
   decorators?: DecoratorStandard
   /** The database the class is bound to while one that registered it is open. */

@@ -1,11 +1,12 @@
 import { describeValue as describeData } from '../engine/engine.js'
 import { ModelDefinitionError } from '../errors.js'
-import { declareIndex } from '../indexes/index-decorator.js'
+import { checkIndexVersion, declareIndex } from '../indexes/index-decorator.js'
 import { Indexing } from '../indexes/indexing.js'
 import { declareRelation, type RelationTarget } from '../relations/relation-decorator.js'
 import { isType, type Type } from '../types/type.js'
 import { declareProperty, describe, memberName, type MemberTarget, type PropertyOptions } from './decorators.js'
 import type { IndexFn } from './meta.js'
+import type { MigrationFn } from '../migrations/versioning.js'
 
 /** The options of `@Model` and `defineModel`. */
 export interface ModelOptions {
@@ -20,6 +21,10 @@ export interface ModelOptions {
    * of a property or relation, as with `@Index(fn, { unique })` (`fn` defaults to `Indexing.value`).
    */
   indexes?: Record<string, IndexFn | IndexSpec>
+  /** The version of the model's records this code writes; 1 when left out. */
+  version?: number
+  /** `{ n: (old) => props }` for every n from 2 to `version`: takes a version n-1 object's properties to version n's. */
+  migrations?: Record<number, MigrationFn>
 }
 
 export interface PropertySpec extends PropertyOptions {
@@ -27,15 +32,17 @@ export interface PropertySpec extends PropertyOptions {
 }
 
 export interface IndexSpec {
-  /** The property (or relation) whose value is passed to `fn`. */
-  property: string
+  /** The property (or relation) whose value is passed to `fn`; without it, `fn(obj)` is a computed index. */
+  property?: string
   /** `(value, obj) => keys`; defaults to `Indexing.value`. */
   fn?: IndexFn
   /** Refuse a save whose key another object holds (`ConstraintError`). */
   unique?: boolean
+  /** Identifies the index definition instead of `fn`'s source text (see `@Index`). */
+  version?: number
 }
 
-const OPTION_KEYS = ['collection', 'properties', 'relations', 'indexes']
+const OPTION_KEYS = ['collection', 'properties', 'relations', 'indexes', 'version', 'migrations']
 
 /** Declares the members given in options; `label` (`@Model(Account)`) names them in messages. */
 export function declareOptions(at: MemberTarget, options: ModelOptions, label: string): void {
@@ -60,11 +67,17 @@ export function declareOptions(at: MemberTarget, options: ModelOptions, label: s
       continue
     }
     const what = `${label} index "${name}"`
-    const { property, fn, unique } = checkedSpec(spec, ['property', 'fn', 'unique'], what, '(obj) => keys for a computed index, or { property, fn, unique }')
-    if (typeof property !== 'string') throw new ModelDefinitionError(`${what}: property must be the name of a property or relation, got ${describeValue(property)}`)
+    const { property, fn, unique, version } = checkedSpec(spec, ['property', 'fn', 'unique', 'version'], what, '(obj) => keys for a computed index, or { property, fn, unique, version }')
     if (fn !== undefined && typeof fn !== 'function') throw new ModelDefinitionError(`${what}: fn must be an index function (value, obj) => keys, got ${describeValue(fn)}`)
     if (unique !== undefined && typeof unique !== 'boolean') throw new ModelDefinitionError(`${what}: unique must be a boolean, got ${describeValue(unique)}`)
-    declareIndex(at, { name, fn: (fn as IndexFn | undefined) ?? Indexing.value, property, unique: unique === true })
+    checkIndexVersion(version, what)
+    const versioned = version === undefined ? {} : { version: version as number }
+    if (property === undefined && typeof fn === 'function') {
+      declareIndex(at, { name, fn: fn as IndexFn, unique: unique === true, ...versioned }) // computed: fn(obj)
+      continue
+    }
+    if (typeof property !== 'string') throw new ModelDefinitionError(`${what}: property must be the name of a property or relation, got ${describeValue(property)}`)
+    declareIndex(at, { name, fn: (fn as IndexFn | undefined) ?? Indexing.value, property, unique: unique === true, ...versioned })
   }
 }
 

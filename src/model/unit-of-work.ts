@@ -64,6 +64,7 @@ export class UnitOfWork {
       validateState(state, values)
       const built = buildRecord(state, now, item.times, values)
       if (item.ifChanged && !built.changed) return
+      if (state.meta.versioning.version > 1) built.record.version = state.meta.versioning.version
       const created = state.record === undefined
       if (created) this.#assertNoOther(item.obj)
       const change: Change = { meta: state.meta, oid: state.oid, obj: item.obj, removed: false, created, record: built.record, previous: state.record, writer: item.tx }

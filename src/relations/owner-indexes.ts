@@ -28,7 +28,7 @@ export async function reindexUnlinked(db: Database, owners: Unlinked[], ops: Wri
   const work = owners.filter((o) => o.meta.indexes.size > 0)
   if (work.length === 0) return
   const maintainer = maintainerOf(db)
-  for (const meta of new Set(work.map((o) => o.meta))) await maintainer.ready(meta)
+  for (const meta of new Set(work.map((o) => o.meta))) await maintainer.indexesReady(meta)
   const stored = await db.engine.getMany(work.map((o) => keysRecordKey(o.meta.collection, o.oid)))
   work.forEach((o, i) => {
     const after = recordInstance(o.meta, o.oid, o.record)
