@@ -4,9 +4,11 @@ import { entryPrefix, keysRecordKey, keysRecordPrefix } from '../indexes/layout.
 import type { Database } from '../model/database.js'
 import { STATE } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
+import { endJob, jobIsFull } from '../model/weak-refs.js'
 import { anyKeyMatches, type ParsedCondition } from './conditions.js'
 import { compareKeys } from './key-order.js'
 import { keysIn } from './keys-record.js'
+import { instanceKeys, keysFollowValue, storedInstance } from './live-keys.js'
 import { sortKeyOf, valueKeys } from './object-keys.js'
 import type { ParsedQuery } from './parse-query.js'
 import type { Plan } from './planner.js'
@@ -20,6 +22,8 @@ interface Candidate {
   oid: string
   /** The stored keys record; kept when the object stage needs it (an `or` with conditions on properties). */
   keys?: string
+  /** Instead of the keys record: the instance in memory, which shows what is stored (see `storedInstance`). */
+  stored?: StoredObject
   sortKey?: string
 }
 
@@ -28,6 +32,8 @@ type Verdict = 'yes' | 'no' | 'maybe'
 /** Runs a plan, counting its work. */
 export class Execution {
   readonly work: QueryWork = { indexEntries: 0, keysRecords: 0, objects: 0 }
+  /** Candidates checked on their instance in memory instead of their keys record. */
+  instancesChecked = 0
   readonly #db: Database
   readonly #engine: Engine
   readonly #q: ParsedQuery
@@ -37,6 +43,13 @@ export class Execution {
   readonly #keepKeys: boolean
   /** Whether objects must be read to decide (properties without an index, `or` on them, `filter`, a property sort). */
   readonly needsObjects: boolean
+  /** The index checked for a sort key per candidate, when the plan sorts in memory. */
+  readonly #sortIndex: string | undefined
+  /** Whether every index checked per candidate gives keys an instance in memory can stand for. */
+  readonly #fromInstances: boolean
+  /** Candidates checked per candidate so far, and those that passed: the match rate sizes the next checks. */
+  #judged = 0
+  #passed = 0
 
   constructor(db: Database, q: ParsedQuery, plan: Plan) {
     this.#db = db
@@ -47,6 +60,10 @@ export class Execution {
     const orOnObjects = q.or?.some((branch) => branch.some((c) => c.index === undefined)) ?? false
     this.needsObjects = this.#objectConditions.length > 0 || orOnObjects || q.filter !== undefined || (q.orderBy !== undefined && q.orderBy.index === undefined)
     this.#keepKeys = orOnObjects
+    this.#sortIndex = !plan.inOrder && q.orderBy?.index !== undefined ? q.orderBy.index.name : undefined
+    const checked = [...plan.keyChecks, ...(q.or ?? []).flat()].flatMap((c) => (c.index === undefined ? [] : [c.index]))
+    if (q.orderBy?.index !== undefined && this.#sortIndex !== undefined) checked.push(q.orderBy.index)
+    this.#fromInstances = checked.every(keysFollowValue)
   }
 
   /** The oids of the results, in order, in batches; reads no object (only when `needsObjects` is false). */
@@ -130,12 +147,17 @@ export class Execution {
   #objectPasses(obj: StoredObject, c: Candidate): boolean {
     const q = this.#q
     for (const cond of this.#objectConditions) if (!anyKeyMatches(cond.test, valueKeys(q.meta, cond.name, obj))) return false
-    if (q.or !== undefined && this.#keepKeys && !q.or.some((branch) => branch.every((cond) => this.#holds(cond, c.keys, obj)))) return false
+    if (q.or !== undefined && this.#keepKeys && !q.or.some((branch) => branch.every((cond) => this.#holds(cond, c, obj)))) return false
     return q.filter === undefined || q.filter(obj) === true
   }
 
-  #holds(cond: ParsedCondition, keys: string | undefined, obj: StoredObject): boolean {
-    return cond.index !== undefined ? anyKeyMatches(cond.test, keysIn(keys, cond.name)) : anyKeyMatches(cond.test, valueKeys(this.#q.meta, cond.name, obj))
+  #holds(cond: ParsedCondition, c: Candidate, obj: StoredObject): boolean {
+    return anyKeyMatches(cond.test, cond.index !== undefined ? this.#keysOf(c, cond.name) : valueKeys(this.#q.meta, cond.name, obj))
+  }
+
+  /** A candidate's stored keys under an index: from its instance in memory, else its keys record. */
+  #keysOf(c: Candidate, name: string): string[] | undefined {
+    return c.stored !== undefined ? instanceKeys(this.#q.meta, this.#q.meta.indexes.get(name)!, c.stored) : keysIn(c.keys, name)
   }
 
   async #load(oids: string[]): Promise<(StoredObject | undefined)[]> {
@@ -166,42 +188,103 @@ export class Execution {
   /** The scan's candidates, less those the index conditions rule out. */
   async *#checked(): AsyncGenerator<Candidate[]> {
     const plan = this.#plan
-    const q = this.#q
     const sets = await Promise.all(plan.intersect.map((c, i) => {
       const known = plan.intersectOids?.[i]
       return known !== undefined ? new Set(known) : this.#oidSet(c)
     }))
-    const sortIndex = !plan.inOrder && q.orderBy?.index !== undefined ? q.orderBy.index.name : undefined
     for await (const batch of this.#scan()) {
-      let candidates = sets.length === 0 ? batch : batch.filter((c) => sets.every((s) => s.has(c.oid)))
-      if (plan.readKeysRecords) {
-        const unread = candidates.filter((c) => c.keys === undefined)
-        if (unread.length > 0) {
-          this.work.keysRecords += unread.length
-          const values = await this.#engine.getMany(unread.map((c) => keysRecordKey(q.meta.collection, c.oid)))
-          unread.forEach((c, i) => (c.keys = typeof values[i] === 'string' ? (values[i] as string) : ''))
-        }
-        candidates = candidates.filter((c) => this.#keysPass(c))
-        if (sortIndex !== undefined) {
-          for (const c of candidates) c.sortKey = sortKeyOf(keysIn(c.keys, sortIndex), q.orderBy!.desc)
-          candidates = candidates.filter((c) => c.sortKey !== undefined)
-        }
-        if (!this.#keepKeys) for (const c of candidates) delete c.keys
+      const candidates = sets.length === 0 ? batch : batch.filter((c) => sets.every((s) => s.has(c.oid)))
+      if (!plan.readKeysRecords) {
+        if (candidates.length > 0) yield candidates
+        continue
       }
-      if (candidates.length > 0) yield candidates
+      for (let i = 0; i < candidates.length; ) {
+        const size = this.#checkSize(candidates.length - i)
+        const passed = await this.#judge(candidates.slice(i, i + size))
+        i += size
+        if (passed.length > 0) yield passed
+      }
+    }
+  }
+
+  /**
+   * How many of `left` candidates to check next. A scan in the query's order that stops at the
+   * limit checks about as many as the match rate so far says it needs, so that it reads few keys
+   * records past the last result it gives.
+   */
+  #checkSize(left: number): number {
+    const take = this.#q.limit === Infinity ? Infinity : this.#q.offset + this.#q.limit
+    if (!this.#plan.inOrder || take === Infinity || this.#judged === 0) return left
+    const need = Math.max(1, take - this.#passed)
+    return Math.min(left, Math.max(16, Math.ceil((need * this.#judged) / Math.max(1, this.#passed))))
+  }
+
+  /**
+   * The candidates whose index keys pass the conditions checked per candidate, with their sort keys.
+   * A candidate whose instance in memory shows what is stored is checked on it; the others' keys
+   * records are read.
+   */
+  async #judge(candidates: Candidate[]): Promise<Candidate[]> {
+    const { meta } = this.#q
+    if (this.#fromInstances) {
+      for (const c of candidates) if (c.keys === undefined) c.stored = storedInstance(this.#db, meta, c.oid)
+      if (jobIsFull()) await endJob()
+    }
+    await this.#readKeys(candidates.filter((c) => c.keys === undefined && c.stored === undefined))
+    let verdicts = candidates.map((c) => this.#passes(c))
+    const again = candidates.filter((_, i) => verdicts[i] === undefined)
+    if (again.length > 0) {
+      await this.#readKeys(again)
+      verdicts = candidates.map((c, i) => verdicts[i] ?? this.#passes(c))
+    }
+    const out = candidates.filter((_, i) => verdicts[i] === true)
+    this.#judged += candidates.length
+    this.#passed += out.length
+    this.instancesChecked += candidates.filter((c) => c.stored !== undefined).length
+    if (!this.#keepKeys) {
+      for (const c of out) {
+        delete c.keys
+        delete c.stored
+      }
+    }
+    return out
+  }
+
+  async #readKeys(candidates: Candidate[]): Promise<void> {
+    if (candidates.length === 0) return
+    this.work.keysRecords += candidates.length
+    const values = await this.#engine.getMany(candidates.map((c) => keysRecordKey(this.#q.meta.collection, c.oid)))
+    candidates.forEach((c, i) => (c.keys = typeof values[i] === 'string' ? (values[i] as string) : ''))
+  }
+
+  /**
+   * Whether the candidate passes, setting its sort key; undefined when its instance could not give
+   * its keys (an index function that throws now): it is then checked on its keys record.
+   */
+  #passes(c: Candidate): boolean | undefined {
+    try {
+      if (!this.#keysPass(c)) return false
+      if (this.#sortIndex !== undefined) {
+        c.sortKey = sortKeyOf(this.#keysOf(c, this.#sortIndex), this.#q.orderBy!.desc)
+        if (c.sortKey === undefined) return false
+      }
+      return true
+    } catch (err) {
+      if (c.stored === undefined) throw err
+      delete c.stored
+      return undefined
     }
   }
 
   #keysPass(c: Candidate): boolean {
-    const keys = c.keys
-    for (const cond of this.#plan.keyChecks) if (!anyKeyMatches(cond.test, keysIn(keys, cond.name))) return false
+    for (const cond of this.#plan.keyChecks) if (!anyKeyMatches(cond.test, this.#keysOf(c, cond.name))) return false
     if (this.#q.or === undefined) return true
     let verdict: Verdict = 'no'
     for (const branch of this.#q.or) {
       let b: Verdict = 'yes'
       for (const cond of branch) {
         if (cond.index === undefined) b = 'maybe'
-        else if (!anyKeyMatches(cond.test, keysIn(keys, cond.name))) {
+        else if (!anyKeyMatches(cond.test, this.#keysOf(c, cond.name))) {
           b = 'no'
           break
         }

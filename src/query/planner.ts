@@ -1,10 +1,12 @@
 import type { Engine, Range } from '../engine/engine.js'
+import type { Database } from '../model/database.js'
 import type { IndexMeta } from '../model/meta.js'
 import type { ParsedCondition } from './conditions.js'
+import { keysFollowValue, storedInstance } from './live-keys.js'
 import type { ParsedQuery } from './parse-query.js'
 import type { QueryExplanation, QueryWork } from './query-types.js'
 import { countRecordsUpTo, entryRanges, wholeIndex } from './scans.js'
-import { gatherStatistics, type Statistics } from './statistics.js'
+import { gatherStatistics, type Estimate, type Statistics } from './statistics.js'
 import { singleKeyed } from './key-kinds.js'
 
 /**
@@ -18,8 +20,6 @@ const ENTRY = 1
 const KEYS_RECORD = 5
 const KEYS_RECORD_IN_SEQUENCE = 1.5
 const OBJECT = 10
-/** Other conditions are intersected up to this many times the driver's entries, else checked on keys records. */
-const INTERSECT_UP_TO = 3
 /** Records counted at most to estimate the collection's size. */
 const RECORDS_CAP = 100_000
 
@@ -56,7 +56,8 @@ interface Option {
   cost: number
 }
 
-export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan: Plan; statistics: Statistics }> {
+export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: Plan; statistics: Statistics }> {
+  const { engine } = db
   const indexed = q.where.filter((c) => c.index !== undefined)
   const everyBranchIndexed = q.or !== undefined && q.or.every((branch) => branch.some((c) => c.index !== undefined))
   const take = q.limit === Infinity ? Infinity : q.offset + q.limit
@@ -71,8 +72,7 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
     q.meta,
     indexed,
     enough,
-    // Counting on costs entries that may be wasted; up to 3 times the smallest, less than checking keys records would.
-    (smallest) => Math.ceil(smallest * INTERSECT_UP_TO) + 1,
+    (smallest) => Math.ceil((recordsToRead(db, q, smallest) * KEYS_RECORD) / ENTRY),
     everyBranchIndexed ? 0 : streams ? Math.max(64, take * 16) : RECORDS_CAP,
   )
   const unionStats = indexed.length === 0 && everyBranchIndexed ? await unionStatistics(engine, q, statistics) : undefined
@@ -89,9 +89,10 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
     const drive = indexed[best]!
     const nd = statistics.conditions[best]!.n
     const others = indexed.filter((_, i) => i !== best)
+    // Entries counted to the end with their oids kept are paid for; others are read again only if cheaper than keys records.
     const intersect = others.filter((c) => {
       const s = statistics.conditions[indexed.indexOf(c)]!
-      return s.exact && s.n <= nd * INTERSECT_UP_TO
+      return s.exact && (s.oids !== undefined || s.n * ENTRY <= nd * KEYS_RECORD)
     })
     const keyChecks = others.filter((c) => !intersect.includes(c))
     const single = drive.test.kind === 'points' && drive.test.points.length === 1
@@ -241,6 +242,20 @@ export async function choosePlan(engine: Engine, q: ParsedQuery): Promise<{ plan
   const plan = options[0]!.plan
   if (!plan.inOrder) plan.text += q.orderBy === undefined ? ', sort by oid in memory' : `, sort by ${q.orderBy.name} in memory`
   return { plan, statistics }
+}
+
+/**
+ * The keys records checking the smallest condition's candidates would read: those without an
+ * instance in memory that shows what is stored. Counting the other conditions further pays only
+ * while it costs less than these reads, since an intersection would replace them.
+ */
+function recordsToRead(db: Database, q: ParsedQuery, smallest: Estimate): number {
+  const { oids } = smallest
+  const checked = [...q.where, ...(q.or ?? []).flat()]
+  if (oids === undefined || !checked.every((c) => c.index === undefined || keysFollowValue(c.index))) return smallest.n
+  let n = 0
+  for (const oid of oids) if (storedInstance(db, q.meta, oid) === undefined) n++
+  return n
 }
 
 /** Matches of the driver's `nd` candidates, taking the other conditions as independent. */

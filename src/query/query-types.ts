@@ -66,6 +66,10 @@ export interface QueryExplanation {
   sortedInMemory: boolean
   /** The planner's estimate, from index statistics (no object read to make it). */
   estimated: QueryWork
-  /** What running the query did, statistics included. */
-  actual: QueryWork & { results: number }
+  /**
+   * What running the query did, statistics included. `instancesChecked`: candidates checked on their
+   * instance in memory (unchanged since stored, so its index keys are the stored ones) instead of
+   * reading their keys record.
+   */
+  actual: QueryWork & { results: number; instancesChecked: number }
 }

@@ -73,7 +73,7 @@ export class Query<T extends StoredObject = StoredObject> implements AsyncIterab
     const { plan, statistics, execution } = await this.#start()
     let results = 0
     for await (const _ of execution.objects()) results++
-    const actual = { ...execution.work, results }
+    const actual = { ...execution.work, results, instancesChecked: execution.instancesChecked }
     actual.indexEntries += statistics.read
     return {
       plan: plan.text,
@@ -88,7 +88,7 @@ export class Query<T extends StoredObject = StoredObject> implements AsyncIterab
 
   async #start(q: ParsedQuery = this.#q): Promise<{ plan: Plan; statistics: Statistics; execution: Execution }> {
     await maintainerOf(this.#db).ready(q.meta)
-    const { plan, statistics } = await choosePlan(this.#db.engine, q)
+    const { plan, statistics } = await choosePlan(this.#db, q)
     return { plan, statistics, execution: new Execution(this.#db, q, plan) }
   }
 }

@@ -23,18 +23,26 @@ export interface Statistics {
   read: number
 }
 
-const FIRST_CAP = 64
+/** The first round's cap: an engine's first batch of entries (LevelEngine reads 128 per trip). */
+const FIRST_CAP = 128
 const GROWTH = 2
 /** Most oids kept per condition while counting. */
 const KEEP_OIDS = 100_000
 
-/** A count in progress over a condition's ranges, resumable where it stopped. */
+/**
+ * A count in progress over a condition's ranges, resumable where it stopped. On an engine that
+ * iterates asynchronously the iterator stays open from round to round (opening one is a trip to the
+ * engine's thread pool, and so is closing it); `close()` ends it. A synchronous one is read anew
+ * from where the last round stopped.
+ */
 class Counter {
   n = 0
   done = false
   oids: string[] | undefined = []
-  #ranges: Range[]
+  readonly #ranges: Range[]
   #at = 0
+  #cursor: AsyncIterator<string> | undefined
+  /** Synchronous engines: the last entry read in the current range. */
   #after: string | undefined
 
   constructor(ranges: Range[]) {
@@ -50,27 +58,56 @@ class Counter {
         this.done = true
         break
       }
-      const r: Range = { ...range, limit: cap - this.n }
-      if (this.#after !== undefined) {
-        delete r.gte
-        r.gt = this.#after
-      }
-      let read = 0
-      const take = (entry: string) => {
-        read++
-        this.#after = entry
-        if (this.oids !== undefined) this.oids.push(entry.slice(entry.lastIndexOf('\x00') + 1))
-      }
-      if (engine.supports.syncRanges === true) for (const entry of engine.keysSync(r)) take(entry)
-      else for await (const entry of engine.keys(r)) take(entry)
-      this.n += read
-      if (this.oids !== undefined && this.oids.length > KEEP_OIDS) this.oids = undefined
-      if (read < r.limit!) {
-        this.#at++
-        this.#after = undefined
-      }
+      const more = engine.supports.syncRanges === true ? this.#readSync(engine, range, cap) : await this.#read(engine, range, cap)
+      if (!more) this.#at++
     }
+    if (this.oids !== undefined && this.oids.length > KEEP_OIDS) this.oids = undefined
     return this.n - start
+  }
+
+  /** Ends the open iterator, if any, without waiting for it (a failure to close one loses nothing). */
+  close(): void {
+    const cursor = this.#cursor
+    this.#cursor = undefined
+    cursor?.return?.().catch(() => {})
+  }
+
+  #take(entry: string): void {
+    this.n++
+    if (this.oids !== undefined) this.oids.push(entry.slice(entry.lastIndexOf('\x00') + 1))
+  }
+
+  /** Reads `range` on up to `cap`; false once it is at its end. */
+  async #read(engine: Engine, range: Range, cap: number): Promise<boolean> {
+    this.#cursor ??= engine.keys(range)[Symbol.asyncIterator]()
+    while (this.n < cap) {
+      const next = await this.#cursor.next()
+      if (next.done === true) {
+        this.#cursor = undefined
+        return false
+      }
+      this.#take(next.value)
+    }
+    return true
+  }
+
+  #readSync(engine: Engine, range: Range, cap: number): boolean {
+    const r: Range = { ...range, limit: cap - this.n }
+    if (this.#after !== undefined) {
+      delete r.gte
+      r.gt = this.#after
+    }
+    let read = 0
+    for (const entry of engine.keysSync(r)) {
+      read++
+      this.#after = entry
+      this.#take(entry)
+    }
+    if (read < r.limit!) {
+      this.#after = undefined
+      return false
+    }
+    return true
   }
 }
 
@@ -80,7 +117,7 @@ class Counter {
  * conditions times the entries of the most selective one, not of the largest. Stops when a
  * condition is counted to its end, or once every count passes `enough` (then a plan that reads in
  * order and stops at the limit is as good as knowing more). A last round counts the others up to
- * `followUp(n)` of the smallest, which tells which of them are worth intersecting. The oids read
+ * `followUp(smallest)`: as far as intersecting them could still pay (see the planner). The oids read
  * are kept (up to 100,000 per condition) for the plan to use.
  */
 export async function gatherStatistics(
@@ -88,7 +125,7 @@ export async function gatherStatistics(
   meta: ModelMeta,
   conditions: ParsedCondition[],
   enough: number,
-  followUp: (smallest: number) => number,
+  followUp: (smallest: Estimate) => number,
   recordsCap: number,
 ): Promise<Statistics> {
   const counters = conditions.map((c) => new Counter(entryRanges(meta, c.index!, c.test)))
@@ -96,14 +133,20 @@ export async function gatherStatistics(
   const advance = async (cap: number, which: Counter[]) => {
     for (const n of await Promise.all(which.map((c) => c.advance(engine, cap)))) read += n
   }
-  for (let cap = FIRST_CAP; counters.length > 0; cap *= GROWTH) {
-    await advance(cap, counters)
-    if (counters.some((c) => c.done) || cap >= enough) break
-  }
-  const finished = counters.filter((c) => c.done)
-  if (finished.length > 0) {
-    const cap = followUp(Math.min(...finished.map((c) => c.n)))
-    await advance(cap, counters.filter((c) => !c.done))
+  const estimate = (c: Counter): Estimate => ({ n: c.n, exact: c.done, ...(c.done && c.oids !== undefined ? { oids: c.oids } : {}) })
+  try {
+    for (let cap = FIRST_CAP; counters.length > 0; cap *= GROWTH) {
+      await advance(cap, counters)
+      if (counters.some((c) => c.done) || cap >= enough) break
+    }
+    const finished = counters.filter((c) => c.done)
+    if (finished.length > 0 && finished.length < counters.length) {
+      const smallest = finished.reduce((a, b) => (b.n < a.n ? b : a))
+      const cap = followUp(estimate(smallest))
+      if (cap > 0) await advance(cap, counters.filter((c) => !c.done))
+    }
+  } finally {
+    for (const c of counters) c.close()
   }
   const records: Estimate = { n: 0, exact: false }
   if (conditions.length === 0) {
@@ -111,9 +154,5 @@ export async function gatherStatistics(
     records.exact = records.n < recordsCap
     read += records.n
   }
-  return {
-    conditions: counters.map((c) => ({ n: c.n, exact: c.done, ...(c.done && c.oids !== undefined ? { oids: c.oids } : {}) })),
-    records,
-    read,
-  }
+  return { conditions: counters.map(estimate), records, read }
 }

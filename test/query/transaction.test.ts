@@ -32,6 +32,29 @@ for (const kind of storeKinds) {
       expect(await oidsOf(Article.find({ where: { status: 'draft' } }))).toEqual([changed.oid])
     })
 
+    it('conditions checked per candidate see committed keys, on instances in memory as on keys records', async () => {
+      const a = await Article.create({ title: 'a', status: 'published', tags: ['x'] })
+      const b = await Article.create({ title: 'b', status: 'draft', tags: ['x'] })
+      const c = await Article.create({ title: 'c', status: 'published', tags: ['x'] })
+      // The `or` is checked per candidate of tags = 'x'.
+      const q = () => Article.find({ where: { tags: 'x' }, or: [{ status: 'published' }, { pinned: true }] })
+      expect((await q().explain()).actual).toMatchObject({ results: 2, keysRecords: 0, instancesChecked: 3 })
+      a.status = 'draft' // unsaved: still found by its stored status
+      b.status = 'published' // unsaved: still not found
+      expect(await q().oids()).toEqual([a.oid, c.oid])
+      expect((await q().explain()).actual).toMatchObject({ keysRecords: 2, instancesChecked: 1 })
+      await a.save()
+      await b.save()
+      await t.db.transaction(async () => {
+        await c.update({ status: 'draft' })
+        await b.update({ pinned: true, status: 'draft' })
+        expect(await q().oids()).toEqual([b.oid, c.oid])
+        expect(await oidsOf(q())).toEqual([b.oid, c.oid])
+      })
+      expect(await q().oids()).toEqual([b.oid])
+      expect((await q().explain()).actual).toMatchObject({ results: 1, keysRecords: 0, instancesChecked: 3 })
+    })
+
     it('a transaction that fails leaves queries as they were', async () => {
       const a = await Article.create({ title: 'a', status: 'published' })
       await expect(
