@@ -1,5 +1,5 @@
 import { describeValue, type WriteOp } from '../engine/engine.js'
-import { MigrationError, ReadOnlyError, StowageError, ValidationError, VersionError } from '../errors.js'
+import { ClosedError, MigrationError, ReadOnlyError, StowageError, ValidationError, VersionError } from '../errors.js'
 import type { Change } from '../model/change.js'
 import type { Database, Feature } from '../model/database.js'
 import type { ModelMeta } from '../model/meta.js'
@@ -59,6 +59,10 @@ export class Migrations implements Feature {
   readonly #migrated = new WeakSet<StoredObject>()
   /** The schema marker a batch writes with its objects, by the batch's first instance. */
   readonly #markers = new WeakMap<StoredObject, SchemaMarker>()
+  /** Per model: the marker its pass starts from once decided (undefined: nothing to migrate). */
+  readonly #begun = new Map<ModelMeta, Promise<SchemaMarker | undefined>>()
+  readonly #locks = new Map<ModelMeta, Promise<unknown>>()
+  #stopped = false
 
   constructor(db: Database) {
     this.db = db
@@ -80,9 +84,17 @@ export class Migrations implements Feature {
     let run = this.#runs.get(meta)
     if (run === undefined) {
       this.#pending.add(meta)
-      run = this.#bringUp(meta).then(() => {
-        this.#pending.delete(meta)
-      })
+      const begun = this.#begin(meta)
+      this.#begun.set(meta, begun)
+      run = begun
+        .then(async (resume) => {
+          if (resume === undefined) return
+          await this.#pass(meta, resume)
+          await this.#mark(meta, { version: meta.versioning.version })
+        })
+        .then(() => {
+          this.#pending.delete(meta)
+        })
       this.#runs.set(meta, run)
       const failed = run
       // The next call on the model tries again.
@@ -108,29 +120,68 @@ export class Migrations implements Feature {
     }
   }
 
-  async #bringUp(meta: ModelMeta): Promise<void> {
+  /**
+   * `get()` of an object while its model's pass runs (`migrate: 'lazy'`): an object still at an
+   * older version is migrated on the spot, in its own atomic write, between two batches of the pass.
+   */
+  async readDuringPass(meta: ModelMeta, oid: string): Promise<StoredObject | undefined> {
+    const resume = await this.#begun.get(meta)
+    if (resume === undefined || !this.#pending.has(meta)) return this.db.load(meta, oid)
+    return this.#locked(meta, async () => {
+      const live = this.db.identity.get(meta.collection, oid)
+      if (live !== undefined) return live
+      const stored = await this.db.engine.getRecord(meta.collection, oid)
+      if (stored === undefined) return undefined
+      const record = checkRecord(meta, oid, stored)
+      const item = await this.#migrate(meta, oid, record, resume.migrating!)
+      if (item === undefined) return this.db.instantiate(meta, oid, record)
+      await this.#write(meta, resume.migrating!, [item])
+      return item.remove ? undefined : item.obj
+    })
+  }
+
+  /** The database is closing: passes stop after the batch in progress, which this waits for. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    await Promise.all(this.#locks.values())
+  }
+
+  /** Runs fn after the model's batch or lazy read in progress: the pass and lazy reads never migrate one object twice. */
+  #locked<T>(meta: ModelMeta, fn: () => Promise<T>): Promise<T> {
+    const run = (this.#locks.get(meta) ?? Promise.resolve()).then(fn)
+    this.#locks.set(
+      meta,
+      run.catch(() => {}),
+    )
+    return run
+  }
+
+  /**
+   * Reads the model's schema marker: refuses a newer store (or marks the model read-only), and when
+   * the store is behind, marks the pass as begun. Returns the marker the pass starts from, if any.
+   */
+  async #begin(meta: ModelMeta): Promise<SchemaMarker | undefined> {
     const { engine } = this.db
     const to = meta.versioning.version
     const marker = await readMarker(engine, meta.collection)
     if (marker !== undefined && newestVersion(marker) > to) {
       if (this.db.options.newerVersions === 'read-only') {
         this.#readOnly.add(meta)
-        return
+        return undefined
       }
       throw new VersionError(
         `${meta.ctor.name}: the store holds objects at version ${newestVersion(marker)}, written by a newer version of the app; this code knows version ${to}. Open the store with the newer code, or with Database.open({ newerVersions: 'read-only' }) to read it without writing`,
       )
     }
     const from = marker?.version ?? 1
-    if (from === to && marker?.migrating === undefined) return
+    if (from === to && marker?.migrating === undefined) return undefined
     if (marker === undefined && (await engine.countRecords(meta.collection)) === 0) {
       await this.#mark(meta, { version: to })
-      return
+      return undefined
     }
     const resume = marker?.migrating === to ? marker : { version: from, migrating: to }
     if (resume !== marker) await this.#mark(meta, resume)
-    await this.#pass(meta, resume)
-    await this.#mark(meta, { version: to })
+    return resume
   }
 
   async #mark(meta: ModelMeta, marker: SchemaMarker): Promise<void> {
@@ -147,24 +198,29 @@ export class Migrations implements Feature {
     let done = marker.done ?? 0
     let after = marker.after
     for (;;) {
-      const chunk: [string, ObjectRecord][] = []
-      for await (const [oid, record] of engine.records(meta.collection, { ...(after === undefined ? {} : { gt: after }), limit: BATCH })) {
-        chunk.push([oid, checkRecord(meta, oid, record)])
-      }
-      if (chunk.length === 0) return
-      after = chunk[chunk.length - 1]![0]
-      const items: WriteItem[] = []
-      for (const [oid, record] of chunk) {
-        const item = await this.#migrate(meta, oid, record, to)
-        if (item !== undefined) items.push(item)
-      }
-      done += chunk.length
-      if (items.length > 0) {
-        this.#markers.set(items[0]!.obj, { version: from, migrating: to, after, done })
-        await this.#write(meta, to, items)
-      }
+      if (this.#stopped) throw new ClosedError(`The database closed while ${meta.ctor.name} was being migrated; the next open goes on from there`)
+      const batch = await this.#locked(meta, async () => {
+        const chunk: [string, ObjectRecord][] = []
+        for await (const [oid, record] of engine.records(meta.collection, { ...(after === undefined ? {} : { gt: after }), limit: BATCH })) {
+          chunk.push([oid, checkRecord(meta, oid, record)])
+        }
+        if (chunk.length === 0) return 0
+        after = chunk[chunk.length - 1]![0]
+        const items: WriteItem[] = []
+        for (const [oid, record] of chunk) {
+          const item = await this.#migrate(meta, oid, record, to)
+          if (item !== undefined) items.push(item)
+        }
+        done += chunk.length
+        if (items.length > 0) {
+          this.#markers.set(items[0]!.obj, { version: from, migrating: to, after, done })
+          await this.#write(meta, to, items)
+        }
+        return chunk.length
+      })
+      if (batch === 0) return
       progress?.({ model: meta.ctor.name, from, to, done, total: Math.max(done, total) })
-      if (chunk.length < BATCH) return
+      if (batch < BATCH) return
     }
   }
 

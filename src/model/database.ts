@@ -40,11 +40,13 @@ export interface DatabaseOptions {
   /** Called while an index is rebuilt (a new or changed index on existing data, or `reindex()`). */
   onIndexProgress?: (progress: IndexProgress) => void
   /**
-   * When the stored objects of a model with a newer `version` are migrated: `'open'` (default):
-   * before `open()` returns (and, for a model registered later with `use()`, before its first use);
-   * `'background'`: `open()` returns at once and each model's first use waits for its pass.
+   * When the stored objects of a model with a newer `version` are migrated. `'open'` (default): a
+   * pass over them runs before `open()` returns (for a model registered later with `use()`, before
+   * its first use). `'lazy'`: `open()` returns at once and the pass runs in the background; `get()`
+   * of an object not migrated yet migrates it on the spot (in its own atomic write), while index
+   * queries, `find()`, `all()`, `list()`, `count()` and writes of the model wait for the pass.
    */
-  migrate?: 'open' | 'background'
+  migrate?: 'open' | 'lazy'
   /** Called after each batch of a migration pass. */
   onMigrationProgress?: (progress: MigrationProgress) => void
   /**
@@ -143,8 +145,8 @@ export class Database {
       throw new ArgumentError('Database.open(): give a path (a directory for the LevelDB store) or an engine')
     }
     if (options.models !== undefined && !Array.isArray(options.models)) throw new ArgumentError('Database.open(): models must be an array of model classes')
-    if (options.migrate !== undefined && options.migrate !== 'open' && options.migrate !== 'background') {
-      throw new ArgumentError(`Database.open(): migrate must be 'open' or 'background', got ${JSON.stringify(options.migrate)}`)
+    if (options.migrate !== undefined && options.migrate !== 'open' && options.migrate !== 'lazy') {
+      throw new ArgumentError(`Database.open(): migrate must be 'open' or 'lazy', got ${JSON.stringify(options.migrate)}`)
     }
     if (options.newerVersions !== undefined && options.newerVersions !== 'refuse' && options.newerVersions !== 'read-only') {
       throw new ArgumentError(`Database.open(): newerVersions must be 'refuse' or 'read-only', got ${JSON.stringify(options.newerVersions)}`)
@@ -162,7 +164,7 @@ export class Database {
       db = new Database(engine, options)
       for (const feature of db.features) await feature.open?.()
       db.use(...(options.models ?? []))
-      if (options.migrate !== 'background') for (const meta of db.models()) await db.#migrations.register(meta)
+      if (options.migrate !== 'lazy') for (const meta of db.models()) await db.#migrations.register(meta)
       return db
     } catch (err) {
       if (db !== undefined) await db.#abandon()
@@ -175,6 +177,7 @@ export class Database {
   /** After a failed open: lets a migration write in flight end, and frees the models for another database. */
   async #abandon(): Promise<void> {
     this.#closed = true
+    await this.#migrations.stop()
     await this.#writes
     for (const meta of this.#models.values()) if (meta.db === this) unbind(meta)
   }
@@ -227,6 +230,7 @@ export class Database {
       return Promise.reject(new ArgumentError('db.close() inside a transaction of that database would wait for the transaction forever; close it after the transaction'))
     }
     this.#closing = (async () => {
+      await this.#migrations.stop()
       while (this.#running.size > 0) await Promise.allSettled([...this.#running])
       await this.#writes
       this.#closed = true
@@ -395,7 +399,7 @@ export class Database {
     if (this.#closed) return Promise.reject(new ClosedError('The database is closed: cannot call get()'))
     if (this.#migrations.waiting) {
       const gate = this.#migrations.gate(meta)
-      if (gate !== undefined) return gate.then(() => this.load(meta, oid))
+      if (gate !== undefined) return this.options.migrate === 'lazy' ? this.#migrations.readDuringPass(meta, oid) : gate.then(() => this.load(meta, oid))
     }
     const live = this.identity.get(meta.collection, oid)
     if (live !== undefined) {
