@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache'
 import { STATE } from './object-state.js'
 import type { StoredObject } from './stored-object.js'
 import { deref, weakRef } from './weak-refs.js'
@@ -17,8 +16,12 @@ type Refs = Map<string, StoredObject | WeakRef<StoredObject>>
 export class IdentityMap {
   /** collection -> oid -> instance. */
   readonly #collections = new Map<string, Refs>()
-  /** The recently used instances, each with its collection. */
-  readonly #recent: LRUCache<StoredObject, string> | undefined
+  /**
+   * The `max` most recently used instances, least recent first (a Set keeps insertion order: a use
+   * moves an instance to the end). Cheaper than a general LRU cache: no per-entry value, no TTL.
+   */
+  readonly #recent: Set<StoredObject> | undefined
+  readonly #max: number
   readonly #pinned = new Set<StoredObject>()
   /**
    * Entries of collected instances are swept after full garbage collections, told by the collection
@@ -31,15 +34,8 @@ export class IdentityMap {
   #weakened = 0
 
   constructor(max: number) {
-    this.#recent =
-      max > 0
-        ? new LRUCache<StoredObject, string>({
-            max,
-            dispose: (collection, obj, reason) => {
-              if (reason === 'evict') this.#weaken(collection, obj)
-            },
-          })
-        : undefined
+    this.#max = max
+    this.#recent = max > 0 ? new Set() : undefined
   }
 
   /** The live instance of (collection, oid), marking it recently used. */
@@ -47,8 +43,21 @@ export class IdentityMap {
     const entry = this.#collections.get(collection)?.get(oid)
     if (entry === undefined) return undefined
     const obj = entry instanceof WeakRef ? deref(entry) : entry
-    if (obj !== undefined && this.#recent !== undefined && this.#recent.get(obj) === undefined) this.#recent.set(obj, collection)
+    if (obj !== undefined && this.#recent !== undefined) this.#use(this.#recent, obj)
     return obj
+  }
+
+  /** Marks obj most recently used; the least recently used one past `max` is let go. */
+  #use(recent: Set<StoredObject>, obj: StoredObject): void {
+    if (recent.delete(obj)) {
+      recent.add(obj)
+      return
+    }
+    recent.add(obj)
+    if (recent.size <= this.#max) return
+    const oldest = recent.values().next().value!
+    recent.delete(oldest)
+    this.#weaken(oldest[STATE].meta.collection, oldest)
   }
 
   /** Registers a live instance; `recent` also puts it in the LRU (bulk scans pass false). */
@@ -60,7 +69,7 @@ export class IdentityMap {
     if (recent && this.#recent !== undefined) {
       // Held strongly by the entry as long as by the LRU: its eviction weakens the entry.
       if (current !== obj) refs.set(oid, obj)
-      this.#recent.set(obj, collection)
+      this.#use(this.#recent, obj)
     } else if (current !== obj) {
       this.#setWeak(refs, oid, obj)
     }
