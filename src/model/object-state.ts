@@ -58,18 +58,36 @@ export function stateOf(obj: object): ObjectState {
  * values and update times: member names that Object.prototype has are refused at declaration.
  */
 export function newState(meta: ModelMeta, oid: string): ObjectState {
-  return {
-    oid,
-    meta,
-    values: {},
-    record: undefined,
-    updates: {},
-    changedAt: 0,
-    version: 0,
-    savedVersion: -1,
-    removed: false,
-    extra: {},
-    owners: undefined,
-    db: undefined,
+  return new InstanceState(meta, oid, {}, undefined, {}, 0, -1)
+}
+
+/** The state of an instance read from its record (`values` and `updates` already built from it). */
+export function storedState(meta: ModelMeta, oid: string, values: Record<string, unknown>, record: ObjectRecord): ObjectState {
+  return new InstanceState(meta, oid, values, record, record.updates, record.changed, 0)
+}
+
+/**
+ * One class, so that every state has the same shape; `extra` is made on first use, as most
+ * instances never need it.
+ */
+class InstanceState implements ObjectState {
+  version = 0
+  removed = false
+  owners: Map<string, object> | undefined = undefined
+  db: object | undefined = undefined
+  #extra: Record<string, unknown> | undefined = undefined
+
+  constructor(
+    readonly meta: ModelMeta,
+    readonly oid: string,
+    public values: Record<string, unknown>,
+    public record: ObjectRecord | undefined,
+    public updates: Record<string, number>,
+    public changedAt: number,
+    public savedVersion: number,
+  ) {}
+
+  get extra(): Record<string, unknown> {
+    return (this.#extra ??= {})
   }
 }

@@ -1,6 +1,6 @@
 import { CorruptionError, ValidationError, type PropertyError } from '../errors.js'
 import type { ModelMeta } from './meta.js'
-import { newState, STATE, type ObjectRecord, type ObjectState } from './object-state.js'
+import { STATE, storedState, type ObjectRecord, type ObjectState } from './object-state.js'
 import type { StoredObject } from './stored-object.js'
 
 /** Throws `ValidationError` listing every invalid property of the object. */
@@ -121,29 +121,34 @@ export function revertProperties(state: ObjectState, keep: Set<string> | undefin
  * the identity map (callers register it, or use it only to read it, e.g. for its index keys).
  */
 export function recordInstance(meta: ModelMeta, oid: string, record: unknown): StoredObject {
+  const r = checkRecord(meta, oid, record)
   const obj = Object.create(meta.ctor.prototype) as StoredObject
-  const state = newState(meta, oid)
-  applyRecord(state, record)
-  obj[STATE] = state
+  obj[STATE] = storedState(meta, oid, storedValues(meta, r), r)
   return obj
 }
 
 /** Reads a stored record back into an object's state. */
 export function applyRecord(state: ObjectState, record: unknown): void {
   const r = checkRecord(state.meta, state.oid, record)
-  const values: Record<string, unknown> = {}
-  for (const p of state.meta.propertyList) {
-    const name = p.name
-    const stored = r.properties[name]
-    if (stored !== undefined) values[name] = fromStored(p.type, stored)
-  }
-  state.values = values
+  state.values = storedValues(state.meta, r)
   state.updates = r.updates // never mutated in place: a save replaces it
   state.changedAt = r.changed
   state.record = r
   state.version = 0
   state.savedVersion = 0
   state.removed = false
+}
+
+/** The values of a record's declared properties. */
+function storedValues(meta: ModelMeta, r: ObjectRecord): Record<string, unknown> {
+  const values: Record<string, unknown> = {}
+  const list = meta.propertyList
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!
+    const stored = r.properties[p.name]
+    if (stored !== undefined) values[p.name] = fromStored(p.type, stored)
+  }
+  return values
 }
 
 export function checkRecord(meta: ModelMeta, oid: string, record: unknown): ObjectRecord {
