@@ -74,6 +74,8 @@ export class LmdbEngine extends Engine {
   readonly supports: EngineSupports = { persistent: true, rawPaths: false, readableFiles: false, syncReads: true, syncRanges: true }
   /** The store's file. */
   readonly path: string
+  /** describe(), which names the store in every error of a read. */
+  readonly #label: string
   readonly #chunkSize: number
   /** Records found damaged by reads since open. */
   readonly #damage: DamageList
@@ -95,12 +97,13 @@ export class LmdbEngine extends Engine {
       throw new ArgumentError(`LmdbEngine onDamage must be a function, got ${typeof options.onDamage}`)
     }
     this.path = path
+    this.#label = `LmdbEngine(${path})`
     this.#chunkSize = chunkSize
     this.#damage = new DamageList(options.onDamage)
   }
 
   describe(): string {
-    return `LmdbEngine(${this.path})`
+    return this.#label
   }
 
   /**
@@ -191,10 +194,7 @@ export class LmdbEngine extends Engine {
   }
 
   protected override _getRecordSync(collection: string, id: string): unknown {
-    const key = recordKey(collection, id)
-    const bytes = this.#read(() => this.#db.getBinaryFast(key), () => `reading record ${collection}/${id}`)
-    if (bytes === undefined) return undefined
-    const record = this.#decodeRecord(collection, id, key, bytes)
+    const record = this.#readRecord(collection, id)
     if (record === DAMAGED) throw this.#damage.errorFor(collection, id, this.describe())
     return record
   }
@@ -241,10 +241,7 @@ export class LmdbEngine extends Engine {
 
   protected async _getRecords(collection: string, ids: string[]): Promise<unknown[]> {
     return ids.map((id) => {
-      const key = recordKey(collection, id)
-      const bytes = this.#read(() => this.#db.getBinaryFast(key), () => `reading record ${collection}/${id}`)
-      if (bytes === undefined) return undefined
-      const record = this.#decodeRecord(collection, id, key, bytes)
+      const record = this.#readRecord(collection, id)
       return record === DAMAGED ? undefined : record // reported; the others read on
     })
   }
@@ -377,6 +374,18 @@ export class LmdbEngine extends Engine {
     }
   }
 
+  /** A stored record, undefined if there is none, or DAMAGED (reported). */
+  #readRecord(collection: string, id: string): unknown {
+    const key = recordKey(collection, id)
+    let bytes: Uint8Array | undefined
+    try {
+      bytes = this.#db.getBinaryFast(key)
+    } catch (err) {
+      throw lmdbError(err, this.describe(), `reading record ${collection}/${id}`)
+    }
+    return bytes === undefined ? undefined : this.#decodeRecord(collection, id, key, bytes)
+  }
+
   /** A record's value, or DAMAGED (reported) when it fails its checksum or does not decode. */
   #decodeRecord(collection: string, id: string, key: string, bytes: Uint8Array): unknown {
     try {
@@ -390,7 +399,7 @@ export class LmdbEngine extends Engine {
 
 
   #decode(key: string, bytes: Uint8Array, where: Named): unknown {
-    return decodeSealed(key, bytes, where, this.describe(), false)
+    return decodeSealed(key, bytes, where, this.#label, false)
   }
 
   #track<T>(p: Promise<T>): Promise<T> {
