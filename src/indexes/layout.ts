@@ -12,6 +12,11 @@ import { INDEX_SIGNATURE } from './indexing.js'
  */
 const ROOT = 'idx\x00'
 
+/** Every index entry of a collection. */
+export function collectionEntriesPrefix(collection: string): string {
+  return `${ROOT}e\x00${collection}\x00`
+}
+
 export function entryPrefix(collection: string, index: string): string {
   return `${ROOT}e\x00${collection}\x00${escapeString(index)}\x00`
 }

@@ -10,6 +10,7 @@ import type { WriteItem } from '../model/unit-of-work.js'
 import { exportExtensions } from '../model/export-import.js'
 import { dropOwnLinks } from '../relations/link-writes.js'
 import { linksOfRecord, type LinksRecord } from '../relations/stored-links.js'
+import { moveFormerCollection } from './collection-move.js'
 import { migrationInput } from './migration-input.js'
 import { markerKey, newestVersion, readMarker, type SchemaMarker } from './schema-marker.js'
 
@@ -22,6 +23,8 @@ export interface MigrationProgress {
   /** Objects read so far, of `total` stored when the pass began. */
   done: number
   total: number
+  /** Set when objects moved from a former collection (`formerly`): `done` of them moved. */
+  movedFrom?: string
 }
 
 /** Objects migrated per atomic write. */
@@ -163,6 +166,10 @@ export class Migrations implements Feature {
   async #begin(meta: ModelMeta): Promise<SchemaMarker | undefined> {
     const { engine } = this.db
     const to = meta.versioning.version
+    for (const former of meta.versioning.formerly) {
+      const moved = await moveFormerCollection(engine, meta, former)
+      if (moved > 0) this.db.options.onMigrationProgress?.({ model: meta.ctor.name, from: 0, to: 0, done: moved, total: moved, movedFrom: former })
+    }
     const marker = await readMarker(engine, meta.collection)
     if (marker !== undefined && newestVersion(marker) > to) {
       if (this.db.options.newerVersions === 'read-only') {

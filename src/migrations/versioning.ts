@@ -1,5 +1,5 @@
 import { ModelDefinitionError } from '../errors.js'
-import { describeValue } from '../engine/engine.js'
+import { checkName, describeValue } from '../engine/engine.js'
 
 /** What a migration step knows besides the object's properties. */
 export interface MigrationContext {
@@ -26,13 +26,15 @@ export interface Versioning {
   version: number
   /** Step n takes version n-1 to n, for every n in 2..version. */
   migrations: Map<number, MigrationFn>
+  /** Collections the model had before: their objects move to its collection when it is registered. */
+  formerly: string[]
 }
 
-export const UNVERSIONED: Versioning = Object.freeze({ version: 1, migrations: new Map() }) as Versioning
+export const UNVERSIONED: Versioning = Object.freeze({ version: 1, migrations: new Map(), formerly: [] }) as Versioning
 
-/** Checks `version` and `migrations` of `@Model` options: a gap in the chain is refused here. */
-export function versioningOf(options: { version?: unknown; migrations?: unknown }, label: string): Versioning {
-  const { version = 1, migrations } = options
+/** Checks `version`, `migrations` and `formerly` of `@Model` options: a gap in the chain is refused here. */
+export function versioningOf(options: { version?: unknown; migrations?: unknown; formerly?: unknown }, label: string, collection: string): Versioning {
+  const { version = 1, migrations, formerly } = options
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
     throw new ModelDefinitionError(`${label}: version must be a positive integer, got ${describeValue(version)}`)
   }
@@ -57,5 +59,18 @@ export function versioningOf(options: { version?: unknown; migrations?: unknown 
       `${label}: version ${version} needs a migration for every step from 2 to ${version}; missing ${missing.join(', ')} (a step may return its input unchanged: (old) => old)`,
     )
   }
-  return { version, migrations: steps }
+  const names: string[] = []
+  if (formerly !== undefined) {
+    if (!Array.isArray(formerly)) throw new ModelDefinitionError(`${label}: formerly must be an array of former collection names, got ${describeValue(formerly)}`)
+    for (const name of formerly) {
+      try {
+        checkName('collection', name)
+      } catch (err) {
+        throw new ModelDefinitionError(`${label}: formerly: ${(err as Error).message}`)
+      }
+      if (name === collection || names.includes(name)) throw new ModelDefinitionError(`${label}: formerly names ${JSON.stringify(name)} twice, or the model's own collection`)
+      names.push(name)
+    }
+  }
+  return { version, migrations: steps, formerly: names }
 }

@@ -114,6 +114,8 @@ export class Database {
   /** The engine reads records synchronously (`getRecordSync`): reads skip the promise and the thread pool. */
   readonly #syncReads: boolean
   readonly #migrations: Migrations
+  /** open() returned: models registered from now on are registered by use(). */
+  #opened = false
 
   private constructor(engine: Engine, options: DatabaseOptions) {
     this.engine = engine
@@ -165,6 +167,7 @@ export class Database {
       for (const feature of db.features) await feature.open?.()
       db.use(...(options.models ?? []))
       if (options.migrate !== 'lazy') for (const meta of db.models()) await db.#migrations.register(meta)
+      db.#opened = true
       return db
     } catch (err) {
       if (db !== undefined) await db.#abandon()
@@ -189,12 +192,22 @@ export class Database {
       const meta = typeof ctor === 'function' ? metaOf(ctor) : undefined
       if (meta === undefined) throw new ModelDefinitionError(`db.use(): ${typeof ctor === 'function' ? ctor.name : String(ctor)} is not a model class: decorate it with @Model(), or pass the class defineModel() returned`)
       if (meta.db === this) continue
+      if (this.#opened && meta.versioning.formerly.length > 0) {
+        // Live instances linking to the objects it moves would keep the old collection in their records.
+        throw new ArgumentError(`db.use(${meta.ctor.name}): a model with formerly moves objects of other collections, which must happen before any object is read: give it to Database.open({ models })`)
+      }
       if (meta.db !== undefined) {
         throw new AlreadyRegisteredError(`${meta.ctor.name} is already registered in another open database; close it first (a model is bound to one open database at a time)`)
       }
       const other = this.#models.get(meta.collection)
       if (other !== undefined && other !== meta) {
         throw new ModelDefinitionError(`${meta.ctor.name} and ${other.ctor.name} both use the collection "${meta.collection}"; give one @Model({ collection })`)
+      }
+      for (const registered of this.#models.values()) {
+        const [mover, moved] = meta.versioning.formerly.includes(registered.collection) ? [meta, registered] : registered.versioning.formerly.includes(meta.collection) ? [registered, meta] : []
+        if (mover !== undefined) {
+          throw new ModelDefinitionError(`${mover.ctor.name} lists "${moved!.collection}" in formerly, but ${moved!.ctor.name} uses that collection: one collection, one model`)
+        }
       }
       this.#models.set(meta.collection, meta)
       bind(meta, this)

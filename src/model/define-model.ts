@@ -88,7 +88,10 @@ export function createModel<C extends Function>(ctor: C, options: ModelOptions, 
     throw new ModelDefinitionError(`${label}: ${(err as Error).message}`)
   }
   meta = buildMeta(ctor, collection, fromOptions.decl, how)
-  meta.versioning = versioningOf(options, label)
+  meta.versioning = versioningOf(options, label, collection)
+  if (meta.versioning.formerly.length > 0 && meta.kind === 'raw') {
+    throw new ModelDefinitionError(`${label}: formerly is for StoredObject models; a StoredRaw model's data stays under its collection`)
+  }
   meta.ctor = Wrapped
   setMeta(Wrapped, meta)
   setModelClass(ctor, Wrapped)

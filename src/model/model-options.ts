@@ -25,6 +25,11 @@ export interface ModelOptions {
   version?: number
   /** `{ n: (old) => props }` for every n from 2 to `version`: takes a version n-1 object's properties to version n's. */
   migrations?: Record<number, MigrationFn>
+  /**
+   * Collections the model had before (it was renamed): when it is registered, their objects move to
+   * `collection`, with every link to them; given to `Database.open()`, never to a later `use()`.
+   */
+  formerly?: string[]
 }
 
 export interface PropertySpec extends PropertyOptions {
@@ -42,7 +47,7 @@ export interface IndexSpec {
   version?: number
 }
 
-const OPTION_KEYS = ['collection', 'properties', 'relations', 'indexes', 'version', 'migrations']
+const OPTION_KEYS = ['collection', 'properties', 'relations', 'indexes', 'version', 'migrations', 'formerly']
 
 /** Declares the members given in options; `label` (`@Model(Account)`) names them in messages. */
 export function declareOptions(at: MemberTarget, options: ModelOptions, label: string): void {

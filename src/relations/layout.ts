@@ -12,6 +12,11 @@
  */
 const ROOT = 'rel\x00'
 
+/** Every Many link entry of an owner, whatever the relation. */
+export function ownerLinksPrefix(ownerCollection: string, ownerOid: string): string {
+  return `${ROOT}m\x00${ownerCollection}\x00${ownerOid}\x00`
+}
+
 export function linkPrefix(ownerCollection: string, ownerOid: string, relation: string): string {
   return `${ROOT}m\x00${ownerCollection}\x00${ownerOid}\x00${relation}\x00`
 }

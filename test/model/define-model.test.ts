@@ -75,7 +75,7 @@ describe('defineModel options', () => {
   })
 
   it('refuses unknown options and keys, values that are not Stowage types, and bad index specs', () => {
-    expect(refusal({ propertis: {} })).toBe('defineModel(Thing): unknown option "propertis"; the options are collection, properties, relations, indexes, version, migrations')
+    expect(refusal({ propertis: {} })).toBe('defineModel(Thing): unknown option "propertis"; the options are collection, properties, relations, indexes, version, migrations, formerly')
     expect(refusal({ properties: [] })).toMatch(/^defineModel\(Thing\) option properties must be an object of name -> a type or \{ type, required \}, got an array$/)
     expect(refusal({ properties: { email: 'EMAIL' } })).toMatch(/^defineModel\(Thing\) property "email" must be \{ type, required \}, got "EMAIL"$/)
     expect(refusal({ properties: { email: { type: String } } })).toMatch(/^defineModel\(Thing\) property "email" needs a Stowage type \(Types\.\*\), got function String/)
