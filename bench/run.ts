@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   builds: () => import('./builds.js'),
   'load-memory': () => import('./load-memory.js'),
   queries: () => import('./queries.js'),
+  migrations: () => import('./migrations.js'),
 }
 
 const name = process.argv[2]
