@@ -19,6 +19,10 @@ export class Attachment extends StoredRaw {
 
 @Model({
   collection: 'notes',
+  // Version 1 of the service stored tags as the client sent them; version 2 keeps them trimmed and
+  // without duplicates, so a store written by version 1 is brought up to date when it is opened.
+  version: 2,
+  migrations: { 2: (old) => ({ ...old, tags: Array.isArray(old.tags) ? normalizeTags(old.tags).filter((tag) => tag !== '') : old.tags }) },
   // Every word (3 letters or more) of the title and body, lower case and without accents.
   indexes: { keywords: (note: Note) => Indexing.keywords([note.title, note.body]) },
 })
@@ -40,4 +44,9 @@ export const models = [Account, Note, Attachment]
 /** Emails are kept trimmed and in lower case: `Ann@Example.com ` and `ann@example.com` are one account. */
 export function normalizeEmail(email: unknown): unknown {
   return typeof email === 'string' ? email.trim().toLowerCase() : email
+}
+
+/** Tags as the service stores them: trimmed, each once. */
+export function normalizeTags(tags: unknown[]): unknown[] {
+  return [...new Set(tags.map((t) => (typeof t === 'string' ? t.trim() : t)))]
 }

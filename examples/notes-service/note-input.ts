@@ -4,6 +4,7 @@
  * set and checks what the model's types cannot say (a non-empty title, sizes).
  */
 import { badRequest, invalid, type FieldError } from './http/http-error.js'
+import { normalizeTags } from './models.js'
 
 export const CREATE_FIELDS = ['title', 'body', 'tags', 'url', 'created'] as const
 export const UPDATE_FIELDS = ['title', 'body', 'tags', 'url'] as const
@@ -25,7 +26,7 @@ export function noteProps(input: Record<string, unknown>, fields: readonly strin
     // An unparsable string is left as it is: the DATE type refuses it with a clear reason.
     if (!Number.isNaN(time)) props.created = new Date(time)
   }
-  if (Array.isArray(props.tags)) props.tags = [...new Set(props.tags.map((t) => (typeof t === 'string' ? t.trim() : t)))]
+  if (Array.isArray(props.tags)) props.tags = normalizeTags(props.tags)
 
   // Stowage has no length constraints on strings (yet): checked here, reported like its own errors.
   const errors: FieldError[] = []

@@ -9,8 +9,8 @@ import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Database, DirectoryEngine, LevelEngine, type Engine } from '../../src/index.js'
-import { Attachment, models } from '../../examples/notes-service/models.js'
+import { Database, DirectoryEngine, LevelEngine, Model, Property, Relation, StoredObject, Types, type Engine, type One } from '../../src/index.js'
+import { Account, Attachment, models, Note } from '../../examples/notes-service/models.js'
 import { findNotes, parseNoteQuery } from '../../examples/notes-service/note-search.js'
 import { createNotesServer } from '../../examples/notes-service/server.js'
 
@@ -346,3 +346,45 @@ for (const engine of engines) {
     })
   })
 }
+
+// Notes as version 1 of the service stored them: tags as the client sent them.
+@Model({ collection: 'notes' })
+class NoteV1 extends StoredObject {
+  @Property(Types.LINE) title!: string
+  @Property(Types.MARKDOWN) body = ''
+  @Property(Types.LIST(Types.LINE)) tags: string[] = []
+  @Property(Types.DATE) created: Date = new Date()
+  @Relation(() => Account) owner!: One<Account>
+}
+
+describe('notes service over a store written by its version 1', () => {
+  it('migrates the notes when it opens the store, and serves them with their tags normalized', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-notes-v1-'))
+    try {
+      let db = await Database.open({ engine: new LevelEngine(dir), models: [Account, NoteV1] })
+      const ann = await Account.create({ email: 'ann@example.com', name: 'Ann' })
+      const old = new NoteV1({ title: 'Groceries', tags: [' Food ', 'Food', 'home ', ' '] })
+      old.owner.set(ann)
+      await old.save()
+      await db.close()
+
+      db = await Database.open({ engine: new LevelEngine(dir), models })
+      const server = createNotesServer(db, { maxJsonBytes: 64 * 1024 })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      try {
+        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+        const note = await (await fetch(`${base}/notes/${old.oid}`)).json()
+        expect(note).toMatchObject({ title: 'Groceries', tags: ['Food', 'home'] })
+        const tagged = (await (await fetch(`${base}/notes?tag=home`, { headers: { 'x-account': ann.oid } })).json()) as { title: string }[]
+        expect(tagged.map((n: { title: string }) => n.title)).toEqual(['Groceries'])
+        expect(await Note.index('keywords').count('groceries')).toBe(1)
+      } finally {
+        server.closeAllConnections()
+        await new Promise((resolve) => server.close(resolve))
+        await db.close()
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
