@@ -61,10 +61,10 @@ export class IndexMaintainer implements Feature {
   }
 
   /** Resolves once the model's stored objects are migrated to its version and its indexes match its definitions: before any index query. */
-  async ready(meta: ModelMeta): Promise<void> {
+  ready(meta: ModelMeta): Promise<void> {
     const migrations = migrationsOf(this.db)
-    if (migrations.waiting) await migrations.gate(meta)
-    return this.indexesReady(meta)
+    const gate = migrations.waiting ? migrations.gate(meta) : undefined
+    return gate === undefined ? this.indexesReady(meta) : gate.then(() => this.indexesReady(meta))
   }
 
   /**
