@@ -185,3 +185,13 @@ export class ReadOnlyError extends StowageError {
     super('READ_ONLY', message)
   }
 }
+
+/**
+ * A change stream's consumer fell further behind than the events it may hold: the events in
+ * between were dropped rather than kept without bound. Read the current state, then iterate again.
+ */
+export class OverflowError extends StowageError {
+  constructor(message: string) {
+    super('OVERFLOW', message)
+  }
+}

@@ -8,6 +8,7 @@ import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecor
 import { keysRecordKey, signatureOf, type KeysRecord } from './layout.js'
 import { STATE } from '../model/object-state.js'
 import { migrationsOf } from '../migrations/migrator.js'
+import { feedOf } from '../changes/change-feed.js'
 
 const maintainers = new WeakMap<Database, IndexMaintainer>()
 
@@ -36,6 +37,8 @@ export class IndexMaintainer implements Feature {
    */
   #indexed = new WeakMap<object, string>()
   #pending = new WeakMap<Change[], Array<[object, string]>>()
+  /** Per change, the keys it took the object from and to, while the change feed wants them. */
+  readonly #keys = new WeakMap<Change, { old: KeysRecord; next: KeysRecord }>()
   #opened: Promise<void> | undefined
 
   constructor(db: Database) {
@@ -124,11 +127,17 @@ export class IndexMaintainer implements Feature {
       unread.forEach((u, i) => (u.old = readKeysRecord(values[i])))
     }
     await checkUnique(this.db.engine, updates)
+    if (feedOf(this.db).watching) work.forEach((c, i) => this.#keys.set(c, { old: updates[i]!.old, next: updates[i]!.next }))
     const written = updates.map((u) => pushIndexOps(u, ops) ?? writeKeysRecord(u.next))
     this.#pending.set(
       changes,
       work.map((c, i) => [c.obj, written[i]!]),
     )
+  }
+
+  /** The index keys a committed change took the object from and to, kept while live queries watch. */
+  keysWritten(change: Change): { old: KeysRecord; next: KeysRecord } | undefined {
+    return this.#keys.get(change)
   }
 
   /** Forgets the keys an instance was last written with (a write changed them without it): the next save reads them. */

@@ -8,6 +8,8 @@ import type { StoredObject } from '../model/stored-object.js'
 import { maintainerOf } from './index-maintainer.js'
 import { decodeKey, encodeKey, encodePrefix, kindBounds, kindOf } from './key-codec.js'
 import { Indexing } from './indexing.js'
+import { LiveQuery } from '../changes/live-query.js'
+import { indexRangeMatcher } from '../changes/matchers.js'
 import { entryPrefix, indexLabel } from './layout.js'
 
 export interface IndexListOptions<K extends IndexKey = IndexKey> {
@@ -80,10 +82,11 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
     return this.#meta.indexes.get(this.name)!
   }
 
-  /** Every object with that key. */
-  get(key: K): AsyncIterable<T> {
+  /** Every object with that key; `.watch()` follows them as the store changes. */
+  get(key: K): IndexResults<T> {
     const prefix = this.#keyPrefix(key)
-    return this.#objects({ prefix }, false, 0, Infinity)
+    const encoded = prefix.slice(this.#prefix.length, -1)
+    return this.#results({ prefix }, false, 0, Infinity, encoded)
   }
 
   /** The object at position `n` (default the first) among those with that key, or undefined. */
@@ -182,7 +185,7 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
    * (`{ gte: 5 }` gives numbers >= 5, not strings); `prefix` selects string keys. An object with
    * several keys in the range is given once, at its first key.
    */
-  list(options: IndexListOptions<K> = {}): AsyncIterable<T> {
+  list(options: IndexListOptions<K> = {}): IndexResults<T> {
     const label = `${this.#label()}.list()`
     if (options === null || typeof options !== 'object') throw new ArgumentError(`${label} takes an options object, got ${describeValue(options)}`)
     for (const key of Object.keys(options)) {
@@ -221,7 +224,16 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
     }
     if (lower.length > 0) range.gte = lower.reduce((a, b) => (utf8Compare(a, b) >= 0 ? a : b))
     if (upper.length > 0) range.lt = upper.reduce((a, b) => (utf8Compare(a, b) <= 0 ? a : b))
-    return this.#objects(range, mayGiveSeveralKeys(this.#meta, this.definition), offset, limit)
+    return this.#results(range, mayGiveSeveralKeys(this.#meta, this.definition), offset, limit)
+  }
+
+  /** Results that stream when iterated, and can be watched (`key`: the encoded key of a `get()`). */
+  #results(range: Range, distinct: boolean, offset: number, limit: number, key?: string): IndexResults<T> {
+    const matcher = indexRangeMatcher(this.name, this.#prefix, range, key)
+    return new IndexResults(
+      () => this.#objects(range, distinct, offset, limit),
+      () => new LiveQuery(this.#db, this.#meta, matcher, async () => collectAll(this.#objects(range, distinct, offset, limit))),
+    )
   }
 
   #label(): string {
@@ -256,6 +268,32 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
     }
     if (loading !== undefined) yield* stillStored(await loading)
   }
+}
+
+/** The objects of an index view query: iterate them, or `watch()` them (see `LiveQuery`). */
+export class IndexResults<T> implements AsyncIterable<T> {
+  readonly #objects: () => AsyncIterator<T>
+  readonly #live: () => LiveQuery<T>
+
+  constructor(objects: () => AsyncIterator<T>, live: () => LiveQuery<T>) {
+    this.#objects = objects
+    this.#live = live
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return this.#objects()
+  }
+
+  /** The results now, then again after each commit that may change them. */
+  watch(): LiveQuery<T> {
+    return this.#live()
+  }
+}
+
+async function collectAll<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
+  return out
 }
 
 /**

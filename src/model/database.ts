@@ -4,6 +4,9 @@ import { IndexMaintainer } from '../indexes/index-maintainer.js'
 import { RelationFeature } from '../relations/index.js'
 import { RawFeature } from '../raw/raw-feature.js'
 import { Migrations, type MigrationProgress } from '../migrations/migrator.js'
+import { ChangeFeed, feedOf } from '../changes/change-feed.js'
+import { ChangeStream, DEFAULT_BUFFER } from '../changes/change-stream.js'
+import type { ChangeEvent, ObjectChange } from '../changes/change-event.js'
 import { AlreadyRegisteredError, ArgumentError, ClosedError, ModelDefinitionError, NotFoundError, NotRegisteredError } from '../errors.js'
 import type { Change, WriteContributor } from './change.js'
 import { exportObject, importInto, type ExportOptions, type Exported } from './export-import.js'
@@ -57,6 +60,11 @@ export interface DatabaseOptions {
   newerVersions?: 'refuse' | 'read-only'
 }
 
+export interface ChangeStreamOptions {
+  /** Events an iterator holds for a consumer that is behind before it gets `OverflowError` (default 10,000). */
+  buffer?: number
+}
+
 /** A part of the store that takes part in every write (indexes, relations, raw data). */
 export interface Feature extends WriteContributor {
   /**
@@ -82,9 +90,10 @@ export interface Feature extends WriteContributor {
 /**
  * The features every database runs, in this order. Migrations come first (they drop the links of
  * relations a model no longer has), indexes last: their keys are computed from the records as the
- * other features leave them (links dropped, change times moved).
+ * other features leave them (links dropped, change times moved); the change feed hears of a write
+ * once every other feature has.
  */
-const FEATURES: Array<new (db: Database) => Feature> = [Migrations, RelationFeature, RawFeature, IndexMaintainer]
+const FEATURES: Array<new (db: Database) => Feature> = [Migrations, RelationFeature, RawFeature, IndexMaintainer, ChangeFeed]
 
 const DEFAULT_CACHE_MAX = 1000
 
@@ -224,6 +233,34 @@ export class Database {
   /** The registered model of a collection, if any. */
   model(collection: string): ModelMeta | undefined {
     return this.#models.get(collection)
+  }
+
+  /**
+   * One event per committed write of this database (a save, a remove, a transaction), in commit
+   * order, listing each object it created, changed or removed: async-iterable, `subscribe()`, and
+   * an Observable. `buffer`: how many events an iterator may hold for a consumer that is behind
+   * (default 10,000) before it gets `OverflowError`.
+   */
+  changes(options: ChangeStreamOptions = {}): ChangeStream<ChangeEvent> {
+    return this.changesWhere(undefined, options)
+  }
+
+  /** `changes()` narrowed by `filter` (to a model, an object): events left empty are skipped. */
+  changesWhere(filter: ((change: ObjectChange) => boolean) | undefined, options: ChangeStreamOptions = {}): ChangeStream<ChangeEvent> {
+    this.#assertOpen('changes')
+    if (options === null || typeof options !== 'object') throw new ArgumentError('changes() takes { buffer? }')
+    const buffer = options.buffer ?? DEFAULT_BUFFER
+    if (!Number.isInteger(buffer) || buffer < 1) throw new ArgumentError(`changes(): buffer must be a positive integer, got ${buffer}`)
+    const feed = feedOf(this)
+    if (filter === undefined) return new ChangeStream((deliver) => feed.listen(deliver), buffer)
+    return new ChangeStream(
+      (deliver) =>
+        feed.listen((event) => {
+          const changes = event.changes.filter(filter)
+          if (changes.length > 0) deliver({ seq: event.seq, changes })
+        }),
+      buffer,
+    )
   }
 
   /** Everything written so far is durable on disk. */

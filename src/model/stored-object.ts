@@ -1,3 +1,5 @@
+import type { ChangeEvent } from '../changes/change-event.js'
+import type { ChangeStream } from '../changes/change-stream.js'
 import { ArgumentError, ModelDefinitionError } from '../errors.js'
 import { oidForNewObject } from './oid.js'
 import { metaOf, type IndexKey, type ModelMeta } from './meta.js'
@@ -181,6 +183,12 @@ export class StoredObject<Self = any> {
     return depth < 0 ? `[${name} ${this.oid}]` : `${name} ${inspect(shown, { ...options, depth })}`
   }
 
+  /** The change events of this object (see `db.changes()`): each lists only its change. */
+  changes(): ChangeStream<ChangeEvent> {
+    const { meta, oid } = this[STATE]
+    return databaseFor(meta).changesWhere((c) => c.oid === oid && c.collection === meta.collection)
+  }
+
   /** When `name` last changed in a save (ms epoch); without a name, when the object last changed. */
   getUpdateTime(name?: string): number | undefined {
     const state = this[STATE]
@@ -250,6 +258,12 @@ export class StoredObject<Self = any> {
     const meta = metaFor(this)
     const db = databaseFor(meta)
     return new Query(db, parseQuery(meta, options))
+  }
+
+  /** The change events of this model's objects (see `db.changes()`): each lists only its changes. */
+  static changes(this: ModelClass<StoredObject>): ChangeStream<ChangeEvent> {
+    const meta = metaFor(this)
+    return databaseFor(meta).changesWhere((c) => c.collection === meta.collection)
   }
 
   /** Creates or updates an object from an `export()`, newer update times winning per property; saves it. */

@@ -1,3 +1,5 @@
+import { LiveQuery } from '../changes/live-query.js'
+import { queryMatcher } from '../changes/matchers.js'
 import { QueryError } from '../errors.js'
 import { maintainerOf } from '../indexes/index-maintainer.js'
 import type { Database } from '../model/database.js'
@@ -66,6 +68,15 @@ export class Query<T extends StoredObject = StoredObject> implements AsyncIterab
     if (execution.needsObjects) for await (const obj of execution.objects()) out.push(obj.oid)
     else for await (const oids of execution.oids()) for (const oid of oids) out.push(oid)
     return out
+  }
+
+  /** The results now, then again after each commit that may change them (see `LiveQuery`). */
+  watch(): LiveQuery<T> {
+    return new LiveQuery(this.#db, this.#q.meta, queryMatcher(this.#q), async () => {
+      const out: T[] = []
+      for await (const obj of this) out.push(obj)
+      return out
+    })
   }
 
   /** Runs the query as iterating it does, and tells how: the plan, and the index entries, keys records and objects it estimated and read. */

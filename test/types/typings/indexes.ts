@@ -1,6 +1,6 @@
 // Model.index(name): names and query keys.
 import { expectTypeOf } from 'vitest'
-import type { IndexView } from '../../../src/index.js'
+import type { IndexResults, IndexView, LiveQuery } from '../../../src/index.js'
 import { Account, Comment, Image, Reply, Visit } from './models.js'
 
 // Property indexes: named after the member, keyed by its values' type.
@@ -44,7 +44,9 @@ Account.index('joined').one(0)
 Account.index('age').list({ prefix: 1 })
 
 // What queries give.
-expectTypeOf(Account.index('age').get(3)).toEqualTypeOf<AsyncIterable<Account>>()
+expectTypeOf(Account.index('age').get(3)).toEqualTypeOf<IndexResults<Account>>()
+expectTypeOf(Account.index('age').get(3)).toMatchTypeOf<AsyncIterable<Account>>()
+expectTypeOf(Account.index('age').list({ gte: 3 }).watch()).toEqualTypeOf<LiveQuery<Account>>()
 expectTypeOf(Account.index('age').one(3)).toEqualTypeOf<Promise<Account | undefined>>()
 expectTypeOf(Account.index('age').keys()).toEqualTypeOf<AsyncGenerator<number>>()
 expectTypeOf(Account.index('status').duplicates()).resolves.items.toHaveProperty('key').toEqualTypeOf<'active' | 'closed'>()

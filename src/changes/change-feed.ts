@@ -1,0 +1,145 @@
+import type { WriteOp } from '../engine/engine.js'
+import type { KeysRecord } from '../indexes/layout.js'
+import type { Change } from '../model/change.js'
+import type { Database, Feature } from '../model/database.js'
+import type { ModelMeta } from '../model/meta.js'
+import { maintainerOf } from '../indexes/index-maintainer.js'
+import { objectChange, type ChangeEvent } from './change-event.js'
+
+/** A committed change to one object, with the index keys it had before and has after (encoded, by index). */
+export interface KeyedChange {
+  meta: ModelMeta
+  oid: string
+  removed: boolean
+  /** Undefined when the model has no indexes. */
+  old?: KeysRecord
+  next?: KeysRecord
+}
+
+/** A live query's subscription, as the feed sees it. */
+export interface Watcher {
+  meta: ModelMeta
+  /**
+   * (index, encoded key) pairs such that a change can only matter if the object had or has one of
+   * them; undefined when the watcher must look at every change of its model.
+   */
+  hints: Array<[string, string]> | undefined
+  /** Called with each change of its model that may matter, after the write committed. */
+  changed(change: KeyedChange): void
+}
+
+const feeds = new WeakMap<Database, ChangeFeed>()
+
+export function feedOf(db: Database): ChangeFeed {
+  return feeds.get(db)!
+}
+
+/**
+ * After each committed write, hands its change event to the database's change streams (in commit
+ * order, in a later microtask) and its changes, with their index keys, to the live queries they
+ * may matter to. Costs a counter increment per write while nothing listens.
+ */
+export class ChangeFeed implements Feature {
+  readonly db: Database
+  #seq = 0
+  readonly #listeners = new Set<(event: ChangeEvent) => void>()
+  readonly #queue: ChangeEvent[] = []
+  #delivering = false
+  /** Per model: watchers by hint (`index \0 key`), and those without hints. */
+  readonly #watchers = new Map<ModelMeta, { byKey: Map<string, Set<Watcher>>; all: Set<Watcher> }>()
+  #watcherCount = 0
+
+  constructor(db: Database) {
+    this.db = db
+    feeds.set(db, this)
+  }
+
+  /** How many change streams and live queries are listening (none once each has stopped). */
+  get listeners(): number {
+    return this.#listeners.size + this.#watcherCount
+  }
+
+  /** Whether live queries are watching: the index maintainer keeps each write's keys for them then. */
+  get watching(): boolean {
+    return this.#watcherCount > 0
+  }
+
+  async prepare(_changes: Change[], _ops: WriteOp[]): Promise<void> {}
+
+  committed(changes: Change[]): void {
+    const seq = ++this.#seq
+    if (this.#listeners.size > 0 && changes.length > 0) {
+      this.#queue.push({ seq, changes: changes.map(objectChange) })
+      if (!this.#delivering) {
+        this.#delivering = true
+        queueMicrotask(() => this.#deliver())
+      }
+    }
+    if (this.#watcherCount === 0) return
+    for (const c of changes) {
+      const set = this.#watchers.get(c.meta)
+      if (set === undefined) continue
+      const k = maintainerOf(this.db).keysWritten(c)
+      const change: KeyedChange = { meta: c.meta, oid: c.oid, removed: c.removed, ...(k === undefined ? {} : { old: k.old, next: k.next }) }
+      for (const w of set.all) w.changed(change)
+      if (set.byKey.size === 0) continue
+      const hit = new Set<Watcher>()
+      for (const record of [change.old, change.next]) {
+        if (record === undefined) continue
+        for (const index in record) for (const key of record[index]!) for (const w of set.byKey.get(index + '\x00' + key) ?? []) hit.add(w)
+      }
+      for (const w of hit) w.changed(change)
+    }
+  }
+
+  #deliver(): void {
+    this.#delivering = false
+    const events = this.#queue.splice(0)
+    for (const event of events) for (const listener of [...this.#listeners]) listener(event)
+  }
+
+  /** Delivers every change event from now on; returns how to stop. */
+  listen(deliver: (event: ChangeEvent) => void): () => void {
+    const listener = (event: ChangeEvent) => deliver(event)
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Tells the watcher about the changes of its model that may matter to it; returns how to stop. */
+  watch(w: Watcher): () => void {
+    let set = this.#watchers.get(w.meta)
+    if (set === undefined) {
+      set = { byKey: new Map(), all: new Set() }
+      this.#watchers.set(w.meta, set)
+    }
+    const entry = set
+    if (w.hints === undefined) entry.all.add(w)
+    else for (const [index, key] of w.hints) getOrAdd(entry.byKey, index + '\x00' + key).add(w)
+    this.#watcherCount++
+    let stopped = false
+    return () => {
+      if (stopped) return
+      stopped = true
+      this.#watcherCount--
+      if (w.hints === undefined) entry.all.delete(w)
+      else {
+        for (const [index, key] of w.hints) {
+          const id = index + '\x00' + key
+          const holders = entry.byKey.get(id)
+          holders?.delete(w)
+          if (holders?.size === 0) entry.byKey.delete(id)
+        }
+      }
+      if (entry.all.size === 0 && entry.byKey.size === 0) this.#watchers.delete(w.meta)
+    }
+  }
+}
+
+function getOrAdd<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key)
+  if (set === undefined) {
+    set = new Set()
+    map.set(key, set)
+  }
+  return set
+}
