@@ -125,7 +125,7 @@ export class LiveQuery<T> implements AsyncIterable<T[]> {
     let scheduled: NodeJS.Immediate | undefined
     const refresh = async (): Promise<void> => {
       scheduled = undefined
-      if (stopped) return
+      if (stopped || this.#db.closed) return
       running = true
       dirty = false
       try {
@@ -134,7 +134,8 @@ export class LiveQuery<T> implements AsyncIterable<T[]> {
       } catch (err) {
         if (!stopped) {
           stop()
-          fail(err)
+          // A database that closed ends its live queries, without an error.
+          if (!this.#db.closed) fail(err)
         }
         return
       } finally {
