@@ -6,6 +6,7 @@ import { sendJson } from './http/respond.js'
 import { Router } from './http/router.js'
 import { accountRoutes } from './routes/accounts.js'
 import { attachmentRoutes } from './routes/attachments.js'
+import { liveRoutes } from './routes/live.js'
 import { noteRoutes } from './routes/notes.js'
 
 export interface ServiceOptions {
@@ -32,6 +33,7 @@ export function createNotesServer(db: Database, options: Partial<ServiceOptions>
   accountRoutes(router, opts)
   noteRoutes(router, db, opts)
   attachmentRoutes(router, db, opts)
+  liveRoutes(router)
 
   return createServer((req, res) => {
     handle(router, req, res, opts).catch((err) => opts.log('Could not answer a request', err))
