@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'load-memory': () => import('./load-memory.js'),
   queries: () => import('./queries.js'),
   migrations: () => import('./migrations.js'),
+  'live-queries': () => import('./live-queries.js'),
 }
 
 const name = process.argv[2]
