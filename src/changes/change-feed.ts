@@ -4,6 +4,7 @@ import type { Change } from '../model/change.js'
 import type { Database, Feature } from '../model/database.js'
 import type { ModelMeta } from '../model/meta.js'
 import { maintainerOf } from '../indexes/index-maintainer.js'
+import { RelationFeature } from '../relations/relation-feature.js'
 import { objectChange, type ChangeEvent } from './change-event.js'
 
 /** A committed change to one object, with the index keys it had before and has after (encoded, by index). */
@@ -68,8 +69,12 @@ export class ChangeFeed implements Feature {
 
   committed(changes: Change[]): void {
     const seq = ++this.#seq
+    if (this.#listeners.size === 0 && this.#watcherCount === 0) return
+    const unlinked = relationsOf(this.db).unlinkedOwners(changes)
     if (this.#listeners.size > 0 && changes.length > 0) {
-      this.#queue.push({ seq, changes: changes.map(objectChange) })
+      const objects = changes.map(objectChange)
+      for (const u of unlinked) objects.push({ model: u.meta.ctor.name, collection: u.meta.collection, oid: u.oid, kind: 'updated', properties: [], relations: u.relations })
+      this.#queue.push({ seq, changes: objects })
       if (!this.#delivering) {
         this.#delivering = true
         queueMicrotask(() => this.#deliver())
@@ -89,6 +94,13 @@ export class ChangeFeed implements Feature {
         for (const index in record) for (const key of record[index]!) for (const w of set.byKey.get(index + '\x00' + key) ?? []) hit.add(w)
       }
       for (const w of hit) w.changed(change)
+    }
+    // An owner that lost links to removed objects: its index keys are not at hand, so every watcher of its model hears of it.
+    for (const u of unlinked) {
+      const set = this.#watchers.get(u.meta)
+      if (set === undefined) continue
+      const change: KeyedChange = { meta: u.meta, oid: u.oid, removed: false }
+      for (const w of new Set([...set.all, ...[...set.byKey.values()].flatMap((ws) => [...ws])])) w.changed(change)
     }
   }
 
@@ -133,6 +145,10 @@ export class ChangeFeed implements Feature {
       if (entry.all.size === 0 && entry.byKey.size === 0) this.#watchers.delete(w.meta)
     }
   }
+}
+
+function relationsOf(db: Database): RelationFeature {
+  return db.features.find((f) => f instanceof RelationFeature) as RelationFeature
 }
 
 function getOrAdd<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {

@@ -1,6 +1,7 @@
 import type { WriteOp } from '../engine/engine.js'
 import type { Change } from '../model/change.js'
 import type { Database, Feature } from '../model/database.js'
+import type { ModelMeta } from '../model/meta.js'
 import { STATE, type ObjectRecord } from '../model/object-state.js'
 import { isForeign } from '../model/ownership.js'
 import { checkRecord } from '../model/records.js'
@@ -33,6 +34,14 @@ interface OwnerOutcome {
   carried: string[]
 }
 
+/** An object outside a write whose links to objects the write removed were dropped. */
+export interface UnlinkedOwner {
+  meta: ModelMeta
+  oid: string
+  /** The relations that lost links. */
+  relations: string[]
+}
+
 /** What one atomic write does to relations, from `cascade` to `committed`. */
 interface WriteWork {
   seen: WeakSet<Change>
@@ -53,6 +62,7 @@ const RECORDS_PER_READ = 1000
 export class RelationFeature implements Feature {
   readonly db: Database
   readonly #work = new WeakMap<Change[], WriteWork>()
+  readonly #unlinked = new WeakMap<Change[], UnlinkedOwner[]>()
 
   constructor(db: Database) {
     this.db = db
@@ -231,6 +241,7 @@ export class RelationFeature implements Feature {
       work.outcomes.push(outcome)
     }
     await reindexUnlinked(this.db, unlinked, ops)
+    if (unlinked.length > 0) this.#unlinked.set(changes, unlinked.map((u) => ({ meta: u.meta, oid: u.oid, relations: [...hits.get(key(u.meta.collection, u.oid))!.relations.keys()] })))
   }
 
   /** The stored records of these owners (read in bulk), by collection and oid; unreadable ones left out. */
@@ -313,6 +324,11 @@ export class RelationFeature implements Feature {
       if (relation !== undefined) out.push(linksOf(obj, relation).undoPoint())
     }
     return out
+  }
+
+  /** Owners outside the write whose links to objects it removed were dropped (the change feed lists them). */
+  unlinkedOwners(changes: Change[]): UnlinkedOwner[] {
+    return this.#unlinked.get(changes) ?? []
   }
 
   hasChanges(obj: StoredObject): boolean {

@@ -64,6 +64,23 @@ for (const kind of storeKinds) {
       expect(events).toHaveLength(4)
     })
 
+    it('lists the objects whose links to a removed object were dropped', async () => {
+      const bob = await Owner.create({ name: 'Bob' })
+      const item = new Item({ code: 'linked' })
+      item.owner.set(bob)
+      await item.save()
+      const events: ChangeEvent[] = []
+      const sub = ctx.db.changes().subscribe((e) => events.push(e))
+      await bob.remove()
+      await tick()
+      sub.unsubscribe()
+      expect(events).toHaveLength(1)
+      expect(events[0]!.changes).toEqual([
+        { model: 'Owner', collection: 'owners', oid: bob.oid, kind: 'removed', properties: [], relations: [] },
+        { model: 'Item', collection: 'items', oid: item.oid, kind: 'updated', properties: [], relations: ['owner'] },
+      ])
+    })
+
     it('gives none for a write that failed or rolled back', async () => {
       const events: ChangeEvent[] = []
       const sub = ctx.db.changes().subscribe((e) => events.push(e))
