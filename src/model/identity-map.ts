@@ -1,4 +1,5 @@
 import { STATE } from './object-state.js'
+import { RecentList } from './recent-list.js'
 import type { StoredObject } from './stored-object.js'
 import { deref, weakRef } from './weak-refs.js'
 
@@ -10,18 +11,16 @@ type Refs = Map<string, StoredObject | WeakRef<StoredObject>>
  * uses), the `max` most recently used ones strongly (an LRU), and instances with unsaved changes
  * strongly until they are saved or removed, so garbage collection never loses an edit.
  *
- * An instance gets its weak reference only when the LRU lets it go: a `WeakRef` to a young object
- * costs about 0.6 µs (ten times one to an old object), the largest part of a read's own cost.
+ * An instance gets its weak reference only when the LRU lets it go. A `WeakRef` is the largest part
+ * of a read's own cost: V8's scavenges keep the targets of weak references, so a young instance
+ * given one is copied to the old generation with its values and record (about 2.5 µs per instance
+ * read, `npm run bench -- reads`), where a full collection frees it.
  */
 export class IdentityMap {
   /** collection -> oid -> instance. */
   readonly #collections = new Map<string, Refs>()
-  /**
-   * The `max` most recently used instances, least recent first (a Set keeps insertion order: a use
-   * moves an instance to the end). Cheaper than a general LRU cache: no per-entry value, no TTL.
-   */
-  readonly #recent: Set<StoredObject> | undefined
-  readonly #max: number
+  /** The LRU: the `max` most recently used instances. */
+  readonly #recent: RecentList | undefined
   readonly #pinned = new Set<StoredObject>()
   /**
    * Entries of collected instances are swept after full garbage collections, told by the collection
@@ -34,8 +33,7 @@ export class IdentityMap {
   #weakened = 0
 
   constructor(max: number) {
-    this.#max = max
-    this.#recent = max > 0 ? new Set() : undefined
+    this.#recent = max > 0 ? new RecentList(max, (obj) => this.#weaken(obj[STATE].meta.collection, obj)) : undefined
   }
 
   /** The live instance of (collection, oid), marking it recently used. */
@@ -43,21 +41,8 @@ export class IdentityMap {
     const entry = this.#collections.get(collection)?.get(oid)
     if (entry === undefined) return undefined
     const obj = entry instanceof WeakRef ? deref(entry) : entry
-    if (obj !== undefined && this.#recent !== undefined) this.#use(this.#recent, obj)
+    if (obj !== undefined) this.#recent?.use(obj)
     return obj
-  }
-
-  /** Marks obj most recently used; the least recently used one past `max` is let go. */
-  #use(recent: Set<StoredObject>, obj: StoredObject): void {
-    if (recent.delete(obj)) {
-      recent.add(obj)
-      return
-    }
-    recent.add(obj)
-    if (recent.size <= this.#max) return
-    const oldest = recent.values().next().value!
-    recent.delete(oldest)
-    this.#weaken(oldest[STATE].meta.collection, oldest)
   }
 
   /** Registers a live instance; `recent` also puts it in the LRU (bulk scans pass false). */
@@ -69,7 +54,7 @@ export class IdentityMap {
     if (recent && this.#recent !== undefined) {
       // Held strongly by the entry as long as by the LRU: its eviction weakens the entry.
       if (current !== obj) refs.set(oid, obj)
-      this.#use(this.#recent, obj)
+      this.#recent.use(obj)
     } else if (current !== obj) {
       this.#setWeak(refs, oid, obj)
     }

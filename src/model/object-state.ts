@@ -1,4 +1,5 @@
 import type { ModelMeta } from './meta.js'
+import type { StoredObject } from './stored-object.js'
 
 /** How an object is stored: one record per object. Features may add fields (e.g. `links`). */
 export interface ObjectRecord {
@@ -40,6 +41,9 @@ export interface ObjectState {
   owners: Map<string, object> | undefined
   /** The database that loaded or stored this instance: an instance of a closed one cannot write. */
   db: object | undefined
+  /** The next more and less recently used instances, while the identity map's LRU holds this one (recent-list.ts). */
+  newer: StoredObject | undefined
+  older: StoredObject | undefined
 }
 
 export const STATE = Symbol('stowage.state')
@@ -75,6 +79,8 @@ class InstanceState implements ObjectState {
   removed = false
   owners: Map<string, object> | undefined = undefined
   db: object | undefined = undefined
+  newer: StoredObject | undefined = undefined
+  older: StoredObject | undefined = undefined
   #extra: Record<string, unknown> | undefined = undefined
 
   constructor(

@@ -61,6 +61,25 @@ for (const kind of storeKinds) {
       expect(await Doc.get(refs[4]!.deref()!.oid)).toBe(refs[4]!.deref())
     })
 
+    it('keeps an object read again among the most recently used', async () => {
+      const refs: WeakRef<Doc>[] = []
+      for (let i = 0; i < 2; i++) refs.push(new WeakRef(await Doc.create({ title: `t${i}` })))
+      await Doc.get(refs[0]!.deref()!.oid) // now used more recently than t1
+      refs.push(new WeakRef(await Doc.create({ title: 't2' })))
+      await collect()
+      expect(refs.map((r) => r.deref() !== undefined)).toEqual([true, false, true])
+    })
+
+    it('lets go of a removed object, and keeps the LRU full with the others', async () => {
+      const kept = new WeakRef(await Doc.create({ title: 'kept' }))
+      const ref = new WeakRef(await Doc.create({ title: 'removed' }))
+      await ref.deref()!.remove()
+      const others = [kept, new WeakRef(await Doc.create({ title: 'newest' }))]
+      await collect()
+      expect(ref.deref()).toBeUndefined()
+      expect(others.map((r) => r.deref() !== undefined)).toEqual([true, true])
+    })
+
     it('never lets collection lose an unsaved edit', async () => {
       const oids: string[] = []
       for (let i = 0; i < 10; i++) oids.push((await Doc.create({ title: `t${i}` })).oid)
