@@ -33,7 +33,7 @@ export interface ObjectState {
   savedVersion: number
   removed: boolean
   /** Per-feature state attached by relations, raw data... */
-  extra: Record<string, unknown>
+  readonly extra: Record<string, unknown>
   /**
    * Members (properties, relations, raw metadata or data) changed inside a running transaction, with
    * the transaction they belong to until it ends; undefined while there are none.
