@@ -244,6 +244,12 @@ export abstract class Engine {
   }
 
   /** The ids of a collection's records in order, without decoding them. */
+  /** The collections that hold at least one record, in order. */
+  collections(): AsyncIterable<string> {
+    this.assertOpen('collections')
+    return this._collections()
+  }
+
   recordIds(collection: string, range: Range = {}): AsyncIterable<string> {
     this.assertOpen('recordIds')
     checkName('collection', collection)
@@ -449,6 +455,8 @@ export abstract class Engine {
   protected abstract _records(collection: string, range: Range): AsyncIterable<[string, unknown]>
   /** The ids of `_records(collection, range)`, without reading the records: damaged ones included. */
   protected abstract _recordIds(collection: string, range: Range): AsyncIterable<string>
+  /** The collections holding records, in UTF-8 order; read once through, never held whole. */
+  protected abstract _collections(): AsyncIterable<string>
   /** The number of records in the collection (0 for an unknown one), damaged ones included. */
   protected abstract _countRecords(collection: string): Promise<number>
   /**

@@ -17,6 +17,18 @@ export function batchTests(factory: EngineFactory, { describe, it, afterEach }: 
   const make = engines(factory, afterEach)
 
   describe('batches', () => {
+    it('collections() lists the collections holding records, in order, once each', async () => {
+      const e = await make.create()
+      assert.deepEqual(await collect(e.collections()), [])
+      const ops: WriteOp[] = []
+      for (const c of ['b', 'a', 'ab', 'é', 'a-b']) for (let i = 0; i < 3; i++) ops.push({ type: 'putRecord', collection: c, id: `id${i}`, value: { i } })
+      ops.push({ type: 'put', key: 'not-a-record', value: 1 })
+      await e.batch(ops)
+      assert.deepEqual(await collect(e.collections()), ['a', 'a-b', 'ab', 'b', 'é'])
+      await e.batch([0, 1, 2].map((i) => ({ type: 'delRecord', collection: 'ab', id: `id${i}` })))
+      assert.deepEqual(await collect(e.collections()), ['a', 'a-b', 'b', 'é'])
+    })
+
     it('apply ops in order: a later op on the same key wins', async () => {
       const e = await make.create()
       await e.batch([

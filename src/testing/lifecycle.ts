@@ -18,6 +18,7 @@ function everyMethod(e: Engine, staged: StagedRaw): [string, () => unknown][] {
     ['records', () => e.records('C')],
     ['recordIds', () => e.recordIds('C')],
     ['countRecords', () => e.countRecords('C')],
+    ['collections', () => e.collections()],
     ['getSync', () => e.getSync('k')],
     ['getRecordSync', () => e.getRecordSync('C', 'x')],
     ['entriesSync', () => e.entriesSync()],

@@ -264,6 +264,12 @@ export class DirectoryEngine extends Engine {
     }
   }
 
+  protected async *_collections(): AsyncIterable<string> {
+    if (this.#committing) await this.#committing
+    const names = [...this.#counts].filter(([, n]) => n > 0).map(([name]) => name)
+    yield* names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+  }
+
   protected async _countRecords(collection: string): Promise<number> {
     if (this.#committing) await this.#committing
     return this.#counts.get(collection) ?? 0

@@ -276,6 +276,19 @@ export class LevelEngine extends Engine {
     })
   }
 
+  protected async *_collections(): AsyncIterable<string> {
+    // Record keys are r<collection>\0<id>: one seek per collection, past all its records.
+    let from = 'r'
+    for (;;) {
+      const keys = await this.#call(this.db.keys({ gte: from, lt: 's', limit: 1, keyEncoding: 'utf8' }).all(), 'listing the collections')
+      if (keys.length === 0) return
+      const key = keys[0] as unknown as string
+      const collection = key.slice(1, key.indexOf('\u0000'))
+      yield collection
+      from = recordEnd(collection)
+    }
+  }
+
   protected _recordIds(collection: string, range: Range): AsyncIterable<string> {
     const base = recordPrefix(collection)
     return this.#iterate(levelRange(base, recordEnd(collection), range), false, `reading the record ids of ${collection}`, (k) => k.slice(base.length))

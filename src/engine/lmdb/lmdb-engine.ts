@@ -254,6 +254,20 @@ export class LmdbEngine extends Engine {
     yield* this._recordsSync(collection, range)
   }
 
+  protected async *_collections(): AsyncIterable<string> {
+    // Record keys are r<collection>\0<id>: one seek per collection, past all its records.
+    let from = 'r'
+    for (;;) {
+      const start = from
+      const keys = this.#read(() => [...this.#db.getKeys({ start, end: 's', limit: 1 })], 'listing the collections') as unknown as string[]
+      if (keys.length === 0) return
+      const key = String(keys[0])
+      const collection = key.slice(1, key.indexOf('\u0000'))
+      yield collection
+      from = recordEnd(collection)
+    }
+  }
+
   protected async *_recordIds(collection: string, range: Range): AsyncIterable<string> {
     const base = recordPrefix(collection)
     yield* this.#range(lmdbRange(base, recordEnd(collection), range, this.#maxKey), false, (k) => k.slice(base.length))
