@@ -138,7 +138,7 @@ export class Migrations implements Feature {
       const record = checkRecord(meta, oid, stored)
       const item = await this.#migrate(meta, oid, record, resume.migrating!)
       if (item === undefined) return this.db.instantiate(meta, oid, record)
-      await this.#write(meta, resume.migrating!, [item])
+      await this.#write(meta, resume.migrating!, [{ ...item, transient: false }]) // the caller gets the live instance
       return item.remove ? undefined : item.obj
     })
   }
@@ -251,7 +251,7 @@ export class Migrations implements Feature {
       props = out as Record<string, unknown> | undefined
     }
     try {
-      return { obj: this.#instance(meta, oid, record, props ?? {}), remove: props === undefined }
+      return { obj: this.#instance(meta, oid, record, props ?? {}), remove: props === undefined, transient: true }
     } catch (err) {
       if (!(err instanceof StowageError)) throw err
       throw new MigrationError(model, to, oid, `the migrated object cannot be made: ${err.message}`, { cause: err })
