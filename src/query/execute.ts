@@ -253,7 +253,10 @@ export class Execution {
   async #readKeys(candidates: Candidate[]): Promise<void> {
     if (candidates.length === 0) return
     this.work.keysRecords += candidates.length
-    const values = await this.#engine.getMany(candidates.map((c) => keysRecordKey(this.#q.meta.collection, c.oid)))
+    const { collection } = this.#q.meta
+    const engine = this.#engine
+    // Synchronous reads skip a trip to the engine's thread pool per batch.
+    const values = engine.supports.syncReads === true ? candidates.map((c) => engine.getSync(keysRecordKey(collection, c.oid))) : await engine.getMany(candidates.map((c) => keysRecordKey(collection, c.oid)))
     candidates.forEach((c, i) => (c.keys = typeof values[i] === 'string' ? (values[i] as string) : ''))
   }
 

@@ -2,11 +2,10 @@ import type { Engine, Range } from '../engine/engine.js'
 import type { Database } from '../model/database.js'
 import type { IndexMeta } from '../model/meta.js'
 import type { ParsedCondition } from './conditions.js'
-import { keysFollowValue, storedInstance } from './live-keys.js'
 import type { ParsedQuery } from './parse-query.js'
 import type { QueryExplanation, QueryWork } from './query-types.js'
 import { countRecordsUpTo, entryRanges, wholeIndex } from './scans.js'
-import { gatherStatistics, type Estimate, type Statistics } from './statistics.js'
+import { gatherStatistics, type Statistics } from './statistics.js'
 import { singleKeyed } from './key-kinds.js'
 
 /**
@@ -72,7 +71,6 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
     q.meta,
     indexed,
     enough,
-    (smallest) => Math.ceil((recordsToRead(db, q, smallest) * KEYS_RECORD) / ENTRY),
     everyBranchIndexed ? 0 : streams ? Math.max(64, take * 16) : RECORDS_CAP,
   )
   const unionStats = indexed.length === 0 && everyBranchIndexed ? await unionStatistics(engine, q, statistics) : undefined
@@ -89,7 +87,7 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
     const drive = indexed[best]!
     const nd = statistics.conditions[best]!.n
     const others = indexed.filter((_, i) => i !== best)
-    // Entries counted to the end with their oids kept are paid for; others are read again only if cheaper than keys records.
+    // Conditions counted to their end with their oids kept are paid for; others are read again only if cheaper than keys records.
     const intersect = others.filter((c) => {
       const s = statistics.conditions[indexed.indexOf(c)]!
       return s.exact && (s.oids !== undefined || s.n * ENTRY <= nd * KEYS_RECORD)
@@ -244,20 +242,6 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
   return { plan, statistics }
 }
 
-/**
- * The keys records checking the smallest condition's candidates would read: those without an
- * instance in memory that shows what is stored. Counting the other conditions further pays only
- * while it costs less than these reads, since an intersection would replace them.
- */
-function recordsToRead(db: Database, q: ParsedQuery, smallest: Estimate): number {
-  const { oids } = smallest
-  const checked = [...q.where, ...(q.or ?? []).flat()]
-  if (oids === undefined || !checked.every((c) => c.index === undefined || keysFollowValue(c.index))) return smallest.n
-  let n = 0
-  for (const oid of oids) if (storedInstance(db, q.meta, oid) === undefined) n++
-  return n
-}
-
 /** Matches of the driver's `nd` candidates, taking the other conditions as independent. */
 function estimateMatches(nd: number, others: number[], N: number): number {
   let m = nd
@@ -276,7 +260,7 @@ async function unionStatistics(engine: Engine, q: ParsedQuery, statistics: Stati
   let entries = 0
   for (const branch of q.or!) {
     const conditions = branch.filter((c) => c.index !== undefined)
-    const s = await gatherStatistics(engine, q.meta, conditions, Infinity, () => 0, 0)
+    const s = await gatherStatistics(engine, q.meta, conditions, Infinity, 0)
     statistics.read += s.read
     let i = 0
     s.conditions.forEach((c, j) => {

@@ -25,7 +25,8 @@ export interface Statistics {
 
 /** The first round's cap: an engine's first batch of entries (LevelEngine reads 128 per trip). */
 const FIRST_CAP = 128
-const GROWTH = 2
+/** Small steps: a count past the smallest condition's end is wasted (iterators stay open, so a round costs no trip). */
+const GROWTH = 1.25
 /** Most oids kept per condition while counting. */
 const KEEP_OIDS = 100_000
 
@@ -116,16 +117,16 @@ class Counter {
  * of growing caps, each round going on where the last stopped: the work is about the number of
  * conditions times the entries of the most selective one, not of the largest. Stops when a
  * condition is counted to its end, or once every count passes `enough` (then a plan that reads in
- * order and stops at the limit is as good as knowing more). A last round counts the others up to
- * `followUp(smallest)`: as far as intersecting them could still pay (see the planner). The oids read
- * are kept (up to 100,000 per condition) for the plan to use.
+ * order and stops at the limit is as good as knowing more). Conditions counted to their end in that
+ * round come with their oids (up to 100,000 per condition), for the plan to use. The others are not
+ * counted further: they select more entries than the smallest one, and reading those entries would
+ * cost about as much as checking the smallest one's candidates on their keys records, or more.
  */
 export async function gatherStatistics(
   engine: Engine,
   meta: ModelMeta,
   conditions: ParsedCondition[],
   enough: number,
-  followUp: (smallest: Estimate) => number,
   recordsCap: number,
 ): Promise<Statistics> {
   const counters = conditions.map((c) => new Counter(entryRanges(meta, c.index!, c.test)))
@@ -133,17 +134,10 @@ export async function gatherStatistics(
   const advance = async (cap: number, which: Counter[]) => {
     for (const n of await Promise.all(which.map((c) => c.advance(engine, cap)))) read += n
   }
-  const estimate = (c: Counter): Estimate => ({ n: c.n, exact: c.done, ...(c.done && c.oids !== undefined ? { oids: c.oids } : {}) })
   try {
-    for (let cap = FIRST_CAP; counters.length > 0; cap *= GROWTH) {
+    for (let cap = FIRST_CAP; counters.length > 0; cap = Math.ceil(cap * GROWTH)) {
       await advance(cap, counters)
       if (counters.some((c) => c.done) || cap >= enough) break
-    }
-    const finished = counters.filter((c) => c.done)
-    if (finished.length > 0 && finished.length < counters.length) {
-      const smallest = finished.reduce((a, b) => (b.n < a.n ? b : a))
-      const cap = followUp(estimate(smallest))
-      if (cap > 0) await advance(cap, counters.filter((c) => !c.done))
     }
   } finally {
     for (const c of counters) c.close()
@@ -154,5 +148,9 @@ export async function gatherStatistics(
     records.exact = records.n < recordsCap
     read += records.n
   }
-  return { conditions: counters.map(estimate), records, read }
+  return {
+    conditions: counters.map((c) => ({ n: c.n, exact: c.done, ...(c.done && c.oids !== undefined ? { oids: c.oids } : {}) })),
+    records,
+    read,
+  }
 }
