@@ -29,6 +29,21 @@ export function decodeJson(text: string, where: string): unknown {
   }
 }
 
+/** The JSON tree `encodeJson` writes, for embedding in a larger JSON document (a dump line). */
+export function toJsonValue(value: unknown, where: string): unknown {
+  return toJsonTree(value, where, [])
+}
+
+/** The value of a tree written by `toJsonValue` (already parsed); malformed tags throw `CorruptionError`. */
+export function fromJsonValue(tree: unknown, where: string): unknown {
+  try {
+    return fromJsonTree(tree, where)
+  } catch (err) {
+    if (err instanceof RangeError) throw new CorruptionError(`${where} is nested too deeply to read`, { cause: err })
+    throw err
+  }
+}
+
 const TAGS = new Set(['$date', '$bytes', '$bigint', '$number', '$undefined'])
 
 function toJsonTree(value: unknown, where: string, stack: object[]): unknown {
