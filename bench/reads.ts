@@ -6,7 +6,11 @@
  * - lookup: the ~100 objects holding one index key (an author), index entries then the objects.
  * Stowage's identity map is emptied after each call, so every read is a miss, as it is in the peer
  * benchmark's random gets. The ORM's cost per object is Stowage's time per object less the raw
- * engine's (its fastest way: `getRecordSync` where the engine has it). Rounds read the same store
+ * engine's (its fastest way: `getRecordSync` where the engine has it). On engines with synchronous
+ * reads, the get's cost is split in steps: the read, making the instance from the record, registering
+ * it in the identity map (with the garbage collection that follows: an instance the LRU lets go is
+ * held by a WeakRef, and V8's scavenges keep the targets of WeakRefs, so it is copied to the old
+ * generation with its values and record), and the rest of `get()`. Rounds read the same store
  * over and over, so LevelDB answers from its caches: the peer benchmark's gets, one pass right
  * after a bulk load, also pay for LevelDB's first reads of its tables (several times more there).
  *
@@ -19,6 +23,9 @@ import { fileURLToPath } from 'node:url'
 import { Database, Index, LevelEngine, MemoryEngine, Model, Property, StoredObject, Types, type Engine } from '../src/index.js'
 import { encodeKey } from '../src/indexes/key-codec.js'
 import { entryPrefix } from '../src/indexes/layout.js'
+import { metaOf } from '../src/model/meta.js'
+import { recordInstance } from '../src/model/records.js'
+import { endJob, jobIsFull } from '../src/model/weak-refs.js'
 import { fmt, interleaved, machine, type Case, type Result } from './bench-utils.js'
 import { article, rng } from './peers/workload.js'
 
@@ -101,14 +108,39 @@ export async function run(): Promise<void> {
             },
           },
         ]
+        const meta = metaOf(Article)!
         if (sync) {
-          gets.push({
-            name: `${name} raw getRecordSync`,
-            units: GETS,
-            fn: () => {
-              for (let i = 0; i < GETS; i++) engine.getRecordSync('articles', pick())
+          gets.push(
+            {
+              name: `${name} raw getRecordSync`,
+              units: GETS,
+              fn: () => {
+                for (let i = 0; i < GETS; i++) engine.getRecordSync('articles', pick())
+              },
             },
-          })
+            {
+              name: `${name} getRecordSync + instance`,
+              units: GETS,
+              fn: () => {
+                for (let i = 0; i < GETS; i++) {
+                  const oid = pick()
+                  recordInstance(meta, oid, engine.getRecordSync('articles', oid))
+                }
+              },
+            },
+            {
+              name: `${name} getRecordSync + instance + identity map`,
+              units: GETS,
+              fn: async () => {
+                for (let i = 0; i < GETS; i++) {
+                  const oid = pick()
+                  db.instantiate(meta, oid, engine.getRecordSync('articles', oid))
+                  if (jobIsFull()) await endJob() // as get() does
+                }
+                db.identity.clear()
+              },
+            },
+          )
         }
         const lookups: Case[] = [
           {
@@ -151,6 +183,13 @@ export async function run(): Promise<void> {
           const raw = Math.min(...results.filter((x) => x.name.includes(' raw ')).map(perObjectMicros))
           const stowage = perObjectMicros(results.find((x) => x.name.includes('Stowage'))!)
           console.log(`  ${name} ${what}: Stowage ${stowage.toFixed(2)} µs per object, raw engine ${raw.toFixed(2)} µs: the ORM costs ${(stowage - raw).toFixed(2)} µs per object`)
+          const step = (suffix: string) => results.find((x) => x.name === `${name} ${suffix}`)
+          const instance = step('getRecordSync + instance')
+          const registered = step('getRecordSync + instance + identity map')
+          if (instance !== undefined && registered !== undefined) {
+            const [a, b, c] = [raw, perObjectMicros(instance), perObjectMicros(registered)]
+            console.log(`  ${name} ${what}, by step: read ${a.toFixed(2)} µs, + instance ${(b - a).toFixed(2)}, + identity map ${(c - b).toFixed(2)}, + the rest of get() ${(stowage - c).toFixed(2)}`)
+          }
         }
       } finally {
         await db.close()
