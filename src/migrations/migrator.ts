@@ -65,6 +65,8 @@ export class Migrations implements Feature {
   /** Per model: the marker its pass starts from once decided (undefined: nothing to migrate). */
   readonly #begun = new Map<ModelMeta, Promise<SchemaMarker | undefined>>()
   readonly #locks = new Map<ModelMeta, Promise<unknown>>()
+  /** Per model: oids a get() migrated while the pass's current chunk was being read and migrated. */
+  readonly #lazily = new Map<ModelMeta, Set<string>>()
   #stopped = false
 
   constructor(db: Database) {
@@ -139,6 +141,9 @@ export class Migrations implements Feature {
       const item = await this.#migrate(meta, oid, record, resume.migrating!)
       if (item === undefined) return this.db.instantiate(meta, oid, record)
       await this.#write(meta, resume.migrating!, [{ ...item, transient: false }]) // the caller gets the live instance
+      let lazily = this.#lazily.get(meta)
+      if (lazily === undefined) this.#lazily.set(meta, (lazily = new Set()))
+      lazily.add(oid)
       return item.remove ? undefined : item.obj
     })
   }
@@ -149,7 +154,7 @@ export class Migrations implements Feature {
     await Promise.all(this.#locks.values())
   }
 
-  /** Runs fn after the model's batch or lazy read in progress: the pass and lazy reads never migrate one object twice. */
+  /** Runs fn after the model's batch write or lazy read in progress: with `#lazily`, no object is migrated twice. */
   #locked<T>(meta: ModelMeta, fn: () => Promise<T>): Promise<T> {
     const run = (this.#locks.get(meta) ?? Promise.resolve()).then(fn)
     this.#locks.set(
@@ -206,28 +211,31 @@ export class Migrations implements Feature {
     let after = marker.after
     for (;;) {
       if (this.#stopped) throw new ClosedError(`The database closed while ${meta.ctor.name} was being migrated; the next open goes on from there`)
-      const batch = await this.#locked(meta, async () => {
-        const chunk: [string, ObjectRecord][] = []
-        for await (const [oid, record] of engine.records(meta.collection, { ...(after === undefined ? {} : { gt: after }), limit: BATCH })) {
-          chunk.push([oid, checkRecord(meta, oid, record)])
-        }
-        if (chunk.length === 0) return 0
-        after = chunk[chunk.length - 1]![0]
-        const items: WriteItem[] = []
-        for (const [oid, record] of chunk) {
-          const item = await this.#migrate(meta, oid, record, to)
-          if (item !== undefined) items.push(item)
-        }
-        done += chunk.length
-        if (items.length > 0) {
-          this.#markers.set(items[0]!.obj, { version: from, migrating: to, after, done })
-          await this.#write(meta, to, items)
-        }
-        return chunk.length
+      // Read and migrate outside the lock, so that a lazy get() waits for a batch's write only.
+      const chunk: [string, ObjectRecord][] = []
+      for await (const [oid, record] of engine.records(meta.collection, { ...(after === undefined ? {} : { gt: after }), limit: BATCH })) {
+        chunk.push([oid, checkRecord(meta, oid, record)])
+      }
+      if (chunk.length === 0) return
+      after = chunk[chunk.length - 1]![0]
+      const items: WriteItem[] = []
+      for (const [oid, record] of chunk) {
+        const item = await this.#migrate(meta, oid, record, to)
+        if (item !== undefined) items.push(item)
+      }
+      done += chunk.length
+      const marker = { version: from, migrating: to, after, done }
+      await this.#locked(meta, async () => {
+        // Objects a get() migrated since this chunk was read are written already: not again.
+        const lazily = this.#lazily.get(meta)
+        const fresh = lazily === undefined ? items : items.filter((item) => !lazily.has(item.obj[STATE].oid))
+        lazily?.clear()
+        if (fresh.length === 0) return
+        this.#markers.set(fresh[0]!.obj, marker)
+        await this.#write(meta, to, fresh)
       })
-      if (batch === 0) return
       progress?.({ model: meta.ctor.name, from, to, done, total: Math.max(done, total) })
-      if (batch < BATCH) return
+      if (chunk.length < BATCH) return
     }
   }
 

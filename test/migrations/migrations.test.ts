@@ -236,6 +236,19 @@ for (const kind of await kindsSupporting((s) => s.persistent)) {
       expect(await PhotoV2.index('pixels').count(1280)).toBe(1)
     })
 
+    it('lazy gets of many objects while the pass runs migrate each object once, with indexes and links exact', async () => {
+      const { oids, ann } = await writeV1(1200)
+      await open([NoteV2, Person], { migrate: 'lazy' })
+      const read = await Promise.all(oids.filter((_, i) => i % 7 === 3).map((oid) => NoteV2.get(oid)))
+      expect(read.every((n) => n !== undefined && n.heading!.startsWith('Note number'))).toBe(true)
+      expect(await NoteV2.index('writer').count(ann.oid)).toBe(600) // waits for the pass
+      for (const record of (await records(db!, 'notes')).values()) expect(record.version).toBe(2)
+      const entries = await relationEntries(db!)
+      expect(entries.filter((k) => k.endsWith('|writer'))).toHaveLength(1200)
+      expect(entries.some((k) => k.endsWith('|author'))).toBe(false)
+      await expectExact(db!, NoteV2)
+    })
+
     it('closing the database during a lazy pass stops it after a batch; the next open finishes it', async () => {
       const { oids } = await writeV1(1500)
       await open([NoteV2, Person], { migrate: 'lazy' })
