@@ -1,0 +1,86 @@
+import type { Engine } from '../engine/engine.js'
+import { readKeysRecord } from '../indexes/index-writes.js'
+import { entryPrefix, keysRecordKey, keysRecordPrefix } from '../indexes/layout.js'
+import type { IndexMeta, ModelMeta } from '../model/meta.js'
+import { linkKey, RELATIONS_ROOT } from '../relations/layout.js'
+import { isRef, linksOfRecord } from '../relations/stored-links.js'
+import { pagesOf } from './pages.js'
+import { problem, showKey } from './problems.js'
+import type { Findings } from './verify-objects.js'
+
+/** Every entry of these indexes belongs to a stored object whose keys record lists its key. */
+export async function checkIndexEntries(engine: Engine, meta: ModelMeta, built: IndexMeta[], found: Findings): Promise<void> {
+  const { collection } = meta
+  for (const index of built) {
+    const prefix = entryPrefix(collection, index.name)
+    for await (const keys of pagesOf(engine.keys({ prefix }))) {
+      const parsed = keys.map((key) => {
+        const nul = key.lastIndexOf('\x00')
+        return { key, oid: key.slice(nul + 1), encoded: key.slice(prefix.length, nul) }
+      })
+      const stored = await engine.getMany(parsed.map((p) => keysRecordKey(collection, p.oid)))
+      parsed.forEach((p, n) => {
+        if ((readKeysRecord(stored[n])[index.name] ?? []).includes(p.encoded)) return
+        found.problems.push(
+          problem({ kind: 'index-entry-extra', collection, oid: p.oid, index: index.name, key: showKey(p.key), message: `index ${index.name} has an entry ${showKey(p.key)} that ${collection}/${p.oid}'s keys do not call for` }),
+        )
+        found.reindex.add(meta)
+      })
+    }
+  }
+}
+
+/** Every keys record belongs to a stored object. */
+export async function checkKeysRecords(engine: Engine, meta: ModelMeta, found: Findings): Promise<void> {
+  const { collection } = meta
+  const prefix = keysRecordPrefix(collection)
+  for await (const keys of pagesOf(engine.keys({ prefix }))) {
+    const stored = await Promise.all(keys.map((key) => engine.hasRecord(collection, key.slice(prefix.length))))
+    keys.forEach((key, n) => {
+      if (stored[n]) return
+      const oid = key.slice(prefix.length)
+      found.problems.push(problem({ kind: 'keys-record-orphan', collection, oid, key: showKey(key), message: `a keys record for ${collection}/${oid}, which is not stored` }))
+      found.fixes.push({ type: 'del', key })
+      found.reindex.add(meta)
+    })
+  }
+}
+
+/**
+ * Every reverse entry is accounted for by its owner: a One link in the owner's record (value null)
+ * or a Many link entry at its position (a number).
+ */
+export async function checkReverseEntries(engine: Engine, found: Findings, onEntries: (n: number) => void): Promise<void> {
+  const prefix = `${RELATIONS_ROOT}r\x00`
+  for await (const page of pagesOf(engine.entries({ prefix }))) {
+    await Promise.all(
+      page.map(async ([key, value]) => {
+        const parts = key.slice(prefix.length).split('\x00')
+        if (parts.length !== 5) return
+        const [tc, to, oc, oo, relation] = parts as [string, string, string, string, string]
+        let linked: unknown
+        if (value === null) {
+          const record = await engine.getRecords(oc, [oo]).then((r) => r[0])
+          if (record === undefined && engine.damaged().some((d) => d.collection === oc && d.id === oo)) return // reported as damaged
+          linked = linksOfRecord(record as never)?.[relation]
+        } else if (typeof value === 'number') {
+          linked = (await engine.getMany([linkKey(oc, oo, relation, value)]))[0]
+        }
+        if (isRef(linked) && linked[0] === tc && linked[1] === to) return
+        found.problems.push(
+          problem({
+            kind: 'reverse-extra',
+            collection: tc,
+            oid: to,
+            relation,
+            key: showKey(key),
+            found: `${oc}/${oo}.${relation}`,
+            message: `a reverse entry says ${oc}/${oo}.${relation} links ${tc}/${to}${typeof value === 'number' ? ` at position ${value}` : ''}, and it does not`,
+          }),
+        )
+        found.fixes.push({ type: 'del', key })
+      }),
+    )
+    onEntries(page.length)
+  }
+}
