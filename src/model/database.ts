@@ -23,6 +23,8 @@ import { currentTransaction, running, Transaction, transactionOf, type MemberUnd
 import { assertOwn, UnitOfWork, type WriteItem } from './unit-of-work.js'
 import { endJob, jobIsFull } from './weak-refs.js'
 import { WriteLog } from './write-log.js'
+import { databaseStats, type StoreStats } from '../tools/stats.js'
+import { verifyDatabase, type VerifyOptions, type VerifyReport } from '../tools/verify.js'
 
 export interface IndexProgress {
   model: string
@@ -756,6 +758,20 @@ export class Database {
     if (this.#closing !== undefined && (this.#closed || this.#transaction() === undefined)) {
       throw new ClosedError(`The database is closed: cannot call ${method}()`)
     }
+  }
+
+  // ---- operating the store (src/tools) -------------------------------------------------------
+
+  /** Per collection: objects, approximate bytes, index entries and distinct keys; the identity map's sizes. */
+  stats(): Promise<StoreStats> {
+    this.#assertOpen('stats')
+    return databaseStats(this)
+  }
+
+  /** Checks indexes, links, raw data and records against each other and the models; `repair` fixes what can be derived. */
+  verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    this.#assertOpen('verify')
+    return verifyDatabase(this, options, (write) => this.#enqueue(write))
   }
 }
 
