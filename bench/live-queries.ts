@@ -56,6 +56,28 @@ async function setup(engine: () => Engine, watchers: number, tag: string) {
   }
 }
 
+/** Median CPU microseconds per object of each case, over alternating rounds of 200 ms. */
+async function cpuPerObject(cases: Case[]): Promise<number[]> {
+  const samples = cases.map(() => [] as number[])
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 15)
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? cases.map((_, i) => i) : cases.map((_, i) => cases.length - 1 - i)
+    for (const i of order) {
+      const c = cases[i]!
+      const before = process.cpuUsage()
+      const start = performance.now()
+      let units = 0
+      do {
+        await c.fn()
+        units += c.units
+      } while (performance.now() - start < 200)
+      const used = process.cpuUsage(before)
+      samples[i]!.push((used.user + used.system) / units)
+    }
+  }
+  return samples.map((xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!)
+}
+
 async function latency(engine: () => Engine, tag: string): Promise<{ median: number; p95: number }> {
   const s = await setup(engine, 1000, `${tag}_latency`)
   let resolve: (() => void) | undefined
@@ -99,7 +121,12 @@ export async function run(): Promise<void> {
         const cases: Case[] = stores.map((s, i) => ({ name: `${WATCHERS[i]} watchers`, units, fn: pick(s) }))
         const results = await interleaved(cases)
         const base = results[0]!.unitsPerSec
-        rows.push(`| ${name} | ${label} | ${results.map((r) => fmt(r.unitsPerSec)).join(' | ')} | ${results.slice(1).map((r) => `${((1 - r.unitsPerSec / base) * 100).toFixed(1)}%`).join(' / ')} |`)
+        // CPU time per object (the process's, LevelDB's threads included) holds better than wall time on a busy machine.
+        const cpu = await cpuPerObject(cases)
+        rows.push(
+          `| ${name} | ${label} | ${results.map((r, i) => `${fmt(r.unitsPerSec)} (${cpu[i]!.toFixed(1)} µs CPU)`).join(' | ')} | ` +
+            `${results.slice(1).map((r) => `${((1 - r.unitsPerSec / base) * 100).toFixed(1)}%`).join(' / ')}; CPU ${cpu.slice(1).map((c) => `${((c / cpu[0]! - 1) * 100).toFixed(1)}%`).join(' / ')} |`,
+        )
       }
       for (const s of stores) await s.close()
       const l = await latency(() => make(-1), name)
@@ -108,7 +135,7 @@ export async function run(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-  console.log('\n| engine | writes | 0 watchers (objects/s) | 10 watchers | 1,000 watchers | slower with 10 / 1,000 |')
+  console.log('\n| engine | writes | 0 watchers: objects/s (CPU per object) | 10 watchers | 1,000 watchers | slower with 10 / 1,000: wall; CPU |')
   console.log('|---|---|---:|---:|---:|---:|')
   for (const row of rows) console.log(row)
 }
