@@ -195,3 +195,13 @@ export class OverflowError extends StowageError {
     super('OVERFLOW', message)
   }
 }
+
+/**
+ * An encrypted store's key problem: `WRONG_KEY` (the key does not open the store, or a store that is
+ * encrypted was opened without one), `CORRUPTED_KEY` (its wrapped data key is damaged).
+ */
+export class KeyError extends StowageError {
+  constructor(code: 'WRONG_KEY' | 'CORRUPTED_KEY', message: string) {
+    super(code, message)
+  }
+}

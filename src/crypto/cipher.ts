@@ -1,0 +1,51 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { CorruptionError } from '../errors.js'
+
+/**
+ * AES-256-GCM for stored values and raw data chunks. Each sealed value is
+ *   0x01 | IV (12 random bytes) | ciphertext | tag (16)
+ * with additional authenticated data naming where it is stored (its key; a raw chunk's object, index
+ * and whether it is the last), so a value moved to another key, chunks reordered, or the data cut
+ * short after a chunk fail like a flipped byte: `CorruptionError`, never wrong data.
+ */
+const VERSION = 0x01
+const OVERHEAD = 1 + 12 + 16
+
+export function encrypt(dataKey: Uint8Array, where: string, plaintext: Uint8Array): Buffer {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', dataKey, iv)
+  cipher.setAAD(Buffer.from(where, 'utf8'))
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()])
+  return Buffer.concat([Buffer.of(VERSION), iv, body, cipher.getAuthTag()])
+}
+
+/** `what` names the value in the error (e.g. `record Note/01h...`). */
+export function decrypt(dataKey: Uint8Array, where: string, sealed: Uint8Array, what: string): Buffer {
+  if (sealed.length < OVERHEAD || sealed[0] !== VERSION) throw new CorruptionError(`${what}: the stored value is not an encrypted value of this store (${sealed.length} bytes)`)
+  const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength)
+  const decipher = createDecipheriv('aes-256-gcm', dataKey, bytes.subarray(1, 13))
+  decipher.setAAD(Buffer.from(where, 'utf8'))
+  decipher.setAuthTag(bytes.subarray(bytes.length - 16))
+  try {
+    return Buffer.concat([decipher.update(bytes.subarray(13, bytes.length - 16)), decipher.final()])
+  } catch {
+    throw new CorruptionError(`${what}: the stored value fails its authentication (altered, moved or damaged); it is not read`)
+  }
+}
+
+/** What a raw data chunk is authenticated with: its object, its position, and whether it is the last. */
+export function chunkContext(collection: string, id: string, index: number, last: boolean): string {
+  return `raw\0${collection}\0${id}\0${index}\0${last ? 'end' : 'more'}`
+}
+
+/** Encrypts a stream of raw data in chunks of the stream's own sizes, each authenticated with its position; the last is marked. */
+export async function* encryptChunks(dataKey: Uint8Array, collection: string, id: string, source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let index = 0
+  let held: Uint8Array | undefined
+  for await (const chunk of source) {
+    if (chunk.length === 0) continue
+    if (held !== undefined) yield encrypt(dataKey, chunkContext(collection, id, index++, false), held)
+    held = chunk
+  }
+  yield encrypt(dataKey, chunkContext(collection, id, index, true), held ?? new Uint8Array(0))
+}
