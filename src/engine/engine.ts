@@ -17,6 +17,25 @@ export interface EngineSupports {
   syncReads?: boolean
   /** `entriesSync`, `keysSync` and `recordsSync` iterate without promises (LMDB). Absent means false. */
   syncRanges?: boolean
+  /** `snapshot()` gives a consistent read view while writes go on. Absent means false. */
+  snapshots?: boolean
+}
+
+/**
+ * What an engine held at one moment (`Engine.snapshot()`): every read sees exactly the batches that
+ * had resolved when it was taken and none that came after, however long the reading takes, while
+ * writes go on. Reads take the arguments, and follow the rules, of the engine's methods of the same
+ * names. Call `release()` when done: until then the engine keeps what the view needs (LevelDB's
+ * snapshot, LMDB's read transaction), and closing the engine ends the view.
+ */
+export interface EngineSnapshot {
+  describe(): string
+  collections(): AsyncIterable<string>
+  records(collection: string, range?: Range): AsyncIterable<[string, unknown]>
+  entries(range?: Range): AsyncIterable<[string, unknown]>
+  hasRaw(collection: string, id: string): Promise<boolean>
+  readRaw(collection: string, id: string, options?: ReadRawOptions): AsyncIterable<Uint8Array>
+  release(): Promise<void>
 }
 
 /**
@@ -301,7 +320,36 @@ export abstract class Engine {
     return this._recordsSync(collection, checkRange(range))
   }
 
-  #assertSupported(feature: 'syncReads' | 'syncRanges', method: string): void {
+  /** A consistent read view of the store as it is now: only where `supports.snapshots`. */
+  async snapshot(): Promise<EngineSnapshot> {
+    this.assertOpen('snapshot')
+    this.#assertSupported('snapshots', 'snapshot')
+    const view = await this._snapshot()
+    return {
+      describe: () => view.describe(),
+      collections: () => view.collections(),
+      records: (collection, range = {}) => {
+        checkName('collection', collection)
+        return view.records(collection, checkRange(range))
+      },
+      entries: (range = {}) => view.entries(checkRange(range)),
+      hasRaw: async (collection, id) => {
+        checkName('collection', collection)
+        checkName('id', id)
+        return view.hasRaw(collection, id)
+      },
+      readRaw: (collection, id, options = {}) => {
+        checkName('collection', collection)
+        checkName('id', id)
+        const chunkSize = options.chunkSize ?? 64 * 1024
+        if (!Number.isInteger(chunkSize) || chunkSize <= 0) throw new ArgumentError(`chunkSize must be a positive integer, got ${chunkSize}`)
+        return view.readRaw(collection, id, { chunkSize })
+      },
+      release: () => view.release(),
+    }
+  }
+
+  #assertSupported(feature: 'syncReads' | 'syncRanges' | 'snapshots', method: string): void {
     if (this.supports[feature] !== true) throw new ArgumentError(`${this.describe()} has no ${method}(): its supports.${feature} is not true`)
   }
 
@@ -534,6 +582,15 @@ export abstract class Engine {
    */
   protected _entriesSync(_range: Range): Iterable<[string, unknown]> {
     throw new ArgumentError(`${this.describe()} cannot iterate synchronously`)
+  }
+  /**
+   * A read view of the store as it is when called, for engines whose `supports.snapshots` is true
+   * (the public method refuses otherwise, before calling it). Its methods receive checked arguments;
+   * `readRaw` an options object with a checked `chunkSize`. Records it finds damaged are reported and
+   * skipped as by `_records`. The view stays consistent until `release()` or the engine's close.
+   */
+  protected _snapshot(): Promise<EngineSnapshot> {
+    throw new ArgumentError(`${this.describe()} cannot take snapshots`)
   }
   /** `_keys` as a synchronous iterable, under the rules of `_entriesSync`. */
   protected _keysSync(_range: Range): Iterable<string> {

@@ -3,6 +3,7 @@ import { batchTests } from './batches.js'
 import { lifecycleTests } from './lifecycle.js'
 import { rangeTests } from './ranges.js'
 import { rawTests } from './raw.js'
+import { snapshotTests } from './snapshots.js'
 import { syncReadTests } from './sync-reads.js'
 import { valueTests } from './values.js'
 
@@ -27,6 +28,7 @@ export function engineConformance(factory: EngineFactory, test: TestFunctions): 
     valueTests(factory, test)
     rangeTests(factory, test)
     syncReadTests(factory, test)
+    snapshotTests(factory, test)
     batchTests(factory, test)
     rawTests(factory, test)
     lifecycleTests(factory, test)

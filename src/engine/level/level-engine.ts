@@ -1,8 +1,8 @@
-import type { AbstractLevel } from 'abstract-level'
+import type { AbstractLevel, AbstractSnapshot } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
 import { ArgumentError, CorruptionError, InvalidPathError } from '../../errors.js'
 import { Engine } from '../engine.js'
-import type { DamagedRecord, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
+import type { DamagedRecord, EngineSnapshot, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
 import { DAMAGED, DamageList } from '../damage-list.js'
 import { levelError, translated } from './level-errors.js'
 import type { LevelStore } from './level-errors.js'
@@ -119,7 +119,7 @@ export class LevelEngine extends Engine {
     this.#classic = root instanceof ClassicLevel
     // classic-level and memory-level (abstract-level 3) read synchronously; LevelDB has no synchronous iterators.
     const syncReads = (this.db.supports as { getSync?: boolean }).getSync === true
-    this.supports = { persistent: this.db.supports.permanence === true, rawPaths: false, readableFiles: false, syncReads }
+    this.supports = { persistent: this.db.supports.permanence === true, rawPaths: false, readableFiles: false, syncReads, snapshots: this.db.supports.explicitSnapshots === true }
     if (options.onDamage !== undefined && typeof options.onDamage !== 'function') {
       throw new ArgumentError(`LevelEngine onDamage must be a function, got ${typeof options.onDamage}`)
     }
@@ -276,11 +276,15 @@ export class LevelEngine extends Engine {
     })
   }
 
-  protected async *_collections(): AsyncIterable<string> {
+  protected _collections(): AsyncIterable<string> {
+    return this.#collections()
+  }
+
+  async *#collections(snapshot?: AbstractSnapshot): AsyncGenerator<string> {
     // Record keys are r<collection>\0<id>: one seek per collection, past all its records.
     let from = 'r'
     for (;;) {
-      const keys = await this.#call(this.db.keys({ gte: from, lt: 's', limit: 1, keyEncoding: 'utf8' }).all(), 'listing the collections')
+      const keys = await this.#call(this.db.keys({ gte: from, lt: 's', limit: 1, keyEncoding: 'utf8', ...(snapshot && { snapshot }) }).all(), 'listing the collections')
       if (keys.length === 0) return
       const key = keys[0] as unknown as string
       const collection = key.slice(1, key.indexOf('\u0000'))
@@ -404,6 +408,35 @@ export class LevelEngine extends Engine {
     return this.#call(this.db.has(pointerKey(collection, id), this.#rw), () => `looking up the raw data of ${collection}/${id}`)
   }
 
+  /** LevelDB's explicit snapshot, passed to every read of the view. */
+  protected override async _snapshot(): Promise<EngineSnapshot> {
+    const snapshot = this.db.snapshot()
+    const label = `a snapshot of ${this.describe()}`
+    return {
+      describe: () => label,
+      collections: () => this.#collections(snapshot),
+      records: (collection, range = {}) => {
+        const base = recordPrefix(collection)
+        return this.#iterate(
+          levelRange(base, recordEnd(collection), range),
+          true,
+          `reading the records of ${collection} in ${label}`,
+          (k, v) => {
+            const id = k.slice(base.length)
+            const record = this.#decodeRecord(collection, id, k, v!)
+            return record === DAMAGED ? DAMAGED : [id, record]
+          },
+          snapshot,
+        )
+      },
+      entries: (range = {}) =>
+        this.#iterate(levelRange(ENTRY, ENTRY_END, range), true, `reading entries in ${label}`, (k, v) => [k.slice(1), this.#decode(k, v!, () => entryName(k.slice(1)))], snapshot),
+      hasRaw: async (collection, id) => (await this.#call(this.#raw.pointer(collection, id, snapshot), () => `looking up the raw data of ${collection}/${id}`)) !== undefined,
+      readRaw: (collection, id, options = {}) => this.#guard(this.#raw.read(collection, id, options.chunkSize ?? 64 * 1024, snapshot), `reading the raw data of ${collection}/${id} in ${label}`),
+      release: () => snapshot.close(),
+    }
+  }
+
   protected _rawPath(): string | undefined {
     return undefined
   }
@@ -479,10 +512,11 @@ export class LevelEngine extends Engine {
     }
   }
 
-  async *#iterate<T>(range: ReturnType<typeof levelRange>, values: boolean, doing: string, map: (key: string, value?: Uint8Array) => T | typeof DAMAGED): AsyncGenerator<T> {
+  async *#iterate<T>(range: ReturnType<typeof levelRange>, values: boolean, doing: string, map: (key: string, value?: Uint8Array) => T | typeof DAMAGED, snapshot?: AbstractSnapshot): AsyncGenerator<T> {
     let it: { nextv(size: number): Promise<unknown[]>; close(): Promise<void> }
     try {
-      it = values ? this.db.iterator({ ...range, ...this.#rw }) : this.db.keys({ ...range, keyEncoding: 'utf8' })
+      const read = snapshot === undefined ? range : { ...range, snapshot }
+      it = values ? this.db.iterator({ ...read, ...this.#rw }) : this.db.keys({ ...read, keyEncoding: 'utf8' })
     } catch (err) {
       throw levelError(err, this.#store, doing)
     }

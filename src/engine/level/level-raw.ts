@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import type { AbstractLevel } from 'abstract-level'
+import type { AbstractLevel, AbstractSnapshot } from 'abstract-level'
 import { CorruptionError, NotFoundError } from '../../errors.js'
 import type { Source, StagedRaw } from '../engine.js'
 import { chunkEnd, chunkKey, chunkPrefix, pointerKey, STAGING, STAGING_END, stagingKey } from './level-keys.js'
@@ -104,10 +104,11 @@ export class RawStore {
     for (let i = 0; i < count; i++) ops.push({ type: 'del', key: chunkKey(info.token, i) })
   }
 
-  async *read(collection: string, id: string, chunkSize: number): AsyncGenerator<Uint8Array> {
+  /** The data of (collection, id), read from `given` (a snapshot the caller holds) if given. */
+  async *read(collection: string, id: string, chunkSize: number, given?: AbstractSnapshot): AsyncGenerator<Uint8Array> {
     const { db, opts } = this
     // A snapshot keeps the pointer and its chunks consistent while a commit replaces them.
-    const snapshot = db.supports.explicitSnapshots ? db.snapshot() : undefined
+    const snapshot = given ?? (db.supports.explicitSnapshots ? db.snapshot() : undefined)
     try {
       const info = await this.pointer(collection, id, snapshot)
       if (!info) return
@@ -138,7 +139,7 @@ export class RawStore {
         throw new CorruptionError(`Raw data of ${collection}/${id} is corrupt: SHA-256 digest mismatch in the chunks of token ${info.token}`)
       }
     } finally {
-      await snapshot?.close()
+      if (given === undefined) await snapshot?.close()
     }
   }
 }

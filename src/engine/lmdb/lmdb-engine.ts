@@ -1,8 +1,8 @@
-import type { RootDatabase } from 'lmdb'
+import type { RootDatabase, Transaction } from 'lmdb'
 import { ArgumentError, CorruptionError, InvalidKeyError, InvalidPathError } from '../../errors.js'
 import { DAMAGED, DamageList } from '../damage-list.js'
 import { Engine } from '../engine.js'
-import type { DamagedRecord, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
+import type { DamagedRecord, EngineSnapshot, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
 import { ENTRY, ENTRY_END, FORMAT_KEY, pointerKey, recordKey, recordPrefix, stagingKey } from '../level/level-keys.js'
 import type { RawInfo } from '../level/level-raw.js'
 import { decodeValue, encodeValue, type Named } from '../level/msgpack-codec.js'
@@ -71,7 +71,7 @@ const LMDB_PACKAGE = 'lmdb'
  * const db = await Database.open({ engine: new LmdbEngine('./db.lmdb'), models: [Account] })
  */
 export class LmdbEngine extends Engine {
-  readonly supports: EngineSupports = { persistent: true, rawPaths: false, readableFiles: false, syncReads: true, syncRanges: true }
+  readonly supports: EngineSupports = { persistent: true, rawPaths: false, readableFiles: false, syncReads: true, syncRanges: true, snapshots: true }
   /** The store's file. */
   readonly path: string
   /** describe(), which names the store in every error of a read. */
@@ -254,12 +254,16 @@ export class LmdbEngine extends Engine {
     yield* this._recordsSync(collection, range)
   }
 
-  protected async *_collections(): AsyncIterable<string> {
+  protected _collections(): AsyncIterable<string> {
+    return this.#collections()
+  }
+
+  async *#collections(transaction?: Transaction): AsyncGenerator<string> {
     // Record keys are r<collection>\0<id>: one seek per collection, past all its records.
     let from = 'r'
     for (;;) {
       const start = from
-      const keys = this.#read(() => [...this.#db.getKeys({ start, end: 's', limit: 1 })], 'listing the collections') as unknown as string[]
+      const keys = this.#read(() => [...this.#db.getKeys({ start, end: 's', limit: 1, ...(transaction && { transaction }) })], 'listing the collections') as unknown as string[]
       if (keys.length === 0) return
       const key = String(keys[0])
       const collection = key.slice(1, key.indexOf('\u0000'))
@@ -348,6 +352,38 @@ export class LmdbEngine extends Engine {
     return this.#read(() => this.#db.doesExist(pointerKey(collection, id)), () => `looking up the raw data of ${collection}/${id}`)
   }
 
+  /** One LMDB read transaction, passed to every read of the view; the engine's close ends it. */
+  protected override async _snapshot(): Promise<EngineSnapshot> {
+    this.#readers.assertOpen()
+    const txn = this.#db.useReadTransaction()
+    const release = this.#readers.add(() => txn.done())
+    const label = `a snapshot of ${this.describe()}`
+    return {
+      describe: () => label,
+      collections: () => this.#collections(txn),
+      records: async function* (this: LmdbEngine, collection: string, range: Range = {}) {
+        const base = recordPrefix(collection)
+        yield* this.#range(
+          lmdbRange(base, recordEnd(collection), range, this.#maxKey),
+          true,
+          (k, v) => {
+            const id = k.slice(base.length)
+            const record = this.#decodeRecord(collection, id, k, v!)
+            return record === DAMAGED ? DAMAGED : [id, record]
+          },
+          txn,
+        ) as Generator<[string, unknown]>
+      }.bind(this),
+      entries: async function* (this: LmdbEngine, range: Range = {}) {
+        yield* this.#range(lmdbRange(ENTRY, ENTRY_END, range, this.#maxKey), true, (k, v) => [k.slice(1), this.#decode(k, v!, () => entryName(k.slice(1)))] as [string, unknown], txn)
+      }.bind(this),
+      hasRaw: async (collection, id) =>
+        this.#read(() => (this.#db.getBinary as (key: string, options: object) => Buffer | undefined)(pointerKey(collection, id), { transaction: txn }) !== undefined, () => `looking up the raw data of ${collection}/${id}`),
+      readRaw: (collection, id, options = {}) => this.#raw.read(collection, id, options.chunkSize ?? 64 * 1024, txn),
+      release: async () => release(),
+    }
+  }
+
   protected _rawPath(): string | undefined {
     return undefined
   }
@@ -370,9 +406,10 @@ export class LmdbEngine extends Engine {
   }
 
   /** Iterates a range, ending its cursor when the iteration stops or the engine closes. */
-  *#range<T>(options: LmdbRange | undefined, values: boolean, map: (key: string, value?: Buffer) => T | typeof DAMAGED): Generator<T> {
-    if (options === undefined) return
+  *#range<T>(range: LmdbRange | undefined, values: boolean, map: (key: string, value?: Buffer) => T | typeof DAMAGED, transaction?: Transaction): Generator<T> {
+    if (range === undefined) return
     this.#readers.assertOpen()
+    const options = transaction === undefined ? range : { ...range, transaction }
     const it = (values ? this.#db.getRange(options) : this.#db.getKeys(options))[Symbol.iterator]() as Iterator<{ key: string; value: Buffer } | string>
     const end = this.#readers.add(() => it.return?.())
     try {

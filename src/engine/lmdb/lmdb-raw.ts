@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import type { RootDatabase } from 'lmdb'
+import type { RootDatabase, Transaction } from 'lmdb'
 import { CorruptionError, NotFoundError } from '../../errors.js'
 import type { Source, StagedRaw } from '../engine.js'
 import { chunkEnd, chunkKey, chunkPrefix, pointerKey, STAGING, STAGING_END, stagingKey } from '../level/level-keys.js'
@@ -88,15 +88,16 @@ export class LmdbRaw {
     for (let i = 0; i < count; i++) this.db.removeSync(chunkKey(info.token, i))
   }
 
-  async *read(collection: string, id: string, chunkSize: number): AsyncGenerator<Uint8Array> {
+  /** The data of (collection, id), read in `given` (a read transaction the caller holds) if given. */
+  async *read(collection: string, id: string, chunkSize: number, given?: Transaction): AsyncGenerator<Uint8Array> {
     const { db, opts } = this
     opts.readers.assertOpen()
     // One read transaction keeps the pointer and its chunks consistent while a commit replaces them.
-    const txn = db.useReadTransaction()
+    const txn = given ?? db.useReadTransaction()
     let chunks: Iterator<{ value: Buffer }> | undefined
     const end = opts.readers.add(() => {
       chunks?.return?.()
-      txn.done()
+      if (given === undefined) txn.done()
     })
     try {
       const bytes = (db.getBinary as (key: string, options: object) => Buffer | undefined)(pointerKey(collection, id), { transaction: txn })
