@@ -25,7 +25,7 @@ export interface Statistics {
 
 /** The first round's cap: an engine's first batch of entries (LevelEngine reads 128 per trip). */
 const FIRST_CAP = 128
-/** Small steps: a count past the smallest condition's end is wasted (iterators stay open, so a round costs no trip). */
+/** Small steps: a count past the smallest condition's end is wasted (iterators stay open, so a round costs no trip). Asynchronous engines only. */
 const GROWTH = 1.25
 /** Most oids kept per condition while counting. */
 const KEEP_OIDS = 100_000
@@ -33,8 +33,7 @@ const KEEP_OIDS = 100_000
 /**
  * A count in progress over a condition's ranges, resumable where it stopped. On an engine that
  * iterates asynchronously the iterator stays open from round to round (opening one is a trip to the
- * engine's thread pool, and so is closing it); `close()` ends it. A synchronous one is read anew
- * from where the last round stopped.
+ * engine's thread pool, and so is closing it); `close()` ends it.
  */
 class Counter {
   n = 0
@@ -43,8 +42,6 @@ class Counter {
   readonly #ranges: Range[]
   #at = 0
   #cursor: AsyncIterator<string> | undefined
-  /** Synchronous engines: the last entry read in the current range. */
-  #after: string | undefined
 
   constructor(ranges: Range[]) {
     this.#ranges = ranges
@@ -59,11 +56,19 @@ class Counter {
         this.done = true
         break
       }
-      const more = engine.supports.syncRanges === true ? this.#readSync(engine, range, cap) : await this.#read(engine, range, cap)
-      if (!more) this.#at++
+      this.#cursor ??= engine.keys(range)[Symbol.asyncIterator]()
+      const next = await this.#cursor.next()
+      if (next.done === true) {
+        this.#cursor = undefined
+        this.#at++
+      } else this.take(next.value)
     }
-    if (this.oids !== undefined && this.oids.length > KEEP_OIDS) this.oids = undefined
     return this.n - start
+  }
+
+  /** The condition's entries, read synchronously (engines with `syncRanges`). */
+  *entriesSync(engine: Engine): Generator<string> {
+    for (const range of this.#ranges) yield* engine.keysSync(range)
   }
 
   /** Ends the open iterator, if any, without waiting for it (a failure to close one loses nothing). */
@@ -73,42 +78,11 @@ class Counter {
     cursor?.return?.().catch(() => {})
   }
 
-  #take(entry: string): void {
+  take(entry: string): void {
     this.n++
-    if (this.oids !== undefined) this.oids.push(entry.slice(entry.lastIndexOf('\x00') + 1))
-  }
-
-  /** Reads `range` on up to `cap`; false once it is at its end. */
-  async #read(engine: Engine, range: Range, cap: number): Promise<boolean> {
-    this.#cursor ??= engine.keys(range)[Symbol.asyncIterator]()
-    while (this.n < cap) {
-      const next = await this.#cursor.next()
-      if (next.done === true) {
-        this.#cursor = undefined
-        return false
-      }
-      this.#take(next.value)
-    }
-    return true
-  }
-
-  #readSync(engine: Engine, range: Range, cap: number): boolean {
-    const r: Range = { ...range, limit: cap - this.n }
-    if (this.#after !== undefined) {
-      delete r.gte
-      r.gt = this.#after
-    }
-    let read = 0
-    for (const entry of engine.keysSync(r)) {
-      read++
-      this.#after = entry
-      this.#take(entry)
-    }
-    if (read < r.limit!) {
-      this.#after = undefined
-      return false
-    }
-    return true
+    if (this.oids === undefined) return
+    if (this.oids.length >= KEEP_OIDS) this.oids = undefined
+    else this.oids.push(entry.slice(entry.lastIndexOf('\x00') + 1))
   }
 }
 
@@ -131,16 +105,16 @@ export async function gatherStatistics(
 ): Promise<Statistics> {
   const counters = conditions.map((c) => new Counter(entryRanges(meta, c.index!, c.test)))
   let read = 0
-  const advance = async (cap: number, which: Counter[]) => {
-    for (const n of await Promise.all(which.map((c) => c.advance(engine, cap)))) read += n
-  }
-  try {
-    for (let cap = FIRST_CAP; counters.length > 0; cap = Math.ceil(cap * GROWTH)) {
-      await advance(cap, counters)
-      if (counters.some((c) => c.done) || cap >= enough) break
+  if (engine.supports.syncRanges === true) read = countSideBySide(engine, counters, enough)
+  else {
+    try {
+      for (let cap = FIRST_CAP; counters.length > 0; cap = Math.ceil(cap * GROWTH)) {
+        for (const n of await Promise.all(counters.map((c) => c.advance(engine, cap)))) read += n
+        if (counters.some((c) => c.done) || cap >= enough) break
+      }
+    } finally {
+      for (const c of counters) c.close()
     }
-  } finally {
-    for (const c of counters) c.close()
   }
   const records: Estimate = { n: 0, exact: false }
   if (conditions.length === 0) {
@@ -153,4 +127,32 @@ export async function gatherStatistics(
     records,
     read,
   }
+}
+
+/**
+ * In one synchronous stretch: every condition up to the first cap (as on other engines), then side
+ * by side one entry at a time, so that each is read exactly as far as the smallest one, or to `enough`.
+ */
+function countSideBySide(engine: Engine, counters: Counter[], enough: number): number {
+  const entries = counters.map((c) => c.entriesSync(engine))
+  let read = 0
+  const step = (i: number) => {
+    const next = entries[i]!.next()
+    if (next.done === true) counters[i]!.done = true
+    else {
+      counters[i]!.take(next.value)
+      read++
+    }
+  }
+  try {
+    counters.forEach((c, i) => {
+      while (!c.done && c.n < FIRST_CAP) step(i)
+    })
+    while (counters.length > 0 && !counters.some((c) => c.done) && read < enough * counters.length) {
+      for (let i = 0; i < counters.length; i++) step(i)
+    }
+  } finally {
+    for (const it of entries) it.return(undefined)
+  }
+  return read
 }
