@@ -27,6 +27,8 @@ export type ProblemKind =
   | 'link-dangling'
   /** A Many relation whose summary in the owner's record disagrees with its link entries. */
   | 'many-summary-wrong'
+  /** A Many link entry whose owner is not stored, or whose owner's record has no such relation. */
+  | 'link-orphan'
   /** Raw data recorded in the object's record is missing, or does not have its recorded size and SHA-256. */
   | 'raw-missing'
   | 'raw-mismatch'

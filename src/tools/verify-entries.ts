@@ -3,7 +3,7 @@ import { readKeysRecord } from '../indexes/index-writes.js'
 import { entryPrefix, keysRecordKey, keysRecordPrefix } from '../indexes/layout.js'
 import type { IndexMeta, ModelMeta } from '../model/meta.js'
 import { linkKey, RELATIONS_ROOT } from '../relations/layout.js'
-import { isRef, linksOfRecord } from '../relations/stored-links.js'
+import { isManyInfo, isRef, linksOfRecord } from '../relations/stored-links.js'
 import { pagesOf } from './pages.js'
 import { problem, showKey } from './problems.js'
 import type { Findings } from './verify-objects.js'
@@ -82,5 +82,32 @@ export async function checkReverseEntries(engine: Engine, found: Findings, onEnt
       }),
     )
     onEntries(page.length)
+  }
+}
+
+/** Every Many link entry belongs to a stored owner whose record has a summary of that relation. */
+export async function checkLinkEntries(engine: Engine, found: Findings): Promise<void> {
+  const prefix = `${RELATIONS_ROOT}m\x00`
+  for await (const page of pagesOf(engine.keys({ prefix }))) {
+    await Promise.all(
+      page.map(async (key) => {
+        const parts = key.slice(prefix.length).split('\x00')
+        if (parts.length !== 4) return
+        const [oc, oo, relation] = parts as [string, string, string, string]
+        const record = (await engine.getRecords(oc, [oo]))[0]
+        if (record === undefined && engine.damaged().some((d) => d.collection === oc && d.id === oo)) return // reported as damaged
+        if (isManyInfo(linksOfRecord(record as never)?.[relation])) return // its count is checked with the owner
+        found.problems.push(
+          problem({
+            kind: 'link-orphan',
+            collection: oc,
+            oid: oo,
+            relation,
+            key: showKey(key),
+            message: record === undefined ? `a link entry of ${oc}/${oo}.${relation}, which is not stored` : `a link entry of ${oc}/${oo}.${relation}, whose record has no such relation`,
+          }),
+        )
+      }),
+    )
   }
 }

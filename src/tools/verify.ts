@@ -5,7 +5,7 @@ import { signatureOf } from '../indexes/layout.js'
 import type { Database } from '../model/database.js'
 import type { IndexMeta } from '../model/meta.js'
 import { problem, type Problem } from './problems.js'
-import { checkIndexEntries, checkKeysRecords, checkReverseEntries } from './verify-entries.js'
+import { checkIndexEntries, checkKeysRecords, checkLinkEntries, checkReverseEntries } from './verify-entries.js'
 import { checkObjects, type Findings } from './verify-objects.js'
 
 export interface VerifyProgress {
@@ -76,6 +76,7 @@ export async function verifyDatabase(db: Database, options: VerifyOptions, enque
       await checkKeysRecords(engine, meta, found)
     }
   }
+  await checkLinkEntries(engine, found)
   let links = 0
   await checkReverseEntries(engine, found, (n) => options.onProgress?.({ phase: 'links', done: (links += n) }))
   const report: VerifyReport = { ok: found.problems.length === 0, objects: done, problems: found.problems, repaired: 0 }

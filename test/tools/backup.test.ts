@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MemoryEngine } from '../../src/engine/memory/memory-engine.js'
+import { Database } from '../../src/model/database.js'
+import { DumpError } from '../../src/tools/errors.js'
+import { restore, restoreToPath } from '../../src/tools/restore-store.js'
+import { buildForChildren } from '../helpers/child-build.js'
+import { databaseEach, storeKinds, tempDir } from '../helpers/stores.js'
+import { models, Person, populate } from './fixture.js'
+import { Readable } from 'node:stream'
+
+/** A stream that collects what is written, and runs `onFirst` before taking the first write. */
+function collector(onFirst: () => Promise<void> | void): { out: Writable; text: () => string } {
+  const parts: Buffer[] = []
+  let first = true
+  const out = new Writable({
+    highWaterMark: 1,
+    write(chunk: Buffer, _enc, done) {
+      parts.push(chunk)
+      if (!first) return done()
+      first = false
+      Promise.resolve(onFirst()).then(() => done(), done)
+    },
+  })
+  return { out, text: () => Buffer.concat(parts).toString() }
+}
+
+for (const kind of storeKinds) {
+  describe(`backup on ${kind.name}`, () => {
+    const ctx = databaseEach(kind, models)
+
+    it('is the store as it was when backup() was called, while the app writes on (or, without snapshots, writes wait for it)', async () => {
+      await populate()
+      const p0 = (await Person.index('email').one('p0@x.org'))!
+      const p1 = (await Person.index('email').one('p1@x.org'))!
+      await ctx.db.transaction(() => {
+        p0.extra = 'before'
+        p1.extra = 'before'
+      })
+      const snapshots = ctx.db.engine.supports.snapshots === true
+      let write: Promise<void> | undefined
+      let written = false
+      const { out, text } = collector(async () => {
+        // One atomic write of two objects and a link, made while the backup is under way.
+        write = ctx.db
+          .transaction(() => {
+            p0.extra = 'during'
+            p1.extra = 'during'
+            p0.friends.add(p1)
+          })
+          .then(() => {
+            written = true
+          })
+        // With a snapshot the backup waits for the write (its stream does), proving writes go on;
+        // without one the write waits for the backup.
+        if (snapshots) await write
+      })
+      const summary = await ctx.db.backup(out)
+      const wroteDuringBackup = written
+      await write
+      expect(summary.consistency).toBe(snapshots ? 'snapshot' : 'writes-paused')
+      expect(wroteDuringBackup).toBe(snapshots)
+      expect(p0.extra).toBe('during')
+
+      const target = new MemoryEngine()
+      await target.open()
+      await restore(() => Readable.from([text()]), target)
+      await ctx.db.close()
+      const db = await Database.open({ engine: target, models })
+      try {
+        const [a, b] = [(await Person.index('email').one('p0@x.org'))!, (await Person.index('email').one('p1@x.org'))!]
+        expect([a.extra, b.extra]).toEqual(['before', 'before'])
+        expect(a.friends.has(b.oid)).toBe(false)
+        expect(await db.verify()).toMatchObject({ ok: true, objects: 23 })
+      } finally {
+        await db.close()
+      }
+    })
+
+    it('writes to a file under a temporary name, renamed when complete, or into a directory', async () => {
+      await populate(3)
+      const dir = await tempDir()
+      try {
+        const summary = await ctx.db.backup(join(dir, 'b.jsonl'))
+        expect(summary).toMatchObject({ file: join(dir, 'b.jsonl'), records: 6, raw: 3 })
+        const named = await ctx.db.backup(dir)
+        expect(named.file).toMatch(/stowage-backup-.*\.jsonl$/)
+        expect(readdirSync(dir).sort()).toEqual(['b.jsonl', named.file!.slice(dir.length + 1)].sort())
+        expect(await restoreToPath(named.file!, join(dir, 'restored'))).toMatchObject({ records: 6, raw: 3 })
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
+    })
+  })
+}
+
+describe('a backup killed by SIGKILL', () => {
+  let dist = ''
+  let cleanup = async () => {}
+  beforeAll(async () => {
+    ;({ dist, cleanup } = await buildForChildren('tools-backup'))
+  }, 120_000)
+  afterAll(() => cleanup())
+
+  for (const kind of ['level', 'directory', 'lmdb'] as const) {
+    it(`leaves no file that looks complete (${kind})`, async () => {
+      const dir = await tempDir()
+      try {
+        const file = join(dir, 'backup.jsonl')
+        const child = spawn(process.execPath, [join(import.meta.dirname, 'crash', 'backup-child.mjs'), dist, kind, join(dir, kind === 'lmdb' ? 'db.lmdb' : 'db'), file], { stdio: ['ignore', 'pipe', 'pipe'] })
+        let out = ''
+        let stderr = ''
+        child.stderr.on('data', (d) => (stderr += d))
+        const exited = new Promise<void>((done) => child.on('close', () => done()))
+        child.stdout.on('data', (d) => {
+          out += d
+          if (out.includes('B\n')) child.kill('SIGKILL')
+        })
+        await exited
+        expect(stderr).toBe('')
+        expect(out).not.toContain('D\n')
+        expect(existsSync(file)).toBe(false)
+        const partial = readdirSync(dir).filter((f) => f.startsWith('.backup.jsonl.partial-'))
+        expect(partial).toHaveLength(1)
+        const err = await restoreToPath(join(dir, partial[0]!), join(dir, 'restored')).catch((e) => e)
+        expect(err).toBeInstanceOf(DumpError)
+        expect(err.message).toMatch(/truncated|checksum/)
+        expect(existsSync(join(dir, 'restored'))).toBe(false)
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
+    }, 60_000)
+  }
+})
