@@ -25,6 +25,9 @@ import { endJob, jobIsFull } from './weak-refs.js'
 import { WriteLog } from './write-log.js'
 import { databaseStats, type StoreStats } from '../tools/stats.js'
 import { verifyDatabase, type VerifyOptions, type VerifyReport } from '../tools/verify.js'
+import { backupDatabase, type BackupSummary } from '../tools/backup.js'
+import type { DumpOptions } from '../tools/dump.js'
+import type { Writable } from 'node:stream'
 
 export interface IndexProgress {
   model: string
@@ -772,6 +775,12 @@ export class Database {
   verify(options: VerifyOptions = {}): Promise<VerifyReport> {
     this.#assertOpen('verify')
     return verifyDatabase(this, options, (write) => this.#enqueue(write))
+  }
+
+  /** A consistent dump of the store, taken while the app goes on writing where the engine has snapshots, to a file, a directory or a stream. */
+  backup(target: string | Writable, options: DumpOptions = {}): Promise<BackupSummary> {
+    this.#assertOpen('backup')
+    return backupDatabase(this, target, options, (write) => this.#enqueue(write))
   }
 }
 
