@@ -1,0 +1,187 @@
+/**
+ * `npm run bench -- tools`: dump, restore, copy and backup of a store of N objects (two indexes, one
+ * link each) and R MB of raw data, on each engine, against `cp -r` of the closed store (the engine's
+ * own copy). Each run is a child process over the store (peak RSS is the kernel's VmHWM of that
+ * child alone); objects/s count the objects, MB/s the store's bytes on disk (for dump: the dump
+ * file's). Then the write throughput of the app (transactions of 100 saves) while an online backup
+ * runs, against the same writes without one, alternating rounds in one process.
+ *
+ * Environment: BENCH_TOOLS_N (default 100000), BENCH_TOOLS_RAW_MB (default 100),
+ * BENCH_TOOLS_ENGINES=level,lmdb,directory (default all three).
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+type Lib = typeof import('../src/index.js')
+const RAW_OBJECT = 1024 * 1024
+
+function storePath(dir: string, kind: string, name = 'store'): string {
+  return join(dir, kind === 'lmdb' ? `${name}.lmdb` : name)
+}
+
+function hwm(): number {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))
+  return m ? Number(m[1]) * 1024 : NaN
+}
+
+function diskBytes(path: string): number {
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return stat.size
+  let n = 0
+  for (const name of readdirSync(path)) n += diskBytes(join(path, name))
+  return n
+}
+
+function models(lib: Lib) {
+  const { Model, Property, Index, Indexing, Relation, Types, StoredObject, StoredRaw } = lib
+  class Item extends StoredObject {}
+  Property(Types.STRING)(Item.prototype, 'title')
+  Index(Indexing.value, { version: 1 })(Item.prototype, 'title')
+  Property(Types.INTEGER)(Item.prototype, 'n')
+  Index(Indexing.value, { version: 1 })(Item.prototype, 'n')
+  Relation(() => Item)(Item.prototype, 'parent')
+  class Blob extends StoredRaw {}
+  return { Item: Model({ collection: 'items' })(Item) as any, Blob: Model({ collection: 'blobs' })(Blob) as any }
+}
+
+/** In a child: one task; prints its figures as JSON. */
+async function child(task: string, kind: string, dir: string, n: number, rawMb: number): Promise<unknown> {
+  const lib = (await import('../src/index.js')) as Lib
+  const { engineAt } = await import('../src/tools/store-path.js')
+  const store = storePath(dir, kind)
+  const started = performance.now()
+  if (task === 'build') {
+    const { Item, Blob } = models(lib)
+    const db = await lib.Database.open({ engine: engineAt(store, kind as never), models: [Item, Blob] })
+    let previous: any
+    for (let i = 0; i < n; i += 1000) {
+      await db.transaction(() => {
+        for (let j = i; j < Math.min(n, i + 1000); j++) {
+          const item = new Item({ title: `item ${j % 5000}`, n: j })
+          if (previous !== undefined) item.parent.set(previous)
+          previous = item
+        }
+      })
+    }
+    // Random bytes: LevelDB would compress a pattern.
+    for (let i = 0; i < rawMb; i++) await Blob.create(randomBytes(RAW_OBJECT), { format: 'bin' })
+    await db.close()
+  } else if (task === 'dump') {
+    const engine = engineAt(store, kind as never)
+    await engine.open()
+    await lib.dumpToFile(engine, join(dir, 'dump.jsonl'))
+    await engine.close()
+  } else if (task === 'restore') {
+    await lib.restoreToPath(join(dir, 'dump.jsonl'), storePath(dir, kind, 'restored'), { engine: kind as never })
+  } else if (task === 'copy') {
+    const target = kind === 'level' ? 'lmdb' : 'level'
+    const engine = engineAt(store, kind as never)
+    await engine.open()
+    await lib.copyToPath(engine, storePath(dir, target, 'copied'), { engine: target as never })
+    await engine.close()
+  } else if (task === 'backup') {
+    const db = await lib.Database.open({ engine: engineAt(store, kind as never) })
+    await db.backup(join(dir, 'backup.jsonl'))
+    await db.close()
+  } else if (task === 'cp') {
+    execFileSync('cp', ['-r', store, storePath(dir, kind, 'cp')])
+  } else if (task === 'online') {
+    return online(lib, kind, store, dir)
+  }
+  return { ms: performance.now() - started, rss: hwm() }
+}
+
+/**
+ * Transactions of 100 saves (updates of stored objects, so the store keeps its size) for the time a
+ * backup takes, then for as long without one, in alternating rounds: transactions per second with
+ * and without the backup running.
+ */
+async function online(lib: Lib, kind: string, store: string, dir: string): Promise<unknown> {
+  const { engineAt } = await import('../src/tools/store-path.js')
+  const { Item, Blob } = models(lib)
+  const db = await lib.Database.open({ engine: engineAt(store, kind as never), models: [Item, Blob] })
+  const rounds: { during: number[]; without: number[] } = { during: [], without: [] }
+  const items = await Item.list({ count: 1000 })
+  let k = 0
+  // Each write waits for the event loop's next turn, as writes made for requests or events do.
+  const write = async () => {
+    await new Promise((next) => setImmediate(next))
+    await db.transaction(() => {
+      for (let j = 0; j < 100; j++) items[k++ % items.length].n = -k
+    })
+  }
+  for (let round = 0; round < 3; round++) {
+    let done = 0
+    let running = true
+    const started = performance.now()
+    const backup = db.backup(join(dir, `online-${round}.jsonl`)).finally(() => (running = false))
+    while (running) {
+      await write()
+      done++
+    }
+    await backup
+    const ms = performance.now() - started
+    rounds.during.push((done * 1000) / ms)
+    rmSync(join(dir, `online-${round}.jsonl`), { force: true })
+    let alone = 0
+    const begun = performance.now()
+    while (performance.now() - begun < ms) {
+      await write()
+      alone++
+    }
+    rounds.without.push((alone * 1000) / (performance.now() - begun))
+  }
+  await db.close()
+  return { rounds }
+}
+
+function runChild(task: string, kind: string, dir: string, n: number, rawMb: number): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), task, kind, dir, String(n), String(rawMb)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    proc.stdout.on('data', (d) => (out += d))
+    proc.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${task} on ${kind} exited with ${code}`))))
+  })
+}
+
+export async function run(): Promise<void> {
+  const { fmt, machine } = await import('./bench-utils.js')
+  const n = Number(process.env.BENCH_TOOLS_N ?? 100_000)
+  const rawMb = Number(process.env.BENCH_TOOLS_RAW_MB ?? 100)
+  const kinds = (process.env.BENCH_TOOLS_ENGINES ?? 'level,lmdb,directory').split(',')
+  console.log(`${machine()}; ${new Date().toISOString()}; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+  console.log(`${fmt(n)} objects (2 indexes, 1 link each) and ${rawMb} MB of raw data (${rawMb} objects of 1 MiB)\n`)
+  console.log('| engine | operation | time | objects/s | MB/s | peak RSS |')
+  console.log('| --- | --- | --- | --- | --- | --- |')
+  for (const kind of kinds) {
+    const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-tools-'))
+    try {
+      await runChild('build', kind, dir, n, rawMb)
+      const storeBytes = diskBytes(storePath(dir, kind))
+      const objects = n + rawMb
+      const row = (op: string, r: { ms: number; rss: number }, bytes: number) =>
+        console.log(`| ${kind} | ${op} | ${(r.ms / 1000).toFixed(1)} s | ${fmt(Math.round((objects * 1000) / r.ms))} | ${((bytes / 2 ** 20) * 1000 / r.ms).toFixed(0)} | ${Math.round(r.rss / 2 ** 20)} MB |`)
+      row(`cp -r (store ${Math.round(storeBytes / 2 ** 20)} MB)`, await runChild('cp', kind, dir, n, rawMb), storeBytes)
+      const dumped = await runChild('dump', kind, dir, n, rawMb)
+      const dumpBytes = statSync(join(dir, 'dump.jsonl')).size
+      row(`dump (file ${Math.round(dumpBytes / 2 ** 20)} MB)`, dumped, dumpBytes)
+      row('restore (same engine)', await runChild('restore', kind, dir, n, rawMb), storeBytes)
+      row(`copy (to ${kind === 'level' ? 'lmdb' : 'level'})`, await runChild('copy', kind, dir, n, rawMb), storeBytes)
+      row('backup (db.backup to a file)', await runChild('backup', kind, dir, n, rawMb), storeBytes)
+      const { rounds } = await runChild('online', kind, dir, n, rawMb)
+      const show = (xs: number[]) => xs.map((x) => fmt(Math.round(x))).join(' / ')
+      console.log(`| ${kind} | app writes during online backup | tx of 100 saves/s: ${show(rounds.during)} with, ${show(rounds.without)} without (3 alternating rounds) | | | |`)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [task, kind, dir, n, rawMb] = process.argv.slice(2)
+  console.log(JSON.stringify(await child(task!, kind!, dir!, Number(n), Number(rawMb))))
+}
