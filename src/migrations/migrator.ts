@@ -209,33 +209,44 @@ export class Migrations implements Feature {
     const progress = this.db.options.onMigrationProgress
     let done = marker.done ?? 0
     let after = marker.after
-    for (;;) {
-      if (this.#stopped) throw new ClosedError(`The database closed while ${meta.ctor.name} was being migrated; the next open goes on from there`)
-      // Read and migrate outside the lock, so that a lazy get() waits for a batch's write only.
+    /** The next chunk after `from`, with the writes that migrate it. */
+    const readChunk = async (from: string | undefined): Promise<{ oids: string[]; items: WriteItem[] }> => {
       const chunk: [string, ObjectRecord][] = []
-      for await (const [oid, record] of engine.records(meta.collection, { ...(after === undefined ? {} : { gt: after }), limit: BATCH })) {
+      for await (const [oid, record] of engine.records(meta.collection, { ...(from === undefined ? {} : { gt: from }), limit: BATCH })) {
         chunk.push([oid, checkRecord(meta, oid, record)])
       }
-      if (chunk.length === 0) return
-      after = chunk[chunk.length - 1]![0]
       const items: WriteItem[] = []
       for (const [oid, record] of chunk) {
         const item = await this.#migrate(meta, oid, record, to)
         if (item !== undefined) items.push(item)
       }
-      done += chunk.length
+      return { oids: chunk.map(([oid]) => oid), items }
+    }
+    let next = readChunk(after)
+    for (;;) {
+      if (this.#stopped) throw new ClosedError(`The database closed while ${meta.ctor.name} was being migrated; the next open goes on from there`)
+      const { oids, items } = await next
+      if (oids.length === 0) return
+      after = oids[oids.length - 1]!
+      done += oids.length
+      // The next chunk is read and migrated while this one is written (reads and migration steps
+      // never touch the lock; a lazy get() waits for a batch's write at most).
+      if (oids.length === BATCH) {
+        next = readChunk(after)
+        next.catch(() => {}) // awaited next round; a failure of this write must not leave it unhandled
+      }
       const marker = { version: from, migrating: to, after, done }
       await this.#locked(meta, async () => {
         // Objects a get() migrated since this chunk was read are written already: not again.
         const lazily = this.#lazily.get(meta)
         const fresh = lazily === undefined ? items : items.filter((item) => !lazily.has(item.obj[STATE].oid))
-        lazily?.clear()
+        if (lazily !== undefined) for (const oid of oids) lazily.delete(oid)
         if (fresh.length === 0) return
         this.#markers.set(fresh[0]!.obj, marker)
         await this.#write(meta, to, fresh)
       })
       progress?.({ model: meta.ctor.name, from, to, done, total: Math.max(done, total) })
-      if (chunk.length < BATCH) return
+      if (oids.length < BATCH) return
     }
   }
 
