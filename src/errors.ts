@@ -198,10 +198,11 @@ export class OverflowError extends StowageError {
 
 /**
  * An encrypted store's key problem: `WRONG_KEY` (the key does not open the store, or a store that is
- * encrypted was opened without one), `CORRUPTED_KEY` (its wrapped data key is damaged).
+ * encrypted was opened without one), `CORRUPTED_KEY` (its wrapped data key is damaged),
+ * `NOT_ENCRYPTED` (a key was given for a store holding unencrypted data).
  */
 export class KeyError extends StowageError {
-  constructor(code: 'WRONG_KEY' | 'CORRUPTED_KEY', message: string) {
+  constructor(code: 'WRONG_KEY' | 'CORRUPTED_KEY' | 'NOT_ENCRYPTED', message: string) {
     super(code, message)
   }
 }

@@ -45,6 +45,7 @@ export { LevelEngine, type LevelEngineOptions } from './engine/level/level-engin
 export { MemoryEngine } from './engine/memory/memory-engine.js'
 export { LmdbEngine, type LmdbEngineOptions, type LmdbInspector } from './engine/lmdb/lmdb-engine.js'
 export { assertEncodable } from './engine/plain-data.js'
+export { EncryptedEngine } from './crypto/encrypted-engine.js'
 export type { EngineSnapshot } from './engine/engine.js'
 export { dump, dumpToFile, type DumpOptions } from './tools/dump.js'
 export { readDump, checkDump } from './tools/dump-reader.js'

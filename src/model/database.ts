@@ -5,9 +5,10 @@ import { RelationFeature } from '../relations/index.js'
 import { RawFeature } from '../raw/raw-feature.js'
 import { Migrations, type MigrationProgress } from '../migrations/migrator.js'
 import { ChangeFeed, feedOf } from '../changes/change-feed.js'
+import { EncryptedEngine, KEY_SLOT } from '../crypto/encrypted-engine.js'
 import { ChangeStream, DEFAULT_BUFFER } from '../changes/change-stream.js'
 import type { ChangeEvent, ObjectChange } from '../changes/change-event.js'
-import { AlreadyRegisteredError, ArgumentError, ClosedError, ModelDefinitionError, NotFoundError, NotRegisteredError } from '../errors.js'
+import { AlreadyRegisteredError, ArgumentError, KeyError, ClosedError, ModelDefinitionError, NotFoundError, NotRegisteredError } from '../errors.js'
 import type { Change, WriteContributor } from './change.js'
 import { exportObject, importInto, type ExportOptions, type Exported } from './export-import.js'
 import { IdentityMap } from './identity-map.js'
@@ -63,6 +64,20 @@ export interface DatabaseOptions {
    * every write to it with `ReadOnlyError`.
    */
   newerVersions?: 'refuse' | 'read-only'
+  /**
+   * Encrypts the store (a new one) or opens an encrypted one: `key` is a 32-byte Uint8Array or a
+   * passphrase. See the README's Encryption section for what is encrypted and what is not.
+   */
+  encryption?: { key: Uint8Array | string }
+}
+
+/** The key of `encryption`, checked (a passphrase that is not empty, or exactly 32 bytes). */
+function encryptionKey(encryption: unknown): Uint8Array | string {
+  const key = (encryption as { key?: unknown } | null)?.key
+  if (typeof key === 'string' ? key.length === 0 : !(key instanceof Uint8Array) || key.length !== 32) {
+    throw new ArgumentError('encryption: { key } takes a 32-byte Uint8Array or a non-empty passphrase')
+  }
+  return key as Uint8Array | string
 }
 
 export interface ChangeStreamOptions {
@@ -172,11 +187,15 @@ export class Database {
         `Database.open(): ${options.engine.describe()} already serves an open database; close that one first, or give each database its own engine (two write queues on one store would race)`,
       )
     }
-    const engine = options.engine ?? new LevelEngine(options.path!)
-    enginesInUse.add(engine)
+    const given = options.engine ?? new LevelEngine(options.path!)
+    const engine = options.encryption === undefined ? given : new EncryptedEngine(given, encryptionKey(options.encryption))
+    enginesInUse.add(given)
     let db: Database | undefined
     try {
       await engine.open()
+      if (engine === given && (await engine.getMany([KEY_SLOT]))[0] !== undefined) {
+        throw new KeyError('WRONG_KEY', `${engine.describe()} is encrypted: open it with Database.open({ encryption: { key } })`)
+      }
       db = new Database(engine, options)
       for (const feature of db.features) await feature.open?.()
       db.use(...(options.models ?? []))
@@ -185,7 +204,7 @@ export class Database {
       return db
     } catch (err) {
       if (db !== undefined) await db.#abandon()
-      enginesInUse.delete(engine)
+      enginesInUse.delete(given)
       await engine.close()
       throw err
     }
@@ -266,6 +285,18 @@ export class Database {
         }),
       buffer,
     )
+  }
+
+  /**
+   * Changes the key of an encrypted store: the data key is wrapped with `newKey` in one atomic
+   * write, so it is instant whatever the store's size, and from then on only `newKey` opens it.
+   */
+  async rekey(newKey: Uint8Array | string): Promise<void> {
+    this.#assertOpen('rekey')
+    const engine = this.engine
+    if (!(engine instanceof EncryptedEngine)) throw new ArgumentError(`rekey(): ${engine.describe()} is not encrypted (open it with { encryption: { key } } to encrypt a new store)`)
+    encryptionKey({ key: newKey })
+    await this.#enqueue(() => engine.rekey(newKey))
   }
 
   /** Everything written so far is durable on disk. */

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto'
+import { readdir, readFile, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  ArgumentError,
+  CorruptionError,
+  Database,
+  DirectoryEngine,
+  EncryptedEngine,
+  Index,
+  KeyError,
+  LevelEngine,
+  LmdbEngine,
+  MemoryEngine,
+  Model,
+  Property,
+  StoredObject,
+  StoredRaw,
+  Types,
+  type Engine,
+} from '../../src/index.js'
+import { tempDir } from '../helpers/stores.js'
+
+@Model({ collection: 'diary' })
+class Entry extends StoredObject {
+  @Property(Types.STRING) @Index() mood = ''
+  @Property(Types.STRING) text = ''
+}
+
+@Model({ collection: 'scans' })
+class Scan extends StoredRaw {}
+
+const SECRET = 'SECRET-PROPERTY-VALUE-7f3a'
+const RAW_MARK = Buffer.from('RAW-BYTES-MARKER-91c2')
+const PASS = 'a long passphrase for tests'
+
+const kinds: Array<{ name: string; make: (dir: string) => Engine; persistent: boolean }> = [
+  { name: 'memory', make: () => new MemoryEngine(), persistent: false },
+  { name: 'directory', make: (dir) => new DirectoryEngine(join(dir, 'store')), persistent: true },
+  { name: 'level', make: (dir) => new LevelEngine(join(dir, 'db')), persistent: true },
+  { name: 'lmdb', make: (dir) => new LmdbEngine(join(dir, 'db.lmdb')), persistent: true },
+]
+
+/** Every byte of every file under dir. */
+async function allBytes(dir: string): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for (const name of await readdir(dir, { recursive: true })) {
+    const path = join(dir, name)
+    if ((await stat(path)).isFile()) parts.push(await readFile(path))
+  }
+  return Buffer.concat(parts)
+}
+
+function rawSource(): Buffer {
+  const data = randomBytes(300_000)
+  for (let at = 0; at < data.length - 100; at += 50_000) RAW_MARK.copy(data, at)
+  return data
+}
+
+for (const kind of kinds) {
+  describe(`an encrypted store (${kind.name})`, () => {
+    let dir: string
+    let db: Database | undefined
+    afterEach(async () => {
+      await db?.close()
+      db = undefined
+      if (dir) await rm(dir, { recursive: true, force: true })
+    })
+
+    it('stores objects, index entries and raw data encrypted, and reads them back with the key', async () => {
+      dir = await tempDir()
+      const engine = kind.make(dir)
+      db = await Database.open({ engine, models: [Entry, Scan], encryption: { key: PASS } })
+      expect(db.engine).toBeInstanceOf(EncryptedEngine)
+      const entry = await Entry.create({ mood: 'calm', text: SECRET })
+      const data = rawSource()
+      const scan = await Scan.create(data, { format: 'bin' })
+      expect(scan.size).toBe(data.length)
+      expect(await Entry.index('mood').count('calm')).toBe(1)
+      if (kind.persistent) {
+        await db.close()
+        db = await Database.open({ engine: kind.make(dir), models: [Entry, Scan], encryption: { key: PASS } })
+      }
+      expect((await Entry.get(entry.oid))!.text).toBe(SECRET)
+      expect(Buffer.from(await (await Scan.get(scan.oid))!.loadData()).equals(data)).toBe(true)
+      expect((await Entry.find({ where: { mood: 'calm' } }).first())!.oid).toBe(entry.oid)
+      if (kind.persistent) {
+        await db.close()
+        db = undefined
+        // No property value and no raw byte appears in the clear in any file of the store.
+        const files = await allBytes(dir)
+        expect(files.includes(Buffer.from(SECRET))).toBe(false)
+        expect(files.includes(RAW_MARK)).toBe(false)
+      }
+    })
+
+    it('refuses the wrong key, a missing key, and a key for a store holding unencrypted data, before reading anything', async () => {
+      dir = await tempDir()
+      if (!kind.persistent) {
+        const engine = kind.make(dir)
+        db = await Database.open({ engine, models: [Entry] })
+        await Entry.create({ text: 'plain' })
+        await db.close()
+        db = undefined
+        return
+      }
+      db = await Database.open({ engine: kind.make(dir), models: [Entry], encryption: { key: PASS } })
+      await Entry.create({ text: SECRET })
+      await db.close()
+      db = undefined
+      await expect(Database.open({ engine: kind.make(dir), models: [Entry], encryption: { key: 'wrong passphrase' } })).rejects.toMatchObject({ code: 'WRONG_KEY' })
+      await expect(Database.open({ engine: kind.make(dir), models: [Entry] })).rejects.toBeInstanceOf(KeyError)
+      await expect(Database.open({ engine: kind.make(dir), models: [Entry], encryption: { key: randomBytes(32) } })).rejects.toThrow(/passphrase/)
+      const plainDir = await tempDir()
+      try {
+        const plain = await Database.open({ engine: kind.make(plainDir), models: [Entry] })
+        await Entry.create({ text: 'plain' })
+        await plain.close()
+        await expect(Database.open({ engine: kind.make(plainDir), models: [Entry], encryption: { key: PASS } })).rejects.toMatchObject({ code: 'NOT_ENCRYPTED' })
+        const again = await Database.open({ engine: kind.make(plainDir), models: [Entry] }) // still readable without a key
+        expect(await Entry.count()).toBe(1)
+        await again.close()
+      } finally {
+        await rm(plainDir, { recursive: true, force: true })
+      }
+    })
+
+    it('rekey() changes the key at once: the old key no longer opens the store, nothing is lost', async () => {
+      dir = await tempDir()
+      db = await Database.open({ engine: kind.make(dir), models: [Entry], encryption: { key: PASS } })
+      const entry = await Entry.create({ text: SECRET })
+      const newKey = randomBytes(32)
+      await db.rekey(newKey)
+      await expect(db.rekey('')).rejects.toBeInstanceOf(ArgumentError)
+      expect((await Entry.get(entry.oid))!.text).toBe(SECRET)
+      if (!kind.persistent) return
+      await db.close()
+      db = undefined
+      await expect(Database.open({ engine: kind.make(dir), models: [Entry], encryption: { key: PASS } })).rejects.toMatchObject({ code: 'WRONG_KEY' })
+      db = await Database.open({ engine: kind.make(dir), models: [Entry], encryption: { key: newKey } })
+      expect((await Entry.get(entry.oid))!.text).toBe(SECRET)
+    })
+
+    it('a flipped byte in a stored record or entry value gives CorruptionError naming it, never wrong data', async () => {
+      dir = await tempDir()
+      const engine = new EncryptedEngine(kind.make(dir), PASS)
+      await engine.open()
+      await engine.batch([
+        { type: 'putRecord', collection: 'diary', id: 'e1', value: { properties: { text: SECRET }, updates: {}, changed: 1 } },
+        { type: 'put', key: 'some-entry', value: { n: 1 } },
+      ])
+      const inner = engine.inner
+      const record = Buffer.from((await inner.getRecord('diary', 'e1')) as Uint8Array)
+      record[record.length - 5]! ^= 1
+      const entry = Buffer.from((await inner.get('some-entry')) as Uint8Array)
+      entry[20]! ^= 1
+      await inner.batch([
+        { type: 'putRecord', collection: 'diary', id: 'e1', value: record },
+        { type: 'put', key: 'some-entry', value: entry },
+      ])
+      await expect(engine.getRecord('diary', 'e1')).rejects.toThrow(CorruptionError)
+      await expect(engine.getRecord('diary', 'e1')).rejects.toThrow(/record diary\/e1/)
+      await expect(engine.get('some-entry')).rejects.toThrow(/some-entry/)
+      // A value moved under another key fails too: it is bound to its place.
+      await inner.batch([{ type: 'putRecord', collection: 'diary', id: 'e2', value: Buffer.from((await inner.get('some-entry')) as Uint8Array) }])
+      await expect(engine.getRecord('diary', 'e2')).rejects.toThrow(CorruptionError)
+      await engine.close()
+    })
+  })
+}
