@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs'
+import { mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Writable } from 'node:stream'
 import type { Database } from '../model/database.js'
@@ -20,8 +20,9 @@ export interface BackupSummary extends DumpSummary {
 /**
  * A consistent dump of the store as it was when the writes issued before `backup()` had landed, to
  * a file (written under a temporary name, then renamed: see `dumpToFile`), into a directory (as
- * `stowage-backup-<time>.jsonl`), or to a stream (left open). On an engine with snapshots the dump
- * reads one snapshot while the app goes on writing; on one without, writes wait until it is done.
+ * `stowage-backup-<time>.jsonl`; a path ending with a separator names a directory, made if
+ * missing), or to a stream (left open). On an engine with snapshots the dump reads one snapshot
+ * while the app goes on writing; on one without, writes wait until it is done.
  */
 export async function backupDatabase(db: Database, target: string | Writable, options: DumpOptions, enqueue: Enqueue): Promise<BackupSummary> {
   const { engine } = db
@@ -38,10 +39,14 @@ export async function backupDatabase(db: Database, target: string | Writable, op
   return { ...(await enqueue(() => write(engine))), ...(file === undefined ? {} : { file }), consistency: 'writes-paused' }
 }
 
+/** The file to write: `target`, or a new file in it when it is a directory (or names one, ending with a separator: made if missing). */
 function fileFor(target: string): string {
-  let isDirectory = false
-  try {
-    isDirectory = statSync(target).isDirectory()
-  } catch {}
+  let isDirectory = /[/\\]$/.test(target)
+  if (isDirectory) mkdirSync(target, { recursive: true })
+  else {
+    try {
+      isDirectory = statSync(target).isDirectory()
+    } catch {}
+  }
   return isDirectory ? join(target, `stowage-backup-${new Date().toISOString().replaceAll(':', '-')}.jsonl`) : target
 }

@@ -25,7 +25,7 @@ export async function isEmpty(engine: Engine): Promise<boolean> {
 /** Refuses a target that holds data unless `merge` is given. */
 export async function assertWritable(engine: Engine, merge: boolean | undefined): Promise<void> {
   if (merge !== true && !(await isEmpty(engine))) {
-    throw new NotEmptyError(`${engine.describe()} already holds data: restoring or copying into it would mix two stores; pass merge to do it anyway`)
+    throw new NotEmptyError(`${engine.describe()} already holds data: restoring or copying into it would mix two stores; pass merge (stowage: --merge) to do it anyway`)
   }
 }
 

@@ -91,6 +91,8 @@ for (const kind of storeKinds) {
         expect(named.file).toMatch(/stowage-backup-.*\.jsonl$/)
         expect(readdirSync(dir).sort()).toEqual(['b.jsonl', named.file!.slice(dir.length + 1)].sort())
         expect(await restoreToPath(named.file!, join(dir, 'restored'))).toMatchObject({ records: 6, raw: 3 })
+        const made = await ctx.db.backup(join(dir, 'new', 'dir') + '/')
+        expect(made.file).toMatch(new RegExp(`^${join(dir, 'new', 'dir')}/stowage-backup-.*\\.jsonl$`))
       } finally {
         await rm(dir, { recursive: true, force: true })
       }
