@@ -3,6 +3,7 @@ import { Engine, type EngineSnapshot, type EngineSupports, type Range, type Sour
 import { CorruptionError, KeyError } from '../errors.js'
 import { decodeValue, encodeValue } from '../engine/level/msgpack-codec.js'
 import { chunkContext, decrypt, encrypt } from './cipher.js'
+import { IndexKeyHasher } from './index-keys.js'
 import { newKeySlot, openKeySlot, rewrapSlot, type KeySlot, type UserKey } from './store-key.js'
 
 /** Where an encrypted store keeps its key slot (the data key wrapped by the user's key), in the clear. */
@@ -24,13 +25,17 @@ export class EncryptedEngine extends Engine {
   readonly supports: EngineSupports
   #key: UserKey
   #dataKey: Buffer | undefined
+  readonly #ordered: string[]
+  #indexKeys: IndexKeyHasher | undefined
   /** Inner staged raw data by the token handed out (its size and digest are of the ciphertext). */
   readonly #staged = new Map<string, StagedRaw>()
 
-  constructor(inner: Engine, key: UserKey) {
+  /** `ordered`: `collection.index` names whose keys stay in order, in the clear (the others are hashed). */
+  constructor(inner: Engine, key: UserKey, options: { ordered?: string[] } = {}) {
     super()
     this.inner = inner
     this.#key = key
+    this.#ordered = options.ordered ?? []
     const s = inner.supports
     this.supports = { persistent: s.persistent, rawPaths: false, readableFiles: false, syncReads: s.syncReads, syncRanges: s.syncRanges, snapshots: s.snapshots }
   }
@@ -46,6 +51,7 @@ export class EncryptedEngine extends Engine {
       const [slot] = await this.inner.getMany([KEY_SLOT])
       if (slot !== undefined) {
         this.#dataKey = openKeySlot(this.#key, slot)
+        this.#indexKeys = new IndexKeyHasher(this.#dataKey, this.#ordered)
         return
       }
       if (await hasData(this.inner)) {
@@ -54,6 +60,7 @@ export class EncryptedEngine extends Engine {
       const made = newKeySlot(this.#key)
       await this.inner.batch([{ type: 'put', key: KEY_SLOT, value: made.slot }])
       this.#dataKey = made.dataKey
+      this.#indexKeys = new IndexKeyHasher(this.#dataKey, this.#ordered)
     } catch (err) {
       await this.inner.close()
       throw err
@@ -92,24 +99,36 @@ export class EncryptedEngine extends Engine {
     return decodeValue(decrypt(this.#dataKey!, place, stored, `${this.describe()}: ${what}`), what)
   }
 
-  #entry = (key: string, stored: unknown): unknown => (key === KEY_SLOT ? stored : this.#open(`e\0${key}`, stored, `entry ${JSON.stringify(key)}`))
+  /** An entry value, authenticated with the key it is stored under (an index entry's hashed key). */
+  #entry = (storedKey: string, stored: unknown): unknown => (storedKey === KEY_SLOT ? stored : this.#open(`e\0${storedKey}`, stored, `entry ${JSON.stringify(storedKey)}`))
   #record = (collection: string, id: string, stored: unknown): unknown => this.#open(`r\0${collection}\0${id}`, stored, `record ${collection}/${id}`)
 
   protected async _get(key: string): Promise<unknown> {
-    return this.#entry(key, await this.inner.get(key))
+    const stored = this.#indexKeys!.stored(key)
+    return this.#entry(stored, await this.inner.get(stored))
   }
 
   protected async _getMany(keys: string[]): Promise<unknown[]> {
-    const values = await this.inner.getMany(keys)
-    return values.map((v, i) => this.#entry(keys[i]!, v))
+    const stored = keys.map((k) => this.#indexKeys!.stored(k))
+    const values = await this.inner.getMany(stored)
+    return values.map((v, i) => this.#entry(stored[i]!, v))
   }
 
-  protected async *_entries(range: Range): AsyncIterable<[string, unknown]> {
-    for await (const [key, value] of this.inner.entries(range)) if (key !== KEY_SLOT) yield [key, this.#entry(key, value)]
+  protected _entries(range: Range): AsyncIterable<[string, unknown]> {
+    const { range: stored, back } = this.#indexKeys!.range(range)
+    return this.#entriesOf(this.inner.entries(stored), back)
   }
 
-  protected async *_keys(range: Range): AsyncIterable<string> {
-    for await (const key of this.inner.keys(range)) if (key !== KEY_SLOT) yield key
+  async *#entriesOf(items: AsyncIterable<[string, unknown]>, back: (k: string) => string): AsyncIterable<[string, unknown]> {
+    for await (const [stored, value] of items) {
+      if (stored === KEY_SLOT) continue
+      yield [back(stored), this.#entry(stored, value)]
+    }
+  }
+
+  protected _keys(range: Range): AsyncIterable<string> {
+    const { range: stored, back } = this.#indexKeys!.range(range)
+    return mapAsync(filterAsync(this.inner.keys(stored), (k) => k !== KEY_SLOT), back)
   }
 
   protected async _getRecord(collection: string, id: string): Promise<unknown> {
@@ -142,19 +161,29 @@ export class EncryptedEngine extends Engine {
   }
 
   protected override _getSync(key: string): unknown {
-    return this.#entry(key, this.inner.getSync(key))
+    const stored = this.#indexKeys!.stored(key)
+    return this.#entry(stored, this.inner.getSync(stored))
   }
 
   protected override _getRecordSync(collection: string, id: string): unknown {
     return this.#record(collection, id, this.inner.getRecordSync(collection, id))
   }
 
-  protected override *_entriesSync(range: Range): Iterable<[string, unknown]> {
-    for (const [key, value] of this.inner.entriesSync(range)) if (key !== KEY_SLOT) yield [key, this.#entry(key, value)]
+  protected override _entriesSync(range: Range): Iterable<[string, unknown]> {
+    const { range: stored, back } = this.#indexKeys!.range(range)
+    const items = this.inner.entriesSync(stored)
+    const entry = this.#entry
+    return (function* () {
+      for (const [s, value] of items) if (s !== KEY_SLOT) yield [back(s), entry(s, value)] as [string, unknown]
+    })()
   }
 
-  protected override *_keysSync(range: Range): Iterable<string> {
-    for (const key of this.inner.keysSync(range)) if (key !== KEY_SLOT) yield key
+  protected override _keysSync(range: Range): Iterable<string> {
+    const { range: stored, back } = this.#indexKeys!.range(range)
+    const keys = this.inner.keysSync(stored)
+    return (function* () {
+      for (const s of keys) if (s !== KEY_SLOT) yield back(s)
+    })()
   }
 
   protected override *_recordsSync(collection: string, range: Range): Iterable<[string, unknown]> {
@@ -166,7 +195,12 @@ export class EncryptedEngine extends Engine {
       switch (op.type) {
         case 'put':
           if (op.key === KEY_SLOT) throw new KeyError('CORRUPTED_KEY', `${this.describe()}: the key slot is written by rekey() only`)
-          return { type: 'put', key: op.key, value: this.#seal(`e\0${op.key}`, op.value ?? null, () => `entry ${JSON.stringify(op.key)}`) }
+        {
+          const key = this.#indexKeys!.stored(op.key)
+          return { type: 'put', key, value: this.#seal(`e\0${key}`, op.value ?? null, () => `entry ${JSON.stringify(op.key)}`) }
+        }
+        case 'del':
+          return { type: 'del', key: this.#indexKeys!.stored(op.key) }
         case 'putRecord':
           return { ...op, value: this.#seal(`r\0${op.collection}\0${op.id}`, op.value, () => `record ${op.collection}/${op.id}`) }
         case 'putRaw': {
@@ -251,7 +285,10 @@ export class EncryptedEngine extends Engine {
       describe: () => `${view.describe()}, encrypted`,
       collections: () => view.collections(),
       records: (collection, range) => mapAsync(view.records(collection, range), ([id, v]) => [id, this.#record(collection, id, v)] as [string, unknown]),
-      entries: (range) => mapAsync(filterAsync(view.entries(range), ([k]) => k !== KEY_SLOT), ([k, v]) => [k, this.#entry(k, v)] as [string, unknown]),
+      entries: (range) => {
+        const { range: stored, back } = this.#indexKeys!.range(range ?? {})
+        return this.#entriesOf(view.entries(stored), back)
+      },
       hasRaw: (collection, id) => view.hasRaw(collection, id),
       readRaw: (collection, id, options) => decryptFrames(dataKey, collection, id, view.readRaw(collection, id), options?.chunkSize ?? RAW_FRAME, view.describe()),
       release: () => view.release(),

@@ -68,7 +68,22 @@ export interface DatabaseOptions {
    * Encrypts the store (a new one) or opens an encrypted one: `key` is a 32-byte Uint8Array or a
    * passphrase. See the README's Encryption section for what is encrypted and what is not.
    */
-  encryption?: { key: Uint8Array | string }
+  encryption?: {
+    key: Uint8Array | string
+    /**
+     * Indexes (`'collection.index'`) whose keys stay in order, in the clear, so that ranges, prefixes
+     * and sorting work on them; every other index stores keyed hashes of its keys (equality only).
+     */
+    ordered?: string[]
+  }
+}
+
+function orderedIndexes(encryption: { ordered?: unknown }): string[] {
+  const ordered = encryption.ordered ?? []
+  if (!Array.isArray(ordered) || !ordered.every((name) => typeof name === 'string' && /^[^.]+\..+$/.test(name))) {
+    throw new ArgumentError(`encryption.ordered takes an array of 'collection.index' names, got ${JSON.stringify(ordered)}`)
+  }
+  return ordered
 }
 
 /** The key of `encryption`, checked (a passphrase that is not empty, or exactly 32 bytes). */
@@ -188,7 +203,7 @@ export class Database {
       )
     }
     const given = options.engine ?? new LevelEngine(options.path!)
-    const engine = options.encryption === undefined ? given : new EncryptedEngine(given, encryptionKey(options.encryption))
+    const engine = options.encryption === undefined ? given : new EncryptedEngine(given, encryptionKey(options.encryption), { ordered: orderedIndexes(options.encryption) })
     enginesInUse.add(given)
     let db: Database | undefined
     try {

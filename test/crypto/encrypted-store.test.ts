@@ -169,3 +169,52 @@ for (const kind of kinds) {
     })
   })
 }
+
+@Model({ collection: 'people' })
+class Person extends StoredObject {
+  @Property(Types.EMAIL) @Index({ unique: true }) email = ''
+  @Property(Types.STRING) @Index() city = ''
+  @Property(Types.INTEGER) @Index() age = 0
+}
+
+@Model({ collection: 'people' })
+class PersonByCityWords extends StoredObject {
+  @Property(Types.EMAIL) @Index({ unique: true }) email = ''
+  @Property(Types.STRING) @Index((city: string) => city.toLowerCase()) city = ''
+  @Property(Types.INTEGER) @Index() age = 0
+}
+
+for (const kind of kinds.filter((k) => k.persistent)) {
+  describe(`index keys in an encrypted store (${kind.name})`, () => {
+    let dir: string
+    afterEach(async () => {
+      if (dir) await rm(dir, { recursive: true, force: true })
+    })
+
+    it('stores keyed hashes by default (equality, unique and find() work; ranges refused), and keeps listed indexes in order', async () => {
+      dir = await tempDir()
+      const encryption = { key: PASS, ordered: ['people.age'] }
+      let db = await Database.open({ engine: kind.make(dir), models: [Person], encryption })
+      await Person.create({ email: 'zed@hidden-domain.example', city: 'Quuxville', age: 41 })
+      await Person.create({ email: 'amy@hidden-domain.example', city: 'Quuxville', age: 29 })
+      await expect(Person.create({ email: 'zed@hidden-domain.example', city: 'Elsewhere', age: 1 })).rejects.toMatchObject({ code: 'CONSTRAINT' })
+      expect(await Person.index('city').count('Quuxville')).toBe(2)
+      expect((await Person.find({ where: { city: 'Quuxville', email: 'amy@hidden-domain.example' } }).first())!.age).toBe(29)
+      expect((await Person.find({ where: { age: { gte: 30 } } }).oids()).length).toBe(1) // ordered: ranges work
+      await expect(async () => {
+        for await (const _ of Person.index('city').list({ gte: 'Q' })) break
+      }).rejects.toThrow(/people\.city is stored with keyed hashes/)
+      await db.close()
+      const files = await allBytes(dir)
+      for (const plain of ['Quuxville', 'hidden-domain']) expect(files.includes(Buffer.from(plain)), plain).toBe(false)
+      // A changed index definition is rebuilt over hashed entries, leaving none of the old ones.
+      db = await Database.open({ engine: kind.make(dir), models: [PersonByCityWords], encryption })
+      expect(await PersonByCityWords.index('city').count('quuxville')).toBe(2)
+      expect(await PersonByCityWords.index('city').count('Quuxville')).toBe(0)
+      let entries = 0
+      for await (const _ of db.engine.keys({ prefix: 'idx\x00e\x00people\x00city\x00' })) entries++
+      expect(entries).toBe(2)
+      await db.close()
+    })
+  })
+}
