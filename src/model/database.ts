@@ -208,7 +208,7 @@ export class Database {
     let db: Database | undefined
     try {
       await engine.open()
-      if (engine === given && (await engine.getMany([KEY_SLOT]))[0] !== undefined) {
+      if (!(engine instanceof EncryptedEngine) && (await engine.getMany([KEY_SLOT]))[0] !== undefined) {
         throw new KeyError('WRONG_KEY', `${engine.describe()} is encrypted: open it with Database.open({ encryption: { key } })`)
       }
       db = new Database(engine, options)

@@ -9,7 +9,7 @@ import { entryPrefix, keysRecordPrefix } from '../../src/indexes/layout.js'
 import { readKeysRecord } from '../../src/indexes/index-writes.js'
 import * as lib from '../../src/index.js'
 import { buildForChildren } from '../helpers/child-build.js'
-import { CRASH_ENGINES, crashEngine, type CrashKind } from '../helpers/crash-engines.mjs'
+import { CRASH_ENGINES, crashEngine, ENCRYPTED_CRASH_KINDS, type CrashKind, type EncryptedCrashKind } from '../helpers/crash-engines.mjs'
 import { tempDir } from '../helpers/stores.js'
 import { defineItem, stateOf, titleWords, type ItemState } from './crash/model.mjs'
 import { collect, view } from './helpers.js'
@@ -147,7 +147,8 @@ beforeAll(async () => {
 
 afterAll(() => build?.cleanup())
 
-for (const kind of Object.keys(CRASH_ENGINES) as CrashKind[]) {
+// Encrypted too: every value sealed, the writes as atomic.
+for (const kind of [...(Object.keys(CRASH_ENGINES) as CrashKind[]), ...ENCRYPTED_CRASH_KINDS] as Array<CrashKind | EncryptedCrashKind>) {
   describe(`indexes survive SIGKILL at any moment on ${kind}`, () => {
     it(`stays exact across ${KILLS} kills`, async () => {
       const dir = await tempDir()
