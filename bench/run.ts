@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   queries: () => import('./queries.js'),
   migrations: () => import('./migrations.js'),
   'live-queries': () => import('./live-queries.js'),
+  encryption: () => import('./encryption.js'),
   tools: () => import('./tools.js'),
 }
 

@@ -95,6 +95,7 @@ export class EncryptedEngine extends Engine {
 
   #open(place: string, stored: unknown, what: string): unknown {
     if (stored === undefined) return undefined
+    if (stored === null && place.startsWith('e\0')) return null // an entry without a value (see _batch)
     if (!(stored instanceof Uint8Array)) throw new CorruptionError(`${this.describe()}: ${what} is stored in the clear in an encrypted store`)
     return decodeValue(decrypt(this.#dataKey!, place, stored, `${this.describe()}: ${what}`), what)
   }
@@ -197,7 +198,9 @@ export class EncryptedEngine extends Engine {
           if (op.key === KEY_SLOT) throw new KeyError('CORRUPTED_KEY', `${this.describe()}: the key slot is written by rekey() only`)
         {
           const key = this.#indexKeys!.stored(op.key)
-          return { type: 'put', key, value: this.#seal(`e\0${key}`, op.value ?? null, () => `entry ${JSON.stringify(op.key)}`) }
+          // An index entry's value is null: nothing to hide, and sealing it would cost a cipher per entry.
+          if (op.value === undefined || op.value === null) return { type: 'put', key, value: null }
+          return { type: 'put', key, value: this.#seal(`e\0${key}`, op.value, () => `entry ${JSON.stringify(op.key)}`) }
         }
         case 'del':
           return { type: 'del', key: this.#indexKeys!.stored(op.key) }
@@ -223,10 +226,10 @@ export class EncryptedEngine extends Engine {
     const dataKey = this.#dataKey!
     async function* frames(): AsyncGenerator<Uint8Array> {
       let index = 0
-      let pending: Buffer[] = []
-      let pendingBytes = 0
-      let held: Buffer | undefined
-      const frame = (plain: Buffer, last: boolean): Uint8Array => {
+      let fill = Buffer.allocUnsafe(RAW_FRAME)
+      let filled = 0
+      let held: Buffer | undefined // a full frame, sealed once it is known whether another follows
+      const seal = (plain: Buffer, last: boolean): Uint8Array => {
         const sealed = encrypt(dataKey, chunkContext(collection, id, index++, last), plain)
         const out = Buffer.allocUnsafe(FRAME_HEADER + sealed.length)
         out.writeUInt32BE(sealed.length, 0)
@@ -234,25 +237,26 @@ export class EncryptedEngine extends Engine {
         return out
       }
       for await (const chunk of source as AsyncIterable<Uint8Array>) {
-        if (chunk.length === 0) continue
         hash.update(chunk)
         size += chunk.length
-        pending.push(Buffer.from(chunk))
-        pendingBytes += chunk.length
-        while (pendingBytes >= RAW_FRAME) {
-          const all = Buffer.concat(pending)
-          if (held !== undefined) yield frame(held, false)
-          held = all.subarray(0, RAW_FRAME)
-          pending = [all.subarray(RAW_FRAME)]
-          pendingBytes = all.length - RAW_FRAME
+        for (let at = 0; at < chunk.length; ) {
+          const n = Math.min(chunk.length - at, RAW_FRAME - filled)
+          fill.set(chunk.subarray(at, at + n), filled)
+          filled += n
+          at += n
+          if (filled === RAW_FRAME) {
+            if (held !== undefined) yield seal(held, false)
+            held = fill
+            fill = Buffer.allocUnsafe(RAW_FRAME)
+            filled = 0
+          }
         }
       }
-      const rest = Buffer.concat(pending)
-      if (held !== undefined && rest.length > 0) {
-        yield frame(held, false)
+      if (held !== undefined && filled > 0) {
+        yield seal(held, false)
         held = undefined
       }
-      yield frame(held ?? rest, true)
+      yield seal(held ?? fill.subarray(0, filled), true)
     }
     const staged = await this.inner.stageRaw(collection, id, frames(), options)
     const token = staged.token
@@ -298,7 +302,8 @@ export class EncryptedEngine extends Engine {
 
 /** Reassembles the frames of stored raw data, checks and decrypts each (the last one marked), and re-slices to `chunkSize`. */
 async function* decryptFrames(dataKey: Buffer, collection: string, id: string, stored: AsyncIterable<Uint8Array>, chunkSize: number, store: string): AsyncGenerator<Uint8Array> {
-  let buffer = Buffer.alloc(0)
+  let parts: Buffer[] = []
+  let length = 0
   let index = 0
   let held: Buffer | undefined
   const what = () => `${store}: raw data of ${collection}/${id}, frame ${index}`
@@ -307,19 +312,30 @@ async function* decryptFrames(dataKey: Buffer, collection: string, id: string, s
     for (let at = 0; at < plain.length; at += chunkSize) yield plain.subarray(at, at + chunkSize)
   }
   let any = false
+  // Stored chunks are gathered until a whole frame is there; they are joined once per frame.
+  let need = FRAME_HEADER
   for await (const chunk of stored) {
     any = true
-    buffer = buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([buffer, chunk])
-    while (buffer.length >= FRAME_HEADER) {
-      const length = buffer.readUInt32BE(0)
-      if (buffer.length < FRAME_HEADER + length) break
+    parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    length += chunk.length
+    while (length >= need) {
+      let buffer = parts.length === 1 ? parts[0]! : Buffer.concat(parts, length)
+      const frame = buffer.readUInt32BE(0)
+      if (buffer.length < FRAME_HEADER + frame) {
+        parts = [buffer]
+        need = FRAME_HEADER + frame
+        break
+      }
       if (held !== undefined) yield* slices(open(held, false))
-      held = buffer.subarray(FRAME_HEADER, FRAME_HEADER + length)
-      buffer = buffer.subarray(FRAME_HEADER + length)
+      held = buffer.subarray(FRAME_HEADER, FRAME_HEADER + frame)
+      buffer = buffer.subarray(FRAME_HEADER + frame)
+      parts = buffer.length > 0 ? [buffer] : []
+      length = buffer.length
+      need = FRAME_HEADER
     }
   }
   if (!any) return // no raw data stored: the caller decides what that means
-  if (buffer.length > 0 || held === undefined) throw new CorruptionError(`${what()}: the encrypted data is cut short`)
+  if (length > 0 || held === undefined) throw new CorruptionError(`${what()}: the encrypted data is cut short`)
   yield* slices(open(held, true))
 }
 

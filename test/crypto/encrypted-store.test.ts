@@ -95,6 +95,23 @@ for (const kind of kinds) {
       }
     })
 
+    it('round-trips raw data of any size and chunking, frame boundaries included', async () => {
+      dir = await tempDir()
+      db = await Database.open({ engine: kind.make(dir), models: [Scan], encryption: { key: randomBytes(32) } })
+      for (const size of [0, 1, 65_536, 131_072, 100_001]) {
+        const data = randomBytes(size)
+        const pieces = function* () {
+          for (let at = 0; at < data.length; at += 333) yield data.subarray(at, at + 333)
+        }
+        const scan = await Scan.create(pieces())
+        expect(scan.size).toBe(size)
+        const back: Buffer[] = []
+        for await (const chunk of scan.data(10_000)) back.push(Buffer.from(chunk))
+        expect(Buffer.concat(back).equals(data), `size ${size}`).toBe(true)
+        expect(back.every((c) => c.length <= 10_000)).toBe(true)
+      }
+    })
+
     it('refuses the wrong key, a missing key, and a key for a store holding unencrypted data, before reading anything', async () => {
       dir = await tempDir()
       if (!kind.persistent) {
