@@ -27,6 +27,8 @@ export interface Watcher {
   hints: Array<[string, string]> | undefined
   /** Called with each change of its model that may matter, after the write committed. */
   changed(change: KeyedChange): void
+  /** Called when the database closes. */
+  ended?(): void
 }
 
 const feeds = new WeakMap<Database, ChangeFeed>()
@@ -44,6 +46,9 @@ export class ChangeFeed implements Feature {
   readonly db: Database
   #seq = 0
   readonly #listeners = new Set<(event: ChangeEvent) => void>()
+  /** What ends each change stream and live query when the database closes. */
+  readonly #enders = new Set<() => void>()
+  #closed = false
   readonly #queue: ChangeEvent[] = []
   #delivering = false
   /** Per model: watchers by hint (`index \0 key`), and those without hints. */
@@ -110,15 +115,43 @@ export class ChangeFeed implements Feature {
     for (const event of events) for (const listener of [...this.#listeners]) listener(event)
   }
 
-  /** Delivers every change event from now on; returns how to stop. */
-  listen(deliver: (event: ChangeEvent) => void): () => void {
+  /** Delivers every change event from now on, and calls `end` when the database closes; returns how to stop. */
+  listen(deliver: (event: ChangeEvent) => void, end?: () => void): () => void {
     const listener = (event: ChangeEvent) => deliver(event)
+    if (this.#closed) {
+      if (end !== undefined) queueMicrotask(end) // a stream of a closed database ends at once
+      return () => {}
+    }
     this.#listeners.add(listener)
-    return () => this.#listeners.delete(listener)
+    if (end !== undefined) this.#enders.add(end)
+    return () => {
+      this.#listeners.delete(listener)
+      if (end !== undefined) this.#enders.delete(end)
+    }
   }
 
-  /** Tells the watcher about the changes of its model that may matter to it; returns how to stop. */
+  /**
+   * The database is closing, its writes done: the events of those writes are delivered, then every
+   * change stream and live query ends (iterations finish, observers complete).
+   */
+  close(): void {
+    this.#closed = true
+    if (this.#queue.length > 0) this.#deliver()
+    const enders = [...this.#enders]
+    this.#enders.clear()
+    for (const end of enders) end()
+    this.#listeners.clear()
+    this.#watchers.clear()
+    this.#watcherCount = 0
+  }
+
+  /** Tells the watcher about the changes of its model that may matter to it (and when the database closes); returns how to stop. */
   watch(w: Watcher): () => void {
+    if (this.#closed) {
+      if (w.ended !== undefined) queueMicrotask(() => w.ended!())
+      return () => {}
+    }
+    if (w.ended !== undefined) this.#enders.add(w.ended)
     let set = this.#watchers.get(w.meta)
     if (set === undefined) {
       set = { byKey: new Map(), all: new Set() }
@@ -130,8 +163,9 @@ export class ChangeFeed implements Feature {
     this.#watcherCount++
     let stopped = false
     return () => {
-      if (stopped) return
+      if (stopped || this.#closed) return // close() let every watcher go
       stopped = true
+      if (w.ended !== undefined) this.#enders.delete(w.ended)
       this.#watcherCount--
       if (w.hints === undefined) entry.all.delete(w)
       else {

@@ -2,8 +2,8 @@ import { OverflowError } from '../errors.js'
 import type { ChangeEvent } from './change-event.js'
 import { OBSERVABLE, reportLater, toObserver, type Observer, type Subscription } from './observable.js'
 
-/** Where a stream's events come from: `listen` starts delivering them, and returns how to stop. */
-export type EventSource<E> = (deliver: (event: E) => void) => () => void
+/** Where a stream's events come from: starts delivering them (and `end` when they end), and returns how to stop. */
+export type EventSource<E> = (deliver: (event: E) => void, end: () => void) => () => void
 
 /** Events an async iterator may hold for a consumer that has not read them yet. */
 export const DEFAULT_BUFFER = 10_000
@@ -41,7 +41,8 @@ export class ChangeStream<E = ChangeEvent> implements AsyncIterable<E> {
         stop?.()
       },
     }
-    stop = this.#source((event) => {
+    stop = this.#source(
+      (event) => {
       if (subscription.closed) return
       try {
         observer.next?.(event)
@@ -51,7 +52,14 @@ export class ChangeStream<E = ChangeEvent> implements AsyncIterable<E> {
         if (observer.error === undefined) reportLater(err)
         else observer.error(err)
       }
-    })
+      },
+      () => {
+        if (subscription.closed) return
+        subscription.closed = true
+        stop?.()
+        observer.complete?.()
+      },
+    )
     return subscription
   }
 
@@ -61,18 +69,28 @@ export class ChangeStream<E = ChangeEvent> implements AsyncIterable<E> {
     let overflowed = 0
     let done = false
     const limit = this.#buffer
-    const stop = this.#source((event) => {
-      if (done) return
-      if (waiting !== undefined) {
+    let ended = false
+    const stop = this.#source(
+      (event) => {
+        if (done) return
+        if (waiting !== undefined) {
+          const resolve = waiting
+          waiting = undefined
+          resolve({ value: event, done: false })
+        } else if (queue.length < limit) {
+          queue.push(event)
+        } else {
+          overflowed++
+        }
+      },
+      () => {
+        // The database closed: what is queued is still read, then the iteration ends.
+        ended = true
         const resolve = waiting
         waiting = undefined
-        resolve({ value: event, done: false })
-      } else if (queue.length < limit) {
-        queue.push(event)
-      } else {
-        overflowed++
-      }
-    })
+        resolve?.({ value: undefined, done: true })
+      },
+    )
     const finish = (): IteratorResult<E> => {
       if (!done) {
         done = true
@@ -92,7 +110,7 @@ export class ChangeStream<E = ChangeEvent> implements AsyncIterable<E> {
             new OverflowError(`the change stream's consumer fell more than ${limit} events behind; ${dropped} were dropped (not kept without bound): read the current state, then iterate again`),
           )
         }
-        if (done) return Promise.resolve({ value: undefined, done: true })
+        if (done || ended) return Promise.resolve(finish())
         return new Promise((resolve) => {
           waiting = resolve
         })

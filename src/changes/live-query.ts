@@ -58,6 +58,10 @@ export class LiveQuery<T> implements AsyncIterable<T[]> {
         if (observer.error === undefined) reportLater(err)
         else observer.error(err)
       },
+      () => {
+        subscription.closed = true
+        observer.complete?.()
+      },
     )
     return subscription
   }
@@ -86,6 +90,12 @@ export class LiveQuery<T> implements AsyncIterable<T[]> {
           failure = { err }
         }
       },
+      () => {
+        // The database closed: the newest results are still read, then the iteration ends.
+        done = true
+        waiting?.resolve({ value: undefined, done: true })
+        waiting = undefined
+      },
     )
     const finish = (): IteratorResult<T[]> => {
       done = true
@@ -103,6 +113,7 @@ export class LiveQuery<T> implements AsyncIterable<T[]> {
           finish()
           return Promise.reject(failure.err)
         }
+        if (done) return Promise.resolve(finish())
         if (done) return Promise.resolve({ value: undefined, done: true })
         return new Promise((resolve, reject) => (waiting = { resolve, reject }))
       },
@@ -118,7 +129,7 @@ export class LiveQuery<T> implements AsyncIterable<T[]> {
     return this
   }
 
-  #start(emit: (results: T[]) => void, fail: (err: unknown) => void): { stop(): void } {
+  #start(emit: (results: T[]) => void, fail: (err: unknown) => void, end: () => void): { stop(): void } {
     let stopped = false
     let dirty = false
     let running = false
@@ -155,6 +166,10 @@ export class LiveQuery<T> implements AsyncIterable<T[]> {
         if (stopped || !matcher.matters(change)) return
         dirty = true
         schedule()
+      },
+      ended() {
+        stop()
+        end()
       },
     }
     const unwatch = feedOf(this.#db).watch(watcher)

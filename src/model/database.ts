@@ -291,13 +291,13 @@ export class Database {
     const buffer = options.buffer ?? DEFAULT_BUFFER
     if (!Number.isInteger(buffer) || buffer < 1) throw new ArgumentError(`changes(): buffer must be a positive integer, got ${buffer}`)
     const feed = feedOf(this)
-    if (filter === undefined) return new ChangeStream((deliver) => feed.listen(deliver), buffer)
+    if (filter === undefined) return new ChangeStream((deliver, end) => feed.listen(deliver, end), buffer)
     return new ChangeStream(
-      (deliver) =>
+      (deliver, end) =>
         feed.listen((event) => {
           const changes = event.changes.filter(filter)
           if (changes.length > 0) deliver({ seq: event.seq, changes })
-        }),
+        }, end),
       buffer,
     )
   }
@@ -334,6 +334,7 @@ export class Database {
       await this.#migrations.stop()
       while (this.#running.size > 0) await Promise.allSettled([...this.#running])
       await this.#writes
+      feedOf(this).close()
       this.#closed = true
       for (const meta of this.#models.values()) if (meta.db === this) unbind(meta)
       this.identity.clear()

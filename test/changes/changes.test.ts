@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   ArgumentError,
+  ClosedError,
   ConstraintError,
   Index,
   Indexing,
@@ -158,7 +159,48 @@ for (const kind of storeKinds) {
       expect(() => ctx.db.changes({ buffer: 0 })).toThrow(ArgumentError)
     })
 
+    it('ends iterations and completes observers when the database closes, after delivering its last writes', async () => {
+      const completed: string[] = []
+      const got: number[] = []
+      ctx.db.changes().subscribe({ next: (e) => got.push(e.seq), complete: () => completed.push('db') })
+      Item.changes().subscribe({ complete: () => completed.push('model') })
+      const iterating = (async () => {
+        const kinds: string[] = []
+        for await (const event of ctx.db.changes()) kinds.push(...event.changes.map((c) => c.kind))
+        return kinds
+      })()
+      const live = (async () => {
+        let updates = 0
+        for await (const _ of Item.index('code').get('last').watch()) updates++
+        return updates
+      })()
+      await tick()
+      await Item.create({ code: 'last' })
+      await ctx.db.close()
+      expect(await iterating).toEqual(['created'])
+      expect(await live).toBeGreaterThanOrEqual(1)
+      expect(completed.sort()).toEqual(['db', 'model'])
+      expect(got).toHaveLength(1)
+      expect(feedOf(ctx.db).listeners).toBe(0)
+      expect(() => ctx.db.changes()).toThrow(ClosedError)
+      expect(() => Item.changes()).toThrow(ClosedError)
+    })
+
+    it('10,000 subscriptions opened and closed leave nothing registered', async () => {
+      const before = feedOf(ctx.db).listeners
+      for (let i = 0; i < 10_000; i++) {
+        ctx.db.changes().subscribe(() => {}).unsubscribe()
+        Item.index('code').get(`k${i % 10}`).watch().subscribe(() => {}).unsubscribe()
+        const it = Item.changes()[Symbol.asyncIterator]()
+        await it.return!()
+      }
+      expect(feedOf(ctx.db).listeners).toBe(before)
+      expect(feedOf(ctx.db).listeners).toBe(0)
+    })
+
     it('a listener that throws is unsubscribed, gets its error, and the write stands', async () => {
+      const others: number[] = []
+      const other = ctx.db.changes().subscribe((e) => others.push(e.seq))
       const errors: unknown[] = []
       let calls = 0
       const sub = ctx.db.changes().subscribe({
@@ -175,6 +217,8 @@ for (const kind of storeKinds) {
       expect(calls).toBe(1)
       expect(sub.closed).toBe(true)
       expect(await Item.get(item.oid)).toBe(item)
+      expect(others).toHaveLength(2) // the other subscriber got both events
+      other.unsubscribe()
       expect(feedOf(ctx.db).listeners).toBe(0)
     })
   })
