@@ -1,6 +1,8 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Engine } from '../engine/engine.js'
+import { EncryptedEngine, KEY_SLOT } from '../crypto/encrypted-engine.js'
+import { KeyError } from '../errors.js'
 import { Database } from '../model/database.js'
 import { metaOf } from '../model/meta.js'
 import { existingEngine, type EngineKind } from '../tools/store-path.js'
@@ -24,17 +26,32 @@ export async function loadModels(path: string): Promise<Function[]> {
   return [...found]
 }
 
+/**
+ * The engine of the store at `path`, of the kind its files show; an encrypted store is opened with
+ * the key in the environment variable STOWAGE_KEY (a passphrase: an argument would show in process
+ * lists).
+ */
+function storeEngine(path: string): { engine: Engine; kind: EngineKind } {
+  const { engine, kind } = existingEngine(path)
+  const key = process.env.STOWAGE_KEY
+  return { engine: key === undefined || key === '' ? engine : new EncryptedEngine(engine, key), kind }
+}
+
 /** The open engine of the store at `path`, of the kind its files show. */
 export async function openEngine(path: string): Promise<{ engine: Engine; kind: EngineKind }> {
-  const { engine, kind } = existingEngine(path)
+  const { engine, kind } = storeEngine(path)
   await engine.open()
+  if (!(engine instanceof EncryptedEngine) && (await engine.getMany([KEY_SLOT]))[0] !== undefined) {
+    await engine.close()
+    throw new KeyError('WRONG_KEY', `${engine.describe()} is encrypted: give its passphrase in the environment variable STOWAGE_KEY`)
+  }
   return { engine, kind }
 }
 
 /** A database on the store at `path`, with the models of `modelsPath` if given. */
 export async function openDatabase(path: string, modelsPath: string | undefined): Promise<Database> {
   const models = modelsPath === undefined ? [] : await loadModels(modelsPath)
-  const { engine } = existingEngine(path)
+  const { engine } = storeEngine(path)
   return Database.open({ engine, models })
 }
 

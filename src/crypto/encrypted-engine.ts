@@ -3,6 +3,7 @@ import { Engine, type EngineSnapshot, type EngineSupports, type Range, type Sour
 import { CorruptionError, KeyError } from '../errors.js'
 import { decodeValue, encodeValue } from '../engine/level/msgpack-codec.js'
 import { chunkContext, decrypt, encrypt } from './cipher.js'
+import { entryPrefix, signatureKey } from '../indexes/layout.js'
 import { IndexKeyHasher } from './index-keys.js'
 import { newKeySlot, openKeySlot, rewrapSlot, type KeySlot, type UserKey } from './store-key.js'
 
@@ -25,7 +26,8 @@ export class EncryptedEngine extends Engine {
   readonly supports: EngineSupports
   #key: UserKey
   #dataKey: Buffer | undefined
-  readonly #ordered: string[]
+  /** The ordered indexes asked for; undefined: those the store was written with. */
+  readonly #askedOrdered: string[] | undefined
   #indexKeys: IndexKeyHasher | undefined
   /** Inner staged raw data by the token handed out (its size and digest are of the ciphertext). */
   readonly #staged = new Map<string, StagedRaw>()
@@ -35,7 +37,7 @@ export class EncryptedEngine extends Engine {
     super()
     this.inner = inner
     this.#key = key
-    this.#ordered = options.ordered ?? []
+    this.#askedOrdered = options.ordered === undefined ? undefined : [...new Set(options.ordered)].sort()
     const s = inner.supports
     this.supports = { persistent: s.persistent, rawPaths: false, readableFiles: false, syncReads: s.syncReads, syncRanges: s.syncRanges, snapshots: s.snapshots }
   }
@@ -51,16 +53,20 @@ export class EncryptedEngine extends Engine {
       const [slot] = await this.inner.getMany([KEY_SLOT])
       if (slot !== undefined) {
         this.#dataKey = openKeySlot(this.#key, slot)
-        this.#indexKeys = new IndexKeyHasher(this.#dataKey, this.#ordered)
+        const stored = orderedOf(slot)
+        const ordered = this.#askedOrdered ?? stored
+        if (!sameList(ordered, stored)) await this.#changeOrdered(slot as StoredSlot, stored, ordered)
+        this.#indexKeys = new IndexKeyHasher(this.#dataKey, ordered)
         return
       }
       if (await hasData(this.inner)) {
         throw new KeyError('NOT_ENCRYPTED', `${this.inner.describe()} holds data that is not encrypted: open it without a key, or copy it into a new encrypted store`)
       }
       const made = newKeySlot(this.#key)
-      await this.inner.batch([{ type: 'put', key: KEY_SLOT, value: made.slot }])
+      const ordered = this.#askedOrdered ?? []
+      await this.inner.batch([{ type: 'put', key: KEY_SLOT, value: { ...made.slot, ordered } }])
       this.#dataKey = made.dataKey
-      this.#indexKeys = new IndexKeyHasher(this.#dataKey, this.#ordered)
+      this.#indexKeys = new IndexKeyHasher(this.#dataKey, ordered)
     } catch (err) {
       await this.inner.close()
       throw err
@@ -74,8 +80,30 @@ export class EncryptedEngine extends Engine {
   async rekey(newKey: UserKey): Promise<void> {
     this.assertOpen('rekey')
     const [slot] = await this.inner.getMany([KEY_SLOT])
-    await this.inner.batch([{ type: 'put', key: KEY_SLOT, value: rewrapSlot(this.#key, slot as KeySlot, newKey) }])
+    await this.inner.batch([{ type: 'put', key: KEY_SLOT, value: { ...rewrapSlot(this.#key, slot as KeySlot, newKey), ordered: orderedOf(slot) } }])
     this.#key = newKey
+  }
+
+  /**
+   * The store keeps which indexes are ordered (a hashed and an ordered index store different keys).
+   * Asked for another list, the indexes that change form lose their signatures and entries, so they
+   * are rebuilt in their new form when their model is first used.
+   */
+  async #changeOrdered(slot: StoredSlot, stored: string[], ordered: string[]): Promise<void> {
+    const changed = [...stored.filter((n) => !ordered.includes(n)), ...ordered.filter((n) => !stored.includes(n))]
+    // Signatures first (a crash from here on leaves the old list stored: the next open does it again),
+    // then the entries in their old form, then the new list.
+    const indexes = changed.map((name) => [name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)] as const)
+    await this.inner.batch(indexes.map(([collection, index]) => ({ type: 'del', key: signatureKey(collection, index) })))
+    for (const [collection, index] of indexes) {
+      for (;;) {
+        const ops: WriteOp[] = []
+        for await (const key of this.inner.keys({ prefix: entryPrefix(collection, index), limit: 1000 })) ops.push({ type: 'del', key })
+        if (ops.length === 0) break
+        await this.inner.batch(ops)
+      }
+    }
+    await this.inner.batch([{ type: 'put', key: KEY_SLOT, value: { ...slot, ordered } }])
   }
 
   protected async _close(): Promise<void> {
@@ -337,6 +365,18 @@ async function* decryptFrames(dataKey: Buffer, collection: string, id: string, s
   if (!any) return // no raw data stored: the caller decides what that means
   if (length > 0 || held === undefined) throw new CorruptionError(`${what()}: the encrypted data is cut short`)
   yield* slices(open(held, true))
+}
+
+/** A key slot as stored: with the ordered indexes of the store. */
+type StoredSlot = KeySlot & { ordered?: string[] }
+
+function orderedOf(slot: unknown): string[] {
+  const ordered = (slot as StoredSlot).ordered
+  return Array.isArray(ordered) ? [...ordered].sort() : []
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
 async function hasData(engine: Engine): Promise<boolean> {

@@ -73,13 +73,17 @@ export interface DatabaseOptions {
     /**
      * Indexes (`'collection.index'`) whose keys stay in order, in the clear, so that ranges, prefixes
      * and sorting work on them; every other index stores keyed hashes of its keys (equality only).
+     * The store keeps the list: left out, the store's is used; changed, the indexes that change form
+     * are rebuilt at their model's first use.
      */
     ordered?: string[]
   }
 }
 
-function orderedIndexes(encryption: { ordered?: unknown }): string[] {
-  const ordered = encryption.ordered ?? []
+/** `encryption.ordered`, checked; undefined keeps the list the store was written with. */
+function orderedIndexes(encryption: { ordered?: unknown }): string[] | undefined {
+  const ordered = encryption.ordered
+  if (ordered === undefined) return undefined
   if (!Array.isArray(ordered) || !ordered.every((name) => typeof name === 'string' && /^[^.]+\..+$/.test(name))) {
     throw new ArgumentError(`encryption.ordered takes an array of 'collection.index' names, got ${JSON.stringify(ordered)}`)
   }

@@ -21,9 +21,10 @@ interface Run {
 }
 
 /** Runs the built `stowage` command with these arguments (and stdin), as a user's shell would. */
-function stowage(args: string[], stdin?: string): Promise<Run> {
+function stowage(args: string[], stdin?: string, env?: Record<string, string>): Promise<Run> {
   return new Promise((done) => {
-    const child = execFile(process.execPath, [join(dist, 'src', 'cli', 'main.js'), ...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+    const options = { maxBuffer: 64 * 1024 * 1024, ...(env === undefined ? {} : { env: { ...process.env, ...env } }) }
+    const child = execFile(process.execPath, [join(dist, 'src', 'cli', 'main.js'), ...args], options, (err, stdout, stderr) =>
       done({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
     )
     if (stdin !== undefined) child.stdin!.end(stdin)
@@ -192,3 +193,23 @@ for (const kind of kinds) {
     })
   })
 }
+
+describe('stowage on an encrypted store', () => {
+  it('needs the passphrase in STOWAGE_KEY, then reads it as any other store', async () => {
+    const store = join(dir, 'sealed')
+    const db = await Database.open({ engine: engineAt(store, 'level'), models, encryption: { key: 'cli passphrase' } })
+    await Person.create({ name: 'Secret Agent', email: 'agent@example.com' })
+    await db.close()
+    const refused = await stowage(['info', store])
+    expect(refused.code).toBe(3)
+    expect(refused.stderr).toMatch(/encrypted: give its passphrase in the environment variable STOWAGE_KEY/)
+    const wrong = await stowage(['info', store], undefined, { STOWAGE_KEY: 'wrong' })
+    expect(wrong.code).toBe(3)
+    const info = await stowage(['info', store, '--json'], undefined, { STOWAGE_KEY: 'cli passphrase' })
+    expect(info.code, info.stderr).toBe(0)
+    expect(info.stdout).toContain('people')
+    const dump = await stowage(['dump', store], undefined, { STOWAGE_KEY: 'cli passphrase' })
+    expect(dump.code, dump.stderr).toBe(0)
+    expect(dump.stdout).toContain('Secret Agent') // a dump holds the data decrypted
+  }, 60_000)
+})

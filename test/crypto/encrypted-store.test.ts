@@ -224,6 +224,27 @@ for (const kind of kinds.filter((k) => k.persistent)) {
       await db.close()
       const files = await allBytes(dir)
       for (const plain of ['Quuxville', 'hidden-domain']) expect(files.includes(Buffer.from(plain)), plain).toBe(false)
+      // Opened without the list, the store's own is used; with another list, the indexes that change form are rebuilt.
+      db = await Database.open({ engine: kind.make(dir), models: [Person], encryption: { key: PASS } })
+      expect((await Person.find({ where: { age: { gte: 30 } } }).oids()).length).toBe(1)
+      await db.close()
+      db = await Database.open({ engine: kind.make(dir), models: [Person], encryption: { key: PASS, ordered: ['people.city'] } })
+      expect((await Person.find({ where: { city: { prefix: 'Quux' } } }).oids()).length).toBe(2)
+      expect(await Person.index('age').count(41)).toBe(1)
+      await expect(async () => {
+        for await (const _ of Person.index('age').list({ gte: 30 })) break
+      }).rejects.toThrow(/people\.age is stored with keyed hashes/)
+      await db.close()
+      db = await Database.open({ engine: kind.make(dir), models: [Person], encryption })
+      expect((await Person.find({ where: { age: { gte: 30 } } }).oids()).length).toBe(1)
+      expect(await Person.index('city').count('Quuxville')).toBe(2)
+      // Each index holds one entry per object, in its current form only.
+      for (const index of ['city', 'age', 'email']) {
+        let n = 0
+        for await (const _ of db.engine.keys({ prefix: `idx\x00e\x00people\x00${index}\x00` })) n++
+        expect(n, index).toBe(2)
+      }
+      await db.close()
       // A changed index definition is rebuilt over hashed entries, leaving none of the old ones.
       db = await Database.open({ engine: kind.make(dir), models: [PersonByCityWords], encryption })
       expect(await PersonByCityWords.index('city').count('quuxville')).toBe(2)
