@@ -6,6 +6,7 @@ import { RawFeature } from '../raw/raw-feature.js'
 import { Migrations, type MigrationProgress } from '../migrations/migrator.js'
 import { ChangeFeed, feedOf } from '../changes/change-feed.js'
 import { EncryptedEngine, KEY_SLOT } from '../crypto/encrypted-engine.js'
+import { COMPRESSION_MARK, CompressedEngine } from '../compression/compressed-engine.js'
 import { ChangeStream, DEFAULT_BUFFER } from '../changes/change-stream.js'
 import type { ChangeEvent, ObjectChange } from '../changes/change-event.js'
 import { AlreadyRegisteredError, ArgumentError, KeyError, ClosedError, ModelDefinitionError, NotFoundError, NotRegisteredError } from '../errors.js'
@@ -68,6 +69,13 @@ export interface DatabaseOptions {
    * Encrypts the store (a new one) or opens an encrypted one: `key` is a 32-byte Uint8Array or a
    * passphrase. See the README's Encryption section for what is encrypted and what is not.
    */
+  /**
+   * Stores records and raw data compressed (node:zlib), before any encryption. Chosen when a store
+   * is made: a compressed store must be opened with it, and a store holding uncompressed records is
+   * refused with it. Raw data already compressed (by its extension, or a trial of its first 64 KiB)
+   * is stored as it is.
+   */
+  compression?: 'brotli' | 'gzip'
   encryption?: {
     key: Uint8Array | string
     /**
@@ -207,13 +215,19 @@ export class Database {
       )
     }
     const given = options.engine ?? new LevelEngine(options.path!)
-    const engine = options.encryption === undefined ? given : new EncryptedEngine(given, encryptionKey(options.encryption), { ordered: orderedIndexes(options.encryption) })
+    const sealed = options.encryption === undefined ? given : new EncryptedEngine(given, encryptionKey(options.encryption), { ordered: orderedIndexes(options.encryption) })
+    // Compression before encryption: the compressed engine is the outer one.
+    const engine = options.compression === undefined ? sealed : new CompressedEngine(sealed, options.compression)
     enginesInUse.add(given)
     let db: Database | undefined
     try {
       await engine.open()
-      if (!(engine instanceof EncryptedEngine) && (await engine.getMany([KEY_SLOT]))[0] !== undefined) {
+      if (!(sealed instanceof EncryptedEngine) && (await sealed.getMany([KEY_SLOT]))[0] !== undefined) {
         throw new KeyError('WRONG_KEY', `${engine.describe()} is encrypted: open it with Database.open({ encryption: { key } })`)
+      }
+      const [compressed] = engine instanceof CompressedEngine ? [undefined] : await engine.getMany([COMPRESSION_MARK])
+      if (compressed !== undefined) {
+        throw new ArgumentError(`${engine.describe()} is compressed (${String(compressed)}): open it with Database.open({ compression: ${JSON.stringify(compressed)} })`)
       }
       db = new Database(engine, options)
       for (const feature of db.features) await feature.open?.()
