@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   migrations: () => import('./migrations.js'),
   'live-queries': () => import('./live-queries.js'),
   encryption: () => import('./encryption.js'),
+  compression: () => import('./compression.js'),
   tools: () => import('./tools.js'),
 }
 
