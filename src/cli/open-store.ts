@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Engine } from '../engine/engine.js'
+import { COMPRESSION_MARK, CompressedEngine } from '../compression/compressed-engine.js'
 import { EncryptedEngine, KEY_SLOT } from '../crypto/encrypted-engine.js'
 import { KeyError } from '../errors.js'
 import { Database } from '../model/database.js'
@@ -37,7 +38,7 @@ function storeEngine(path: string): { engine: Engine; kind: EngineKind } {
   return { engine: key === undefined || key === '' ? engine : new EncryptedEngine(engine, key), kind }
 }
 
-/** The open engine of the store at `path`, of the kind its files show. */
+/** The open engine of the store at `path`, of the kind its files show (and compressed if the store is). */
 export async function openEngine(path: string): Promise<{ engine: Engine; kind: EngineKind }> {
   const { engine, kind } = storeEngine(path)
   await engine.open()
@@ -45,14 +46,20 @@ export async function openEngine(path: string): Promise<{ engine: Engine; kind: 
     await engine.close()
     throw new KeyError('WRONG_KEY', `${engine.describe()} is encrypted: give its passphrase in the environment variable STOWAGE_KEY`)
   }
-  return { engine, kind }
+  const [compression] = await engine.getMany([COMPRESSION_MARK])
+  if (compression !== 'brotli' && compression !== 'gzip') return { engine, kind }
+  await engine.close()
+  const compressed = new CompressedEngine(storeEngine(path).engine, compression)
+  await compressed.open()
+  return { engine: compressed, kind }
 }
 
 /** A database on the store at `path`, with the models of `modelsPath` if given. */
 export async function openDatabase(path: string, modelsPath: string | undefined): Promise<Database> {
   const models = modelsPath === undefined ? [] : await loadModels(modelsPath)
-  const { engine } = storeEngine(path)
-  return Database.open({ engine, models })
+  const { engine } = await openEngine(path) // finds out whether the store is compressed
+  await engine.close()
+  return Database.open({ engine: storeEngine(path).engine, models, ...(engine instanceof CompressedEngine ? { compression: engine.compression } : {}) })
 }
 
 /** Runs `fn` with the thing opened, closing it whatever happens. */

@@ -211,5 +211,15 @@ describe('stowage on an encrypted store', () => {
     const dump = await stowage(['dump', store], undefined, { STOWAGE_KEY: 'cli passphrase' })
     expect(dump.code, dump.stderr).toBe(0)
     expect(dump.stdout).toContain('Secret Agent') // a dump holds the data decrypted
+    // Compressed too: the command finds out from the store.
+    const packed = join(dir, 'packed')
+    const db2 = await Database.open({ engine: engineAt(packed, 'level'), models, compression: 'brotli', encryption: { key: 'cli passphrase' } })
+    await Person.create({ name: 'Packed Person '.repeat(30), email: 'packed@example.com' })
+    await db2.close()
+    const packedDump = await stowage(['dump', packed], undefined, { STOWAGE_KEY: 'cli passphrase' })
+    expect(packedDump.code, packedDump.stderr).toBe(0)
+    expect(packedDump.stdout).toContain('Packed Person')
+    const stats = await stowage(['stats', packed, '--json'], undefined, { STOWAGE_KEY: 'cli passphrase' })
+    expect(stats.code, stats.stderr).toBe(0)
   }, 60_000)
 })
