@@ -521,11 +521,12 @@ export class Database {
       const gate = this.#migrations.gate(meta)
       if (gate !== undefined) return this.options.migrate === 'lazy' ? this.#migrations.readDuringPass(meta, oid) : gate.then(() => this.load(meta, oid))
     }
-    const live = this.identity.get(meta.collection, oid)
+    const live = this.identity.lookup(meta.collection, oid)
     if (live !== undefined) {
       if (running.count > 0) this.#transaction()?.see(live)
       return jobIsFull() ? endJob().then(() => live) : Promise.resolve(live)
     }
+    this.identity.reads.store++
     return this.#syncReads ? this.#loadNow(meta, oid) : this.#loadStored(meta, oid)
   }
 
@@ -588,9 +589,10 @@ export class Database {
     const result: (StoredObject | undefined)[] = new Array(oids.length)
     let missing: number[] = []
     for (let i = 0; i < oids.length; i++) {
-      result[i] = this.identity.get(meta.collection, oids[i]!)
+      result[i] = this.identity.lookup(meta.collection, oids[i]!)
       if (result[i] === undefined) missing.push(i)
     }
+    this.identity.reads.store += missing.length
     if (missing.length > 0 && this.#syncReads) missing = this.#readNow(meta, oids, missing, result)
     if (missing.length > 0) {
       const again: number[] = []

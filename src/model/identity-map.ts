@@ -45,6 +45,26 @@ export class IdentityMap {
     return obj
   }
 
+  /**
+   * Objects the app asked for by oid (`get()`, and the objects of index views and queries): how
+   * many the LRU held, how many only a weak reference still reached, and how many were read from
+   * the store (`db.stats()` gives them with the hit rate).
+   */
+  readonly reads = { lru: 0, weak: 0, store: 0 }
+
+  /** `get()` for a read the app asked for, counted in `reads` (a miss is counted by the caller once it reads the store). */
+  lookup(collection: string, oid: string): StoredObject | undefined {
+    const entry = this.#collections.get(collection)?.get(oid)
+    if (entry === undefined) return undefined
+    const weak = entry instanceof WeakRef
+    const obj = weak ? deref(entry) : entry
+    if (obj === undefined) return undefined
+    this.#recent?.use(obj)
+    if (weak) this.reads.weak++
+    else this.reads.lru++
+    return obj
+  }
+
   /** Registers a live instance; `recent` also puts it in the LRU (bulk scans pass false). */
   add(collection: string, oid: string, obj: StoredObject, recent = true): void {
     let refs = this.#collections.get(collection)

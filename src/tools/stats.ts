@@ -42,6 +42,12 @@ export interface StoreStats {
     pinned: number
     /** How many recently used instances the LRU keeps (`cache.max`). */
     lruMax: number
+    /**
+     * Objects asked for by oid since the database opened (`get()`, index views, queries): answered by
+     * the LRU, by a live instance only a weak reference reached, or read from the store; `hitRate`
+     * is the share answered from memory (0 when nothing was read).
+     */
+    reads: { lru: number; weak: number; store: number; hitRate: number }
   }
 }
 
@@ -62,7 +68,14 @@ export async function engineStats(engine: Engine, also: Iterable<string> = [], m
 export async function databaseStats(db: Database): Promise<StoreStats> {
   const models = new Map(db.models().map((m) => [m.collection, m.ctor.name]))
   const stats = await engineStats(db.engine, models.keys(), models)
-  stats.identity = { tracked: db.identity.size, pinned: db.identity.pinnedCount, lruMax: db.options.cache?.max ?? 1000 }
+  const { lru, weak, store } = db.identity.reads
+  const all = lru + weak + store
+  stats.identity = {
+    tracked: db.identity.size,
+    pinned: db.identity.pinnedCount,
+    lruMax: db.options.cache?.max ?? 1000,
+    reads: { lru, weak, store, hitRate: all === 0 ? 0 : (lru + weak) / all },
+  }
   return stats
 }
 

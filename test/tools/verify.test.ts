@@ -36,6 +36,18 @@ for (const kind of storeKinds) {
       expect(stats.identity!.tracked).toBeGreaterThanOrEqual(23)
     })
 
+    it('stats: reads answered by the LRU, by weakly held instances and by the store, with the hit rate', async () => {
+      const before = (await ctx.db.stats()).identity!.reads
+      const people = await Promise.all(Array.from({ length: 5 }, (_, i) => Person.create({ name: `n${i}`, email: `h${i}@x.org` })))
+      for (const p of people) expect(await Person.get(p.oid)).toBe(p) // held by the LRU
+      ctx.db.identity.clear() // as if a new process: every read goes to the store
+      for (const p of people) await Person.get(p.oid)
+      const after = (await ctx.db.stats()).identity!.reads
+      expect(after.lru - before.lru).toBe(5)
+      expect(after.store - before.store).toBe(5)
+      expect(after.hitRate).toBeCloseTo((after.lru + after.weak) / (after.lru + after.weak + after.store))
+    })
+
     it('verify finds an index entry deleted, a record garbled, raw data cut short and a reverse link removed; repair fixes the derivable ones', async () => {
       await populate()
       expect(await ctx.db.verify()).toEqual({ ok: true, objects: 23, problems: [], repaired: 0 })
