@@ -90,6 +90,9 @@ export function decodeKey(encoded: string): IndexKey {
       return body === '1'
     case 'd':
       return new Date(decodeNumber(body))
+    case 'h':
+      // src/crypto/index-keys.ts: an encrypted store's index keeps keyed hashes, not its keys.
+      throw new IndexError('This index is stored with keyed hashes in an encrypted store: its keys cannot be listed or ordered; list it in encryption.ordered to keep them (in the clear)')
   }
   throw new IndexError(`Cannot decode index key ${JSON.stringify(encoded)}: unknown kind tag`)
 }

@@ -221,6 +221,9 @@ for (const kind of kinds.filter((k) => k.persistent)) {
       await expect(async () => {
         for await (const _ of Person.index('city').list({ gte: 'Q' })) break
       }).rejects.toThrow(/people\.city is stored with keyed hashes/)
+      await expect(async () => {
+        for await (const _ of Person.index('city').keys()) break
+      }).rejects.toThrow(/keyed hashes in an encrypted store: its keys cannot be listed/)
       await db.close()
       const files = await allBytes(dir)
       for (const plain of ['Quuxville', 'hidden-domain']) expect(files.includes(Buffer.from(plain)), plain).toBe(false)
