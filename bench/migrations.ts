@@ -36,21 +36,19 @@ function migrateTitle(props: { title: string; n: number }): string {
 
 function models(lib: Lib) {
   const { Model, Property, Index, Indexing, Types, StoredObject } = lib
-  class V1 extends StoredObject {}
-  Property(Types.STRING)(V1.prototype, 'title')
-  Index(Indexing.normalize, { version: 1 })(V1.prototype, 'title')
-  Property(Types.STRING)(V1.prototype, 'body')
-  Property(Types.INTEGER)(V1.prototype, 'n')
-  Index(Indexing.value, { version: 1 })(V1.prototype, 'n')
-  class V2 extends StoredObject {}
-  Property(Types.STRING)(V2.prototype, 'title')
-  Index(Indexing.normalize, { version: 1 })(V2.prototype, 'title')
-  Property(Types.STRING)(V2.prototype, 'body')
-  Property(Types.INTEGER)(V2.prototype, 'n')
-  Index(Indexing.value, { version: 1 })(V2.prototype, 'n')
+  /** Both versions declare the same members; version 2 only rewrites titles. */
+  const article = () => {
+    class Article extends StoredObject {}
+    Property(Types.STRING)(Article.prototype, 'title')
+    Index(Indexing.normalize, { version: 1 })(Article.prototype, 'title')
+    Property(Types.STRING)(Article.prototype, 'body')
+    Property(Types.INTEGER)(Article.prototype, 'n')
+    Index(Indexing.value, { version: 1 })(Article.prototype, 'n')
+    return Article
+  }
   return {
-    V1: Model({ collection: COLLECTION })(V1) as any,
-    V2: Model({ collection: COLLECTION, version: 2, migrations: { 2: (old: any) => ({ ...old, title: migrateTitle(old) }) } })(V2) as any,
+    V1: Model({ collection: COLLECTION })(article()) as any,
+    V2: Model({ collection: COLLECTION, version: 2, migrations: { 2: (old: any) => ({ ...old, title: migrateTitle(old) }) } })(article()) as any,
   }
 }
 

@@ -1,6 +1,6 @@
 import { OverflowError } from '../errors.js'
 import type { ChangeEvent } from './change-event.js'
-import { OBSERVABLE, reportLater, toObserver, type Observer, type Subscription } from './observable.js'
+import { deliver, OBSERVABLE, toObserver, type Observer, type Subscription } from './observable.js'
 
 /** Where a stream's events come from: starts delivering them (and `end` when they end), and returns how to stop. */
 export type EventSource<E> = (deliver: (event: E) => void, end: () => void) => () => void
@@ -43,15 +43,7 @@ export class ChangeStream<E = ChangeEvent> implements AsyncIterable<E> {
     }
     stop = this.#source(
       (event) => {
-      if (subscription.closed) return
-      try {
-        observer.next?.(event)
-      } catch (err) {
-        // A listener that throws stops listening; its error goes to its error callback, else it is uncaught.
-        subscription.unsubscribe()
-        if (observer.error === undefined) reportLater(err)
-        else observer.error(err)
-      }
+        if (!subscription.closed) deliver(observer, event, () => subscription.unsubscribe())
       },
       () => {
         if (subscription.closed) return

@@ -1,7 +1,7 @@
 import type { Database } from '../model/database.js'
 import type { ModelMeta } from '../model/meta.js'
 import { feedOf, type KeyedChange, type Watcher } from './change-feed.js'
-import { OBSERVABLE, reportLater, toObserver, type Observer, type Subscription } from './observable.js'
+import { deliver, OBSERVABLE, reportLater, toObserver, type Observer, type Subscription } from './observable.js'
 
 /** Which committed changes may change a live query's results, decided from their index keys. */
 export interface ChangeMatcher {
@@ -43,16 +43,7 @@ export class LiveQuery<T> implements AsyncIterable<T[]> {
       },
     }
     const watch = this.#start(
-      (results) => {
-        try {
-          observer.next?.(results)
-        } catch (err) {
-          // As for change streams: a listener that throws stops listening.
-          subscription.unsubscribe()
-          if (observer.error === undefined) reportLater(err)
-          else observer.error(err)
-        }
-      },
+      (results) => deliver(observer, results, () => subscription.unsubscribe()),
       (err) => {
         subscription.closed = true
         if (observer.error === undefined) reportLater(err)

@@ -1,4 +1,5 @@
 import type { Range } from '../engine/engine.js'
+import { utf8Compare } from '../indexes/index-view.js'
 import type { KeysRecord } from '../indexes/layout.js'
 import { anyKeyMatches, type ParsedCondition } from '../query/conditions.js'
 import type { ParsedQuery } from '../query/parse-query.js'
@@ -39,8 +40,4 @@ export function queryMatcher(q: ParsedQuery): ChangeMatcher {
     hints: pointed === undefined || pointed.test.kind !== 'points' ? undefined : pointed.test.points.map((k) => [pointed.index!.name, k]),
     matters: (c: KeyedChange) => c.old === undefined || state(c.old) || (!c.removed && state(c.next)),
   }
-}
-
-function utf8Compare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
 }

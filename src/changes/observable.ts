@@ -20,6 +20,20 @@ export function toObserver<T>(target: ((value: T) => void) | Observer<T>): Obser
   return target
 }
 
+/**
+ * Gives `value` to the observer's `next`; a listener that throws stops listening (`stop`), and its
+ * error goes to its `error` callback, else it is reported as uncaught.
+ */
+export function deliver<T>(observer: Observer<T>, value: T, stop: () => void): void {
+  try {
+    observer.next?.(value)
+  } catch (err) {
+    stop()
+    if (observer.error === undefined) reportLater(err)
+    else observer.error(err)
+  }
+}
+
 /** A listener's exception must not reach the writer that committed: it is reported as uncaught, like an EventEmitter listener's. */
 export function reportLater(err: unknown): void {
   queueMicrotask(() => {

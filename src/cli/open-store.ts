@@ -57,9 +57,8 @@ export async function openEngine(path: string): Promise<{ engine: Engine; kind: 
 /** A database on the store at `path`, with the models of `modelsPath` if given. */
 export async function openDatabase(path: string, modelsPath: string | undefined): Promise<Database> {
   const models = modelsPath === undefined ? [] : await loadModels(modelsPath)
-  const { engine } = await openEngine(path) // finds out whether the store is compressed
-  await engine.close()
-  return Database.open({ engine: storeEngine(path).engine, models, ...(engine instanceof CompressedEngine ? { compression: engine.compression } : {}) })
+  const { engine } = await openEngine(path) // open, and compressed if the store is
+  return Database.open({ engine, models })
 }
 
 /** Runs `fn` with the thing opened, closing it whatever happens. */

@@ -365,6 +365,7 @@ function mayGiveSeveralKeys(meta: ModelMeta, index: IndexMeta): boolean {
   return type === undefined || !SCALAR_TYPE.test(type.name)
 }
 
-function utf8Compare(a: string, b: string): number {
+/** Compares strings as the engines order keys: by UTF-8 bytes (code points), not UTF-16 units. */
+export function utf8Compare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
 }

@@ -1,6 +1,7 @@
 import type { Engine } from '../engine/engine.js'
 import type { ModelMeta } from '../model/meta.js'
 import type { ObjectRecord } from '../model/object-state.js'
+import { fromStored } from '../model/records.js'
 import { linkPrefix } from '../relations/layout.js'
 import { resolveRelation } from '../relations/relation-target.js'
 import { isManyInfo, isRef, linksOfRecord, type Ref } from '../relations/stored-links.js'
@@ -21,7 +22,7 @@ export async function migrationInput(engine: Engine, meta: ModelMeta, oid: strin
   for (const [name, stored] of Object.entries(record.properties)) {
     if (name === '__proto__') continue
     const p = meta.properties.get(name)
-    input[name] = p === undefined ? stored : readStored(p.type, stored)
+    input[name] = p === undefined ? stored : fromStored(p.type, stored)
   }
   const links = linksOfRecord(record)
   if (links === undefined) return input
@@ -50,12 +51,4 @@ async function storedLinks(engine: Engine, collection: string, oid: string, rela
 
 function toRef(ref: Ref): LinkRef {
   return { oid: ref[1], type: ref[0] }
-}
-
-function readStored(type: { fromStored(v: unknown): unknown }, stored: unknown): unknown {
-  try {
-    return type.fromStored(stored)
-  } catch {
-    return stored
-  }
 }

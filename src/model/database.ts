@@ -222,11 +222,12 @@ export class Database {
     let db: Database | undefined
     try {
       await engine.open()
-      if (!(sealed instanceof EncryptedEngine) && (await sealed.getMany([KEY_SLOT]))[0] !== undefined) {
+      // One read for both marks, only where a wrapper does not already handle them.
+      const [slot, compressed] = engine === given ? await given.getMany([KEY_SLOT, COMPRESSION_MARK]) : engine instanceof CompressedEngine ? [undefined, undefined] : [undefined, await engine.get(COMPRESSION_MARK)]
+      if (slot !== undefined && !(given instanceof EncryptedEngine)) {
         throw new KeyError('WRONG_KEY', `${engine.describe()} is encrypted: open it with Database.open({ encryption: { key } })`)
       }
-      const [compressed] = engine instanceof CompressedEngine ? [undefined] : await engine.getMany([COMPRESSION_MARK])
-      if (compressed !== undefined) {
+      if (compressed !== undefined && !(given instanceof CompressedEngine)) {
         throw new ArgumentError(`${engine.describe()} is compressed (${String(compressed)}): open it with Database.open({ compression: ${JSON.stringify(compressed)} })`)
       }
       db = new Database(engine, options)

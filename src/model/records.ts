@@ -173,7 +173,7 @@ function storedValue(type: { fromStored(v: unknown): unknown }, stored: unknown)
 }
 
 /** A stored value whose type changed since it was written is kept as stored; validation will say so. */
-function fromStored(type: { fromStored(v: unknown): unknown }, stored: unknown): unknown {
+export function fromStored(type: { fromStored(v: unknown): unknown }, stored: unknown): unknown {
   try {
     return type.fromStored(stored)
   } catch {

@@ -41,12 +41,12 @@ export class UnitOfWork {
     const now = Date.now()
     const changes: Change[] = []
     const versions: number[] = []
-    const transient = new Set<StoredObject>()
+    let transient: Set<StoredObject> | undefined
     const included = new Set<StoredObject>()
     const include = (item: WriteItem): void => {
       if (included.has(item.obj)) return // one change per object and write
       included.add(item.obj)
-      if (item.transient) transient.add(item.obj)
+      if (item.transient) (transient ??= new Set()).add(item.obj)
       const state = item.obj[STATE]
       assertOwn(this.db, state)
       if (item.remove) {
@@ -131,7 +131,7 @@ export class UnitOfWork {
         state.removed = false
         state.savedVersion = versions[i]!
         state.db = this.db
-        if (transient.has(c.obj)) return
+        if (transient?.has(c.obj)) return
         this.db.identity.add(c.meta.collection, c.oid, c.obj)
         if (!hasUnsavedChanges(state)) this.db.identity.unpin(c.obj)
       }
