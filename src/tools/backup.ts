@@ -11,8 +11,8 @@ export interface BackupSummary extends DumpSummary {
   /** The file written, when the target was a path. */
   file?: string
   /**
-   * How the backup was kept consistent: `snapshot` (the engine's read view; writes went on),
-   * or `writes-paused` (an engine without snapshots, the Directory engine: writes waited for it).
+   * How the backup was kept consistent: `snapshot` (the engine's read view; writes went on: every
+   * built-in engine), or `writes-paused` (an engine without `snapshot()`: writes waited for it).
    */
   consistency: 'snapshot' | 'writes-paused'
 }

@@ -183,7 +183,7 @@ for (const kind of kinds) {
       const file = join(dir, `${kind}-backup.jsonl`)
       const backup = await stowage(['backup', store, file, '--json'])
       expect(backup.code, backup.stderr).toBe(0)
-      expect(JSON.parse(backup.stdout)).toMatchObject({ file, records: 23, consistency: kind === 'directory' ? 'writes-paused' : 'snapshot' })
+      expect(JSON.parse(backup.stdout)).toMatchObject({ file, records: 23, consistency: 'snapshot' })
       expect((await readFile(file, 'utf8')).split('\n')[0]).toMatch(/^\{"format":"stowage-dump","version":1/)
 
       expect((await stowage(['reindex', store])).code).toBe(2)

@@ -10,7 +10,8 @@ import { DumpError } from '../../src/tools/errors.js'
 import { restore, restoreToPath } from '../../src/tools/restore-store.js'
 import { buildForChildren } from '../helpers/child-build.js'
 import { databaseEach, storeKinds, tempDir } from '../helpers/stores.js'
-import { models, Person, populate } from './fixture.js'
+import { bytes } from '../../src/testing/helpers.js'
+import { contentsOf, models, Person, Photo, populate } from './fixture.js'
 import { Readable } from 'node:stream'
 
 /** A stream that collects what is written, and runs `onFirst` before taking the first write. */
@@ -80,6 +81,60 @@ for (const kind of storeKinds) {
         await db.close()
       }
     })
+
+    it('taken while the app writes without pause, restores to exactly the store as it was at backup(); no write waits for it', async () => {
+      expect(ctx.db.engine.supports.snapshots).toBe(true)
+      await populate()
+      const people = await Promise.all(Array.from({ length: 20 }, async (_, i) => (await Person.index('email').one(`p${i}@x.org`))!))
+      // Records large enough that the dump is written in several pieces while people are read.
+      await ctx.db.transaction(() => people.forEach((p, i) => (p.extra = `${i}`.repeat(30_000))))
+      let writes = 0
+      const waiting: Array<{ at: number; go: () => void }> = []
+      const wrote = () => {
+        writes++
+        for (const w of waiting.filter((w) => w.at <= writes)) waiting.splice(waiting.indexOf(w), 1) && w.go()
+      }
+      // The backup's stream takes each piece only after 5 more writes landed: reads and writes interleave throughout.
+      const out = new Writable({
+        highWaterMark: 1,
+        write(chunk: Buffer, _enc, done) {
+          parts.push(chunk)
+          waiting.push({ at: writes + 5, go: () => done() })
+        },
+      })
+      const parts: Buffer[] = []
+      let expected: unknown[] = []
+      let backup: Promise<unknown> | undefined
+      let backedUp = false
+      const created: Person[] = []
+      for (let i = 0; !backedUp; i++) {
+        await ctx.db.transaction(() => {
+          for (const p of people) p.extra = `write ${i}`
+          people[i % people.length]!.friends.add(people[(i + 7) % people.length]!)
+        })
+        // Objects the backup has yet to read, removed: a record and one with raw data.
+        if (i === 4) await people.pop()!.remove()
+        if (i === 5) await (await Photo.index('width').one(100))!.remove()
+        const fresh = new Person({ name: 'new', email: `new${i}@x.org` })
+        await fresh.save()
+        created.push(fresh)
+        if (i % 3 === 0) await Photo.create(bytes(1000 + i, i), { width: i })
+        if (i % 4 === 3) await created.shift()!.remove()
+        wrote()
+        if (i === 2) {
+          expected = await contentsOf(ctx.db.engine)
+          backup = ctx.db.backup(out).finally(() => (backedUp = true))
+        }
+      }
+      expect(await backup).toMatchObject({ consistency: 'snapshot' })
+      expect(writes).toBeGreaterThan(10)
+
+      const target = new MemoryEngine()
+      await target.open()
+      await restore(() => Readable.from([Buffer.concat(parts)]), target)
+      expect(await contentsOf(target)).toEqual(expected)
+      await target.close()
+    }, 60_000)
 
     it('writes to a file under a temporary name, renamed when complete, or into a directory', async () => {
       await populate(3)

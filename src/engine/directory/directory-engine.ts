@@ -11,7 +11,7 @@ import { levelError, translated } from '../level/level-errors.js'
 import type { LevelStore } from '../level/level-errors.js'
 import { openLevelStore } from '../level/level-store-files.js'
 import { assertEncodable } from '../plain-data.js'
-import type { DamagedRecord, EngineSupports, ExternalChange, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
+import type { DamagedRecord, EngineSnapshot, EngineSupports, ExternalChange, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
 import { ensureDir, fsyncDir, isNotFound, isTempName, tempPath, TEMP_PREFIX, unlinkIfExists, writeTemp } from './atomic-file.js'
 import type { WrittenTemp } from './atomic-file.js'
 import { applyJournal, parseJournal } from './journal.js'
@@ -26,6 +26,7 @@ import { acknowledgeChanges, fileStamp, reconcile, RECORD_EXT } from './reconcil
 import { caseCollision, collectionCaseCollision, FoldedIds, foldName } from './case-folding.js'
 import { DamageList } from '../damage-list.js'
 import type { FileStamp } from './reconcile.js'
+import { DirectoryViews } from './snapshots.js'
 
 /** The directory inside the root holding the level store; collection names cannot start with '.'. */
 const INDEX_DIR = '.stowage'
@@ -90,7 +91,7 @@ interface RawTarget {
  * await engine.putRecord('notes', 'n1', { title: 'Hello', at: new Date() }) // ./Data/notes/n1.json
  */
 export class DirectoryEngine extends Engine {
-  readonly supports: EngineSupports = { persistent: true, rawPaths: true, readableFiles: true }
+  readonly supports: EngineSupports = { persistent: true, rawPaths: true, readableFiles: true, snapshots: true }
   readonly root: string
   #db?: Db
   #changes: ExternalChange[] = []
@@ -113,6 +114,7 @@ export class DirectoryEngine extends Engine {
   #stagings = new Set<Promise<unknown>>()
   #journalPending = false
   #seq = 0
+  readonly #views: DirectoryViews
 
   constructor(root: string, options: DirectoryEngineOptions = {}) {
     super()
@@ -123,6 +125,7 @@ export class DirectoryEngine extends Engine {
     }
     this.root = resolve(root)
     this.#damage = new DamageList(options.onDamage)
+    this.#views = new DirectoryViews(this.root, INDEX_DIR)
   }
 
   describe(): string {
@@ -181,6 +184,7 @@ export class DirectoryEngine extends Engine {
   protected async _close(): Promise<void> {
     await Promise.all(this.#stagings)
     await this.#queue
+    await this.#views.endAll()
     for (const staged of this.#staged.values()) await unlinkIfExists(staged.path).catch(() => {})
     this.#staged.clear()
     const db = this.#db
@@ -339,6 +343,25 @@ export class DirectoryEngine extends Engine {
   protected _rawPath(collection: string, id: string): string | undefined {
     const meta = this.#raws.get(recordKey(collection, id))
     return meta && join(this.root, collection, meta.f)
+  }
+
+  /** A read view (snapshots.ts), taken in the write queue: between batches, every file in place. */
+  protected override _snapshot(): Promise<EngineSnapshot> {
+    return this.#exclusive(async () => {
+      const db = this.#level
+      if (this.#journalPending) await this.#replayJournals(db)
+      const collections = [...this.#counts].filter(([, n]) => n > 0).map(([name]) => name)
+      collections.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+      return this.#views.take({
+        db,
+        label: `a snapshot of ${this.describe()}`,
+        collections,
+        assertOpen: (method) => this.assertOpen(method),
+        read: (p, doing) => this.#read(p, doing),
+        decodeEntry: (key, text) => this.#decodeEntry(key, text),
+        damaged: (collection, id, path, err) => void this.#damaged(collection, id, path, err),
+      })
+    })
   }
 
   // Writes -------------------------------------------------------------------------------------
@@ -515,6 +538,7 @@ export class DirectoryEngine extends Engine {
     //    and is applied again before the next batch or at the next open; reads keep the overlay.
     try {
       if (hasFiles) {
+        await this.#views.preserve(journal)
         await applyJournal(this.root, journal)
         await db.batch([{ type: 'del', key: jkey }, ...this.#placedStamps(recordList)])
       }
@@ -611,6 +635,7 @@ export class DirectoryEngine extends Engine {
       } catch (err) {
         throw new CorruptionError(`${this.describe()}: journal record ${key.toString()} in ${join(this.root, INDEX_DIR)} is garbled`, { cause: err })
       }
+      await this.#views.preserve(record)
       await applyJournal(this.root, record)
       await db.del(key)
     }
@@ -663,6 +688,7 @@ export class DirectoryEngine extends Engine {
 
   /** Temp and staged files left by a crash (dot files with our prefix in collection directories). */
   async #removeLeftovers(): Promise<void> {
+    await this.#views.removeLeftovers()
     const found = await fg(`*/${TEMP_PREFIX}*`, { cwd: this.root, dot: true, onlyFiles: true, absolute: true, ignore: [`${INDEX_DIR}/**`] })
     for (const path of found) {
       if (isTempName(path.slice(path.lastIndexOf('/') + 1))) await unlinkIfExists(path)
