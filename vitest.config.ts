@@ -9,6 +9,8 @@ import { standardDecorators } from './test/helpers/standard-decorators-plugin.js
 export default defineConfig({
   test: {
     execArgv: ['--expose-gc'],
+    // One PostgreSQL server for the run: the PostgresEngine's store kind and its multi-process tests.
+    globalSetup: ['./test/helpers/postgres-global.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [

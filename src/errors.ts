@@ -96,6 +96,18 @@ export class InvalidPathError extends StowageError {
   }
 }
 
+/**
+ * A database server cannot be reached, or went away during the call (refused connection, restart,
+ * network loss). A write that fails this way was not applied, or (when the server went away while
+ * committing it) was applied whole: never in part. Retry once the server is back.
+ */
+export class UnavailableError extends StowageError {
+  readonly retryable = true
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, options)
+  }
+}
+
 /** A model class is declared or registered wrongly (reserved name, conflicting decorators...). */
 export class ModelDefinitionError extends StowageError {
   constructor(message: string) {

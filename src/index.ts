@@ -44,6 +44,7 @@ export { DirectoryEngine, type DirectoryEngineOptions } from './engine/directory
 export { LevelEngine, type LevelEngineOptions } from './engine/level/level-engine.js'
 export { MemoryEngine } from './engine/memory/memory-engine.js'
 export { LmdbEngine, type LmdbEngineOptions, type LmdbInspector } from './engine/lmdb/lmdb-engine.js'
+export { PostgresEngine, type PostgresEngineOptions, type PostgresPool } from './engine/postgres/postgres-engine.js'
 export { assertEncodable } from './engine/plain-data.js'
 export { EncryptedEngine } from './crypto/encrypted-engine.js'
 export { CompressedEngine, type Compression } from './compression/compressed-engine.js'

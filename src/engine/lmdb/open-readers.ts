@@ -25,6 +25,11 @@ export class OpenReaders {
     return once
   }
 
+  /** Whether `endAll()` has run. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
   /** Throws ClosedError once `endAll()` has run. */
   assertOpen(): void {
     if (this.#closed) throw new ClosedError(`${this.describe()} was closed during the read`)

@@ -1,0 +1,573 @@
+import { randomBytes } from 'node:crypto'
+import type { Pool, PoolClient } from 'pg'
+import { ArgumentError, ClosedError, ConflictError, CorruptionError, InvalidKeyError, InvalidPathError, StowageError } from '../../errors.js'
+import { DAMAGED, DamageList } from '../damage-list.js'
+import { Engine } from '../engine.js'
+import type { DamagedRecord, EngineSnapshot, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
+import { decodeValue, encodeValue, type Named } from '../level/msgpack-codec.js'
+import { OpenReaders } from '../lmdb/open-readers.js'
+import { postgresError } from './postgres-errors.js'
+import { checkTokens, PostgresRaw, type Query } from './postgres-raw.js'
+import { FORMAT, MAX_KEY_BYTES, quoteSchema, schemaStatements, sqlRange } from './postgres-sql.js'
+
+/**
+ * A `pg` Pool, as the engine uses it. Declared here so that the package's declarations do not
+ * depend on pg's own (@types/pg).
+ */
+export interface PostgresPool {
+  connect(): Promise<unknown>
+  query(...args: any[]): Promise<unknown>
+  on(event: string, listener: (...args: any[]) => void): unknown
+  end(): Promise<void>
+}
+
+export interface PostgresEngineOptions {
+  /** `postgres://user:password@host:port/database`; or give `pool`. */
+  connectionString?: string
+  /** A `pg` Pool of the application's: the engine uses it and leaves it open when it closes. */
+  pool?: PostgresPool
+  /** The schema holding the store's tables (created if missing; default `stowage`): one store per schema. */
+  schema?: string
+  /** Connections of the pool the engine makes from `connectionString` (default 10). */
+  poolSize?: number
+  /** Bytes per stored chunk of raw data (default 256 KiB). */
+  rawChunkSize?: number
+  /** Called with each record found damaged by a read (a value that does not decode). */
+  onDamage?: (damage: DamagedRecord) => void
+}
+
+const DEFAULT_CHUNK = 256 * 1024
+/** Rows fetched per query while iterating a range: iterations never hold a connection between pages. */
+const PAGE = 512
+/** Staged raw data left this long by an engine that never committed it (its process killed) is dropped at an open. */
+const ORPHAN_AGE = '1 day'
+/** A batch that loses a race (deadlock, serialization failure) is run again this many times. */
+const BATCH_TRIES = 5
+/** pg is loaded when an engine opens, so that apps that never use PostgreSQL never load it. */
+const PG_PACKAGE = 'pg'
+
+/**
+ * An engine over a PostgreSQL database, shared by every process that opens the same schema: each
+ * `batch()` is one transaction; reads go through a pool of connections. Keys, collections and ids
+ * are stored as UTF-8 bytes (bytea), which PostgreSQL orders bytewise: code point order, as on the
+ * other engines. Raw data is stored in chunks and streamed. Iterations read pages of rows by key,
+ * holding no connection in between; `snapshot()` and raw data reads hold one repeatable-read
+ * transaction each.
+ *
+ * Keys over 2600 bytes in UTF-8 (an index entry of a very long value) are refused with
+ * InvalidKeyError, nothing of their batch written: PostgreSQL indexes hold about 2.7 KB per entry.
+ *
+ * @example
+ * const db = await Database.open({ engine: new PostgresEngine({ connectionString: process.env.DATABASE_URL }), models: [Account] })
+ */
+export class PostgresEngine extends Engine {
+  readonly supports: EngineSupports = { persistent: true, rawPaths: false, readableFiles: false, snapshots: true }
+  /** The quoted schema, as it appears in statements. */
+  readonly #s: string
+  readonly #schema: string
+  readonly #label: string
+  readonly #options: PostgresEngineOptions
+  readonly #damage: DamageList
+  readonly #inflight = new Set<Promise<unknown>>()
+  #pool!: Pool
+  #ownPool = false
+  #raw!: PostgresRaw
+  #readers!: OpenReaders
+  /** Marks what this engine stages, and the commits it announces; new at each open. */
+  #owner = ''
+
+  constructor(options: PostgresEngineOptions) {
+    super()
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`PostgresEngine takes { connectionString } or { pool }, got ${options === null ? 'null' : typeof options}`)
+    const { connectionString, pool } = options
+    if ((connectionString === undefined) === (pool === undefined)) throw new ArgumentError('PostgresEngine takes either connectionString or pool (one of them)')
+    if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString.length === 0)) {
+      throw new ArgumentError(`PostgresEngine connectionString must be a non-empty string, got ${typeof connectionString}`)
+    }
+    if (pool !== undefined && (pool === null || typeof pool.connect !== 'function')) throw new ArgumentError('PostgresEngine pool must be a pg Pool')
+    const chunkSize = options.rawChunkSize ?? DEFAULT_CHUNK
+    if (!Number.isInteger(chunkSize) || chunkSize <= 0) throw new ArgumentError(`PostgresEngine rawChunkSize must be a positive integer, got ${String(chunkSize)}`)
+    const poolSize = options.poolSize ?? 10
+    if (!Number.isInteger(poolSize) || poolSize < 1) throw new ArgumentError(`PostgresEngine poolSize must be a positive integer, got ${String(poolSize)}`)
+    if (options.onDamage !== undefined && typeof options.onDamage !== 'function') throw new ArgumentError(`PostgresEngine onDamage must be a function, got ${typeof options.onDamage}`)
+    this.#schema = options.schema ?? 'stowage'
+    this.#s = quoteSchema(this.#schema)
+    this.#options = { ...options, rawChunkSize: chunkSize, poolSize }
+    this.#label = `PostgresEngine(${serverName(options)}, schema ${this.#schema})`
+    this.#damage = new DamageList(options.onDamage)
+  }
+
+  describe(): string {
+    return this.#label
+  }
+
+  /** The schema holding this store. */
+  get schema(): string {
+    return this.#schema
+  }
+
+  /** This open engine's mark on the commits it announces (see src/coherence/): new at each open. */
+  get origin(): string {
+    return this.#owner
+  }
+
+  protected async _open(): Promise<void> {
+    const { Pool } = ((await import(PG_PACKAGE)) as { default: typeof import('pg') }).default
+    const options = this.#options
+    this.#ownPool = options.pool === undefined
+    const pool = (options.pool as Pool | undefined) ?? new Pool({ connectionString: options.connectionString, max: options.poolSize, connectionTimeoutMillis: 10_000 })
+    // An idle connection the server drops (a restart) is reported here: the next query gets a new one.
+    if (this.#ownPool) pool.on('error', () => {})
+    this.#pool = pool
+    this.#owner = randomBytes(9).toString('base64url')
+    this.#readers = new OpenReaders(() => this.describe())
+    this.#raw = new PostgresRaw({ schema: this.#s, chunkSize: options.rawChunkSize!, owner: this.#owner, readAhead: Math.max(1, Math.floor((1 << 20) / options.rawChunkSize!)) })
+    try {
+      await this.#prepareSchema()
+      await this.#raw.dropOrphans(this.#query, ORPHAN_AGE)
+    } catch (err) {
+      if (this.#ownPool) await pool.end().catch(() => {})
+      throw postgresError(err, this.describe(), 'opening it')
+    }
+  }
+
+  /**
+   * Creates the tables if missing and checks the format marker. Several processes may open a new
+   * store at once: creating the same table concurrently can fail with a duplicate, then it is tried again.
+   */
+  async #prepareSchema(): Promise<void> {
+    const s = this.#s
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const foreign = await this.#query(
+          `SELECT count(*) AS n, bool_or(table_name = 'meta') AS meta FROM information_schema.tables WHERE table_schema = $1`,
+          [this.#schema],
+        )
+        if (Number(foreign[0]!.n) > 0 && foreign[0]!.meta !== true) {
+          throw new InvalidPathError(`${this.describe()} cannot use schema ${this.#schema}: it holds tables that Stowage did not create (no meta table); give another schema`)
+        }
+        await this.#transaction(async (query) => {
+          for (const statement of schemaStatements(s)) await query(statement)
+          await query(`INSERT INTO ${s}.meta (name, value) VALUES ('format', $1) ON CONFLICT (name) DO NOTHING`, [String(FORMAT)])
+        })
+        break
+      } catch (err) {
+        const code = (err as { code?: string }).code
+        if (attempt < 5 && (code === '23505' || code === '42P07' || code === '40001' || code === '40P01')) continue
+        throw err
+      }
+    }
+    const [row] = await this.#query(`SELECT value FROM ${s}.meta WHERE name = 'format'`)
+    if (row?.value !== String(FORMAT)) {
+      throw new CorruptionError(`${this.describe()} holds data in format ${String(row?.value)}, written by another version of Stowage; this version reads format ${FORMAT}`)
+    }
+  }
+
+  protected async _close(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight])
+    this.#readers.endAll()
+    try {
+      await this.#raw.dropOwn(this.#query).catch(() => {}) // else dropped as orphans later
+    } finally {
+      if (this.#ownPool) await this.#pool.end()
+    }
+  }
+
+  protected async _sync(): Promise<void> {
+    // Each commit is durable when it resolves (PostgreSQL's synchronous_commit): wait for those in flight.
+    await Promise.allSettled([...this.#inflight])
+  }
+
+  override damaged(): DamagedRecord[] {
+    return this.#damage.list()
+  }
+
+  protected async _get(key: string): Promise<unknown> {
+    const k = Buffer.from(key)
+    if (k.length > MAX_KEY_BYTES) return undefined
+    const rows = await this.#read({ name: `stowage-get-${this.#schema}`, text: `SELECT value FROM ${this.#s}.entries WHERE key = $1`, values: [k] }, () => `reading ${entryName(key)}`)
+    return rows.length === 0 ? undefined : this.#decode(rows[0]!.value, () => entryName(key))
+  }
+
+  protected async _getMany(keys: string[]): Promise<unknown[]> {
+    if (keys.length === 0) return []
+    const rows = await this.#read({ text: `SELECT key, value FROM ${this.#s}.entries WHERE key = ANY($1::bytea[])`, values: [keys.map((k) => Buffer.from(k))] }, 'reading entries')
+    const found = new Map(rows.map((r) => [(r.key as Buffer).toString(), r.value as Buffer]))
+    return keys.map((key) => {
+      const bytes = found.get(key)
+      return bytes === undefined ? undefined : this.#decode(bytes, () => entryName(key))
+    })
+  }
+
+  protected _entries(range: Range): AsyncIterable<[string, unknown]> {
+    return this.#pages(this.#query, `${this.#s}.entries`, 'key', 'key, value', [], range, (row) => {
+      const key = (row.key as Buffer).toString()
+      return [key, this.#decode(row.value, () => entryName(key))]
+    })
+  }
+
+  protected _keys(range: Range): AsyncIterable<string> {
+    return this.#pages(this.#query, `${this.#s}.entries`, 'key', 'key', [], range, (row) => (row.key as Buffer).toString())
+  }
+
+  protected async _getRecord(collection: string, id: string): Promise<unknown> {
+    const rows = await this.#read(
+      { name: `stowage-getRecord-${this.#schema}`, text: `SELECT value FROM ${this.#s}.records WHERE collection = $1 AND id = $2`, values: [Buffer.from(collection), Buffer.from(id)] },
+      () => `reading record ${collection}/${id}`,
+    )
+    if (rows.length === 0) return undefined
+    const record = this.#decodeRecord(collection, id, rows[0]!.value)
+    if (record === DAMAGED) throw this.#damage.errorFor(collection, id, this.describe())
+    return record
+  }
+
+  protected async _getRecords(collection: string, ids: string[]): Promise<unknown[]> {
+    if (ids.length === 0) return []
+    const rows = await this.#read(
+      { text: `SELECT id, value FROM ${this.#s}.records WHERE collection = $1 AND id = ANY($2::bytea[])`, values: [Buffer.from(collection), ids.map((id) => Buffer.from(id))] },
+      () => `reading records of ${collection}`,
+    )
+    const found = new Map(rows.map((r) => [(r.id as Buffer).toString(), r.value as Buffer]))
+    return ids.map((id) => {
+      const bytes = found.get(id)
+      if (bytes === undefined) return undefined
+      const record = this.#decodeRecord(collection, id, bytes)
+      return record === DAMAGED ? undefined : record
+    })
+  }
+
+  protected async _hasRecord(collection: string, id: string): Promise<boolean> {
+    const rows = await this.#read(
+      { name: `stowage-hasRecord-${this.#schema}`, text: `SELECT 1 FROM ${this.#s}.records WHERE collection = $1 AND id = $2`, values: [Buffer.from(collection), Buffer.from(id)] },
+      () => `looking up record ${collection}/${id}`,
+    )
+    return rows.length > 0
+  }
+
+  protected _records(collection: string, range: Range): AsyncIterable<[string, unknown]> {
+    return this.#recordPages(this.#query, collection, range)
+  }
+
+  #recordPages(query: Query, collection: string, range: Range): AsyncIterable<[string, unknown]> {
+    return this.#pages(query, `${this.#s}.records`, 'id', 'id, value', [Buffer.from(collection)], range, (row) => {
+      const id = (row.id as Buffer).toString()
+      const record = this.#decodeRecord(collection, id, row.value)
+      return record === DAMAGED ? DAMAGED : [id, record]
+    })
+  }
+
+  protected _recordIds(collection: string, range: Range): AsyncIterable<string> {
+    return this.#pages(this.#query, `${this.#s}.records`, 'id', 'id', [Buffer.from(collection)], range, (row) => (row.id as Buffer).toString())
+  }
+
+  protected _collections(): AsyncIterable<string> {
+    return this.#collections(this.#query)
+  }
+
+  async *#collections(query: Query): AsyncGenerator<string> {
+    // One index seek per collection, past all its records (a loose index scan).
+    let after = Buffer.alloc(0)
+    for (;;) {
+      this.#readers.assertOpen()
+      const rows = await this.#guard(query(`SELECT collection FROM ${this.#s}.records WHERE collection > $1 ORDER BY collection LIMIT 1`, [after]), 'listing the collections')
+      if (rows.length === 0) return
+      after = rows[0]!.collection
+      yield after.toString()
+    }
+  }
+
+  protected async _countRecords(collection: string): Promise<number> {
+    const rows = await this.#read({ text: `SELECT count(*) AS n FROM ${this.#s}.records WHERE collection = $1`, values: [Buffer.from(collection)] }, `counting the records of ${collection}`)
+    return Number(rows[0]!.n)
+  }
+
+  protected _batch(ops: WriteOp[]): Promise<void> {
+    return this.#track(this.#applyBatch(ops))
+  }
+
+  async #applyBatch(ops: WriteOp[]): Promise<void> {
+    // Everything is encoded and checked before the transaction: a bad value writes nothing.
+    const entries = new Map<string, Buffer | null>()
+    const records = new Map<string, [Buffer, Buffer, Buffer | null]>()
+    const raw: WriteOp[] = []
+    for (const op of ops) {
+      switch (op.type) {
+        case 'put': {
+          const key = Buffer.from(op.key)
+          if (key.length > MAX_KEY_BYTES) {
+            throw new InvalidKeyError(`${this.describe()} cannot store ${entryName(op.key)}: it is ${key.length} bytes in UTF-8, and keys hold at most ${MAX_KEY_BYTES} (an index of very long values?)`)
+          }
+          entries.set(op.key, Buffer.from(encodeValue(op.value, () => entryName(op.key))))
+          break
+        }
+        case 'del':
+          entries.set(op.key, null)
+          break
+        case 'putRecord':
+        case 'delRecord': {
+          const value = op.type === 'putRecord' ? Buffer.from(encodeValue(op.value, `record ${op.collection}/${op.id}`)) : null
+          records.set(`${op.collection}\0${op.id}`, [Buffer.from(op.collection), Buffer.from(op.id), value])
+          if (this.#damage.size > 0) this.#damage.delete(op.collection, op.id)
+          break
+        }
+        default:
+          raw.push(op)
+      }
+    }
+    checkTokens(raw as { type: string; staged?: StagedRaw }[])
+    const s = this.#s
+    const doing = `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#transaction(async (query) => {
+          // Rows are written in key order, so that concurrent batches lock them in the same order.
+          const [putKeys, putValues, delKeys] = split([...entries].map(([k, v]) => [Buffer.from(k), v] as const))
+          if (delKeys.length > 0) await query(`DELETE FROM ${s}.entries WHERE key = ANY($1::bytea[])`, [delKeys])
+          if (putKeys.length > 0) {
+            await query(`INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [putKeys, putValues])
+          }
+          const recordRows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
+          const dels = recordRows.filter((r) => r[2] === null)
+          const puts = recordRows.filter((r) => r[2] !== null)
+          if (dels.length > 0) {
+            await query(`DELETE FROM ${s}.records WHERE (collection, id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`, [dels.map((r) => r[0]), dels.map((r) => r[1])])
+          }
+          if (puts.length > 0) {
+            await query(
+              `INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]) ON CONFLICT (collection, id) DO UPDATE SET value = EXCLUDED.value`,
+              [puts.map((r) => r[0]), puts.map((r) => r[1]), puts.map((r) => r[2])],
+            )
+          }
+          for (const op of raw) {
+            if (op.type !== 'putRaw' && op.type !== 'delRaw') continue
+            await this.#raw.commit(query, Buffer.from(op.collection), Buffer.from(op.id), op.type === 'putRaw' ? op.staged : undefined, `${op.collection}/${op.id}`)
+          }
+        })
+        return
+      } catch (err) {
+        const translated = postgresError(err, this.describe(), doing)
+        if (translated instanceof ConflictError && attempt < BATCH_TRIES) continue
+        throw translated
+      }
+    }
+  }
+
+  protected _stageRaw(collection: string, id: string, source: Source, _options: StageRawOptions): Promise<StagedRaw> {
+    return this.#track(this.#guard(this.#raw.stage(this.#query, collection, id, source), `staging raw data of ${collection}/${id}`))
+  }
+
+  protected _discardRaw(staged: StagedRaw): Promise<void> {
+    if (staged === null || typeof staged !== 'object' || typeof staged.token !== 'string') return Promise.resolve()
+    return this.#track(this.#guard(this.#raw.discard(this.#query, staged.token), 'discarding staged raw data'))
+  }
+
+  protected _readRaw(collection: string, id: string, chunkSize: number): AsyncIterable<Uint8Array> {
+    const self = this
+    return (async function* () {
+      const view = await self.#view()
+      try {
+        yield* self.#guardIterable(self.#raw.read(view.query, collection, id, chunkSize), `reading the raw data of ${collection}/${id}`)
+      } finally {
+        view.end()
+      }
+    })()
+  }
+
+  protected async _hasRaw(collection: string, id: string): Promise<boolean> {
+    return this.#guard(this.#raw.has(this.#query, Buffer.from(collection), Buffer.from(id)), `looking up the raw data of ${collection}/${id}`)
+  }
+
+  protected _rawPath(): string | undefined {
+    return undefined
+  }
+
+  /** One repeatable-read transaction on one connection, passed to every read of the view; the engine's close ends it. */
+  protected override async _snapshot(): Promise<EngineSnapshot> {
+    const view = await this.#view()
+    const label = `a snapshot of ${this.describe()}`
+    const { query } = view
+    return {
+      describe: () => label,
+      collections: () => this.#collections(query),
+      records: (collection, range = {}) => this.#recordPages(query, collection, range),
+      entries: (range = {}) =>
+        this.#pages(query, `${this.#s}.entries`, 'key', 'key, value', [], range, (row) => {
+          const key = (row.key as Buffer).toString()
+          return [key, this.#decode(row.value, () => entryName(key))]
+        }),
+      hasRaw: (collection, id) => this.#guard(this.#raw.has(query, Buffer.from(collection), Buffer.from(id)), `looking up the raw data of ${collection}/${id}`),
+      readRaw: (collection, id, options = {}) => this.#guardIterable(this.#raw.read(query, collection, id, options.chunkSize ?? 64 * 1024), `reading the raw data of ${collection}/${id}`),
+      release: async () => view.end(),
+    }
+  }
+
+  /** A connection in a repeatable-read transaction whose snapshot is taken at once; `end()` gives it back. */
+  async #view(): Promise<{ query: Query; end: () => void }> {
+    this.#readers.assertOpen()
+    const client = await this.#guard(this.#pool.connect(), 'connecting')
+    let failed = false
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+      await client.query('SELECT 1') // the snapshot is taken by the first statement
+    } catch (err) {
+      client.release(true)
+      throw postgresError(err, this.describe(), 'starting a read')
+    }
+    const end = this.#readers.add(() => {
+      if (failed || this.#readers.closed) return client.release(true) // a query may be running: drop the connection
+      client.query('COMMIT').then(() => client.release(), (err) => client.release(err))
+    })
+    const query: Query = async (text, params) => {
+      this.#readers.assertOpen()
+      try {
+        return (await client.query(text, params)).rows
+      } catch (err) {
+        failed = true
+        this.#readers.assertOpen()
+        throw err
+      }
+    }
+    return { query, end }
+  }
+
+  /** Pages of rows of `table` in `column` order within `range` (and `fixed`: the collection), each page one query. */
+  async *#pages<T>(
+    query: Query,
+    table: string,
+    column: string,
+    select: string,
+    fixed: Buffer[],
+    range: Range,
+    map: (row: Record<string, any>) => T | typeof DAMAGED,
+  ): AsyncGenerator<T> {
+    const bounds = sqlRange(column, range, fixed.length + 1)
+    if (bounds.empty) return
+    const where = [...(fixed.length > 0 ? ['collection = $1'] : []), ...bounds.where]
+    const params: unknown[] = [...fixed, ...bounds.params]
+    const order = range.reverse ? 'DESC' : 'ASC'
+    const after = range.reverse ? '<' : '>'
+    let left = range.limit ?? Infinity
+    let last: Buffer | undefined
+    while (left > 0) {
+      this.#readers.assertOpen()
+      const n = Math.min(PAGE, left)
+      const conditions = last === undefined ? where : [...where, `${column} ${after} $${params.length + 1}`]
+      const values = last === undefined ? params : [...params, last]
+      const text = `SELECT ${select} FROM ${table}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY ${column} ${order} LIMIT ${n}`
+      const rows = await this.#guard(query(text, values), 'reading a range')
+      for (const row of rows) {
+        const item = map(row)
+        if (item !== DAMAGED) yield item as T
+      }
+      if (rows.length < n) return
+      left -= rows.length
+      last = rows[rows.length - 1]![column]
+    }
+  }
+
+  /** The rows of one statement on the pool (named statements are prepared once per connection). */
+  async #read(config: { name?: string; text: string; values: unknown[] }, doing: Named): Promise<Record<string, any>[]> {
+    try {
+      return (await this.#pool.query(config)).rows
+    } catch (err) {
+      throw this.#translate(err, typeof doing === 'string' ? doing : doing())
+    }
+  }
+
+  readonly #query: Query = async (text, params) => (await this.#pool.query(text, params)).rows
+
+  /** Runs `fn` in one transaction on one connection: committed if it resolves, rolled back if it throws. */
+  async #transaction(fn: (query: Query) => Promise<void>): Promise<void> {
+    const client: PoolClient = await this.#pool.connect()
+    let broken: unknown
+    try {
+      await client.query('BEGIN')
+      await fn(async (text, params) => (await client.query(text, params)).rows)
+      await client.query('COMMIT')
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e) => (broken = e))
+      throw err
+    } finally {
+      client.release(broken as Error | undefined)
+    }
+  }
+
+  async #guard<T>(p: Promise<T>, doing: string): Promise<T> {
+    try {
+      return await p
+    } catch (err) {
+      throw this.#translate(err, doing)
+    }
+  }
+
+  async *#guardIterable<T>(it: AsyncIterable<T>, doing: string): AsyncGenerator<T> {
+    try {
+      yield* it
+    } catch (err) {
+      throw this.#translate(err, doing)
+    }
+  }
+
+  #translate(err: unknown, doing: string): unknown {
+    if (this.#readers.closed && !(err instanceof StowageError)) return new ClosedError(`${this.describe()} was closed during the call (${doing})`)
+    return postgresError(err, this.describe(), doing)
+  }
+
+  #decodeRecord(collection: string, id: string, bytes: Uint8Array): unknown {
+    try {
+      const record = this.#decode(bytes, () => `record ${collection}/${id}`)
+      this.#damage.readFine(collection, id)
+      return record
+    } catch (err) {
+      return this.#damage.failed(collection, id, err)
+    }
+  }
+
+  #decode(bytes: Uint8Array, where: Named): unknown {
+    try {
+      return decodeValue(bytes, where)
+    } catch (err) {
+      throw new CorruptionError(`${this.#label}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#inflight.add(p)
+    const done = () => this.#inflight.delete(p)
+    p.then(done, done)
+    return p
+  }
+}
+
+/** Keys and values to put, in key order, and keys to delete, in key order. */
+function split(rows: (readonly [Buffer, Buffer | null])[]): [Buffer[], Buffer[], Buffer[]] {
+  rows.sort((a, b) => Buffer.compare(a[0], b[0]))
+  const putKeys: Buffer[] = []
+  const putValues: Buffer[] = []
+  const delKeys: Buffer[] = []
+  for (const [k, v] of rows) {
+    if (v === null) delKeys.push(k)
+    else {
+      putKeys.push(k)
+      putValues.push(v)
+    }
+  }
+  return [putKeys, putValues, delKeys]
+}
+
+/** host:port/database of the server, never the password. */
+function serverName(options: PostgresEngineOptions): string {
+  if (options.connectionString !== undefined) {
+    try {
+      const url = new URL(options.connectionString)
+      return `${url.hostname || 'localhost'}:${url.port || 5432}${url.pathname || ''}`
+    } catch {
+      return 'a server'
+    }
+  }
+  const o = (options.pool as unknown as { options?: { host?: string; port?: number; database?: string; connectionString?: string } }).options ?? {}
+  if (o.connectionString) return serverName({ connectionString: o.connectionString })
+  return `${o.host ?? 'localhost'}:${o.port ?? 5432}/${o.database ?? ''}`
+}
+
+const entryName = (key: string): string => `entry ${JSON.stringify(key)}`

@@ -1,0 +1,136 @@
+import pg from 'pg'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { ArgumentError, CorruptionError, InvalidKeyError, InvalidPathError, UnavailableError } from '../../src/errors.js'
+import type { Engine } from '../../src/engine/engine.js'
+import { PostgresEngine } from '../../src/engine/postgres/postgres-engine.js'
+import { engineConformance } from '../../src/testing/index.js'
+import { dropSchema, freshSchema, postgresEngine, postgresUrl } from '../helpers/postgres.js'
+
+const schemas: string[] = []
+afterAll(async () => {
+  for (const schema of schemas) await dropSchema(schema)
+})
+const locations = new WeakMap<Engine, string>()
+
+async function openAt(schema: string): Promise<PostgresEngine> {
+  const engine = postgresEngine(schema)
+  await engine.open()
+  locations.set(engine, schema)
+  return engine
+}
+
+engineConformance(
+  {
+    name: 'PostgresEngine',
+    create() {
+      const schema = freshSchema()
+      schemas.push(schema)
+      return openAt(schema)
+    },
+    async reopen(engine) {
+      await engine.close()
+      return openAt(locations.get(engine)!)
+    },
+  },
+  { describe, it, afterEach },
+)
+
+describe('PostgresEngine', () => {
+  const fresh = () => {
+    const schema = freshSchema()
+    schemas.push(schema)
+    return schema
+  }
+
+  it('a refused connection at open is UnavailableError naming the server, never the password', async () => {
+    const { createServer } = await import('node:net')
+    // A port that was free a moment ago: nothing listens there.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as { port: number }
+        s.close(() => resolve(port))
+      })
+    })
+    const engine = new PostgresEngine({ connectionString: `postgres://app:s3cret@127.0.0.1:${port}/shop`, schema: 's' })
+    const err = await engine.open().catch((e) => e)
+    expect(err).toBeInstanceOf(UnavailableError)
+    expect(err.code).toBe('UNAVAILABLE')
+    expect(err.retryable).toBe(true)
+    expect(err.message).toContain(`127.0.0.1:${port}/shop`)
+    expect(err.message).not.toContain('s3cret')
+    expect(engine.status).toBe('closed')
+  })
+
+  it('refuses a store written in another format by another version of Stowage with CorruptionError, changing nothing', async () => {
+    const schema = fresh()
+    const first = await openAt(schema)
+    await first.put('k', 1)
+    await first.close()
+    await sql(`UPDATE "${schema}".meta SET value = '2' WHERE name = 'format'`)
+    const err = await postgresEngine(schema).open().catch((e) => e)
+    expect(err).toBeInstanceOf(CorruptionError)
+    expect(err.message).toMatch(/format 2.*another version of Stowage.*reads format 1/)
+    expect(await sql(`SELECT value FROM "${schema}".meta WHERE name = 'format'`)).toEqual([{ value: '2' }])
+  })
+
+  it('refuses a schema holding tables Stowage did not create with InvalidPathError, creating nothing there', async () => {
+    const schema = fresh()
+    await sql(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".customers (id int)`)
+    const err = await postgresEngine(schema).open().catch((e) => e)
+    expect(err).toBeInstanceOf(InvalidPathError)
+    expect(err.message).toContain(schema)
+    expect(await sql(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}'`)).toEqual([{ table_name: 'customers' }])
+  })
+
+  it('refuses keys over its limit with InvalidKeyError, nothing of the batch written; reads of them find nothing', async () => {
+    const engine = await openAt(fresh())
+    const long = 'x'.repeat(3000)
+    const err = await engine.batch([{ type: 'put', key: 'a', value: 1 }, { type: 'put', key: long, value: 2 }]).catch((e) => e)
+    expect(err).toBeInstanceOf(InvalidKeyError)
+    expect(await engine.get('a')).toBeUndefined()
+    expect(await engine.get(long)).toBeUndefined()
+    await engine.put('y'.repeat(2600), 3)
+    expect(await engine.get('y'.repeat(2600))).toBe(3)
+    await engine.close()
+  })
+
+  it('refuses bad options with ArgumentError', () => {
+    expect(() => new PostgresEngine({} as never)).toThrow(ArgumentError)
+    expect(() => new PostgresEngine({ connectionString: 'postgres://x', pool: {} as never })).toThrow(ArgumentError)
+    expect(() => new PostgresEngine({ connectionString: 'postgres://x', schema: 'Robert"; DROP' })).toThrow(ArgumentError)
+    expect(() => new PostgresEngine({ connectionString: 'postgres://x', rawChunkSize: 0 })).toThrow(ArgumentError)
+  })
+
+  it('works over a pool of the application, which it leaves open when it closes', async () => {
+    const pool = new pg.Pool({ connectionString: postgresUrl(), max: 2 })
+    try {
+      const engine = new PostgresEngine({ pool, schema: fresh() })
+      await engine.open()
+      expect(engine.describe()).toContain('127.0.0.1')
+      await engine.putRecord('A', 'a1', { n: 1 })
+      await engine.close()
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+    } finally {
+      await pool.end()
+    }
+  })
+
+  it('several engines opening one new store at once all open it, and share what they write', async () => {
+    const schema = fresh()
+    const engines = await Promise.all(Array.from({ length: 4 }, () => openAt(schema)))
+    await Promise.all(engines.map((e, i) => e.putRecord('A', `a${i}`, { i })))
+    for (const e of engines) expect(await e.countRecords('A')).toBe(4)
+    await Promise.all(engines.map((e) => e.close()))
+  })
+})
+
+async function sql(text: string): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: postgresUrl() })
+  await client.connect()
+  try {
+    const result = await client.query(text)
+    return Array.isArray(result) ? result.at(-1)!.rows : result.rows
+  } finally {
+    await client.end()
+  }
+}
