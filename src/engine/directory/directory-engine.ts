@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { readFile as readFileCallback, statSync } from 'node:fs'
-import { mkdir, stat } from 'node:fs/promises'
+import { mkdir, opendir, readdir, stat } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { ClassicLevel } from 'classic-level'
-import fg from 'fast-glob'
 import { ArgumentError, ClosedError, CorruptionError, InvalidPathError } from '../../errors.js'
 import { Engine } from '../engine.js'
 import { levelError, translated } from '../level/level-errors.js'
@@ -689,9 +688,12 @@ export class DirectoryEngine extends Engine {
   /** Temp and staged files left by a crash (dot files with our prefix in collection directories). */
   async #removeLeftovers(): Promise<void> {
     await this.#views.removeLeftovers()
-    const found = await fg(`*/${TEMP_PREFIX}*`, { cwd: this.root, dot: true, onlyFiles: true, absolute: true, ignore: [`${INDEX_DIR}/**`] })
-    for (const path of found) {
-      if (isTempName(path.slice(path.lastIndexOf('/') + 1))) await unlinkIfExists(path)
+    // Directories are read as streams: a collection of a million files is never listed whole.
+    for (const top of await readdir(this.root, { withFileTypes: true })) {
+      if (!top.isDirectory() || top.name === INDEX_DIR) continue
+      for await (const entry of await opendir(join(this.root, top.name), { bufferSize: 256 })) {
+        if (entry.name.startsWith(TEMP_PREFIX) && isTempName(entry.name) && !entry.isDirectory()) await unlinkIfExists(join(this.root, top.name, entry.name))
+      }
     }
   }
 
