@@ -1,13 +1,16 @@
 /**
  * `npm run bench -- tools`: dump, restore, copy and backup of a store of N objects (two indexes, one
- * link each) and R MB of raw data, on each engine, against `cp -r` of the closed store (the engine's
- * own copy). Each run is a child process over the store (peak RSS is the kernel's VmHWM of that
- * child alone); objects/s count the objects, MB/s the store's bytes on disk (for dump: the dump
- * file's). Then the write throughput of the app (transactions of 100 saves) while an online backup
- * runs, against the same writes without one, alternating rounds in one process.
+ * link each) and R MB of raw data, on each engine, against `cp -r` of the closed store (and, on
+ * LMDB, lmdb-js's `backup()`: mdb_copy). Each run is a child process over the store: its wall and
+ * CPU time, peak RSS (the kernel's VmHWM of that child alone), and the peaks of its anonymous RSS
+ * (what it allocated) and file-backed RSS (mapped file pages: LMDB's map) sampled every 20 ms;
+ * objects/s count the objects, MB/s the store's bytes on disk (for dump: the dump file's). Then the
+ * write throughput of the app (transactions of 100 saves) while an online backup runs, against the
+ * same writes without one, alternating rounds in one process.
  *
  * Environment: BENCH_TOOLS_N (default 100000), BENCH_TOOLS_RAW_MB (default 100),
- * BENCH_TOOLS_ENGINES=level,lmdb,directory (default all three).
+ * BENCH_TOOLS_ENGINES=level,lmdb,directory (default all three), BENCH_TOOLS_ROUNDS (online rounds,
+ * default 3), BENCH_TOOLS_LOG=1 (each step's start time on stderr).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -18,14 +21,36 @@ import { fileURLToPath } from 'node:url'
 
 type Lib = typeof import('../src/index.js')
 const RAW_OBJECT = 1024 * 1024
+const ROUNDS = Number(process.env.BENCH_TOOLS_ROUNDS ?? 3)
 
 function storePath(dir: string, kind: string, name = 'store'): string {
   return join(dir, kind === 'lmdb' ? `${name}.lmdb` : name)
 }
 
-function hwm(): number {
-  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))
+function statusBytes(status: string, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)
   return m ? Number(m[1]) * 1024 : NaN
+}
+
+/**
+ * Peak memory of this process: VmHWM (the kernel's peak RSS), and the peaks of RssAnon (heap,
+ * native buffers: what the process allocated) and RssFile (file pages mapped in, such as LMDB's
+ * map: the kernel drops them under pressure), sampled every 20 ms.
+ */
+function memoryPeaks(): () => { rss: number; anon: number; file: number } {
+  let anon = 0
+  let file = 0
+  const sample = () => {
+    const status = readFileSync('/proc/self/status', 'utf8')
+    anon = Math.max(anon, statusBytes(status, 'RssAnon'))
+    file = Math.max(file, statusBytes(status, 'RssFile'))
+  }
+  const timer = setInterval(sample, 20)
+  return () => {
+    clearInterval(timer)
+    sample()
+    return { rss: statusBytes(readFileSync('/proc/self/status', 'utf8'), 'VmHWM'), anon, file }
+  }
 }
 
 function diskBytes(path: string): number {
@@ -53,7 +78,9 @@ async function child(task: string, kind: string, dir: string, n: number, rawMb: 
   const lib = (await import('../src/index.js')) as Lib
   const { engineAt } = await import('../src/tools/store-path.js')
   const store = storePath(dir, kind)
+  const peaks = memoryPeaks()
   const started = performance.now()
+  const cpu0 = process.cpuUsage()
   if (task === 'build') {
     const { Item, Blob } = models(lib)
     const db = await lib.Database.open({ engine: engineAt(store, kind as never), models: [Item, Blob] })
@@ -89,10 +116,18 @@ async function child(task: string, kind: string, dir: string, n: number, rawMb: 
     await db.close()
   } else if (task === 'cp') {
     execFileSync('cp', ['-r', store, storePath(dir, kind, 'cp')])
+  } else if (task === 'mdb_copy') {
+    // lmdb-js's backup(): LMDB's mdb_env_copy2, a consistent copy of an open environment.
+    const { open } = await import('lmdb')
+    const env = open(store, { noSubdir: true, encoding: 'binary' } as object)
+    await env.backup(storePath(dir, kind, 'mdbcopy'), false)
+    await env.close()
   } else if (task === 'online') {
     return online(lib, kind, store, dir)
   }
-  return { ms: performance.now() - started, rss: hwm() }
+  const ms = performance.now() - started
+  const cpu = process.cpuUsage(cpu0)
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, ...peaks() }
 }
 
 /**
@@ -114,7 +149,7 @@ async function online(lib: Lib, kind: string, store: string, dir: string): Promi
       for (let j = 0; j < 100; j++) items[k++ % items.length].n = -k
     })
   }
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     let done = 0
     let running = true
     const started = performance.now()
@@ -140,6 +175,7 @@ async function online(lib: Lib, kind: string, store: string, dir: string): Promi
 }
 
 function runChild(task: string, kind: string, dir: string, n: number, rawMb: number): Promise<any> {
+  if (process.env.BENCH_TOOLS_LOG) console.error(`${new Date().toISOString()} ${kind} ${task}`)
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), task, kind, dir, String(n), String(rawMb)], { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
@@ -155,26 +191,37 @@ export async function run(): Promise<void> {
   const kinds = (process.env.BENCH_TOOLS_ENGINES ?? 'level,lmdb,directory').split(',')
   console.log(`${machine()}; ${new Date().toISOString()}; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`)
   console.log(`${fmt(n)} objects (2 indexes, 1 link each) and ${rawMb} MB of raw data (${rawMb} objects of 1 MiB)\n`)
-  console.log('| engine | operation | time | objects/s | MB/s | peak RSS |')
-  console.log('| --- | --- | --- | --- | --- | --- |')
+  console.log('| engine | operation | time | CPU | objects/s | MB/s | peak RSS | peak anon RSS | peak file RSS |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
   for (const kind of kinds) {
     const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-tools-'))
     try {
-      await runChild('build', kind, dir, n, rawMb)
+      const built = await runChild('build', kind, dir, n, rawMb)
       const storeBytes = diskBytes(storePath(dir, kind))
       const objects = n + rawMb
-      const row = (op: string, r: { ms: number; rss: number }, bytes: number) =>
-        console.log(`| ${kind} | ${op} | ${(r.ms / 1000).toFixed(1)} s | ${fmt(Math.round((objects * 1000) / r.ms))} | ${((bytes / 2 ** 20) * 1000 / r.ms).toFixed(0)} | ${Math.round(r.rss / 2 ** 20)} MB |`)
-      row(`cp -r (store ${Math.round(storeBytes / 2 ** 20)} MB)`, await runChild('cp', kind, dir, n, rawMb), storeBytes)
+      const mb = (b: number) => `${Math.round(b / 2 ** 20)} MB`
+      const row = (op: string, r: { ms: number; cpuMs: number; rss: number; anon: number; file: number }, bytes: number, own = true) =>
+        console.log(
+          `| ${kind} | ${op} | ${(r.ms / 1000).toFixed(1)} s | ${own ? `${(r.cpuMs / 1000).toFixed(1)} s` : '-'} | ${fmt(Math.round((objects * 1000) / r.ms))} | ${((bytes / 2 ** 20) * 1000 / r.ms).toFixed(0)} | ${own ? `${mb(r.rss)} | ${mb(r.anon)} | ${mb(r.file)}` : '- | - | -'} |`,
+        )
+      console.log(`| ${kind} | build (${fmt(n)} objects in transactions of 1,000, then raw data) | ${(built.ms / 1000).toFixed(1)} s | | | | | | |`)
+      // cp is another process: its time counts, its CPU and memory are not the child's.
+      row(`cp -r (store ${Math.round(storeBytes / 2 ** 20)} MB)`, await runChild('cp', kind, dir, n, rawMb), storeBytes, false)
+      if (kind === 'lmdb') row('mdb_copy (lmdb-js backup())', await runChild('mdb_copy', kind, dir, n, rawMb), storeBytes)
       const dumped = await runChild('dump', kind, dir, n, rawMb)
       const dumpBytes = statSync(join(dir, 'dump.jsonl')).size
       row(`dump (file ${Math.round(dumpBytes / 2 ** 20)} MB)`, dumped, dumpBytes)
+      for (const copy of ['cp', 'mdbcopy']) rmSync(storePath(dir, kind, copy), { recursive: true, force: true })
       row('restore (same engine)', await runChild('restore', kind, dir, n, rawMb), storeBytes)
+      rmSync(storePath(dir, kind, 'restored'), { recursive: true, force: true })
       row(`copy (to ${kind === 'level' ? 'lmdb' : 'level'})`, await runChild('copy', kind, dir, n, rawMb), storeBytes)
+      rmSync(storePath(dir, kind === 'level' ? 'lmdb' : 'level', 'copied'), { recursive: true, force: true })
+      rmSync(join(dir, 'dump.jsonl'), { force: true })
       row('backup (db.backup to a file)', await runChild('backup', kind, dir, n, rawMb), storeBytes)
+      rmSync(join(dir, 'backup.jsonl'), { force: true })
       const { rounds } = await runChild('online', kind, dir, n, rawMb)
       const show = (xs: number[]) => xs.map((x) => fmt(Math.round(x))).join(' / ')
-      console.log(`| ${kind} | app writes during online backup | tx of 100 saves/s: ${show(rounds.during)} with, ${show(rounds.without)} without (3 alternating rounds) | | | |`)
+      console.log(`| ${kind} | app writes during online backup | tx of 100 saves/s: ${show(rounds.during)} with, ${show(rounds.without)} without (${ROUNDS} alternating rounds) | | | | | | |`)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
