@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ENGINE_KINDS } from '../tools/store-path.js'
 import { compact, reindex, verify } from './commands/check.js'
-import { get, info, ls, query, stats } from './commands/inspect.js'
+import { get, info, ls, stats } from './commands/inspect.js'
+import { query } from './commands/query.js'
 import { backup, copy, dump, restore } from './commands/transfer.js'
 
 const EXIT_CODES = `
@@ -20,6 +21,12 @@ MANIFEST...), an LMDB data file, or a Directory store (.stowage/index).`
 function positiveInt(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('give a positive integer')
+  return n
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('give a non-negative integer')
   return n
 }
 
@@ -70,12 +77,20 @@ export function program(done: (code: number) => void): Command {
     .action(act(ls))
   p.command('get').description('the stored record of one object, as JSON').argument('<store>').argument('<collection>').argument('<oid>').addOption(json()).action(act(get))
   p.command('query')
-    .description('the objects an index holds under a key, or a range low..high (either end may be left out)')
+    .description(
+      "objects by index and key or range; with --models, the query API (Model.find(): --where, --or, --order, --offset, --limit); without, the index's entries as stored",
+    )
     .argument('<store>')
     .argument('<collection>')
-    .argument('<index>')
-    .argument('<key|range>', 'a key (text, or JSON: 42, true, "42", {"$date":"..."}) or low..high')
+    .argument('[index]', 'an index (or, with --models, an index or property)')
+    .argument('[key|range]', 'a key (text, or JSON: 42, true, "42", {"$date":"..."}) or low..high, inclusive, either end left out')
+    .addOption(models())
+    .option('--where <json>', 'with --models: find() conditions, e.g. \'{"status":"published","score":{"gte":10}}\'')
+    .option('--or <json>', 'with --models: an array of conditions objects, one of which must hold')
+    .option('--order <name[:desc]>', 'with --models: sort by an index or property, asc (default) or desc')
+    .option('--offset <n>', 'with --models: skip n results first', nonNegativeInt)
     .option('--limit <n>', 'at most n results', positiveInt)
+    .option('--explain', "with --models: print the query's plan instead of its results")
     .addOption(json())
     .action(act(query))
   p.command('verify')

@@ -117,6 +117,37 @@ for (const kind of kinds) {
       expect(JSON.parse((await stowage(['query', store, 'photos', 'width', '100..', '--json'])).stdout).map((r: { key: number }) => r.key)).toEqual([100, 640])
     })
 
+    it('query with --models runs Model.find(): --where, --or, an index and range, --order, --offset, --limit, --explain; bad conditions exit 2', async () => {
+      const models = ['--models', join(dir, 'models.mjs')]
+      const find = async (...args: string[]) => {
+        const run = await stowage(['query', store, 'people', ...args, ...models, '--json'])
+        expect(run.code, run.stderr).toBe(0)
+        return (JSON.parse(run.stdout) as Array<{ email: string }>).map((p) => p.email)
+      }
+      expect(await find('--where', '{"name":"P1"}')).toEqual(['p1@x.org', 'p8@x.org', 'p15@x.org'])
+      expect(await find('name', 'P1..P2', '--order', 'email:desc', '--offset', '1', '--limit', '2')).toEqual(['p8@x.org', 'p2@x.org'])
+      // A condition on a property without an index, with a date in the dump's tags.
+      expect(await find('--where', '{"born":{"gte":{"$date":"1980-01-18T00:00:00.000Z"}}}')).toEqual(['p17@x.org', 'p18@x.org', 'p19@x.org'])
+      expect((await find('--or', '[{"name":"P6"},{"email":"p0@x.org"}]', '--order', 'email')).sort()).toEqual(['p0@x.org', 'p13@x.org', 'p6@x.org'])
+      const text = await stowage(['query', store, 'people', 'email', 'p3@x.org', ...models])
+      expect(text.stdout.split('\t')[0]).toBe(oids.p3)
+      expect(JSON.parse(text.stdout.split('\t')[1]!)).toMatchObject({ oid: oids.p3, name: 'P3', born: { $date: '1980-01-04T00:00:00.000Z' } })
+      const explained = await stowage(['query', store, 'people', '--where', '{"name":"P1"}', '--explain', ...models])
+      expect(explained.stdout).toMatch(/name/)
+      for (const bad of [
+        ['--where', '{"nope":1}', ...models],
+        ['--where', 'status=published', ...models],
+        ['--order', 'email:sideways', ...models],
+        ['--where', '{"name":"P1"}'],
+        ['email', 'p3@x.org', '--where', '{"email":"p4@x.org"}', ...models],
+      ]) {
+        const run = await stowage(['query', store, 'people', ...bad])
+        expect(run.code, bad.join(' ')).toBe(2)
+        expect(run.stderr).not.toBe('')
+      }
+      expect((await stowage(['query', store, 'nobody', '--where', '{}', ...models])).stderr).toMatch(/no model for collection nobody/)
+    })
+
     it('verify finds an index entry deleted and a reverse link removed, exits 1, and --repair fixes them', async () => {
       expect((await stowage(['verify', store, '--models', join(dir, 'models.mjs')])).code).toBe(0)
       const engine = engineAt(store, kind)

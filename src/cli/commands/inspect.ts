@@ -1,12 +1,9 @@
-import { collectionEntriesPrefix, entryPrefix } from '../../indexes/layout.js'
-import { decodeKey } from '../../indexes/key-codec.js'
 import { checkName } from '../../engine/engine.js'
 import { databaseStats, engineStats, type StoreStats } from '../../tools/stats.js'
 import { diskBytes } from '../disk-usage.js'
 import { EXIT } from '../exit-codes.js'
 import { openDatabase, openEngine, using } from '../open-store.js'
 import { bytes, json, print, say, table } from '../output.js'
-import { keyRange } from '../query-args.js'
 
 export interface JsonOption {
   json?: boolean
@@ -79,30 +76,4 @@ export async function get(store: string, collection: string, oid: string, option
     await print(options.json ? json({ collection, oid, record }, false) : json(record))
     return EXIT.OK
   })
-}
-
-export async function query(store: string, collection: string, index: string, key: string, options: JsonOption & { limit?: number }): Promise<number> {
-  checkName('collection', collection)
-  const range = keyRange(collection, index, key)
-  const { engine } = await openEngine(store)
-  return using(engine, async () => {
-    const exists = await first(engine.keys({ prefix: collectionEntriesPrefix(collection) }))
-    if (!exists) say(`note: ${collection} has no index entries (no index, or not built yet: indexes are built at a model's first use)`)
-    const prefix = entryPrefix(collection, index)
-    const found: Array<{ key: unknown; oid: string }> = []
-    const limit = options.limit ?? Infinity
-    for await (const entry of engine.keys({ ...range, limit })) {
-      const nul = entry.lastIndexOf('\x00')
-      const hit = { key: decodeKey(entry.slice(prefix.length, nul)), oid: entry.slice(nul + 1) }
-      if (options.json) found.push(hit)
-      else await print(`${hit.oid}\t${typeof hit.key === 'string' ? hit.key : json(hit.key, false)}`)
-    }
-    if (options.json) await print(json(found))
-    return EXIT.OK
-  })
-}
-
-async function first(keys: AsyncIterable<string>): Promise<boolean> {
-  for await (const _ of keys) return true
-  return false
 }
