@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto'
 import { CorruptionError } from '../errors.js'
 
 /**
@@ -25,23 +25,34 @@ function freshIv(): Buffer {
   return iv
 }
 
-export function encrypt(dataKey: Uint8Array, where: string, plaintext: Uint8Array): Buffer {
+/** `dataKey`: the 32 bytes, or a KeyObject made of them once (createSecretKey), which saves a copy per value. */
+export type DataKey = Uint8Array | KeyObject
+
+export function encrypt(dataKey: DataKey, where: string, plaintext: Uint8Array): Buffer {
   const iv = freshIv()
   const cipher = createCipheriv('aes-256-gcm', dataKey, iv)
   cipher.setAAD(Buffer.from(where, 'utf8'))
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()])
-  return Buffer.concat([Buffer.of(VERSION), iv, body, cipher.getAuthTag()])
+  // One buffer for the whole sealed value: GCM's final() adds no bytes, so update() gives the body.
+  const out = Buffer.allocUnsafe(OVERHEAD + plaintext.length)
+  out[0] = VERSION
+  iv.copy(out, 1)
+  cipher.update(plaintext).copy(out, 13)
+  cipher.final()
+  cipher.getAuthTag().copy(out, 13 + plaintext.length)
+  return out
 }
 
 /** `what` names the value in the error (e.g. `record Note/01h...`). */
-export function decrypt(dataKey: Uint8Array, where: string, sealed: Uint8Array, what: string): Buffer {
+export function decrypt(dataKey: DataKey, where: string, sealed: Uint8Array, what: string): Buffer {
   if (sealed.length < OVERHEAD || sealed[0] !== VERSION) throw new CorruptionError(`${what}: the stored value is not an encrypted value of this store (${sealed.length} bytes)`)
   const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength)
   const decipher = createDecipheriv('aes-256-gcm', dataKey, bytes.subarray(1, 13))
   decipher.setAAD(Buffer.from(where, 'utf8'))
   decipher.setAuthTag(bytes.subarray(bytes.length - 16))
   try {
-    return Buffer.concat([decipher.update(bytes.subarray(13, bytes.length - 16)), decipher.final()])
+    const plain = decipher.update(bytes.subarray(13, bytes.length - 16))
+    decipher.final()
+    return plain
   } catch {
     throw new CorruptionError(`${what}: the stored value fails its authentication (altered, moved or damaged); it is not read`)
   }
@@ -53,7 +64,7 @@ export function chunkContext(collection: string, id: string, index: number, last
 }
 
 /** Encrypts a stream of raw data in chunks of the stream's own sizes, each authenticated with its position; the last is marked. */
-export async function* encryptChunks(dataKey: Uint8Array, collection: string, id: string, source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+export async function* encryptChunks(dataKey: DataKey, collection: string, id: string, source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   let index = 0
   let held: Uint8Array | undefined
   for await (const chunk of source) {

@@ -2,6 +2,7 @@ import type { Engine, Range, WriteOp } from '../engine/engine.js'
 import { WrappedEngine, type StoredRange } from '../engine/wrapped-engine.js'
 import { CorruptionError, KeyError } from '../errors.js'
 import { decodeValue, encodeValue } from '../engine/level/msgpack-codec.js'
+import { createSecretKey, type KeyObject } from 'node:crypto'
 import { chunkContext, decrypt, encrypt } from './cipher.js'
 import { entryPrefix, signatureKey } from '../indexes/layout.js'
 import { IndexKeyHasher } from './index-keys.js'
@@ -23,7 +24,8 @@ const RAW_FRAME = 64 * 1024
  */
 export class EncryptedEngine extends WrappedEngine {
   #key: UserKey
-  #dataKey: Buffer | undefined
+  /** The data key, made a KeyObject once (createCipheriv would copy raw key bytes per value). */
+  #dataKey: KeyObject | undefined
   /** The ordered indexes asked for; undefined: those the store was written with. */
   readonly #askedOrdered: string[] | undefined
   #indexKeys: IndexKeyHasher | undefined
@@ -45,11 +47,12 @@ export class EncryptedEngine extends WrappedEngine {
     try {
       const [slot] = await this.inner.getMany([KEY_SLOT])
       if (slot !== undefined) {
-        this.#dataKey = openKeySlot(this.#key, slot)
+        const dataKey = openKeySlot(this.#key, slot)
         const stored = orderedOf(slot)
         const ordered = this.#askedOrdered ?? stored
         if (!sameList(ordered, stored)) await this.#changeOrdered(slot as StoredSlot, stored, ordered)
-        this.#indexKeys = new IndexKeyHasher(this.#dataKey, ordered)
+        this.#dataKey = createSecretKey(dataKey)
+        this.#indexKeys = new IndexKeyHasher(dataKey, ordered)
         return
       }
       if (await hasData(this.inner)) {
@@ -58,8 +61,8 @@ export class EncryptedEngine extends WrappedEngine {
       const made = newKeySlot(this.#key)
       const ordered = this.#askedOrdered ?? []
       await this.inner.batch([{ type: 'put', key: KEY_SLOT, value: { ...made.slot, ordered } }])
-      this.#dataKey = made.dataKey
-      this.#indexKeys = new IndexKeyHasher(this.#dataKey, ordered)
+      this.#dataKey = createSecretKey(made.dataKey)
+      this.#indexKeys = new IndexKeyHasher(made.dataKey, ordered)
     } catch (err) {
       await this.inner.close()
       throw err
@@ -188,7 +191,7 @@ export class EncryptedEngine extends WrappedEngine {
 }
 
 /** Reassembles the frames of stored raw data, checks and decrypts each (the last one marked), and re-slices to `chunkSize`. */
-async function* decryptFrames(dataKey: Buffer, collection: string, id: string, stored: AsyncIterable<Uint8Array>, chunkSize: number, store: string): AsyncGenerator<Uint8Array> {
+async function* decryptFrames(dataKey: KeyObject, collection: string, id: string, stored: AsyncIterable<Uint8Array>, chunkSize: number, store: string): AsyncGenerator<Uint8Array> {
   let parts: Buffer[] = []
   let length = 0
   let index = 0

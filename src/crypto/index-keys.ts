@@ -13,10 +13,13 @@ import { unescapeString } from '../indexes/key-codec.js'
 const ENTRY_ROOT = 'idx\x00e\x00'
 /** The tag of a hashed key: encoded keys begin with s, n, b or d (key-codec.ts), never h. */
 const HASHED = 'h'
+/** Hashed keys remembered (an HMAC costs about 2 µs; most indexes have far fewer keys than objects). */
+const REMEMBERED = 8192
 
 export class IndexKeyHasher {
   readonly #key: Buffer
   readonly #ordered: ReadonlySet<string>
+  readonly #hashes = new Map<string, string>()
 
   /** `ordered`: `collection.index` names whose keys stay in the clear, in order. */
   constructor(dataKey: Uint8Array, ordered: Iterable<string>) {
@@ -72,6 +75,13 @@ export class IndexKeyHasher {
   }
 
   #hash(collection: string, index: string, encoded: string): string {
-    return HASHED + createHmac('sha256', this.#key).update(`${collection}\0${index}\0${encoded}`).digest().subarray(0, 16).toString('base64url')
+    const input = `${collection}\0${index}\0${encoded}`
+    let hashed = this.#hashes.get(input)
+    if (hashed === undefined) {
+      hashed = HASHED + createHmac('sha256', this.#key).update(input).digest().subarray(0, 16).toString('base64url')
+      if (this.#hashes.size >= REMEMBERED) this.#hashes.clear()
+      this.#hashes.set(input, hashed)
+    }
+    return hashed
   }
 }
