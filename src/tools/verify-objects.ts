@@ -20,6 +20,13 @@ export interface Findings {
   fixes: WriteOp[]
   /** Models whose indexes must be rebuilt. */
   reindex: Set<ModelMeta>
+  /** The entry key of each problem found with an entry rather than with an object (to check it again). */
+  entryKeys: Map<Problem, string>
+}
+
+/** Findings with nothing found yet. */
+export function noFindings(): Findings {
+  return { problems: [], fixes: [], reindex: new Set(), entryKeys: new Map() }
 }
 
 export interface CollectionCheck {
@@ -34,11 +41,18 @@ export interface CollectionCheck {
  * Checks each stored object of a collection: its record reads back, decodes and validates; its keys
  * record lists the keys its index functions give and each of those entries exists; its raw data has
  * its recorded size and SHA-256; each of its links has its reverse entry and a stored target, and
- * each Many summary agrees with the link entries. `onObject` is called after each page.
+ * each Many summary agrees with the link entries. `onObject` is called after each page. `pages`:
+ * the ids to check, by default every stored one.
  */
-export async function checkObjects(engine: Engine, check: CollectionCheck, found: Findings, onObjects: (n: number) => void): Promise<void> {
+export async function checkObjects(
+  engine: Engine,
+  check: CollectionCheck,
+  found: Findings,
+  onObjects: (n: number) => void,
+  pages: AsyncIterable<string[]> = pagesOf(engine.recordIds(check.collection)),
+): Promise<void> {
   const { collection, meta, built } = check
-  for await (const ids of pagesOf(engine.recordIds(collection))) {
+  for await (const ids of pages) {
     const [records, keysRecords] = await Promise.all([
       engine.getRecords(collection, ids),
       meta !== undefined && built.length > 0 ? engine.getMany(ids.map((oid) => keysRecordKey(collection, oid))) : [],

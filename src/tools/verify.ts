@@ -1,4 +1,3 @@
-import type { WriteOp } from '../engine/engine.js'
 import { maintainerOf } from '../indexes/index-maintainer.js'
 import { storedSignatures } from '../indexes/index-rebuild.js'
 import { signatureOf } from '../indexes/layout.js'
@@ -6,7 +5,8 @@ import type { Database } from '../model/database.js'
 import type { IndexMeta } from '../model/meta.js'
 import { problem, type Problem } from './problems.js'
 import { checkIndexEntries, checkKeysRecords, checkLinkEntries, checkReverseEntries } from './verify-entries.js'
-import { checkObjects, type Findings } from './verify-objects.js'
+import { checkObjects, noFindings, type CollectionCheck, type Findings } from './verify-objects.js'
+import { recheck } from './verify-recheck.js'
 
 export interface VerifyProgress {
   phase: 'objects' | 'links' | 'repair'
@@ -41,12 +41,15 @@ const FIX_BATCH = 500
  * Checks the whole store against itself and the registered models (see ProblemKind for what is
  * checked). Each model's indexes are first brought up to date as its first use would (a restored
  * store rebuilds them then). Collections without a registered model get every check that needs no
- * model: records readable, raw data, links. With `repair`, derivable problems are fixed through the
- * write queue and marked `repaired`; the others are left for a person to decide.
+ * model: records readable, raw data, links. The pass reads page by page while the app writes on;
+ * each problem it finds is checked again in the write queue (verify-recheck.ts), so a write in flight
+ * is never reported. With `repair`, derivable problems are fixed through the write queue and marked
+ * `repaired`; the others are left for a person to decide.
  */
 export async function verifyDatabase(db: Database, options: VerifyOptions, enqueue: Enqueue): Promise<VerifyReport> {
   const { engine } = db
-  const found: Findings = { problems: [], fixes: [], reindex: new Set() }
+  let found: Findings = noFindings()
+  const checks = new Map<string, CollectionCheck>()
   const collections = new Set<string>(db.models().map((m) => m.collection))
   for await (const c of engine.collections()) collections.add(c)
   let total = 0
@@ -67,6 +70,7 @@ export async function verifyDatabase(db: Database, options: VerifyOptions, enque
       }
     }
     const check = { collection, built, ...(meta === undefined ? {} : { meta }) }
+    checks.set(collection, check)
     await checkObjects(engine, check, found, (n) => {
       done += n
       options.onProgress?.({ phase: 'objects', done, total, collection })
@@ -79,22 +83,26 @@ export async function verifyDatabase(db: Database, options: VerifyOptions, enque
   await checkLinkEntries(engine, found)
   let links = 0
   await checkReverseEntries(engine, found, (n) => options.onProgress?.({ phase: 'links', done: (links += n) }))
+  const repairing = options.repair === true
+  if (found.problems.length > 0) {
+    // Checked again with the app's writes held back: what is not found again was a write in flight.
+    const first = found
+    found = await enqueue(async () => {
+      const again = await recheck(db, first, checks)
+      if (repairing && again.fixes.length > 0) {
+        options.onProgress?.({ phase: 'repair', done: 0 })
+        for (let i = 0; i < again.fixes.length; i += FIX_BATCH) await engine.batch(again.fixes.slice(i, i + FIX_BATCH))
+      }
+      return again
+    })
+  }
   const report: VerifyReport = { ok: found.problems.length === 0, objects: done, problems: found.problems, repaired: 0 }
-  if (options.repair === true && found.problems.some((p) => p.repairable)) {
-    await repair(db, found, enqueue, options)
+  if (repairing && found.problems.some((p) => p.repairable)) {
+    const metas = [...found.reindex]
+    if (metas.length > 0) await db.reindex(metas.map((m) => m.ctor))
+    for (const p of found.problems) if (p.repairable) p.repaired = true
     report.repaired = found.problems.filter((p) => p.repaired).length
     report.ok = found.problems.every((p) => p.repaired === true)
   }
   return report
-}
-
-async function repair(db: Database, found: Findings, enqueue: Enqueue, options: VerifyOptions): Promise<void> {
-  options.onProgress?.({ phase: 'repair', done: 0 })
-  const fixes: WriteOp[] = found.fixes
-  await enqueue(async () => {
-    for (let i = 0; i < fixes.length; i += FIX_BATCH) await db.engine.batch(fixes.slice(i, i + FIX_BATCH))
-  })
-  const metas = [...found.reindex]
-  if (metas.length > 0) await db.reindex(metas.map((m) => m.ctor))
-  for (const p of found.problems) if (p.repairable) p.repaired = true
 }

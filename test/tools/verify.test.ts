@@ -84,6 +84,42 @@ for (const kind of storeKinds) {
       expect(await Person.index('name').count('P3')).toBe(3)
     })
 
+    it('verify while the app writes reports no problem on a sound store: writes in flight are not problems', async () => {
+      await populate()
+      const people = await Promise.all(Array.from({ length: 20 }, async (_, i) => (await Person.index('email').one(`p${i}@x.org`))!))
+      let verifying = true
+      let writes = 0
+      const writer = (async () => {
+        const created: Person[] = []
+        for (let i = 0; verifying; i++) {
+          const p = people[i % people.length]!
+          const friend = people[(i * 7 + 3) % people.length]!
+          await ctx.db.transaction(() => {
+            p.name = `W${i % 5}`
+            if (p.friends.has(friend.oid)) p.friends.remove(friend)
+            else p.friends.add(friend)
+            p.boss.set(people[(i + 1) % people.length]!)
+          })
+          const fresh = new Person({ name: `N${i % 3}`, email: `n${i}@x.org` })
+          fresh.friends.add(p)
+          await fresh.save()
+          created.push(fresh)
+          if (created.length > 3) await created.shift()!.remove()
+          writes++
+        }
+      })()
+      const reports = []
+      try {
+        // Verify over and over until the app has written 10 times meanwhile (at least 3 rounds).
+        for (let round = 0; round < 3 || writes < 10; round++) reports.push(await ctx.db.verify())
+      } finally {
+        verifying = false
+        await writer
+      }
+      for (const report of reports) expect(report.problems).toEqual([])
+      expect(await ctx.db.verify()).toMatchObject({ ok: true, problems: [] })
+    }, 60_000)
+
     it('verify finds keys that disagree with the index functions, orphan entries and reverse entries, invalid records and dangling links', async () => {
       await populate(5)
       const { engine } = ctx.db
