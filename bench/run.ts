@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   relations: () => import('./relations.js'),
   peers: () => import('./peers/index.js'),
   builds: () => import('./builds.js'),
+  'builds-reads': () => import('./builds-reads.js'),
   'load-memory': () => import('./load-memory.js'),
   queries: () => import('./queries.js'),
   migrations: () => import('./migrations.js'),

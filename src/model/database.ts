@@ -15,10 +15,10 @@ import { exportObject, importInto, type ExportOptions, type Exported } from './e
 import { IdentityMap } from './identity-map.js'
 import { metaOf, type ModelMeta } from './meta.js'
 import { modelHooks } from './model-hooks.js'
-import { STATE } from './object-state.js'
+import { STATE, type ObjectState, type Reload } from './object-state.js'
 import { withOid } from './oid.js'
 import { foreignMembers } from './ownership.js'
-import { applyRecord, recordInstance, revertProperties } from './records.js'
+import { applyRecord, readStored, recordInstance, revertProperties } from './records.js'
 import { bind, unbind } from './registry.js'
 import { assignProps, type ListOptions, type Props, type StoredObject } from './stored-object.js'
 import { currentTransaction, running, Transaction, transactionOf, type MemberUndo } from './transaction.js'
@@ -178,10 +178,10 @@ export class Database {
     this.options = options
     const max = options.cache?.max ?? DEFAULT_CACHE_MAX
     if (!Number.isInteger(max) || max < 0) throw new ArgumentError(`cache.max must be a non-negative integer, got ${max}`)
-    this.identity = new IdentityMap(max)
+    this.#syncReads = engine.supports.syncReads === true
+    this.identity = new IdentityMap(max, this.#syncReads ? (state) => this.#reread(state) : undefined)
     this.features = FEATURES.map((Feature) => new Feature(this))
     this.#work = new UnitOfWork(this, this.#log)
-    this.#syncReads = engine.supports.syncReads === true
     this.#migrations = this.features[0] as Migrations
   }
 
@@ -356,6 +356,7 @@ export class Database {
       feedOf(this).close()
       this.#closed = true
       for (const meta of this.#models.values()) if (meta.db === this) unbind(meta)
+      this.identity.rehydrateAll()
       this.identity.clear()
       try {
         await this.engine.close()
@@ -639,6 +640,12 @@ export class Database {
       if (record !== undefined) result[i] = this.instantiate(meta, oid, record)
     }
     return later
+  }
+
+  /** The stored record of a dehydrated instance (identity-map.ts), read again. */
+  #reread(state: ObjectState): ReturnType<Reload> {
+    const record = this.engine.getRecordSync(state.meta.collection, state.oid)
+    return record === undefined ? undefined : readStored(state.meta, state.oid, record)
   }
 
   /** The live instance for a stored record: the existing one, or a new one registered in the identity map. */

@@ -1,4 +1,4 @@
-import { STATE } from './object-state.js'
+import { hasUnsavedChanges, STATE, type Reload } from './object-state.js'
 import { RecentList } from './recent-list.js'
 import type { StoredObject } from './stored-object.js'
 import { deref, weakRef } from './weak-refs.js'
@@ -32,8 +32,12 @@ export class IdentityMap {
   /** Weak entries made since the last sweep. */
   #weakened = 0
 
-  constructor(max: number) {
+  /** Reads a dehydrated instance's record again; undefined where the engine cannot read synchronously (nothing is dehydrated). */
+  readonly #reload: Reload | undefined
+
+  constructor(max: number, reload?: Reload) {
     this.#recent = max > 0 ? new RecentList(max, (obj) => this.#weaken(obj[STATE].meta.collection, obj)) : undefined
+    this.#reload = reload
   }
 
   /** The live instance of (collection, oid), marking it recently used. */
@@ -80,12 +84,40 @@ export class IdentityMap {
     }
   }
 
-  /** The LRU let `obj` go: from now on its entry holds it weakly. */
+  /**
+   * The LRU let `obj` go: from now on its entry holds it weakly, and, if it shows what is stored and
+   * no feature keeps state for it, it lets go of its values and record until they are used again.
+   * The target of a weak reference survives V8's scavenges, so without that each instance the LRU
+   * lets go would be copied to the old generation with everything it holds (about 1 KB for a
+   * six-property object) while the app has long dropped it; dehydrated, only its shell is copied.
+   * An instance the app still holds reads its record again (synchronously) on first use.
+   */
   #weaken(collection: string, obj: StoredObject): void {
     const refs = this.#collections.get(collection)
-    const oid = obj[STATE].oid
+    const state = obj[STATE]
+    const oid = state.oid
     if (refs === undefined || refs.get(oid) !== obj) return
+    if (this.#reload !== undefined && !state.dehydrated && !state.hasExtra && !state.removed && !hasUnsavedChanges(state) && state.record !== undefined && !this.#pinned.has(obj)) {
+      state.dehydrate(this.#reload)
+    }
     this.#setWeak(refs, oid, obj)
+  }
+
+  /** Reads back every dehydrated live instance (before the engine closes: they could not read it afterwards). */
+  rehydrateAll(): void {
+    for (const refs of this.#collections.values()) {
+      for (const entry of refs.values()) {
+        const obj = entry instanceof WeakRef ? deref(entry) : entry
+        if (obj === undefined) continue
+        const state = obj[STATE]
+        if (!state.dehydrated) continue
+        try {
+          void state.values
+        } catch {
+          // A record that cannot be read now (damaged) stays dehydrated: using it throws the same error.
+        }
+      }
+    }
   }
 
   #setWeak(refs: Refs, oid: string, obj: StoredObject): void {

@@ -44,7 +44,19 @@ export interface ObjectState {
   /** The next more and less recently used instances, while the identity map's LRU holds this one (recent-list.ts). */
   newer: StoredObject | undefined
   older: StoredObject | undefined
+  /** Whether `extra` was ever used: a feature (relations, raw data...) keeps state of its own for this instance. */
+  readonly hasExtra: boolean
+  /**
+   * Lets go of the values, record and update times of an instance that shows what is stored: the
+   * next use of any of them reads them again with `reload` (see IdentityMap for why).
+   */
+  dehydrate(reload: Reload): void
+  /** Whether the values were let go and not read again yet. */
+  readonly dehydrated: boolean
 }
+
+/** What a dehydrated instance reads back: its stored record and the values made from it; undefined if the object is no longer stored. */
+export type Reload = (state: ObjectState) => { values: Record<string, unknown>; record: ObjectRecord } | undefined
 
 export const STATE = Symbol('stowage.state')
 
@@ -72,7 +84,8 @@ export function storedState(meta: ModelMeta, oid: string, values: Record<string,
 
 /**
  * One class, so that every state has the same shape; `extra` is made on first use, as most
- * instances never need it.
+ * instances never need it. The values, record and update times are accessors only so that a
+ * dehydrated state reads them back on first use, whoever uses them.
  */
 class InstanceState implements ObjectState {
   version = 0
@@ -82,18 +95,97 @@ class InstanceState implements ObjectState {
   newer: StoredObject | undefined = undefined
   older: StoredObject | undefined = undefined
   #extra: Record<string, unknown> | undefined = undefined
+  #values: Record<string, unknown>
+  #record: ObjectRecord | undefined
+  #updates: Record<string, number>
+  #reload: Reload | undefined = undefined
 
   constructor(
     readonly meta: ModelMeta,
     readonly oid: string,
-    public values: Record<string, unknown>,
-    public record: ObjectRecord | undefined,
-    public updates: Record<string, number>,
+    values: Record<string, unknown>,
+    record: ObjectRecord | undefined,
+    updates: Record<string, number>,
     public changedAt: number,
     public savedVersion: number,
-  ) {}
+  ) {
+    this.#values = values
+    this.#record = record
+    this.#updates = updates
+  }
+
+  get values(): Record<string, unknown> {
+    if (this.#reload !== undefined) this.#rehydrate()
+    return this.#values
+  }
+
+  set values(values: Record<string, unknown>) {
+    if (this.#reload !== undefined) this.#rehydrate()
+    this.#values = values
+  }
+
+  get record(): ObjectRecord | undefined {
+    if (this.#reload !== undefined) this.#rehydrate()
+    return this.#record
+  }
+
+  set record(record: ObjectRecord | undefined) {
+    if (this.#reload !== undefined) this.#rehydrate()
+    this.#record = record
+  }
+
+  get updates(): Record<string, number> {
+    if (this.#reload !== undefined) this.#rehydrate()
+    return this.#updates
+  }
+
+  set updates(updates: Record<string, number>) {
+    if (this.#reload !== undefined) this.#rehydrate()
+    this.#updates = updates
+  }
 
   get extra(): Record<string, unknown> {
     return (this.#extra ??= {})
   }
+
+  get hasExtra(): boolean {
+    return this.#extra !== undefined
+  }
+
+  get dehydrated(): boolean {
+    return this.#reload !== undefined
+  }
+
+  dehydrate(reload: Reload): void {
+    this.#reload = reload
+    this.#values = NONE
+    this.#record = undefined
+    this.#updates = NONE as Record<string, number>
+  }
+
+  /** Reads back what `dehydrate` let go; an object no longer stored shows as removed, with no values. */
+  #rehydrate(): void {
+    const reload = this.#reload!
+    this.#reload = undefined
+    let read: ReturnType<Reload>
+    try {
+      read = reload(this)
+    } catch (err) {
+      this.#reload = reload // a failed read (a damaged record, a closed engine) can be tried again
+      throw err
+    }
+    if (read === undefined) {
+      this.#values = {}
+      this.#updates = {}
+      this.removed = true
+      return
+    }
+    this.#values = read.values
+    this.#record = read.record
+    this.#updates = read.record.updates
+    this.changedAt = read.record.changed
+  }
 }
+
+/** What a dehydrated state shows until it is read back (never, as every use reads it back first). */
+const NONE: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>

@@ -127,6 +127,12 @@ export function recordInstance(meta: ModelMeta, oid: string, record: unknown): S
   return obj
 }
 
+/** A stored record, checked, with the values of its declared properties. */
+export function readStored(meta: ModelMeta, oid: string, record: unknown): { values: Record<string, unknown>; record: ObjectRecord } {
+  const r = checkRecord(meta, oid, record)
+  return { values: storedValues(meta, r), record: r }
+}
+
 /** Reads a stored record back into an object's state. */
 export function applyRecord(state: ObjectState, record: unknown): void {
   const r = checkRecord(state.meta, state.oid, record)

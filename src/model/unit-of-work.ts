@@ -88,7 +88,7 @@ export class UnitOfWork {
       }
     }
     if (changes.length === 0) return
-    const chosen = changes.filter((c) => c.created && c.obj[STATE].extra.chosenOid === true)
+    const chosen = changes.filter((c) => c.created && c.obj[STATE].hasExtra && c.obj[STATE].extra.chosenOid === true)
     const taken = await Promise.all(chosen.map((c) => this.db.engine.hasRecord(c.meta.collection, c.oid)))
     const clash = chosen.find((_, i) => taken[i])
     if (clash !== undefined) throw conflict(clash.obj)

@@ -40,7 +40,8 @@ export interface RawState {
 
 /** The instance's raw state if anything made it yet (no metadata read or set, no data given). */
 export function existingRawState(obj: object): RawState | undefined {
-  return stateOf(obj).extra.raw as RawState | undefined
+  const state = stateOf(obj)
+  return state.hasExtra ? (state.extra.raw as RawState | undefined) : undefined
 }
 
 export function rawStateOf(obj: object): RawState {

@@ -11,7 +11,8 @@ export type Links = OneLinks | ManyLinks
 
 /** The relation states of an instance, by relation name; created on first use. */
 export function linksMap(owner: StoredObject): Map<string, Links> | undefined {
-  return owner[STATE].extra.relations as Map<string, Links> | undefined
+  const state = owner[STATE]
+  return state.hasExtra ? (state.extra.relations as Map<string, Links> | undefined) : undefined
 }
 
 export function linksOf(owner: StoredObject, relation: RelationMeta): Links {
