@@ -371,6 +371,11 @@ export class Database {
     return this.#closed
   }
 
+  /** Batches this database committed since it opened: changes whenever it changed stored data. */
+  get committedWrites(): number {
+    return this.#log.committed
+  }
+
   /** Rebuilds every index (of the given models, or all) from the stored objects. */
   async reindex(models?: Function[]): Promise<void> {
     this.#assertOpen('reindex')

@@ -20,6 +20,11 @@ export class WriteLog {
    */
   #inflight: { ops: WriteOp[]; keys?: Set<string>; waiting?: Array<() => void> } | undefined
 
+  /** Batches committed so far. */
+  get committed(): number {
+    return this.#seq
+  }
+
   /** A read starts: returns the point it reads at. Pair with `endRead()`. */
   beginRead(): number {
     this.#reads++

@@ -5,6 +5,7 @@ import type { ParsedCondition } from './conditions.js'
 import type { ParsedQuery } from './parse-query.js'
 import type { QueryExplanation, QueryWork } from './query-types.js'
 import { countRecordsUpTo, entryRanges, wholeIndex } from './scans.js'
+import { countCacheOf, type CountCache } from './count-cache.js'
 import { gatherStatistics, type Statistics } from './statistics.js'
 import { singleKeyed } from './key-kinds.js'
 
@@ -66,14 +67,16 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
   // A plan that reads in order and stops at the limit makes exact counts of large conditions moot.
   const streams = take !== Infinity && !objectSort
   const enough = streams ? take * 4 : Infinity
+  const countCache = countCacheOf(db)
   const statistics = await gatherStatistics(
     engine,
     q.meta,
     indexed,
     enough,
     everyBranchIndexed ? 0 : streams ? Math.max(64, take * 16) : RECORDS_CAP,
+    countCache,
   )
-  const unionStats = indexed.length === 0 && everyBranchIndexed ? await unionStatistics(engine, q, statistics) : undefined
+  const unionStats = indexed.length === 0 && everyBranchIndexed ? await unionStatistics(engine, q, statistics, countCache) : undefined
   // The collection's size, as far as the counts tell (records are counted only without an indexed condition).
   let N = Math.max(1, statistics.records.n, ...statistics.conditions.map((c) => c.n))
   const options: Option[] = []
@@ -254,13 +257,13 @@ function estimateMatches(nd: number, others: number[], N: number): number {
  * selective indexed condition, and the records counted as far as it takes to tell whether reading
  * every keys record would be cheaper than their union.
  */
-async function unionStatistics(engine: Engine, q: ParsedQuery, statistics: Statistics) {
+async function unionStatistics(engine: Engine, q: ParsedQuery, statistics: Statistics, countCache: CountCache) {
   const union: NonNullable<Plan['union']> = []
   const counts: number[] = []
   let entries = 0
   for (const branch of q.or!) {
     const conditions = branch.filter((c) => c.index !== undefined)
-    const s = await gatherStatistics(engine, q.meta, conditions, Infinity, 0)
+    const s = await gatherStatistics(engine, q.meta, conditions, Infinity, 0, countCache)
     statistics.read += s.read
     let i = 0
     s.conditions.forEach((c, j) => {

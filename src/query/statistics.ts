@@ -1,6 +1,7 @@
 import type { Engine, Range } from '../engine/engine.js'
 import type { ModelMeta } from '../model/meta.js'
 import type { ParsedCondition } from './conditions.js'
+import type { CountCache } from './count-cache.js'
 import { countRecordsUpTo, entryRanges } from './scans.js'
 
 /** A count that may have stopped early: `exact` false means "at least n". */
@@ -95,6 +96,8 @@ class Counter {
  * round come with their oids (up to 100,000 per condition), for the plan to use. The others are not
  * counted further: they select more entries than the smallest one, and reading those entries would
  * cost about as much as checking the smallest one's candidates on their keys records, or more.
+ * Counts the cache holds (exact, from an earlier query since the last write) are not counted again,
+ * and no condition is counted past the smallest of them.
  */
 export async function gatherStatistics(
   engine: Engine,
@@ -102,8 +105,15 @@ export async function gatherStatistics(
   conditions: ParsedCondition[],
   enough: number,
   recordsCap: number,
+  cache?: CountCache,
 ): Promise<Statistics> {
-  const counters = conditions.map((c) => new Counter(entryRanges(meta, c.index!, c.test)))
+  const since = cache?.begin() ?? 0
+  const ranges = conditions.map((c) => entryRanges(meta, c.index!, c.test))
+  const keys = ranges.map((r, i) => `${meta.collection}\x00${conditions[i]!.index!.name}\x00${JSON.stringify(r)}`)
+  const known = keys.map((key) => cache?.get(key))
+  const all = ranges.map((r, i) => (known[i] === undefined ? new Counter(r) : undefined))
+  const counters = all.filter((c): c is Counter => c !== undefined)
+  for (const n of known) if (n !== undefined) enough = Math.min(enough, n + 1)
   let read = 0
   if (engine.supports.syncRanges === true) read = countSideBySide(engine, counters, enough)
   else {
@@ -116,14 +126,25 @@ export async function gatherStatistics(
       for (const c of counters) c.close()
     }
   }
+  all.forEach((c, i) => {
+    if (c?.done === true) cache?.set(keys[i]!, c.n, since)
+  })
   const records: Estimate = { n: 0, exact: false }
   if (conditions.length === 0) {
-    records.n = await countRecordsUpTo(engine, meta.collection, recordsCap)
-    records.exact = records.n < recordsCap
-    read += records.n
+    const recordsKey = `${meta.collection}\x00`
+    const stored = cache?.get(recordsKey)
+    if (stored !== undefined) {
+      records.n = stored
+      records.exact = true
+    } else {
+      records.n = await countRecordsUpTo(engine, meta.collection, recordsCap)
+      records.exact = records.n < recordsCap
+      read += records.n
+      if (records.exact) cache?.set(recordsKey, records.n, since)
+    }
   }
   return {
-    conditions: counters.map((c) => ({ n: c.n, exact: c.done, ...(c.done && c.oids !== undefined ? { oids: c.oids } : {}) })),
+    conditions: all.map((c, i) => (c === undefined ? { n: known[i]!, exact: true } : { n: c.n, exact: c.done, ...(c.done && c.oids !== undefined ? { oids: c.oids } : {}) })),
     records,
     read,
   }

@@ -32,6 +32,23 @@ for (const kind of storeKinds) {
       expect(e.actual.indexEntries).toBeLessThan(N / 2)
     })
 
+    it('plans a repeated query from the counts of the one before, until a write changes them', async () => {
+      await seed()
+      const q = () => Article.find({ where: { rank: { gte: 0, lt: 50 }, tags: 'rare' } })
+      const first = await q().explain()
+      expect(first).toMatchObject({ index: 'tags', actual: { results: 1, objects: 1 } })
+      const again = await q().explain()
+      expect(again).toMatchObject({ index: 'tags', actual: { results: 1, objects: 1 } })
+      // The two conditions' 6 and 50 entries are not counted again.
+      expect(again.actual.indexEntries).toBeLessThanOrEqual(first.actual.indexEntries - 50)
+      // 60 more 'rare' articles outside the range: now the range is the smaller condition.
+      const more: Article[] = []
+      for await (const a of Article.find({ where: { tags: 'news', rank: { gte: 200 } }, limit: 60 })) more.push(a)
+      for (const a of more) await a.update({ tags: ['news', 'rare'] })
+      const after = await q().explain()
+      expect(after).toMatchObject({ index: 'rank', actual: { results: 1, objects: 1 } })
+    })
+
     it('an AND of two common keys reads no object it does not give', async () => {
       await seed()
       const e = await Article.find({ where: { status: 'published', tags: 'news' } }).explain()
