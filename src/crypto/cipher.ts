@@ -3,12 +3,12 @@ import { CorruptionError } from '../errors.js'
 
 /**
  * AES-256-GCM for stored values and raw data chunks. Each sealed value is
- *   0x01 | IV (12 random bytes) | ciphertext | tag (16)
+ *   mark | IV (12 random bytes) | ciphertext | tag (16)
+ * where the mark (1 or 2) says which of the store's data keys sealed it (two during a re-encryption)
  * with additional authenticated data naming where it is stored (its key; a raw chunk's object, index
  * and whether it is the last), so a value moved to another key, chunks reordered, or the data cut
  * short after a chunk fail like a flipped byte: `CorruptionError`, never wrong data.
  */
-const VERSION = 0x01
 const OVERHEAD = 1 + 12 + 16
 
 /** Random IVs drawn from a pool refilled 4,096 at a time: one randomBytes() call per value cost ~20 µs. */
@@ -27,14 +27,16 @@ function freshIv(): Buffer {
 
 /** `dataKey`: the 32 bytes, or a KeyObject made of them once (createSecretKey), which saves a copy per value. */
 export type DataKey = Uint8Array | KeyObject
+/** The data keys a store opens values with, by mark. */
+export type KeyRing = ReadonlyMap<number, DataKey>
 
-export function encrypt(dataKey: DataKey, where: string, plaintext: Uint8Array): Buffer {
+export function encrypt(dataKey: DataKey, where: string, plaintext: Uint8Array, mark = 1): Buffer {
   const iv = freshIv()
   const cipher = createCipheriv('aes-256-gcm', dataKey, iv)
   cipher.setAAD(Buffer.from(where, 'utf8'))
   // One buffer for the whole sealed value: GCM's final() adds no bytes, so update() gives the body.
   const out = Buffer.allocUnsafe(OVERHEAD + plaintext.length)
-  out[0] = VERSION
+  out[0] = mark
   iv.copy(out, 1)
   cipher.update(plaintext).copy(out, 13)
   cipher.final()
@@ -43,8 +45,9 @@ export function encrypt(dataKey: DataKey, where: string, plaintext: Uint8Array):
 }
 
 /** `what` names the value in the error (e.g. `record Note/01h...`). */
-export function decrypt(dataKey: DataKey, where: string, sealed: Uint8Array, what: string): Buffer {
-  if (sealed.length < OVERHEAD || sealed[0] !== VERSION) throw new CorruptionError(`${what}: the stored value is not an encrypted value of this store (${sealed.length} bytes)`)
+export function decrypt(keys: DataKey | KeyRing, where: string, sealed: Uint8Array, what: string): Buffer {
+  const dataKey = keys instanceof Map ? keys.get(sealed[0]!) : sealed[0] === 1 ? (keys as DataKey) : undefined
+  if (sealed.length < OVERHEAD || dataKey === undefined) throw new CorruptionError(`${what}: the stored value is not an encrypted value of this store (${sealed.length} bytes)`)
   const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength)
   const decipher = createDecipheriv('aes-256-gcm', dataKey, bytes.subarray(1, 13))
   decipher.setAAD(Buffer.from(where, 'utf8'))

@@ -3,10 +3,11 @@ import { WrappedEngine, type StoredRange } from '../engine/wrapped-engine.js'
 import { CorruptionError, KeyError } from '../errors.js'
 import { decodeValue, encodeValue } from '../engine/level/msgpack-codec.js'
 import { createSecretKey, type KeyObject } from 'node:crypto'
-import { chunkContext, decrypt, encrypt } from './cipher.js'
+import { chunkContext, decrypt, encrypt, type KeyRing } from './cipher.js'
 import { entryPrefix, signatureKey } from '../indexes/layout.js'
+import { unescapeString } from '../indexes/key-codec.js'
 import { IndexKeyHasher } from './index-keys.js'
-import { newKeySlot, openKeySlot, rewrapSlot, type KeySlot, type UserKey } from './store-key.js'
+import { newKeySlot, openSlotKeys, paramsOf, rewrapSlot, slotOf, withNextKey, type KeySlot, type SlotKeys, type UserKey } from './store-key.js'
 
 /** Where an encrypted store keeps its key slot (the data key wrapped by the user's key), in the clear. */
 export const KEY_SLOT = 'crypt\x00slot'
@@ -15,6 +16,10 @@ export const KEY_SLOT = 'crypt\x00slot'
 const FRAME_HEADER = 4
 /** Plaintext bytes per raw frame. */
 const RAW_FRAME = 64 * 1024
+/** Values re-sealed per batch by `reencrypt()`. */
+const PAGE = 500
+/** Where index signatures are (src/indexes/layout.ts). */
+const SIGNATURES = 'idx\x00s\x00'
 
 /**
  * Any engine, encrypted: every record, entry value and raw data chunk goes to the inner engine sealed
@@ -24,8 +29,11 @@ const RAW_FRAME = 64 * 1024
  */
 export class EncryptedEngine extends WrappedEngine {
   #key: UserKey
-  /** The data key, made a KeyObject once (createCipheriv would copy raw key bytes per value). */
+  /** The data keys values are opened with, by mark: one, or two while a re-encryption is unfinished. */
+  #ring: Map<number, KeyObject> | undefined
+  /** The data key new values are sealed with (the next one during a re-encryption), made a KeyObject once. */
   #dataKey: KeyObject | undefined
+  #mark = 1
   /** The ordered indexes asked for; undefined: those the store was written with. */
   readonly #askedOrdered: string[] | undefined
   #indexKeys: IndexKeyHasher | undefined
@@ -47,12 +55,11 @@ export class EncryptedEngine extends WrappedEngine {
     try {
       const [slot] = await this.inner.getMany([KEY_SLOT])
       if (slot !== undefined) {
-        const dataKey = openKeySlot(this.#key, slot)
+        const keys = openSlotKeys(this.#key, slot)
         const stored = orderedOf(slot)
         const ordered = this.#askedOrdered ?? stored
         if (!sameList(ordered, stored)) await this.#changeOrdered(slot as StoredSlot, stored, ordered)
-        this.#dataKey = createSecretKey(dataKey)
-        this.#indexKeys = new IndexKeyHasher(dataKey, ordered)
+        this.#use(keys, ordered)
         return
       }
       if (await hasData(this.inner)) {
@@ -61,8 +68,7 @@ export class EncryptedEngine extends WrappedEngine {
       const made = newKeySlot(this.#key)
       const ordered = this.#askedOrdered ?? []
       await this.inner.batch([{ type: 'put', key: KEY_SLOT, value: { ...made.slot, ordered } }])
-      this.#dataKey = createSecretKey(made.dataKey)
-      this.#indexKeys = new IndexKeyHasher(made.dataKey, ordered)
+      this.#use({ dataKey: made.dataKey, mark: 1 }, ordered)
     } catch (err) {
       await this.inner.close()
       throw err
@@ -78,6 +84,128 @@ export class EncryptedEngine extends WrappedEngine {
     const [slot] = await this.inner.getMany([KEY_SLOT])
     await this.inner.batch([{ type: 'put', key: KEY_SLOT, value: { ...rewrapSlot(this.#key, slot as KeySlot, newKey), ordered: orderedOf(slot) } }])
     this.#key = newKey
+  }
+
+  /** Values are sealed with the newest data key and opened with any; index keys are hashed with the current one. */
+  #use(keys: SlotKeys, ordered: string[]): void {
+    this.#ring = new Map([[keys.mark, createSecretKey(keys.dataKey)]])
+    if (keys.next !== undefined) this.#ring.set(keys.next.mark, createSecretKey(keys.next.dataKey))
+    this.#mark = keys.next?.mark ?? keys.mark
+    this.#dataKey = this.#ring.get(this.#mark)
+    this.#indexKeys = new IndexKeyHasher(keys.dataKey, ordered)
+  }
+
+  /** Whether a re-encryption was begun and not finished (`reencrypt()` finishes it). */
+  async reencryptionPending(): Promise<boolean> {
+    this.assertOpen('reencryptionPending')
+    const [slot] = await this.inner.getMany([KEY_SLOT])
+    return (slot as StoredSlot).next !== undefined
+  }
+
+  /**
+   * Re-encrypts the whole store under a new random data key (for a data key that may have leaked),
+   * and wraps it with `newKey` if given (else the current key). Crash-safe and resumable:
+   * 1. the new data key is added to the key slot, wrapped by the current key (values sealed from
+   *    then on use it; each value's first byte says which key sealed it, so both kinds read);
+   * 2. every record, entry value and raw data still sealed with the old key is re-sealed, a page per batch;
+   * 3. one batch makes the new key the only one (wrapped by `newKey`) and deletes the signatures of
+   *    the hashed indexes, whose keys were hashed with the old key: they are rebuilt (by the
+   *    database at once for its models, else when a model is next used).
+   * Killed before 3, the store opens with the current key, and `reencrypt()` takes up where it stopped;
+   * after 3, only with `newKey`. Writes must wait while it runs (`db.reencrypt()` holds the write queue).
+   * Resolves with the hashed indexes (`collection.index`) that need rebuilding.
+   */
+  async reencrypt(newKey?: UserKey): Promise<string[]> {
+    this.assertOpen('reencrypt')
+    const [slot] = (await this.inner.getMany([KEY_SLOT])) as [StoredSlot]
+    const ordered = orderedOf(slot)
+    let next = slot.next === undefined ? undefined : openSlotKeys(this.#key, slot).next
+    if (next === undefined) {
+      const begun = withNextKey(this.#key, slot)
+      await this.inner.batch([{ type: 'put', key: KEY_SLOT, value: begun.slot }])
+      this.#use(begun.keys, ordered)
+      next = begun.keys.next!
+    }
+    await this.#resealEntries()
+    for await (const collection of this.inner.collections()) await this.#resealRecords(collection)
+    const hashed: string[] = []
+    for await (const key of this.inner.keys({ prefix: SIGNATURES })) {
+      const [collection, index] = key.slice(SIGNATURES.length).split('\x00') as [string, string]
+      const name = `${collection}.${unescapeString(index)}`
+      if (!ordered.includes(name)) hashed.push(name)
+    }
+    const finalKey = newKey ?? this.#key
+    const done: SlotKeys = { dataKey: next.dataKey, mark: next.mark }
+    await this.inner.batch([
+      ...hashed.map((name) => ({ type: 'del', key: signatureKey(name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)) }) as const),
+      { type: 'put', key: KEY_SLOT, value: { ...slotOf(finalKey, done, paramsOf(slot)), ordered } },
+    ])
+    this.#key = finalKey
+    this.#use(done, ordered)
+    return hashed
+  }
+
+  /** Re-seals, with the newest data key, the entry values sealed with another. */
+  async #resealEntries(): Promise<void> {
+    let after: string | undefined
+    for (;;) {
+      const ops: WriteOp[] = []
+      let seen = 0
+      for await (const [key, value] of this.inner.entries(after === undefined ? { limit: PAGE } : { gt: after, limit: PAGE })) {
+        seen++
+        after = key
+        if (key === KEY_SLOT || !this.#stale(value)) continue
+        const place = `e\0${key}`
+        ops.push({ type: 'put', key, value: encrypt(this.#dataKey!, place, this.#plain(place, value, `entry ${JSON.stringify(key)}`), this.#mark) })
+      }
+      if (ops.length > 0) await this.inner.batch(ops)
+      if (seen < PAGE) return
+    }
+  }
+
+  /** Re-seals the records of a collection sealed with another data key, and its raw data. */
+  async #resealRecords(collection: string): Promise<void> {
+    let after: string | undefined
+    for (;;) {
+      const ops: WriteOp[] = []
+      const ids: string[] = []
+      for await (const [id, value] of this.inner.records(collection, after === undefined ? { limit: PAGE } : { gt: after, limit: PAGE })) {
+        ids.push(id)
+        after = id
+        if (!this.#stale(value)) continue
+        const place = `r\0${collection}\0${id}`
+        ops.push({ type: 'putRecord', collection, id, value: encrypt(this.#dataKey!, place, this.#plain(place, value, `record ${collection}/${id}`), this.#mark) })
+      }
+      if (ops.length > 0) await this.inner.batch(ops)
+      for (const id of ids) await this.#resealRaw(collection, id)
+      if (ids.length < PAGE) return
+    }
+  }
+
+  async #resealRaw(collection: string, id: string): Promise<void> {
+    if (!(await this.inner.hasRaw(collection, id))) return
+    // Every frame of one raw data is sealed with one key: the first frame's mark (after its length) tells.
+    for await (const chunk of this.inner.readRaw(collection, id, { chunkSize: FRAME_HEADER + 1 })) {
+      if (chunk[FRAME_HEADER] === this.#mark) return
+      break
+    }
+    const plain = decryptFrames(this.#ring!, collection, id, this.inner.readRaw(collection, id, { chunkSize: RAW_FRAME + FRAME_HEADER + 29 }), RAW_FRAME, this.describe())
+    const staged = await this.inner.stageRaw(collection, id, this.encodeRaw(collection, id, plain), {})
+    try {
+      await this.inner.batch([{ type: 'putRaw', collection, id, staged }])
+    } catch (err) {
+      await this.inner.discardRaw(staged).catch(() => {})
+      throw err
+    }
+  }
+
+  /** A stored value sealed with a data key other than the newest. */
+  #stale(stored: unknown): boolean {
+    return stored instanceof Uint8Array && stored.length > 0 && stored[0] !== this.#mark
+  }
+
+  #plain(place: string, stored: unknown, what: string): Buffer {
+    return decrypt(this.#ring!, place, stored as Uint8Array, `${this.describe()}: ${what}`)
   }
 
   /**
@@ -104,6 +232,7 @@ export class EncryptedEngine extends WrappedEngine {
 
   protected override async _close(): Promise<void> {
     this.#dataKey = undefined
+    this.#ring = undefined
     await this.inner.close()
   }
 
@@ -143,22 +272,23 @@ export class EncryptedEngine extends WrappedEngine {
   }
 
   #seal(place: string, value: unknown, what: () => string): Buffer {
-    return encrypt(this.#dataKey!, place, encodeValue(value, what))
+    return encrypt(this.#dataKey!, place, encodeValue(value, what), this.#mark)
   }
 
   #open(place: string, stored: unknown, what: string): unknown {
     if (!(stored instanceof Uint8Array)) throw new CorruptionError(`${this.describe()}: ${what} is stored in the clear in an encrypted store`)
-    return decodeValue(decrypt(this.#dataKey!, place, stored, `${this.describe()}: ${what}`), what)
+    return decodeValue(decrypt(this.#ring!, place, stored, `${this.describe()}: ${what}`), what)
   }
 
   protected override async *encodeRaw(collection: string, id: string, source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
     const dataKey = this.#dataKey!
+    const mark = this.#mark
     let index = 0
     let fill = Buffer.allocUnsafe(RAW_FRAME)
     let filled = 0
     let held: Buffer | undefined // a full frame, sealed once it is known whether another follows
     const seal = (plain: Buffer, last: boolean): Uint8Array => {
-      const sealed = encrypt(dataKey, chunkContext(collection, id, index++, last), plain)
+      const sealed = encrypt(dataKey, chunkContext(collection, id, index++, last), plain, mark)
       const out = Buffer.allocUnsafe(FRAME_HEADER + sealed.length)
       out.writeUInt32BE(sealed.length, 0)
       sealed.copy(out, FRAME_HEADER)
@@ -186,12 +316,12 @@ export class EncryptedEngine extends WrappedEngine {
   }
 
   protected override decodeRaw(collection: string, id: string, stored: (chunkSize: number) => AsyncIterable<Uint8Array>, chunkSize: number, store: string): AsyncIterable<Uint8Array> {
-    return decryptFrames(this.#dataKey!, collection, id, stored(RAW_FRAME + FRAME_HEADER + 29), chunkSize, store)
+    return decryptFrames(this.#ring!, collection, id, stored(RAW_FRAME + FRAME_HEADER + 29), chunkSize, store)
   }
 }
 
 /** Reassembles the frames of stored raw data, checks and decrypts each (the last one marked), and re-slices to `chunkSize`. */
-async function* decryptFrames(dataKey: KeyObject, collection: string, id: string, stored: AsyncIterable<Uint8Array>, chunkSize: number, store: string): AsyncGenerator<Uint8Array> {
+async function* decryptFrames(dataKey: KeyRing, collection: string, id: string, stored: AsyncIterable<Uint8Array>, chunkSize: number, store: string): AsyncGenerator<Uint8Array> {
   let parts: Buffer[] = []
   let length = 0
   let index = 0

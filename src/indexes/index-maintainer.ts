@@ -152,11 +152,19 @@ export class IndexMaintainer implements Feature {
     for (const [obj, keys] of written) this.#indexed.set(obj, keys)
   }
 
-  /** Rebuilds every index of these models from the stored objects (`db.reindex()`). */
+  /**
+   * Rebuilds every index of these models from the stored objects (`db.reindex()`), one model after
+   * another; index queries on each wait for its rebuild from the start (not only once its turn comes).
+   */
   async reindex(metas: ModelMeta[]): Promise<void> {
+    const runs: Promise<void>[] = []
+    let previous: Promise<void> = Promise.resolve()
     for (const meta of metas) {
+      const earlier = this.#ready.get(meta)
+      const before = previous
       const run = (async () => {
-        await this.#ready.get(meta)?.catch(() => {})
+        await before.catch(() => {})
+        await earlier?.catch(() => {})
         this.#indexed = new WeakMap()
         const stored = await storedSignatures(this.db.engine, meta.collection)
         const removed = [...stored.keys()].filter((name) => !meta.indexes.has(name))
@@ -168,7 +176,9 @@ export class IndexMaintainer implements Feature {
       run.catch(() => {
         if (this.#ready.get(meta) === run) this.#ready.delete(meta)
       })
-      await run
+      runs.push(run)
+      previous = run
     }
+    for (const run of runs) await run
   }
 }

@@ -88,6 +88,13 @@ export interface DatabaseOptions {
   }
 }
 
+/** The encrypted engine of a database (under its compression, if any). */
+function encryptedEngineOf(engine: Engine, method: string): EncryptedEngine {
+  const sealed = engine instanceof CompressedEngine ? engine.inner : engine
+  if (!(sealed instanceof EncryptedEngine)) throw new ArgumentError(`${method}(): ${engine.describe()} is not encrypted (open it with { encryption: { key } } to encrypt a new store)`)
+  return sealed
+}
+
 /** `encryption.ordered`, checked; undefined keeps the list the store was written with. */
 function orderedIndexes(encryption: { ordered?: unknown }): string[] | undefined {
   const ordered = encryption.ordered
@@ -327,10 +334,27 @@ export class Database {
    */
   async rekey(newKey: Uint8Array | string): Promise<void> {
     this.#assertOpen('rekey')
-    const engine = this.engine
-    if (!(engine instanceof EncryptedEngine)) throw new ArgumentError(`rekey(): ${engine.describe()} is not encrypted (open it with { encryption: { key } } to encrypt a new store)`)
+    const engine = encryptedEngineOf(this.engine, 'rekey')
     encryptionKey({ key: newKey })
     await this.#enqueue(() => engine.rekey(newKey))
+  }
+
+  /**
+   * Re-encrypts the whole store under a new random data key (when the data key may have leaked, not
+   * only the key that wraps it), wrapped by `newKey` if given, else by the current key. Writes wait
+   * while it runs; reads go on. Crash-safe: killed at any moment, the store opens with exactly one of
+   * the two keys, nothing lost, and `reencrypt()` again takes up where it stopped. Indexes stored
+   * with keyed hashes are rebuilt (their keys were hashed with the old data key).
+   */
+  async reencrypt(newKey?: Uint8Array | string): Promise<void> {
+    this.#assertOpen('reencrypt')
+    const engine = encryptedEngineOf(this.engine, 'reencrypt')
+    if (newKey !== undefined) encryptionKey({ key: newKey })
+    await this.#enqueue(async () => {
+      const hashed = new Set(await engine.reencrypt(newKey))
+      const metas = this.models().filter((meta) => [...meta.indexes.keys()].some((index) => hashed.has(`${meta.collection}.${index}`)))
+      for (const feature of this.features) await feature.reindex?.(metas)
+    })
   }
 
   /** Everything written so far is durable on disk. */
