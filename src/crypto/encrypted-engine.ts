@@ -1,6 +1,6 @@
-import type { Engine, Range, WriteOp } from '../engine/engine.js'
+import type { Engine, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine/engine.js'
 import { WrappedEngine, type StoredRange } from '../engine/wrapped-engine.js'
-import { CorruptionError, KeyError } from '../errors.js'
+import { ConflictError, CorruptionError, KeyError } from '../errors.js'
 import { decodeValue, encodeValue } from '../engine/level/msgpack-codec.js'
 import { createSecretKey, type KeyObject } from 'node:crypto'
 import { chunkContext, decrypt, encrypt, type KeyRing } from './cipher.js'
@@ -37,6 +37,8 @@ export class EncryptedEngine extends WrappedEngine {
   /** The ordered indexes asked for; undefined: those the store was written with. */
   readonly #askedOrdered: string[] | undefined
   #indexKeys: IndexKeyHasher | undefined
+  /** The mark of the data key each staged raw data (by token) was sealed with, until committed or discarded. */
+  readonly #stagedMarks = new Map<string, number>()
 
   /** `ordered`: `collection.index` names whose keys stay in order, in the clear (the others are hashed). */
   constructor(inner: Engine, key: UserKey, options: { ordered?: string[] } = {}) {
@@ -234,6 +236,31 @@ export class EncryptedEngine extends WrappedEngine {
     this.#dataKey = undefined
     this.#ring = undefined
     await this.inner.close()
+  }
+
+  protected override async _stageRaw(collection: string, id: string, source: Source, options: StageRawOptions): Promise<StagedRaw> {
+    const mark = this.#mark
+    const staged = await super._stageRaw(collection, id, source, options)
+    this.#stagedMarks.set(staged.token, mark)
+    return staged
+  }
+
+  protected override async _discardRaw(staged: StagedRaw): Promise<void> {
+    this.#stagedMarks.delete(staged.token)
+    await super._discardRaw(staged)
+  }
+
+  /** Raw data staged with a data key a re-encryption has since retired would not read back: refused. */
+  protected override async _batch(ops: WriteOp[]): Promise<void> {
+    for (const op of ops) {
+      if (op.type !== 'putRaw') continue
+      const mark = this.#stagedMarks.get(op.staged.token)
+      if (mark !== undefined && !this.#ring!.has(mark)) {
+        throw new ConflictError(`${this.describe()}: the raw data of ${op.collection}/${op.id} was staged before the store was re-encrypted, under the data key it retired; nothing was written: write it again`)
+      }
+    }
+    await super._batch(ops)
+    for (const op of ops) if (op.type === 'putRaw') this.#stagedMarks.delete(op.staged.token)
   }
 
   // Transforms --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   ArgumentError,
+  ConflictError,
   CorruptionError,
   Database,
   DirectoryEngine,
@@ -166,6 +167,22 @@ describe('reencrypt() refuses what it cannot do', () => {
     expect(await (enc.engine as EncryptedEngine).reencryptionPending()).toBe(false)
     expect((await Letter.get(letter.oid))!.text).toBe('safe')
     await enc.close()
+  })
+
+  it('raw data staged under the retired data key is refused at commit (ConflictError), nothing written; staged again it is stored', async () => {
+    const db = await Database.open({ engine: new MemoryEngine(), models: [Letter], encryption: { key: KEY_A } })
+    const engine = db.engine as EncryptedEngine
+    const staged = await engine.stageRaw('photos', 'p1', [Buffer.from('staged before')], {})
+    await db.reencrypt()
+    await expect(engine.batch([{ type: 'putRaw', collection: 'photos', id: 'p1', staged }])).rejects.toBeInstanceOf(ConflictError)
+    expect(await engine.hasRaw('photos', 'p1')).toBe(false)
+    await engine.discardRaw(staged)
+    const again = await engine.stageRaw('photos', 'p1', [Buffer.from('staged after')], {})
+    await engine.batch([{ type: 'putRaw', collection: 'photos', id: 'p1', staged: again }])
+    const parts: Uint8Array[] = []
+    for await (const chunk of engine.readRaw('photos', 'p1')) parts.push(chunk)
+    expect(Buffer.concat(parts).toString()).toBe('staged after')
+    await db.close()
   })
 
   it('works under compression (the encrypted engine is the inner one)', async () => {
