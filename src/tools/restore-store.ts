@@ -1,7 +1,10 @@
 import { createReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
+import { COMPRESSION_MARK, CompressedEngine, type Compression } from '../compression/compressed-engine.js'
+import { EncryptedEngine, KEY_SLOT } from '../crypto/encrypted-engine.js'
+import type { UserKey } from '../crypto/store-key.js'
 import type { Engine } from '../engine/engine.js'
-import { ArgumentError } from '../errors.js'
+import { ArgumentError, KeyError } from '../errors.js'
 import type { DumpSource } from './dump-items.js'
 import { dumpItems } from './dump-items.js'
 import { checkDump, readDump } from './dump-reader.js'
@@ -17,6 +20,14 @@ export interface RestoreOptions extends ApplyOptions {}
 export interface StorePathOptions extends ApplyOptions {
   /** The engine of a new store (default `level`); an existing store's own is used. */
   engine?: EngineKind
+  /**
+   * The target store is encrypted (as `Database.open({ encryption })`): a new one is made
+   * encrypted, an existing one opened with this key. Copying a plain store so encrypts it, and
+   * copying an encrypted store (opened with its key) without this option decrypts it.
+   */
+  encryption?: { key: UserKey; ordered?: string[] }
+  /** The target store is compressed (as `Database.open({ compression })`). */
+  compression?: Compression
 }
 
 /**
@@ -64,10 +75,13 @@ async function intoPath(path: string, options: StorePathOptions, write: (engine:
   }
   const remove = existing === undefined ? newStorePath(path, kind) : undefined
   if (existing === undefined && remove === undefined) throw new ArgumentError(`${path} exists and is not a Stowage store: give a new path or an empty directory`)
-  const engine = engineAt(path, kind)
-  await engine.open()
+  const plain = engineAt(path, kind)
+  const sealed = options.encryption === undefined ? plain : new EncryptedEngine(plain, options.encryption.key, options.encryption.ordered === undefined ? {} : { ordered: options.encryption.ordered })
+  const engine = options.compression === undefined ? sealed : new CompressedEngine(sealed, options.compression)
   let counts: DumpCounts
   try {
+    await engine.open()
+    await assertSameForm(engine, options)
     counts = await write(engine, remove !== undefined)
   } catch (err) {
     await engine.close().catch(() => {})
@@ -76,6 +90,17 @@ async function intoPath(path: string, options: StorePathOptions, write: (engine:
   }
   await engine.close()
   return counts
+}
+
+/** An existing target that is encrypted or compressed is written only in its own form, never in the clear. */
+async function assertSameForm(engine: Engine, options: StorePathOptions): Promise<void> {
+  if (options.encryption === undefined && (await engine.getMany([KEY_SLOT]))[0] !== undefined) {
+    throw new KeyError('WRONG_KEY', `${engine.describe()} is encrypted: give its key (encryption: { key }) to write into it`)
+  }
+  if (options.compression === undefined) {
+    const [compression] = await engine.getMany([COMPRESSION_MARK])
+    if (compression !== undefined) throw new ArgumentError(`${engine.describe()} is compressed (${String(compression)}): give compression: ${JSON.stringify(compression)} to write into it`)
+  }
 }
 
 function opener(input: DumpInput): () => Readable {
