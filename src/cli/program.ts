@@ -128,6 +128,10 @@ export function program(done: (code: number) => void): Command {
     .argument('<target>')
     .addOption(engine())
     .option('--merge', 'write into a store that holds data')
+    .option('--encrypt', 'encrypt the target with the passphrase in the environment variable STOWAGE_NEW_KEY')
+    .option('--ordered <indexes>', "with --encrypt: the indexes ('collection.index', comma-separated) whose keys stay in order, in the clear")
+    .option('--decrypt', 'write an encrypted store (opened with STOWAGE_KEY) into a plain target')
+    .addOption(new Option('--compression <kind>', 'compress the target').choices(['brotli', 'gzip']))
     .addOption(json())
     .action(act(copy))
   return p

@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { Engine } from '../../engine/engine.js'
+import { CompressedEngine } from '../../compression/compressed-engine.js'
+import { EncryptedEngine } from '../../crypto/encrypted-engine.js'
 import { Database } from '../../model/database.js'
 import { dump as dumpStore, dumpToFile } from '../../tools/dump.js'
 import type { DumpCounts, DumpProgress } from '../../tools/dump-writer.js'
 import { restoreToPath, copyToPath, type DumpInput } from '../../tools/restore-store.js'
 import { checkKind, detectKind, existingEngine } from '../../tools/store-path.js'
-import { EXIT } from '../exit-codes.js'
+import { EXIT, UsageError } from '../exit-codes.js'
 import { openEngine, using } from '../open-store.js'
 import { bytes, json, print, say } from '../output.js'
 import { progress, type Progress } from '../progress.js'
@@ -80,17 +82,54 @@ export async function restore(dumpFile: string, target: string, options: JsonOpt
   }
 }
 
-export async function copy(store: string, target: string, options: JsonOption & { engine?: string; merge?: boolean }): Promise<number> {
+export interface CopyOptions extends JsonOption {
+  engine?: string
+  merge?: boolean
+  encrypt?: boolean
+  ordered?: string
+  decrypt?: boolean
+  compression?: 'brotli' | 'gzip'
+}
+
+export async function copy(store: string, target: string, options: CopyOptions): Promise<number> {
   const kind = options.engine === undefined ? undefined : checkKind(options.engine)
+  const encryption = targetEncryption(options)
   const { engine } = await openEngine(store)
   const counts = await using(engine, async () => {
+    if (isEncrypted(engine) && encryption === undefined && options.decrypt !== true) {
+      throw new UsageError(`${store} is encrypted: give --decrypt to write a plain copy, or --encrypt (with the target's passphrase in STOWAGE_NEW_KEY) for an encrypted one`)
+    }
     const bar = progress('copying', options.json !== true)
     try {
-      return await copyToPath(engine, target, { ...(kind === undefined ? {} : { engine: kind }), merge: options.merge === true, onProgress: onRecords(bar, await countObjects(engine)) })
+      return await copyToPath(engine, target, {
+        ...(kind === undefined ? {} : { engine: kind }),
+        ...(encryption === undefined ? {} : { encryption }),
+        ...(options.compression === undefined ? {} : { compression: options.compression }),
+        merge: options.merge === true,
+        onProgress: onRecords(bar, await countObjects(engine)),
+      })
     } finally {
       bar.stop()
     }
   })
-  await print(options.json ? json({ target, engine: detectKind(target), ...counts }, false) : summary('copied', counts, `into ${target} (${detectKind(target)})`))
+  await print(options.json ? json({ target, engine: detectKind(target), encrypted: encryption !== undefined, ...counts }, false) : summary('copied', counts, `into ${target} (${detectKind(target)}${encryption === undefined ? '' : ', encrypted'})`))
   return EXIT.OK
+}
+
+/** The target's encryption: --encrypt with the passphrase in STOWAGE_NEW_KEY (an argument would show in process lists). */
+function targetEncryption(options: CopyOptions): { key: string; ordered?: string[] } | undefined {
+  if (options.encrypt === true && options.decrypt === true) throw new UsageError('give --encrypt or --decrypt, not both')
+  if (options.encrypt !== true) {
+    if (options.ordered !== undefined) throw new UsageError('--ordered goes with --encrypt')
+    return undefined
+  }
+  const key = process.env.STOWAGE_NEW_KEY
+  if (key === undefined || key === '') throw new UsageError('--encrypt: give the passphrase of the new store in the environment variable STOWAGE_NEW_KEY')
+  const ordered = options.ordered?.split(',').map((name) => name.trim()).filter((name) => name !== '')
+  if (ordered?.some((name) => !/^[^.]+\..+$/.test(name))) throw new UsageError(`--ordered takes 'collection.index' names, comma-separated, got ${JSON.stringify(options.ordered)}`)
+  return { key, ...(ordered === undefined ? {} : { ordered }) }
+}
+
+function isEncrypted(engine: Engine): boolean {
+  return engine instanceof EncryptedEngine || (engine instanceof CompressedEngine && engine.inner instanceof EncryptedEngine)
 }
