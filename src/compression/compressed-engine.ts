@@ -2,6 +2,7 @@ import { pipeline, Readable, type Transform } from 'node:stream'
 import { brotliCompressSync, brotliDecompressSync, constants, createBrotliCompress, createBrotliDecompress, createGunzip, createGzip, gunzipSync, gzipSync } from 'node:zlib'
 import type { Engine, StageRawOptions } from '../engine/engine.js'
 import { decodeValue, encodeValue } from '../engine/level/msgpack-codec.js'
+import { LevelEngine } from '../engine/level/level-engine.js'
 import { WrappedEngine } from '../engine/wrapped-engine.js'
 import { ArgumentError, CorruptionError } from '../errors.js'
 
@@ -26,15 +27,20 @@ const COMPRESSED_KINDS = new Set(['jpg', 'jpeg', 'png', 'gif', 'webp', 'avif', '
 /**
  * Any engine, compressed: records and raw data are stored compressed (node:zlib's brotli or gzip),
  * before any encryption the inner engine does; entries are left as they are (keys and short values).
+ * Directly over a LevelDB store, records are left to LevelDB, which compresses its blocks (Snappy,
+ * many records together) better than one record at a time is: only raw data is compressed there.
  * `Database.open({ compression })` makes one.
  */
 export class CompressedEngine extends WrappedEngine {
   readonly compression: Compression
+  /** Whether records are compressed (raw data always is, unless already compressed). */
+  readonly compressesRecords: boolean
 
   constructor(inner: Engine, compression: Compression) {
     if (compression !== 'brotli' && compression !== 'gzip') throw new ArgumentError(`compression must be 'brotli' or 'gzip', got ${JSON.stringify(compression)}`)
     super(inner, { rawPaths: false, readableFiles: false })
     this.compression = compression
+    this.compressesRecords = !(inner instanceof LevelEngine && inner.supports.persistent)
   }
 
   describe(): string {
@@ -63,7 +69,7 @@ export class CompressedEngine extends WrappedEngine {
 
   protected override sealRecord(collection: string, id: string, value: unknown): unknown {
     const encoded = encodeValue(value, () => `record ${collection}/${id}`)
-    if (encoded.length >= SMALL) {
+    if (this.compressesRecords && encoded.length >= SMALL) {
       const packed = this.compression === 'brotli' ? brotliCompressSync(encoded, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }) : gzipSync(encoded)
       if (packed.length < encoded.length) return tagged(TAGS[this.compression], packed)
     }

@@ -148,3 +148,29 @@ for (const kind of kinds) {
     }
   })
 }
+
+describe('records on a LevelDB store', () => {
+  it('are left to LevelDB (which compresses its blocks) unless the store is encrypted; raw data is compressed either way; other engines compress records', async () => {
+    const dir = await tempDir()
+    try {
+      const stored = async (engine: Engine, compression: 'brotli', encryption?: { key: Uint8Array }) => {
+        const db = await Database.open({ engine, models: [Article, File], compression, ...(encryption ? { encryption } : {}) })
+        const article = await Article.create({ topic: 't', body: text(3) })
+        const logs = await File.create([compressible])
+        const compresses = (db.engine as CompressedEngine).compressesRecords
+        let raw = 0
+        for await (const chunk of (db.engine as CompressedEngine).inner.readRaw('files', logs.oid)) raw += chunk.length
+        const form = encryption ? undefined : ((await (db.engine as CompressedEngine).inner.getRecord('articles', article.oid)) as Uint8Array)[0]
+        expect((await Article.get(article.oid))!.body).toBe(text(3))
+        await db.close()
+        return { compresses, form, rawSmaller: raw < compressible.length / 10 }
+      }
+      expect(await stored(new LevelEngine(join(dir, 'level')), 'brotli')).toEqual({ compresses: false, form: 0, rawSmaller: true })
+      expect(await stored(new LevelEngine(join(dir, 'sealed')), 'brotli', { key: randomBytes(32) })).toEqual({ compresses: true, form: undefined, rawSmaller: true })
+      expect(await stored(new LmdbEngine(join(dir, 'db.lmdb')), 'brotli')).toEqual({ compresses: true, form: 1, rawSmaller: true })
+      expect(await stored(new DirectoryEngine(join(dir, 'files')), 'brotli')).toEqual({ compresses: true, form: 1, rawSmaller: true })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
