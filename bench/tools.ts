@@ -10,7 +10,8 @@
  *
  * Environment: BENCH_TOOLS_N (default 100000), BENCH_TOOLS_RAW_MB (default 100),
  * BENCH_TOOLS_ENGINES=level,lmdb,directory (default all three), BENCH_TOOLS_ROUNDS (online rounds,
- * default 3), BENCH_TOOLS_LOG=1 (each step's start time on stderr).
+ * default 3), BENCH_TOOLS_ONLINE_S (the app writes for at most this many seconds of each online
+ * backup, then lets it finish; default: all of it), BENCH_TOOLS_LOG=1 (each step's start on stderr).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -45,7 +46,7 @@ function memoryPeaks(): () => { rss: number; anon: number; file: number } {
     anon = Math.max(anon, statusBytes(status, 'RssAnon'))
     file = Math.max(file, statusBytes(status, 'RssFile'))
   }
-  const timer = setInterval(sample, 20)
+  const timer = setInterval(sample, 20).unref()
   return () => {
     clearInterval(timer)
     sample()
@@ -123,7 +124,8 @@ async function child(task: string, kind: string, dir: string, n: number, rawMb: 
     await env.backup(storePath(dir, kind, 'mdbcopy'), false)
     await env.close()
   } else if (task === 'online') {
-    return online(lib, kind, store, dir)
+    const result = await online(lib, kind, store, dir)
+    return { ...result, ...peaks() }
   }
   const ms = performance.now() - started
   const cpu = process.cpuUsage(cpu0)
@@ -135,11 +137,12 @@ async function child(task: string, kind: string, dir: string, n: number, rawMb: 
  * backup takes, then for as long without one, in alternating rounds: transactions per second with
  * and without the backup running.
  */
-async function online(lib: Lib, kind: string, store: string, dir: string): Promise<unknown> {
+async function online(lib: Lib, kind: string, store: string, dir: string): Promise<{ rounds: { during: number[]; without: number[]; backupMs: number[] } }> {
   const { engineAt } = await import('../src/tools/store-path.js')
   const { Item, Blob } = models(lib)
   const db = await lib.Database.open({ engine: engineAt(store, kind as never), models: [Item, Blob] })
-  const rounds: { during: number[]; without: number[] } = { during: [], without: [] }
+  const rounds: { during: number[]; without: number[]; backupMs: number[] } = { during: [], without: [], backupMs: [] }
+  const window = Number(process.env.BENCH_TOOLS_ONLINE_S ?? Infinity) * 1000
   const items = await Item.list({ count: 1000 })
   let k = 0
   // Each write waits for the event loop's next turn, as writes made for requests or events do.
@@ -154,12 +157,13 @@ async function online(lib: Lib, kind: string, store: string, dir: string): Promi
     let running = true
     const started = performance.now()
     const backup = db.backup(join(dir, `online-${round}.jsonl`)).finally(() => (running = false))
-    while (running) {
+    while (running && performance.now() - started < window) {
       await write()
       done++
     }
-    await backup
     const ms = performance.now() - started
+    await backup
+    rounds.backupMs.push(performance.now() - started)
     rounds.during.push((done * 1000) / ms)
     rmSync(join(dir, `online-${round}.jsonl`), { force: true })
     let alone = 0
@@ -213,15 +217,18 @@ export async function run(): Promise<void> {
       row(`dump (file ${Math.round(dumpBytes / 2 ** 20)} MB)`, dumped, dumpBytes)
       for (const copy of ['cp', 'mdbcopy']) rmSync(storePath(dir, kind, copy), { recursive: true, force: true })
       row('restore (same engine)', await runChild('restore', kind, dir, n, rawMb), storeBytes)
-      rmSync(storePath(dir, kind, 'restored'), { recursive: true, force: true })
+      for (const suffix of ['', '-lock', '-owner']) rmSync(storePath(dir, kind, 'restored') + suffix, { recursive: true, force: true })
       row(`copy (to ${kind === 'level' ? 'lmdb' : 'level'})`, await runChild('copy', kind, dir, n, rawMb), storeBytes)
-      rmSync(storePath(dir, kind === 'level' ? 'lmdb' : 'level', 'copied'), { recursive: true, force: true })
+      for (const suffix of ['', '-lock', '-owner']) rmSync(storePath(dir, kind === 'level' ? 'lmdb' : 'level', 'copied') + suffix, { recursive: true, force: true })
       rmSync(join(dir, 'dump.jsonl'), { force: true })
       row('backup (db.backup to a file)', await runChild('backup', kind, dir, n, rawMb), storeBytes)
       rmSync(join(dir, 'backup.jsonl'), { force: true })
       const { rounds } = await runChild('online', kind, dir, n, rawMb)
       const show = (xs: number[]) => xs.map((x) => fmt(Math.round(x))).join(' / ')
-      console.log(`| ${kind} | app writes during online backup | tx of 100 saves/s: ${show(rounds.during)} with, ${show(rounds.without)} without (${ROUNDS} alternating rounds) | | | | | | |`)
+      const secs = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(1)).join(' / ')
+      console.log(
+        `| ${kind} | app writes during online backup | tx of 100 saves/s: ${show(rounds.during)} with, ${show(rounds.without)} without (${ROUNDS} alternating rounds); the backups took ${secs(rounds.backupMs)} s | | | | | | |`,
+      )
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
