@@ -23,7 +23,8 @@ export interface QueryOptions {
 
 /**
  * `stowage query`: with `--models`, `Model.find()` of the collection's model (an index and key or
- * range, `--where`, `--or`, `--order`, `--offset`, `--limit`), printing each object's export; without,
+ * range, `--where`, `--or`, `--order`, `--offset`, `--limit`), printing each object's oid and values
+ * (`--json`: its export, update times included); without,
  * the entries one index holds under a key or range, read from the store as they are.
  */
 export async function query(store: string, collection: string, index: string | undefined, key: string | undefined, options: QueryOptions): Promise<number> {
@@ -63,7 +64,12 @@ async function find(store: string, collection: string, index: string | undefined
       const found: unknown[] = []
       for await (const obj of q) found.push(obj.toJSON())
       await print(json(found))
-    } else for await (const obj of q) await print(`${obj.oid}\t${json(obj.toJSON(), false)}`)
+    } else {
+      for await (const obj of q) {
+        const { oid, type: _type, updates: _updates, ...values } = obj.toJSON()
+        await print(`${oid}\t${json(values, false)}`)
+      }
+    }
     return EXIT.OK
   })
 }
