@@ -8,6 +8,7 @@ import { MemoryEngine } from '../../src/engine/memory/memory-engine.js'
 import { Database } from '../../src/model/database.js'
 import { DumpError } from '../../src/tools/errors.js'
 import { restore, restoreToPath } from '../../src/tools/restore-store.js'
+import { engineAt } from '../../src/tools/store-path.js'
 import { buildForChildren } from '../helpers/child-build.js'
 import { databaseEach, storeKinds, tempDir } from '../helpers/stores.js'
 import { bytes } from '../../src/testing/helpers.js'
@@ -164,11 +165,12 @@ describe('a backup killed by SIGKILL', () => {
   afterAll(() => cleanup())
 
   for (const kind of ['level', 'directory', 'lmdb'] as const) {
-    it(`leaves no file that looks complete (${kind})`, async () => {
+    it(`leaves no file that looks complete, and the store opens with the write made meanwhile (${kind})`, async () => {
       const dir = await tempDir()
       try {
         const file = join(dir, 'backup.jsonl')
-        const child = spawn(process.execPath, [join(import.meta.dirname, 'crash', 'backup-child.mjs'), dist, kind, join(dir, kind === 'lmdb' ? 'db.lmdb' : 'db'), file], { stdio: ['ignore', 'pipe', 'pipe'] })
+        const store = join(dir, kind === 'lmdb' ? 'db.lmdb' : 'db')
+        const child = spawn(process.execPath, [join(import.meta.dirname, 'crash', 'backup-child.mjs'), dist, kind, store, file], { stdio: ['ignore', 'pipe', 'pipe'] })
         let out = ''
         let stderr = ''
         child.stderr.on('data', (d) => (stderr += d))
@@ -187,6 +189,17 @@ describe('a backup killed by SIGKILL', () => {
         expect(err).toBeInstanceOf(DumpError)
         expect(err.message).toMatch(/truncated|checksum/)
         expect(existsSync(join(dir, 'restored'))).toBe(false)
+        // The store keeps the write made during the backup; a Directory store drops the snapshot's links at open.
+        const snapshots = join(store, '.stowage', 'snapshots')
+        if (kind === 'directory') expect(readdirSync(snapshots)).toHaveLength(1)
+        const engine = engineAt(store, kind)
+        await engine.open()
+        try {
+          expect(await engine.getRecord('files', 'f29')).toEqual({ n: 'after' })
+          expect(existsSync(snapshots)).toBe(false)
+        } finally {
+          await engine.close()
+        }
       } finally {
         await rm(dir, { recursive: true, force: true })
       }

@@ -1,5 +1,6 @@
-// Fills a store (records and raw data) and backs it up to a file; prints "B" when the backup has
-// begun writing. The parent SIGKILLs it during the backup. Arguments: dist folder, engine kind, store path, backup file.
+// Fills a store (records and raw data) and backs it up to a file; once the backup has begun writing,
+// rewrites a record and its raw data (which a Directory snapshot keeps links to), then prints "B".
+// The parent SIGKILLs it during the backup. Arguments: dist folder, engine kind, store path, backup file.
 import { join } from 'node:path'
 const [dist, kind, path, file] = process.argv.slice(2)
 const lib = await import(join(dist, 'src', 'index.js'))
@@ -13,8 +14,12 @@ for (let i = 0; i < 30; i++) {
 let told = false
 await db.backup(file, {
   onProgress() {
-    if (!told) process.stdout.write('B\n')
+    if (told) return
     told = true
+    void db.engine
+      .stageRaw('files', 'f29', [chunk.subarray(0, 10)])
+      .then((staged) => db.engine.batch([{ type: 'putRecord', collection: 'files', id: 'f29', value: { n: 'after' } }, { type: 'putRaw', collection: 'files', id: 'f29', staged }]))
+      .then(() => process.stdout.write('B\n'))
   },
 })
 process.stdout.write('D\n')
