@@ -12,6 +12,15 @@ import { INDEX_SIGNATURE } from './indexing.js'
  */
 const ROOT = 'idx\x00'
 
+/** The collection whose index entries `key` is one of, if it is one. */
+export function entryCollection(key: string): string | undefined {
+  if (!key.startsWith(ENTRIES)) return undefined
+  const end = key.indexOf('\x00', ENTRIES.length)
+  return end < 0 ? undefined : key.slice(ENTRIES.length, end)
+}
+
+const ENTRIES = `${ROOT}e\x00`
+
 /** Every index entry of a collection. */
 export function collectionEntriesPrefix(collection: string): string {
   return `${ROOT}e\x00${collection}\x00`

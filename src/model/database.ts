@@ -395,9 +395,9 @@ export class Database {
     return this.#closed
   }
 
-  /** Batches this database committed since it opened: changes whenever it changed stored data. */
-  get committedWrites(): number {
-    return this.#log.committed
+  /** A number that changes whenever a write of this database commits a change to the collection's records or index entries. */
+  lastChanged(collection: string): number {
+    return this.#log.lastChanged(collection)
   }
 
   /** Rebuilds every index (of the given models, or all) from the stored objects. */

@@ -1,4 +1,5 @@
 import type { WriteOp } from '../engine/engine.js'
+import { entryCollection } from '../indexes/layout.js'
 
 /** Past this many keys the log keeps only a floor: reads begun before it re-read what they found. */
 const MAX_KEYS = 10_000
@@ -10,6 +11,8 @@ const MAX_KEYS = 10_000
  */
 export class WriteLog {
   #seq = 0
+  /** Per collection, the last batch that changed its records or index entries. */
+  readonly #lastChanged = new Map<string, number>()
   #reads = 0
   /** Reads begun at or before this sequence number treat every record as possibly stale. */
   #floor = 0
@@ -20,9 +23,9 @@ export class WriteLog {
    */
   #inflight: { ops: WriteOp[]; keys?: Set<string>; waiting?: Array<() => void> } | undefined
 
-  /** Batches committed so far. */
-  get committed(): number {
-    return this.#seq
+  /** The number of the last committed batch that changed the collection's records or index entries (0: none since the database opened). */
+  lastChanged(collection: string): number {
+    return this.#lastChanged.get(collection) ?? 0
   }
 
   /** A read starts: returns the point it reads at. Pair with `endRead()`. */
@@ -62,6 +65,13 @@ export class WriteLog {
 
   #committed(batch: { ops: WriteOp[]; keys?: Set<string> }): void {
     const seq = ++this.#seq
+    let last: string | undefined
+    for (const op of batch.ops) {
+      const collection = op.type === 'put' || op.type === 'del' ? entryCollection(op.key) : op.type === 'putRecord' || op.type === 'delRecord' ? op.collection : undefined
+      if (collection === undefined || collection === last) continue
+      this.#lastChanged.set(collection, seq)
+      last = collection
+    }
     if (this.#reads === 0) return
     for (const key of batch.keys ?? recordKeys(batch.ops)) this.#writtenAt.set(key, seq)
     if (this.#writtenAt.size > MAX_KEYS) {

@@ -5,36 +5,40 @@ const MAX_COUNTS = 4096
 
 /**
  * Exact counts of the index entries a condition selects (and of a collection's records), kept until
- * the next write commits: a query repeated with the same conditions plans without counting again.
- * Counts only steer the choice of plan; results never come from them.
+ * a write changes the collection's records or index entries: a query repeated with the same
+ * conditions plans without counting again. Counts only steer the choice of plan; results never
+ * come from them. Keys start with the collection and a NUL.
  */
 export class CountCache {
   readonly #db: Database
-  #writes = -1
-  readonly #counts = new Map<string, number>()
+  readonly #counts = new Map<string, { n: number; at: number }>()
 
   constructor(db: Database) {
     this.#db = db
   }
 
-  /** The point counts are read at: pass it back to `set`, which keeps nothing if a write committed since. */
-  begin(): number {
-    const writes = this.#db.committedWrites
-    if (writes !== this.#writes) {
-      this.#counts.clear()
-      this.#writes = writes
-    }
-    return writes
+  /** The point counts of `collection` are read at: pass it to `get` and `set`. */
+  begin(collection: string): number {
+    return this.#db.lastChanged(collection)
   }
 
-  get(key: string): number | undefined {
-    return this.#counts.get(key)
+  /** The count kept under `key`, if no write changed the collection since it was made. */
+  get(key: string, at: number): number | undefined {
+    const kept = this.#counts.get(key)
+    return kept !== undefined && kept.at === at ? kept.n : undefined
   }
 
-  set(key: string, n: number, since: number): void {
-    if (since !== this.#db.committedWrites || since !== this.#writes) return
+  /** Drops the counts of a collection whose index entries were written without a committed write of the database (an index rebuilt). */
+  forget(collection: string): void {
+    const prefix = collection + '\x00'
+    for (const key of this.#counts.keys()) if (key.startsWith(prefix)) this.#counts.delete(key)
+  }
+
+  /** Keeps a count made at `at` (from `begin`), unless a write changed the collection since. */
+  set(collection: string, key: string, n: number, at: number): void {
+    if (this.#db.lastChanged(collection) !== at) return
     if (this.#counts.size >= MAX_COUNTS) this.#counts.clear()
-    this.#counts.set(key, n)
+    this.#counts.set(key, { n, at })
   }
 }
 

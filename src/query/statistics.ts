@@ -107,10 +107,10 @@ export async function gatherStatistics(
   recordsCap: number,
   cache?: CountCache,
 ): Promise<Statistics> {
-  const since = cache?.begin() ?? 0
+  const at = cache?.begin(meta.collection) ?? 0
   const ranges = conditions.map((c) => entryRanges(meta, c.index!, c.test))
   const keys = ranges.map((r, i) => `${meta.collection}\x00${conditions[i]!.index!.name}\x00${JSON.stringify(r)}`)
-  const known = keys.map((key) => cache?.get(key))
+  const known = keys.map((key) => cache?.get(key, at))
   const all = ranges.map((r, i) => (known[i] === undefined ? new Counter(r) : undefined))
   const counters = all.filter((c): c is Counter => c !== undefined)
   for (const n of known) if (n !== undefined) enough = Math.min(enough, n + 1)
@@ -127,12 +127,12 @@ export async function gatherStatistics(
     }
   }
   all.forEach((c, i) => {
-    if (c?.done === true) cache?.set(keys[i]!, c.n, since)
+    if (c?.done === true) cache?.set(meta.collection, keys[i]!, c.n, at)
   })
   const records: Estimate = { n: 0, exact: false }
   if (conditions.length === 0) {
     const recordsKey = `${meta.collection}\x00`
-    const stored = cache?.get(recordsKey)
+    const stored = cache?.get(recordsKey, at)
     if (stored !== undefined) {
       records.n = stored
       records.exact = true
@@ -140,7 +140,7 @@ export async function gatherStatistics(
       records.n = await countRecordsUpTo(engine, meta.collection, recordsCap)
       records.exact = records.n < recordsCap
       read += records.n
-      if (records.exact) cache?.set(recordsKey, records.n, since)
+      if (records.exact) cache?.set(meta.collection, recordsKey, records.n, at)
     }
   }
   return {
