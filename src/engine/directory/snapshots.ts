@@ -51,6 +51,8 @@ const PAGE = 64
  * they change, raw data included) and nothing waits for the reader (pausing writes for the whole
  * read, as before, stopped the app for minutes on a large store). The links hold the old versions'
  * disk space until the view is released. On a file system without hard links, pre-images are copied.
+ * A link shares its file's contents, so a file edited in place behind the store's back (never by
+ * the engine) changes in the view too: raw data then fails its size or SHA-256 check when read.
  * Views end with `release()`, the engine's close, or a crash (their directory is removed at open).
  */
 export class DirectoryViews {
