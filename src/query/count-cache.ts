@@ -4,14 +4,15 @@ import type { Database } from '../model/database.js'
 const MAX_COUNTS = 4096
 
 /**
- * Exact counts of the index entries a condition selects (and of a collection's records), kept until
+ * Counts of the index entries a condition selects (exact) and of a collection's records (exact, or
+ * "at least n" for a count stopped at a cap), kept until
  * a write changes the collection's records or index entries: a query repeated with the same
  * conditions plans without counting again. Counts only steer the choice of plan; results never
  * come from them. Keys start with the collection and a NUL.
  */
 export class CountCache {
   readonly #db: Database
-  readonly #counts = new Map<string, { n: number; at: number }>()
+  readonly #counts = new Map<string, { n: number; exact: boolean; at: number }>()
 
   constructor(db: Database) {
     this.#db = db
@@ -23,9 +24,9 @@ export class CountCache {
   }
 
   /** The count kept under `key`, if no write changed the collection since it was made. */
-  get(key: string, at: number): number | undefined {
+  get(key: string, at: number): { n: number; exact: boolean } | undefined {
     const kept = this.#counts.get(key)
-    return kept !== undefined && kept.at === at ? kept.n : undefined
+    return kept !== undefined && kept.at === at ? kept : undefined
   }
 
   /** Drops the counts of a collection whose index entries were written without a committed write of the database (an index rebuilt). */
@@ -35,10 +36,10 @@ export class CountCache {
   }
 
   /** Keeps a count made at `at` (from `begin`), unless a write changed the collection since. */
-  set(collection: string, key: string, n: number, at: number): void {
+  set(collection: string, key: string, n: number, exact: boolean, at: number): void {
     if (this.#db.lastChanged(collection) !== at) return
     if (this.#counts.size >= MAX_COUNTS) this.#counts.clear()
-    this.#counts.set(key, { n, at })
+    this.#counts.set(key, { n, exact, at })
   }
 }
 

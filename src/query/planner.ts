@@ -4,9 +4,9 @@ import type { IndexMeta } from '../model/meta.js'
 import type { ParsedCondition } from './conditions.js'
 import type { ParsedQuery } from './parse-query.js'
 import type { QueryExplanation, QueryWork } from './query-types.js'
-import { countRecordsUpTo, entryRanges, wholeIndex } from './scans.js'
+import { entryRanges, wholeIndex } from './scans.js'
 import { countCacheOf, type CountCache } from './count-cache.js'
-import { gatherStatistics, type Statistics } from './statistics.js'
+import { countRecords, gatherStatistics, type Statistics } from './statistics.js'
 import { singleKeyed } from './key-kinds.js'
 
 /**
@@ -138,8 +138,8 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
   if (orderIndex !== undefined && !objectSort && take !== Infinity && take > 0 && options.length > 0 && indexed.length > 0) {
     const matches = estimateMatches(statistics.conditions[best]!.n, statistics.conditions.filter((_, i) => i !== best).map((c) => c.n), N)
     const cap = Math.min(RECORDS_CAP, Math.ceil((options[0]!.cost * matches) / (take * (ENTRY + KEYS_RECORD))) + 1)
-    const n = await countRecordsUpTo(engine, q.meta.collection, cap)
-    statistics.read += n
+    const { n, read } = await countRecords(engine, q.meta.collection, cap, countCache)
+    statistics.read += read
     statistics.records = { n, exact: n < cap }
     N = Math.max(N, n)
   }
@@ -274,8 +274,8 @@ async function unionStatistics(engine: Engine, q: ParsedQuery, statistics: Stati
     entries += s.conditions[i]!.n
   }
   const cap = Math.min(RECORDS_CAP, Math.ceil((entries * (ENTRY + KEYS_RECORD)) / KEYS_RECORD_IN_SEQUENCE) + 1)
-  const n = await countRecordsUpTo(engine, q.meta.collection, cap)
-  statistics.read += n
+  const { n, read } = await countRecords(engine, q.meta.collection, cap, countCache)
+  statistics.read += read
   statistics.records = { n, exact: n < cap }
   return { union, counts, entries }
 }

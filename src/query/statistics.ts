@@ -110,7 +110,7 @@ export async function gatherStatistics(
   const at = cache?.begin(meta.collection) ?? 0
   const ranges = conditions.map((c) => entryRanges(meta, c.index!, c.test))
   const keys = ranges.map((r, i) => `${meta.collection}\x00${conditions[i]!.index!.name}\x00${JSON.stringify(r)}`)
-  const known = keys.map((key) => cache?.get(key, at))
+  const known = keys.map((key) => cache?.get(key, at)?.n)
   const all = ranges.map((r, i) => (known[i] === undefined ? new Counter(r) : undefined))
   const counters = all.filter((c): c is Counter => c !== undefined)
   for (const n of known) if (n !== undefined) enough = Math.min(enough, n + 1)
@@ -127,27 +127,34 @@ export async function gatherStatistics(
     }
   }
   all.forEach((c, i) => {
-    if (c?.done === true) cache?.set(meta.collection, keys[i]!, c.n, at)
+    if (c?.done === true) cache?.set(meta.collection, keys[i]!, c.n, true, at)
   })
   const records: Estimate = { n: 0, exact: false }
   if (conditions.length === 0) {
-    const recordsKey = `${meta.collection}\x00`
-    const stored = cache?.get(recordsKey, at)
-    if (stored !== undefined) {
-      records.n = stored
-      records.exact = true
-    } else {
-      records.n = await countRecordsUpTo(engine, meta.collection, recordsCap)
-      records.exact = records.n < recordsCap
-      read += records.n
-      if (records.exact) cache?.set(meta.collection, recordsKey, records.n, at)
-    }
+    const counted = await countRecords(engine, meta.collection, recordsCap, cache)
+    records.n = counted.n
+    records.exact = records.n < recordsCap
+    read += counted.read
   }
   return {
     conditions: all.map((c, i) => (c === undefined ? { n: known[i]!, exact: true } : { n: c.n, exact: c.done, ...(c.done && c.oids !== undefined ? { oids: c.oids } : {}) })),
     records,
     read,
   }
+}
+
+/**
+ * The collection's records counted up to `cap` (the count is `cap` if there are that many or more),
+ * from the cache when it holds an exact count or one of at least `cap`; `read` is what was read.
+ */
+export async function countRecords(engine: Engine, collection: string, cap: number, cache?: CountCache): Promise<{ n: number; read: number }> {
+  const key = `${collection}\x00`
+  const at = cache?.begin(collection) ?? 0
+  const kept = cache?.get(key, at)
+  if (kept !== undefined && (kept.exact || kept.n >= cap)) return { n: Math.min(kept.n, cap), read: 0 }
+  const n = await countRecordsUpTo(engine, collection, cap)
+  cache?.set(collection, key, n, n < cap, at)
+  return { n, read: n }
 }
 
 /**

@@ -58,6 +58,19 @@ for (const kind of storeKinds) {
       expect(after).toMatchObject({ index: 'rank', actual: { results: 1, objects: 1 } })
     })
 
+    it('a repeated sorted query with a limit counts the collection once, not on every run', async () => {
+      await seed()
+      await Article.find({ where: { tags: 'news' } }).count() // counts tags = news to its end
+      const q = () => Article.find({ where: { tags: 'news' }, orderBy: { rank: 'desc' }, limit: 5 })
+      const first = await q().explain()
+      const again = await q().explain()
+      expect(again).toMatchObject({ driver: first.driver, actual: { results: 5, objects: 5 } })
+      expect(again.actual.indexEntries).toBeLessThan(N / 4)
+      const ranks: number[] = []
+      for await (const a of q()) ranks.push(a.rank!)
+      expect(ranks).toEqual([599, 598, 597, 596, 595])
+    })
+
     it('an AND of two common keys reads no object it does not give', async () => {
       await seed()
       const e = await Article.find({ where: { status: 'published', tags: 'news' } }).explain()
