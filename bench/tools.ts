@@ -6,7 +6,8 @@
  * (what it allocated) and file-backed RSS (mapped file pages: LMDB's map) sampled every 20 ms;
  * objects/s count the objects, MB/s the store's bytes on disk (for dump: the dump file's). Then the
  * write throughput of the app (transactions of 100 saves) while an online backup runs, against the
- * same writes without one, alternating rounds in one process.
+ * same writes without one, alternating rounds in one process; and the same writes with a snapshot
+ * held open but not read, against none (what keeping a view costs by itself).
  *
  * Environment: BENCH_TOOLS_N (default 100000), BENCH_TOOLS_RAW_MB (default 100),
  * BENCH_TOOLS_ENGINES=level,lmdb,directory (default all three), BENCH_TOOLS_ROUNDS (online rounds,
@@ -123,6 +124,8 @@ async function child(task: string, kind: string, dir: string, n: number, rawMb: 
     const env = open(store, { noSubdir: true, encoding: 'binary' } as object)
     await env.backup(storePath(dir, kind, 'mdbcopy'), false)
     await env.close()
+  } else if (task === 'view-cost') {
+    return viewCost(lib, kind, store)
   } else if (task === 'online') {
     const result = await online(lib, kind, store, dir)
     return { ...result, ...peaks() }
@@ -178,6 +181,39 @@ async function online(lib: Lib, kind: string, store: string, dir: string): Promi
   return { rounds }
 }
 
+/**
+ * What an open snapshot costs the app's writes by itself (no backup reading it): transactions of 100
+ * saves for 3 s with a snapshot held open (taken afresh each round, so every file a write touches
+ * is kept for it first) and 3 s without, alternating rounds; wall and CPU time per transaction.
+ */
+async function viewCost(lib: Lib, kind: string, store: string): Promise<unknown> {
+  const { engineAt } = await import('../src/tools/store-path.js')
+  const { Item, Blob } = models(lib)
+  const db = await lib.Database.open({ engine: engineAt(store, kind as never), models: [Item, Blob] })
+  const items = await Item.list({ count: 1000 })
+  let k = 0
+  const result: { with: number[]; without: number[]; cpuWith: number[]; cpuWithout: number[] } = { with: [], without: [], cpuWith: [], cpuWithout: [] }
+  for (let round = 0; round < 8; round++) {
+    const open = round % 2 === 0
+    const view = open ? await db.engine.snapshot() : undefined
+    let done = 0
+    const cpu0 = process.cpuUsage()
+    const started = performance.now()
+    while (performance.now() - started < 3000) {
+      await db.transaction(() => {
+        for (let j = 0; j < 100; j++) items[k++ % items.length].n = -k
+      })
+      done++
+    }
+    const cpu = process.cpuUsage(cpu0)
+    ;(open ? result.with : result.without).push((done * 1000) / (performance.now() - started))
+    ;(open ? result.cpuWith : result.cpuWithout).push((cpu.user + cpu.system) / 1000 / done)
+    await view?.release()
+  }
+  await db.close()
+  return result
+}
+
 function runChild(task: string, kind: string, dir: string, n: number, rawMb: number): Promise<any> {
   if (process.env.BENCH_TOOLS_LOG) console.error(`${new Date().toISOString()} ${kind} ${task}`)
   return new Promise((resolve, reject) => {
@@ -226,6 +262,11 @@ export async function run(): Promise<void> {
       const { rounds } = await runChild('online', kind, dir, n, rawMb)
       const show = (xs: number[]) => xs.map((x) => fmt(Math.round(x))).join(' / ')
       const secs = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(1)).join(' / ')
+      const cost = await runChild('view-cost', kind, dir, n, rawMb)
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
+      console.log(
+        `| ${kind} | app writes with a snapshot held open (no reader) | tx of 100 saves/s: ${show(cost.with)} with, ${show(cost.without)} without (4 + 4 alternating rounds of 3 s); CPU per tx (median) ${median(cost.cpuWith).toFixed(1)} ms with, ${median(cost.cpuWithout).toFixed(1)} ms without | | | | | | |`,
+      )
       console.log(
         `| ${kind} | app writes during online backup | tx of 100 saves/s: ${show(rounds.during)} with, ${show(rounds.without)} without (${ROUNDS} alternating rounds); the backups took ${secs(rounds.backupMs)} s | | | | | | |`,
       )
