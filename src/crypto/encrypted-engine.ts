@@ -115,9 +115,11 @@ export class EncryptedEngine extends WrappedEngine {
    *    database at once for its models, else when a model is next used).
    * Killed before 3, the store opens with the current key, and `reencrypt()` takes up where it stopped;
    * after 3, only with `newKey`. Writes must wait while it runs (`db.reencrypt()` holds the write queue).
-   * Resolves with the hashed indexes (`collection.index`) that need rebuilding.
+   * `switched` is called with the hashed indexes (`collection.index`) that need rebuilding once 3 is
+   * written, before index keys are hashed with the new key (for the caller to hold index queries
+   * until they are rebuilt); they are also returned.
    */
-  async reencrypt(newKey?: UserKey): Promise<string[]> {
+  async reencrypt(newKey?: UserKey, switched?: (hashed: string[]) => void): Promise<string[]> {
     this.assertOpen('reencrypt')
     const [slot] = (await this.inner.getMany([KEY_SLOT])) as [StoredSlot]
     const ordered = orderedOf(slot)
@@ -143,6 +145,7 @@ export class EncryptedEngine extends WrappedEngine {
       { type: 'put', key: KEY_SLOT, value: { ...slotOf(finalKey, done, paramsOf(slot)), ordered } },
     ])
     this.#key = finalKey
+    switched?.(hashed)
     this.#use(done, ordered)
     return hashed
   }

@@ -351,9 +351,13 @@ export class Database {
     const engine = encryptedEngineOf(this.engine, 'reencrypt')
     if (newKey !== undefined) encryptionKey({ key: newKey })
     await this.#enqueue(async () => {
-      const hashed = new Set(await engine.reencrypt(newKey))
-      const metas = this.models().filter((meta) => [...meta.indexes.keys()].some((index) => hashed.has(`${meta.collection}.${index}`)))
-      for (const feature of this.features) await feature.reindex?.(metas)
+      let rebuilt: Promise<unknown> = Promise.resolve()
+      // Index queries wait from the moment the keys switch: the hashed indexes' entries are stale until rebuilt.
+      await engine.reencrypt(newKey, (hashed) => {
+        const metas = this.models().filter((meta) => [...meta.indexes.keys()].some((index) => hashed.includes(`${meta.collection}.${index}`)))
+        rebuilt = Promise.all(this.features.map((feature) => feature.reindex?.(metas)))
+      })
+      await rebuilt
     })
   }
 

@@ -155,6 +155,35 @@ for (const kind of kinds) {
   })
 }
 
+describe('reencrypt() while the app reads', () => {
+  it('index queries, gets and raw reads running meanwhile always see the whole data', async () => {
+    const dir = await tempDir()
+    const db = await Database.open({ engine: new LevelEngine(join(dir, 'db')), models: [Letter, Photo], encryption: { key: KEY_A, ordered: ORDERED } })
+    try {
+      await db.transaction(async () => {
+        for (let i = 0; i < 400; i++) new Letter({ to: `p${i % 4}@x.org`, n: i, text: `letter ${i}` }).save()
+      })
+      const some = (await Letter.index('to').one('p1@x.org'))!
+      const data = randomBytes(300_000)
+      const photo = await Photo.create([data], { format: 'bin' })
+      let done = false
+      const rekeyed = db.reencrypt(KEY_B).finally(() => (done = true))
+      let rounds = 0
+      while (!done || rounds < 3) {
+        expect(await Letter.index('to').count('p2@x.org')).toBe(100)
+        db.identity.clear()
+        expect((await Letter.get(some.oid))!.to).toBe('p1@x.org')
+        expect(sha(await rawOf((await Photo.get(photo.oid))!))).toBe(sha(data))
+        rounds++
+      }
+      await rekeyed
+    } finally {
+      await db.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('reencrypt() refuses what it cannot do', () => {
   it('on a store that is not encrypted, or with a bad new key: a typed error, nothing changed', async () => {
     const db = await Database.open({ engine: new MemoryEngine(), models: [Letter] })
