@@ -96,8 +96,9 @@ class Counter {
  * round come with their oids (up to 100,000 per condition), for the plan to use. The others are not
  * counted further: they select more entries than the smallest one, and reading those entries would
  * cost about as much as checking the smallest one's candidates on their keys records, or more.
- * Counts the cache holds (exact, from an earlier query since the last write) are not counted again,
- * and no condition is counted past the smallest of them.
+ * The cache's counts (from earlier queries, since the last write to the collection) are not made
+ * again: an exact one, or an "at least n" one larger than the smallest exact count known, which so
+ * cannot drive the plan; and no condition is counted past the smallest exact count known.
  */
 export async function gatherStatistics(
   engine: Engine,
@@ -110,10 +111,12 @@ export async function gatherStatistics(
   const at = cache?.begin(meta.collection) ?? 0
   const ranges = conditions.map((c) => entryRanges(meta, c.index!, c.test))
   const keys = ranges.map((r, i) => `${meta.collection}\x00${conditions[i]!.index!.name}\x00${JSON.stringify(r)}`)
-  const known = keys.map((key) => cache?.get(key, at)?.n)
+  const kept = keys.map((key) => cache?.get(key, at))
+  const smallest = Math.min(...kept.map((k) => (k?.exact === true ? k.n : Infinity)))
+  const known = kept.map((k) => (k !== undefined && (k.exact || k.n > smallest) ? k : undefined))
   const all = ranges.map((r, i) => (known[i] === undefined ? new Counter(r) : undefined))
   const counters = all.filter((c): c is Counter => c !== undefined)
-  for (const n of known) if (n !== undefined) enough = Math.min(enough, n + 1)
+  enough = Math.min(enough, smallest + 1)
   let read = 0
   if (engine.supports.syncRanges === true) read = countSideBySide(engine, counters, enough)
   else {
@@ -127,7 +130,7 @@ export async function gatherStatistics(
     }
   }
   all.forEach((c, i) => {
-    if (c?.done === true) cache?.set(meta.collection, keys[i]!, c.n, true, at)
+    if (c !== undefined && (c.done || c.n > (kept[i]?.n ?? 0))) cache?.set(meta.collection, keys[i]!, c.n, c.done, at)
   })
   const records: Estimate = { n: 0, exact: false }
   if (conditions.length === 0) {
@@ -137,7 +140,7 @@ export async function gatherStatistics(
     read += counted.read
   }
   return {
-    conditions: all.map((c, i) => (c === undefined ? { n: known[i]!, exact: true } : { n: c.n, exact: c.done, ...(c.done && c.oids !== undefined ? { oids: c.oids } : {}) })),
+    conditions: all.map((c, i) => (c === undefined ? { n: known[i]!.n, exact: known[i]!.exact } : { n: c.n, exact: c.done, ...(c.done && c.oids !== undefined ? { oids: c.oids } : {}) })),
     records,
     read,
   }
