@@ -3,6 +3,7 @@ import { WrappedEngine, type StoredRange } from '../engine/wrapped-engine.js'
 import { ConflictError, CorruptionError, KeyError } from '../errors.js'
 import { decodeValue, encodeValue } from '../engine/level/msgpack-codec.js'
 import { createSecretKey, type KeyObject } from 'node:crypto'
+import { extname } from 'node:path'
 import { chunkContext, decrypt, encrypt, type KeyRing } from './cipher.js'
 import { entryPrefix, signatureKey } from '../indexes/layout.js'
 import { unescapeString } from '../indexes/key-codec.js'
@@ -195,7 +196,9 @@ export class EncryptedEngine extends WrappedEngine {
       break
     }
     const plain = decryptFrames(this.#ring!, collection, id, this.inner.readRaw(collection, id, { chunkSize: RAW_FRAME + FRAME_HEADER + 29 }), RAW_FRAME, this.describe())
-    const staged = await this.inner.stageRaw(collection, id, this.encodeRaw(collection, id, plain), {})
+    // The Directory engine names a raw file by its extension: the new one keeps it.
+    const extension = this.inner.supports.rawPaths ? extname(this.inner.rawPath(collection, id) ?? '').slice(1) : ''
+    const staged = await this.inner.stageRaw(collection, id, this.encodeRaw(collection, id, plain), extension === '' ? {} : { extension })
     try {
       await this.inner.batch([{ type: 'putRaw', collection, id, staged }])
     } catch (err) {

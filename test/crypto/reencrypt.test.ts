@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { rm } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -87,7 +87,7 @@ for (const kind of kinds) {
       const letters: Letter[] = []
       for (let i = 0; i < 120; i++) letters.push(await Letter.create({ to: `person${i % 7}@example.com`, n: i, text: `letter ${i}` }))
       const data = randomBytes(200_000)
-      const photo = await Photo.create([data], { format: 'bin' })
+      const photo = await Photo.create([data], { format: 'jpeg' })
       const sealed = db.engine as EncryptedEngine
       const [slot] = await sealed.inner.getMany([KEY_SLOT])
       const oldDataKey = openSlotKeys(KEY_A, slot).dataKey
@@ -107,6 +107,8 @@ for (const kind of kinds) {
       expect(hashedAfter).toHaveLength(120)
       expect(hashedAfter.filter((k) => hashedBefore.includes(k))).toEqual([])
       expect(await sealed.reencryptionPending()).toBe(false)
+      // The Directory engine's raw file keeps its name (and extension).
+      if (kind.name === 'directory') expect((await readdir(join(dir, 'store', 'photos'))).sort()).toEqual([`${photo.oid}.jpeg`, `${photo.oid}.json`])
 
       const check = async (person3: number) => {
         expect(await Letter.index('to').count('person3@example.com')).toBe(person3)
