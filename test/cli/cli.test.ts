@@ -242,6 +242,8 @@ describe('stowage on an encrypted store', () => {
     const dump = await stowage(['dump', store], undefined, { STOWAGE_KEY: 'cli passphrase' })
     expect(dump.code, dump.stderr).toBe(0)
     expect(dump.stdout).toContain('Secret Agent') // a dump holds the data decrypted
+    const compacted = await stowage(['compact', store], undefined, { STOWAGE_KEY: 'cli passphrase' })
+    expect(compacted.code, compacted.stderr).toBe(0)
     // Compressed too: the command finds out from the store.
     const packed = join(dir, 'packed')
     const db2 = await Database.open({ engine: engineAt(packed, 'level'), models, compression: 'brotli', encryption: { key: 'cli passphrase' } })

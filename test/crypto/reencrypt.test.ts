@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readdir, rm } from 'node:fs/promises'
+import { readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -64,6 +64,15 @@ async function sealedValues(engine: EncryptedEngine): Promise<Array<{ place: str
   return out
 }
 
+async function filesUnder(dir: string): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for (const name of await readdir(dir, { recursive: true })) {
+    const path = join(dir, name)
+    if ((await stat(path)).isFile()) parts.push(await readFile(path))
+  }
+  return Buffer.concat(parts)
+}
+
 async function hashedEntryKeys(engine: EncryptedEngine): Promise<string[]> {
   const keys: string[] = []
   for await (const key of engine.inner.keys({ prefix: 'idx\0e\0letters\0to\0' })) keys.push(key)
@@ -93,6 +102,7 @@ for (const kind of kinds) {
       const oldDataKey = openSlotKeys(KEY_A, slot).dataKey
       const hashedBefore = await hashedEntryKeys(sealed)
       expect(hashedBefore).toHaveLength(120)
+      const oldSealed = (await sealedValues(sealed)).map(({ value }) => Buffer.from(value.subarray(13, 45)))
 
       await db.reencrypt(KEY_B)
 
@@ -128,6 +138,12 @@ for (const kind of kinds) {
       expect(await Letter.index('to').count('person3@example.com')).toBe(18)
       if (!kind.persistent) return
       await db.close()
+      // No value sealed with the old data key is left in a Directory store's files (LevelDB keeps
+      // overwritten values in its tables until it compacts them, LMDB in free pages until reused).
+      if (kind.name === 'directory') {
+        const files = await filesUnder(dir)
+        expect(oldSealed.filter((old) => files.includes(old))).toEqual([])
+      }
       await expect(Database.open({ engine: kind.make(dir), models: [Letter, Photo], encryption: { key: KEY_A } })).rejects.toMatchObject({ code: 'WRONG_KEY' })
       db = await Database.open({ engine: kind.make(dir), models: [Letter, Photo], encryption: { key: KEY_B } })
       await check(18)

@@ -1,4 +1,6 @@
 import { LevelEngine } from '../../engine/level/level-engine.js'
+import type { Engine } from '../../engine/engine.js'
+import { WrappedEngine } from '../../engine/wrapped-engine.js'
 import type { Problem } from '../../tools/problems.js'
 import type { VerifyProgress } from '../../tools/verify.js'
 import { EXIT, UsageError } from '../exit-codes.js'
@@ -49,6 +51,11 @@ export async function reindex(store: string, options: JsonOption & { models?: st
   return EXIT.OK
 }
 
+/** The store's own engine, under its encryption and compression. */
+function innermost(engine: Engine): Engine {
+  return engine instanceof WrappedEngine ? innermost(engine.inner) : engine
+}
+
 /**
  * Gives back the space of deleted data: LevelDB compacts its tables. A Directory store keeps a file
  * per record, which leaves nothing to compact; LMDB reuses its free pages and is not compacted in
@@ -60,7 +67,7 @@ export async function compact(store: string, options: JsonOption): Promise<numbe
   await using(engine, async () => {
     if (kind === 'lmdb') throw new UsageError('an LMDB store reuses its free pages and is not compacted in place: copy it (stowage copy <store> <new> --engine lmdb) for a compact file')
     if (kind === 'directory') say(`${engine.describe()} keeps one file per record: nothing to compact`)
-    else await (engine as LevelEngine & { db: { compactRange(start: string, end: string, options: object): Promise<void> } }).db.compactRange('\x00', '\uffff', { keyEncoding: 'utf8' })
+    else await (innermost(engine) as LevelEngine & { db: { compactRange(start: string, end: string, options: object): Promise<void> } }).db.compactRange('\x00', '\uffff', { keyEncoding: 'utf8' })
   })
   const after = diskBytes(store)
   if (options.json) await print(json({ store, engine: kind, bytesBefore: before, bytesAfter: after }))
