@@ -13,6 +13,7 @@ import { sortKeyOf, valueKeys } from './object-keys.js'
 import type { ParsedQuery } from './parse-query.js'
 import type { Plan } from './planner.js'
 import type { QueryWork } from './query-types.js'
+import { keysCacheOf } from './keys-cache.js'
 import { entryBatches, entryRanges, keyBatches, splitEntry } from './scans.js'
 
 /** Most objects held to sort by a property without an index. */
@@ -34,6 +35,8 @@ export class Execution {
   readonly work: QueryWork = { indexEntries: 0, keysRecords: 0, objects: 0 }
   /** Candidates checked on their instance in memory instead of their keys record. */
   instancesChecked = 0
+  /** Keys records the keys cache gave (counted in `work.keysRecords` too). */
+  keysRecordsKept = 0
   readonly #db: Database
   readonly #engine: Engine
   readonly #q: ParsedQuery
@@ -250,14 +253,26 @@ export class Execution {
     return out
   }
 
+  /** Sets the candidates' keys records: kept ones from the keys cache, the others read from the store. */
   async #readKeys(candidates: Candidate[]): Promise<void> {
     if (candidates.length === 0) return
-    this.work.keysRecords += candidates.length
     const { collection } = this.#q.meta
+    const cache = keysCacheOf(this.#db)
+    const kept = cache.of(collection)
+    const missing: Candidate[] = []
+    for (const c of candidates) {
+      const keys = kept.get(c.oid)
+      if (keys === undefined) missing.push(c)
+      else c.keys = keys
+    }
+    this.work.keysRecords += candidates.length
+    this.keysRecordsKept += candidates.length - missing.length
+    if (missing.length === 0) return
     const engine = this.#engine
     // Synchronous reads skip a trip to the engine's thread pool per batch.
-    const values = engine.supports.syncReads === true ? candidates.map((c) => engine.getSync(keysRecordKey(collection, c.oid))) : await engine.getMany(candidates.map((c) => keysRecordKey(collection, c.oid)))
-    candidates.forEach((c, i) => (c.keys = typeof values[i] === 'string' ? (values[i] as string) : ''))
+    const values = engine.supports.syncReads === true ? missing.map((c) => engine.getSync(keysRecordKey(collection, c.oid))) : await engine.getMany(missing.map((c) => keysRecordKey(collection, c.oid)))
+    const read: Array<[string, string]> = missing.map((c, i) => [c.oid, (c.keys = typeof values[i] === 'string' ? (values[i] as string) : '')])
+    cache.keep(collection, kept, read)
   }
 
   /**

@@ -69,7 +69,8 @@ export interface QueryExplanation {
   /**
    * What running the query did, statistics included. `instancesChecked`: candidates checked on their
    * instance in memory (unchanged since stored, so its index keys are the stored ones) instead of
-   * reading their keys record.
+   * reading their keys record. `keysRecordsKept`: of the keys records checked, those kept in memory
+   * from an earlier query (no write to the collection since), not read from the store.
    */
-  actual: QueryWork & { results: number; instancesChecked: number }
+  actual: QueryWork & { results: number; instancesChecked: number; keysRecordsKept: number }
 }

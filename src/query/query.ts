@@ -84,7 +84,7 @@ export class Query<T extends StoredObject = StoredObject> implements AsyncIterab
     const { plan, statistics, execution } = await this.#start()
     let results = 0
     for await (const _ of execution.objects()) results++
-    const actual = { ...execution.work, results, instancesChecked: execution.instancesChecked }
+    const actual = { ...execution.work, results, instancesChecked: execution.instancesChecked, keysRecordsKept: execution.keysRecordsKept }
     actual.indexEntries += statistics.read
     return {
       plan: plan.text,

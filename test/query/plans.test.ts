@@ -64,6 +64,20 @@ for (const kind of storeKinds) {
       expect(after).toMatchObject({ index: 'rank', actual: { results: 1, objects: 1 } })
     })
 
+    it('keeps the keys records it checked until a write changes the collection, and sees the write', async () => {
+      await seed()
+      await t.reopen() // no instance in memory: candidates are checked on their keys records
+      // The 6 'rare' articles are all published: candidates the keys records rule out, never read.
+      const q = () => Article.find({ where: { status: 'draft', tags: 'rare' } })
+      expect((await q().explain()).actual).toMatchObject({ results: 0, objects: 0, keysRecords: 6, keysRecordsKept: 0 })
+      expect((await q().explain()).actual).toMatchObject({ results: 0, keysRecords: 6, keysRecordsKept: 6 })
+      // One of them becomes a draft: its kept keys record is stale now.
+      const rare = await Article.find({ where: { tags: 'rare' } }).oids()
+      await (await Article.get(rare[0]!))!.update({ status: 'draft' })
+      expect((await q().explain()).actual).toMatchObject({ results: 1, keysRecordsKept: 0 })
+      expect(await q().oids()).toEqual([rare[0]])
+    })
+
     it('a repeated sorted query with a limit counts the collection once, not on every run', async () => {
       await seed()
       await Article.find({ where: { tags: 'news' } }).count() // counts tags = news to its end
