@@ -5,7 +5,7 @@ import type { Database, Feature } from '../model/database.js'
 import type { ModelMeta } from '../model/meta.js'
 import { maintainerOf } from '../indexes/index-maintainer.js'
 import { RelationFeature } from '../relations/relation-feature.js'
-import { objectChange, type ChangeEvent } from './change-event.js'
+import { objectChange, type ChangeEvent, type ObjectChange } from './change-event.js'
 
 /** A committed change to one object, with the index keys it had before and has after (encoded, by index). */
 export interface KeyedChange {
@@ -105,6 +105,28 @@ export class ChangeFeed implements Feature {
       const set = this.#watchers.get(u.meta)
       if (set === undefined) continue
       const change: KeyedChange = { meta: u.meta, oid: u.oid, removed: false }
+      for (const w of new Set([...set.all, ...[...set.byKey.values()].flatMap((ws) => [...ws])])) w.changed(change)
+    }
+  }
+
+  /**
+   * Commits of another process on a shared store (src/coherence/): one change event, and every live
+   * query of the models they touch re-runs (their index keys before the commit are not known here).
+   */
+  remote(objects: ObjectChange[]): void {
+    const seq = ++this.#seq
+    if (this.#listeners.size > 0) {
+      this.#queue.push({ seq, changes: objects })
+      if (!this.#delivering) {
+        this.#delivering = true
+        queueMicrotask(() => this.#deliver())
+      }
+    }
+    for (const o of objects) {
+      const meta = [...this.#watchers.keys()].find((m) => m.collection === o.collection)
+      const set = meta && this.#watchers.get(meta)
+      if (set === undefined) continue
+      const change: KeyedChange = { meta: meta!, oid: o.oid, removed: o.kind === 'removed' }
       for (const w of new Set([...set.all, ...[...set.byKey.values()].flatMap((ws) => [...ws])])) w.changed(change)
     }
   }

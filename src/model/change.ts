@@ -37,4 +37,6 @@ export interface WriteContributor {
   prepare(changes: Change[], ops: WriteOp[]): Promise<void>
   /** Called after the batch committed. */
   committed?(changes: Change[]): void
+  /** Called when the write failed (in a contributor's `prepare` or in the batch): nothing was written. */
+  aborted?(): Promise<void>
 }

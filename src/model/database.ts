@@ -5,6 +5,7 @@ import { RelationFeature } from '../relations/index.js'
 import { RawFeature } from '../raw/raw-feature.js'
 import { Migrations, type MigrationProgress } from '../migrations/migrator.js'
 import { ChangeFeed, feedOf } from '../changes/change-feed.js'
+import { Coherence } from '../coherence/coherence.js'
 import { EncryptedEngine, KEY_SLOT } from '../crypto/encrypted-engine.js'
 import { COMPRESSION_MARK, CompressedEngine } from '../compression/compressed-engine.js'
 import { ChangeStream, DEFAULT_BUFFER } from '../changes/change-stream.js'
@@ -142,12 +143,13 @@ export interface Feature extends WriteContributor {
 }
 
 /**
- * The features every database runs, in this order. Migrations come first (they drop the links of
- * relations a model no longer has), indexes last: their keys are computed from the records as the
+ * The features every database runs, in this order. Coherence comes first (on a store shared by
+ * several processes it takes the write lock before any feature reads the store), then migrations
+ * (they drop the links of relations a model no longer has), indexes last: their keys are computed from the records as the
  * other features leave them (links dropped, change times moved); the change feed hears of a write
  * once every other feature has.
  */
-const FEATURES: Array<new (db: Database) => Feature> = [Migrations, RelationFeature, RawFeature, IndexMaintainer, ChangeFeed]
+const FEATURES: Array<new (db: Database) => Feature> = [Coherence, Migrations, RelationFeature, RawFeature, IndexMaintainer, ChangeFeed]
 
 const DEFAULT_CACHE_MAX = 1000
 
@@ -189,7 +191,7 @@ export class Database {
     this.identity = new IdentityMap(max, this.#syncReads ? (state) => this.#reread(state) : undefined)
     this.features = FEATURES.map((Feature) => new Feature(this))
     this.#work = new UnitOfWork(this, this.#log)
-    this.#migrations = this.features[0] as Migrations
+    this.#migrations = this.features[1] as Migrations
   }
 
   /**
@@ -877,6 +879,21 @@ export class Database {
   stats(): Promise<StoreStats> {
     this.#assertOpen('stats')
     return databaseStats(this)
+  }
+
+  /** Runs `fn` in the write queue, after every write issued before it (for features that change live instances). */
+  afterWrites<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#enqueue(fn)
+  }
+
+  /**
+   * On a store several processes share (PostgresEngine): resolves once every commit another process
+   * made before the call shows on this process's live instances and its change events are delivered.
+   * Elsewhere it resolves at once.
+   */
+  async catchUp(): Promise<void> {
+    this.#assertOpen('catchUp')
+    await (this.features[0] as Coherence).catchUp()
   }
 
   /** Checks indexes, links, raw data and records against each other and the models; `repair` fixes what can be derived. */

@@ -115,6 +115,7 @@ export class UnitOfWork {
       await this.db.engine.batch(ops)
     } catch (err) {
       this.log.finished(false)
+      for (const feature of this.db.features) await feature.aborted?.()
       changes.forEach((c, i) => Object.assign(c.obj[STATE], undo[i]))
       throw err
     }

@@ -4,7 +4,7 @@ import { ArgumentError, CorruptionError, InvalidKeyError, InvalidPathError, Unav
 import type { Engine } from '../../src/engine/engine.js'
 import { PostgresEngine } from '../../src/engine/postgres/postgres-engine.js'
 import { engineConformance } from '../../src/testing/index.js'
-import { dropSchema, freshSchema, postgresEngine, postgresUrl } from '../helpers/postgres.js'
+import { dropSchema, freshSchema, postgresEngine, postgresUrl, sql } from '../helpers/postgres.js'
 
 const schemas: string[] = []
 afterAll(async () => {
@@ -123,14 +123,3 @@ describe('PostgresEngine', () => {
     await Promise.all(engines.map((e) => e.close()))
   })
 })
-
-async function sql(text: string): Promise<unknown[]> {
-  const client = new pg.Client({ connectionString: postgresUrl() })
-  await client.connect()
-  try {
-    const result = await client.query(text)
-    return Array.isArray(result) ? result.at(-1)!.rows : result.rows
-  } finally {
-    await client.end()
-  }
-}

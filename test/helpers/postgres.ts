@@ -28,3 +28,15 @@ export async function dropSchema(schema: string): Promise<void> {
     await client.end()
   }
 }
+
+/** Runs SQL on the tests' server (several statements allowed without params); the rows of the last. */
+export async function sql(text: string, params?: unknown[]): Promise<Record<string, any>[]> {
+  const client = new pg.Client({ connectionString: postgresUrl() })
+  await client.connect()
+  try {
+    const result = (await client.query(text, params)) as unknown
+    return Array.isArray(result) ? result.at(-1)!.rows : (result as pg.QueryResult).rows
+  } finally {
+    await client.end()
+  }
+}

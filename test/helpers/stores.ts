@@ -8,6 +8,7 @@ import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
 import { LevelEngine } from '../../src/engine/level/level-engine.js'
 import { LmdbEngine } from '../../src/engine/lmdb/lmdb-engine.js'
 import { MemoryEngine } from '../../src/engine/memory/memory-engine.js'
+import { dropSchema, freshSchema, postgresEngine } from './postgres.js'
 
 /** A place data lives in, for tests that must run on every engine. */
 export interface Store {
@@ -36,7 +37,7 @@ function onDisk(name: string, make: (dir: string) => Engine): StoreKind {
   }
 }
 
-/** Memory, Directory, LevelDB and LMDB: every model feature is tested on each. */
+/** Memory, Directory, LevelDB, LMDB and PostgreSQL (a schema each): every model feature is tested on each. */
 export const storeKinds: StoreKind[] = [
   {
     name: 'memory',
@@ -48,6 +49,13 @@ export const storeKinds: StoreKind[] = [
   onDisk('directory', (dir) => new DirectoryEngine(join(dir, 'store'))),
   onDisk('level', (dir) => new LevelEngine(join(dir, 'db'))),
   onDisk('lmdb', (dir) => new LmdbEngine(join(dir, 'db.lmdb'))),
+  {
+    name: 'postgres',
+    async make() {
+      const schema = freshSchema()
+      return { engine: () => postgresEngine(schema), persistent: true, cleanup: () => dropSchema(schema) }
+    },
+  },
 ]
 
 /** The database of a per-engine test: see `databaseEach`. */

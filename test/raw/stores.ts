@@ -4,10 +4,12 @@ import { DirectoryEngine } from '../../src/engine/directory/directory-engine.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { LevelEngine } from '../../src/engine/level/level-engine.js'
 import { LmdbEngine } from '../../src/engine/lmdb/lmdb-engine.js'
+import { PostgresEngine } from '../../src/engine/postgres/postgres-engine.js'
+import { sql } from '../helpers/postgres.js'
 
 /**
  * What raw data an engine holds on its storage, to check for leftovers: on Level/Memory/LMDB, the
- * chunk and staging-marker keys; on Directory, every file in the collection directory that is
+ * chunk and staging-marker keys; on PostgreSQL, the rows of its chunks and staged tables; on Directory, every file in the collection directory that is
  * not a record (committed data files and staging temp files).
  */
 export async function rawStorage(engine: Engine, collection: string): Promise<{ chunks: number; staging: number; files: string[] }> {
@@ -18,6 +20,10 @@ export async function rawStorage(engine: Engine, collection: string): Promise<{ 
   if (engine instanceof LmdbEngine) {
     const keys = [...engine.db!.getKeys()]
     return { chunks: keys.filter((k) => k.startsWith('c')).length, staging: keys.filter((k) => k.startsWith('s')).length, files: [] }
+  }
+  if (engine instanceof PostgresEngine) {
+    const [row] = await sql(`SELECT (SELECT count(*) FROM "${engine.schema}".chunks) AS chunks, (SELECT count(*) FROM "${engine.schema}".staged) AS staging`)
+    return { chunks: Number(row!.chunks), staging: Number(row!.staging), files: [] }
   }
   if (engine instanceof DirectoryEngine) {
     let names: string[] = []

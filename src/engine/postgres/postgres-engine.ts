@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import type { Pool, PoolClient } from 'pg'
+import type { Client, Pool, PoolClient } from 'pg'
+import type { RemoteCommit, SharedStore } from '../../coherence/shared-store.js'
 import { ArgumentError, ClosedError, ConflictError, CorruptionError, InvalidKeyError, InvalidPathError, StowageError } from '../../errors.js'
 import { DAMAGED, DamageList } from '../damage-list.js'
 import { Engine } from '../engine.js'
@@ -8,6 +9,8 @@ import { decodeValue, encodeValue, type Named } from '../level/msgpack-codec.js'
 import { OpenReaders } from '../lmdb/open-readers.js'
 import { postgresError } from './postgres-errors.js'
 import { checkTokens, PostgresRaw, type Query } from './postgres-raw.js'
+import { PostgresNotices } from './postgres-notices.js'
+import { ReadBatcher } from './read-batcher.js'
 import { FORMAT, MAX_KEY_BYTES, quoteSchema, schemaStatements, sqlRange } from './postgres-sql.js'
 
 /**
@@ -60,7 +63,7 @@ const PG_PACKAGE = 'pg'
  * @example
  * const db = await Database.open({ engine: new PostgresEngine({ connectionString: process.env.DATABASE_URL }), models: [Account] })
  */
-export class PostgresEngine extends Engine {
+export class PostgresEngine extends Engine implements SharedStore {
   readonly supports: EngineSupports = { persistent: true, rawPaths: false, readableFiles: false, snapshots: true }
   /** The quoted schema, as it appears in statements. */
   readonly #s: string
@@ -70,11 +73,18 @@ export class PostgresEngine extends Engine {
   readonly #damage: DamageList
   readonly #inflight = new Set<Promise<unknown>>()
   #pool!: Pool
+  /** Batches' connections: apart from the reads', so that a flood of reads never holds writes back. */
+  #writePool!: Pool
   #ownPool = false
+  #entryReads!: ReadBatcher<Buffer>
+  #recordReads!: ReadBatcher<Buffer>
   #raw!: PostgresRaw
   #readers!: OpenReaders
   /** Marks what this engine stages, and the commits it announces; new at each open. */
   #owner = ''
+  #notices!: PostgresNotices
+  /** The transaction holding the write lock (`lockWrites()`) until `unlockWrites()`. */
+  #held: PoolClient | undefined
 
   constructor(options: PostgresEngineOptions) {
     super()
@@ -115,18 +125,37 @@ export class PostgresEngine extends Engine {
     const { Pool } = ((await import(PG_PACKAGE)) as { default: typeof import('pg') }).default
     const options = this.#options
     this.#ownPool = options.pool === undefined
-    const pool = (options.pool as Pool | undefined) ?? new Pool({ connectionString: options.connectionString, max: options.poolSize, connectionTimeoutMillis: 10_000 })
+    const pool = (options.pool as Pool | undefined) ?? new Pool({ connectionString: options.connectionString, max: options.poolSize })
+    const writePool = this.#ownPool ? new Pool({ connectionString: options.connectionString, max: Math.max(2, Math.ceil(options.poolSize! / 2)) }) : pool
     // An idle connection the server drops (a restart) is reported here: the next query gets a new one.
-    if (this.#ownPool) pool.on('error', () => {})
+    if (this.#ownPool) for (const p of [pool, writePool]) p.on('error', () => {})
     this.#pool = pool
+    this.#writePool = writePool
+    const limit = this.#ownPool ? options.poolSize! : 4
+    this.#entryReads = new ReadBatcher(limit, (_, keys) => this.#fetch(`${this.#s}.entries`, 'key', [], keys))
+    this.#recordReads = new ReadBatcher(limit, (collection, ids) => this.#fetch(`${this.#s}.records`, 'id', [Buffer.from(collection)], ids))
     this.#owner = randomBytes(9).toString('base64url')
     this.#readers = new OpenReaders(() => this.describe())
-    this.#raw = new PostgresRaw({ schema: this.#s, chunkSize: options.rawChunkSize!, owner: this.#owner, readAhead: Math.max(1, Math.floor((1 << 20) / options.rawChunkSize!)) })
+    this.#raw = new PostgresRaw({ schema: this.#s, chunkSize: options.rawChunkSize!, owner: this.#owner, readSlice: 32 * 1024 })
+    const { Client } = ((await import(PG_PACKAGE)) as { default: typeof import('pg') }).default
+    const clientOptions = (pool as unknown as { options: object }).options
+    this.#notices = new PostgresNotices(
+      async () => {
+        const client = new Client(clientOptions)
+        client.on('error', () => {}) // reported through 'end' as well
+        await client.connect()
+        return client
+      },
+      `"${`stowage_${this.#schema}`.slice(0, 63)}"`,
+      this.#owner,
+    )
     try {
       await this.#prepareSchema()
       await this.#raw.dropOrphans(this.#query, ORPHAN_AGE)
+      await this.#notices.start()
     } catch (err) {
-      if (this.#ownPool) await pool.end().catch(() => {})
+      await this.#notices.stop()
+      if (this.#ownPool) await Promise.all([pool.end().catch(() => {}), writePool.end().catch(() => {})])
       throw postgresError(err, this.describe(), 'opening it')
     }
   }
@@ -149,6 +178,7 @@ export class PostgresEngine extends Engine {
         await this.#transaction(async (query) => {
           for (const statement of schemaStatements(s)) await query(statement)
           await query(`INSERT INTO ${s}.meta (name, value) VALUES ('format', $1) ON CONFLICT (name) DO NOTHING`, [String(FORMAT)])
+          await query(`INSERT INTO ${s}.meta (name, value) VALUES ('writer', '') ON CONFLICT (name) DO NOTHING`)
         })
         break
       } catch (err) {
@@ -165,11 +195,13 @@ export class PostgresEngine extends Engine {
 
   protected async _close(): Promise<void> {
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight])
+    await this.unlockWrites()
+    await this.#notices.stop()
     this.#readers.endAll()
     try {
       await this.#raw.dropOwn(this.#query).catch(() => {}) // else dropped as orphans later
     } finally {
-      if (this.#ownPool) await this.#pool.end()
+      if (this.#ownPool) await Promise.all([this.#pool.end(), this.#writePool.end()])
     }
   }
 
@@ -183,10 +215,9 @@ export class PostgresEngine extends Engine {
   }
 
   protected async _get(key: string): Promise<unknown> {
-    const k = Buffer.from(key)
-    if (k.length > MAX_KEY_BYTES) return undefined
-    const rows = await this.#read({ name: `stowage-get-${this.#schema}`, text: `SELECT value FROM ${this.#s}.entries WHERE key = $1`, values: [k] }, () => `reading ${entryName(key)}`)
-    return rows.length === 0 ? undefined : this.#decode(rows[0]!.value, () => entryName(key))
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES) return undefined
+    const bytes = await this.#guard(this.#entryReads.get('', key), `reading ${entryName(key)}`)
+    return bytes === undefined ? undefined : this.#decode(bytes, () => entryName(key))
   }
 
   protected async _getMany(keys: string[]): Promise<unknown[]> {
@@ -211,22 +242,31 @@ export class PostgresEngine extends Engine {
   }
 
   protected async _getRecord(collection: string, id: string): Promise<unknown> {
-    const rows = await this.#read(
-      { name: `stowage-getRecord-${this.#schema}`, text: `SELECT value FROM ${this.#s}.records WHERE collection = $1 AND id = $2`, values: [Buffer.from(collection), Buffer.from(id)] },
-      () => `reading record ${collection}/${id}`,
-    )
-    if (rows.length === 0) return undefined
-    const record = this.#decodeRecord(collection, id, rows[0]!.value)
+    const bytes = await this.#guard(this.#recordReads.get(collection, id), `reading record ${collection}/${id}`)
+    if (bytes === undefined) return undefined
+    const record = this.#decodeRecord(collection, id, bytes)
     if (record === DAMAGED) throw this.#damage.errorFor(collection, id, this.describe())
     return record
   }
 
+  /** The stored values of `keys` (strings) in `column` of `table` (within one collection if `fixed`), by key. */
+  async #fetch(table: string, column: string, fixed: Buffer[], keys: string[]): Promise<Map<string, Buffer>> {
+    const where = fixed.length > 0 ? 'collection = $1 AND ' : ''
+    const n = fixed.length + 1
+    const config =
+      keys.length === 1
+        ? { name: `stowage-${table}-one`, text: `SELECT ${column}, value FROM ${table} WHERE ${where}${column} = $${n}`, values: [...fixed, Buffer.from(keys[0]!)] }
+        : { text: `SELECT ${column}, value FROM ${table} WHERE ${where}${column} = ANY($${n}::bytea[])`, values: [...fixed, keys.map((k) => Buffer.from(k))] }
+    const rows = (await this.#pool.query(config)).rows
+    return new Map(rows.map((r) => [(r[column] as Buffer).toString(), r.value as Buffer]))
+  }
+
   protected async _getRecords(collection: string, ids: string[]): Promise<unknown[]> {
     if (ids.length === 0) return []
-    const rows = await this.#read(
-      { text: `SELECT id, value FROM ${this.#s}.records WHERE collection = $1 AND id = ANY($2::bytea[])`, values: [Buffer.from(collection), ids.map((id) => Buffer.from(id))] },
-      () => `reading records of ${collection}`,
-    )
+    const config = { text: `SELECT id, value FROM ${this.#s}.records WHERE collection = $1 AND id = ANY($2::bytea[])`, values: [Buffer.from(collection), ids.map((id) => Buffer.from(id))] }
+    // While a write holds the lock, it reads what it replaces on its own connection: a flood of reads never holds it back.
+    const held = this.#held
+    const rows = held ? await this.#guard(held.query(config).then((r) => r.rows), `reading records of ${collection}`) : await this.#read(config, () => `reading records of ${collection}`)
     const found = new Map(rows.map((r) => [(r.id as Buffer).toString(), r.value as Buffer]))
     return ids.map((id) => {
       const bytes = found.get(id)
@@ -316,6 +356,7 @@ export class PostgresEngine extends Engine {
     }
     checkTokens(raw as { type: string; staged?: StagedRaw }[])
     const s = this.#s
+    const written = [...records.values()].map(([c, id]) => [c.toString(), id.toString()] as [string, string])
     const doing = `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`
     for (let attempt = 1; ; attempt++) {
       try {
@@ -342,6 +383,8 @@ export class PostgresEngine extends Engine {
             if (op.type !== 'putRaw' && op.type !== 'delRaw') continue
             await this.#raw.commit(query, Buffer.from(op.collection), Buffer.from(op.id), op.type === 'putRaw' ? op.staged : undefined, `${op.collection}/${op.id}`)
           }
+          // Delivered to the other processes when, and only if, the transaction commits.
+          if (written.length > 0) await query('SELECT pg_notify($1, $2)', [this.#notices.channel.slice(1, -1), this.#notices.payload(written)])
         })
         return
       } catch (err) {
@@ -350,6 +393,47 @@ export class PostgresEngine extends Engine {
         throw translated
       }
     }
+  }
+
+  async lockWrites(): Promise<void> {
+    this.assertOpen('lockWrites')
+    if (this.#held) return
+    const client = await this.#guard(this.#writePool.connect(), 'taking the write lock')
+    quietWhileHeld(client)
+    try {
+      await client.query('BEGIN')
+      await client.query(`SELECT value FROM ${this.#s}.meta WHERE name = 'writer' FOR UPDATE`)
+    } catch (err) {
+      client.release(true)
+      throw this.#translate(err, 'taking the write lock')
+    }
+    this.#held = client
+  }
+
+  async unlockWrites(): Promise<void> {
+    const client = this.#held
+    if (!client) return
+    this.#held = undefined
+    if (broken.has(client)) return client.release(true)
+    // A connection lost without a word would never answer: it is dropped instead (the server lets the lock go).
+    let timer: NodeJS.Timeout | undefined
+    const answered = await Promise.race([
+      client.query('ROLLBACK').then(() => true, () => false),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 5000))),
+    ])
+    clearTimeout(timer)
+    client.release(answered ? undefined : true)
+  }
+
+  onRemoteCommit(listener: (commit: RemoteCommit) => void): () => void {
+    return this.#notices.subscribe(listener)
+  }
+
+  async catchUp(): Promise<void> {
+    this.assertOpen('catchUp')
+    await this.#notices.catchUp(async (channel, payload) => {
+      await this.#guard(this.#pool.query('SELECT pg_notify($1, $2)', [channel.slice(1, -1), payload]), 'catching up with other processes')
+    })
   }
 
   protected _stageRaw(collection: string, id: string, source: Source, _options: StageRawOptions): Promise<StagedRaw> {
@@ -405,6 +489,7 @@ export class PostgresEngine extends Engine {
   async #view(): Promise<{ query: Query; end: () => void }> {
     this.#readers.assertOpen()
     const client = await this.#guard(this.#pool.connect(), 'connecting')
+    quietWhileHeld(client)
     let failed = false
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
@@ -478,7 +563,7 @@ export class PostgresEngine extends Engine {
 
   /** Runs `fn` in one transaction on one connection: committed if it resolves, rolled back if it throws. */
   async #transaction(fn: (query: Query) => Promise<void>): Promise<void> {
-    const client: PoolClient = await this.#pool.connect()
+    const client: PoolClient = await this.#writePool.connect()
     let broken: unknown
     try {
       await client.query('BEGIN')
@@ -538,6 +623,18 @@ export class PostgresEngine extends Engine {
     return p
   }
 }
+
+/**
+ * A connection held between statements (the write lock, a read view) that the server drops (a
+ * restart) reports it as an 'error' event, which would end the process unheard: the next statement
+ * on it fails instead, and releasing it with that error discards it.
+ */
+function quietWhileHeld(client: PoolClient): void {
+  if (client.listenerCount('error') === 0) client.on('error', () => broken.add(client))
+}
+
+/** Connections that reported an error while held: never used again. */
+const broken = new WeakSet<PoolClient>()
 
 /** Keys and values to put, in key order, and keys to delete, in key order. */
 function split(rows: (readonly [Buffer, Buffer | null])[]): [Buffer[], Buffer[], Buffer[]] {

@@ -12,8 +12,8 @@ export interface PostgresRawOptions {
   chunkSize: number
   /** This engine's mark on what it stages: only it may commit or discard it. */
   owner: string
-  /** Chunks fetched per query while reading. */
-  readAhead: number
+  /** Bytes fetched per query while reading. */
+  readSlice: number
 }
 
 /**
@@ -102,18 +102,19 @@ export class PostgresRaw {
     const size = Number(pointer.size)
     const hash = createHash('sha256')
     let seen = 0
-    let seq = 0
-    for (;;) {
-      const rows = await query(`SELECT seq, data FROM ${s}.chunks WHERE token = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [pointer.token, seq, this.opts.readAhead])
-      for (const row of rows) {
-        if (row.seq !== seq) throw new CorruptionError(`Raw data of ${collection}/${id} is corrupt: chunk ${seq} of token ${pointer.token} is missing`)
-        seq++
-        const stored = row.data as Buffer
-        seen += stored.length
-        hash.update(stored)
-        for (let at = 0; at < stored.length; at += chunkSize) yield stored.subarray(at, Math.min(at + chunkSize, stored.length))
+    // Read in slices small enough that their text (bytea comes as hex, twice the size) is a young
+    // object for V8: collected at once, so memory stays flat however large the data.
+    const slice = this.opts.readSlice
+    for (let seq = 0; seen < size; seq++) {
+      for (let at = 0; ; at += slice) {
+        const [row] = await query(`SELECT substring(data from $3 for $4) AS part, length(data) AS len FROM ${s}.chunks WHERE token = $1 AND seq = $2`, [pointer.token, seq, at + 1, slice])
+        if (!row) throw new CorruptionError(`Raw data of ${collection}/${id} is corrupt: chunk ${seq} of token ${pointer.token} is missing (${seen} of ${size} bytes read)`)
+        const part = row.part as Buffer
+        seen += part.length
+        hash.update(part)
+        for (let from = 0; from < part.length; from += chunkSize) yield part.subarray(from, Math.min(from + chunkSize, part.length))
+        if (at + slice >= row.len) break
       }
-      if (rows.length < this.opts.readAhead) break
     }
     if (seen !== size) throw new CorruptionError(`Raw data of ${collection}/${id} is corrupt: expected ${size} bytes in chunks of token ${pointer.token}, found ${seen}`)
     if (hash.digest('hex') !== pointer.sha256) throw new CorruptionError(`Raw data of ${collection}/${id} is corrupt: SHA-256 digest mismatch in the chunks of token ${pointer.token}`)

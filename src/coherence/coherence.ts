@@ -1,0 +1,171 @@
+import { ConflictError } from '../errors.js'
+import type { WriteOp } from '../engine/engine.js'
+import { encodeValue } from '../engine/level/msgpack-codec.js'
+import { feedOf } from '../changes/change-feed.js'
+import type { ObjectChange } from '../changes/change-event.js'
+import { objectChange } from '../changes/change-event.js'
+import type { Change } from '../model/change.js'
+import type { Database, Feature } from '../model/database.js'
+import type { ModelMeta } from '../model/meta.js'
+import { STATE, type ObjectRecord } from '../model/object-state.js'
+import type { StoredObject } from '../model/stored-object.js'
+import { rebase } from './rebase.js'
+import { sharedStoreOf, type RemoteCommit, type SharedStore } from './shared-store.js'
+
+/**
+ * Several processes on one store (an engine that is a SharedStore): nothing lost between writers,
+ * and each process follows the others' commits. Does nothing on an engine only one process uses.
+ *
+ * - Every write takes the store's write lock first (so writes of all processes are serialized, as
+ *   the write queue serializes them within one), then checks, under the lock, that the record each
+ *   changed object was built on is still the stored one. If another process stored that object
+ *   since, nothing is written and the write fails with `ConflictError`; the instance then takes
+ *   the stored record (rebase.ts), and running the change again writes it over the new record. So
+ *   index diffs, unique checks, keys records and links are always computed from what is stored,
+ *   and no process's change vanishes unreported.
+ * - Each commit of another process is heard (the engine's change feed): the live instances of its
+ *   objects take the new records (or keep their unsaved changes over them), instances of removed
+ *   objects become removed, and the change events of the database fire for it.
+ */
+export class Coherence implements Feature {
+  readonly db: Database
+  readonly #shared: SharedStore | undefined
+  #locked = false
+  /** Records heard of and not applied yet, by collection; `all` when some may have gone unheard. */
+  #pending = new Map<string, Set<string>>()
+  #everything = false
+  #applying: Promise<void> | undefined
+
+  constructor(db: Database) {
+    this.db = db
+    this.#shared = sharedStoreOf(db.engine)
+  }
+
+  async open(): Promise<void> {
+    this.#shared?.onRemoteCommit((commit) => this.#heard(commit))
+  }
+
+  async prepare(changes: Change[], _ops: WriteOp[]): Promise<void> {
+    const shared = this.#shared
+    if (shared === undefined) return
+    await shared.lockWrites()
+    this.#locked = true
+    const stale: Array<[Change, unknown]> = []
+    for (const [collection, group] of byCollection(changes)) {
+      const stored = await this.db.engine.getRecords(collection, group.map((c) => c.oid))
+      group.forEach((c, i) => {
+        // Instances the identity map does not hold (a migration pass's) were built from what was read just before.
+        if (!c.created && this.db.identity.get(collection, c.oid) !== c.obj) return
+        if (!sameRecord(c.created ? undefined : c.previous, stored[i])) stale.push([c, stored[i]])
+      })
+    }
+    if (stale.length === 0) return
+    await this.aborted()
+    // The instances take the stored records once this write has failed (a transaction's undo first).
+    setImmediate(() => this.#heard({ records: stale.map(([c]) => [c.meta.collection, c.oid]) }))
+    const names = stale.slice(0, 5).map(([c]) => `${c.meta.ctor.name} ${c.oid}`).join(', ') + (stale.length > 5 ? ` and ${stale.length - 5} more` : '')
+    throw new ConflictError(
+      `${names} ${stale.length === 1 ? 'was' : 'were'} changed by another process since ${stale.length === 1 ? 'it was' : 'they were'} read: nothing of this write was stored. The live instances take the stored values (keeping unsaved property changes made outside transactions): run the change again`,
+    )
+  }
+
+  committed(): void {
+    void this.aborted() // the batch committed: the lock goes (the next write's lock waits for it)
+  }
+
+  /** The write is over (failed, or committed): the lock is let go. */
+  async aborted(): Promise<void> {
+    if (!this.#locked) return
+    this.#locked = false
+    await this.#shared!.unlockWrites()
+  }
+
+  /**
+   * Resolves once every commit another process made before the call is applied to the live
+   * instances and its change event delivered.
+   */
+  async catchUp(): Promise<void> {
+    if (this.#shared === undefined) return
+    await this.#shared.catchUp()
+    while (this.#applying) await this.#applying
+  }
+
+  #heard(commit: RemoteCommit): void {
+    if (commit.records === 'all') this.#everything = true
+    else {
+      for (const [collection, id] of commit.records) {
+        let ids = this.#pending.get(collection)
+        if (!ids) this.#pending.set(collection, (ids = new Set()))
+        ids.add(id)
+      }
+    }
+    // In the write queue: never between a write's check and its commit, nor before a failed transaction's undo.
+    this.#applying ??= this.db.afterWrites(() => this.#applyAll()).finally(() => (this.#applying = undefined))
+  }
+
+  async #applyAll(): Promise<void> {
+    while (this.#pending.size > 0 || this.#everything) {
+      const pending = this.#pending
+      this.#pending = new Map()
+      this.#everything = false
+      if (this.db.closed) return
+      try {
+        await this.#apply(pending)
+      } catch {
+        // The store went away: the instances stay as they were; writes still check what they replace.
+      }
+    }
+  }
+
+  async #apply(pending: Map<string, Set<string>>): Promise<void> {
+    const changes: ObjectChange[] = []
+    for (const [collection, idSet] of pending) {
+      const meta = this.#metaOf(collection)
+      if (meta === undefined) continue
+      const ids = [...idSet]
+      // What each live instance showed before the read: one a local write changed meanwhile is newer than the read.
+      const live = ids.map((id) => this.db.identity.get(collection, id))
+      const before = live.map((obj) => obj?.[STATE].record)
+      const stored = await this.db.engine.getRecords(collection, ids)
+      ids.forEach((oid, i) => {
+        const obj = live[i]
+        const record = stored[i] as ObjectRecord | undefined
+        if (obj !== undefined && obj[STATE].record === before[i] && !sameRecord(before[i], record)) rebase(this.db, obj, record)
+        if (obj !== undefined && sameRecord(before[i], record) && before[i] !== undefined) return // already known
+        changes.push(remoteChange(meta, oid, obj, before[i], record))
+      })
+    }
+    if (changes.length > 0) feedOf(this.db).remote(changes)
+  }
+
+  #metaOf(collection: string): ModelMeta | undefined {
+    for (const meta of this.db.models()) if (meta.collection === collection) return meta
+    return undefined
+  }
+}
+
+/** The change another process made, as far as this one can tell: an object it never held is reported with every property. */
+function remoteChange(meta: ModelMeta, oid: string, obj: StoredObject | undefined, previous: ObjectRecord | undefined, record: ObjectRecord | undefined): ObjectChange {
+  const base = { meta, oid, obj: obj as StoredObject, created: false }
+  if (record === undefined) return objectChange({ ...base, removed: true })
+  const change = objectChange({ ...base, removed: false, record, previous: obj === undefined ? undefined : previous })
+  if (obj === undefined) change.kind = 'updated'
+  return change
+}
+
+function byCollection(changes: Change[]): Map<string, Change[]> {
+  const out = new Map<string, Change[]>()
+  for (const c of changes) {
+    const group = out.get(c.meta.collection)
+    if (group) group.push(c)
+    else out.set(c.meta.collection, [c])
+  }
+  return out
+}
+
+/** Whether two records are the same stored record: the same bytes once encoded. */
+function sameRecord(a: unknown, b: unknown): boolean {
+  if (a === undefined || b === undefined) return a === b
+  // encodeValue gives a view of the encoder's buffer, which the next encoding reuses: copy the first.
+  return Buffer.from(encodeValue(a, 'a record')).equals(encodeValue(b, 'a record'))
+}

@@ -1,0 +1,191 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import type { ChangeEvent } from '../../src/changes/change-event.js'
+import type { Database } from '../../src/model/database.js'
+import { dropSchema, freshSchema, postgresUrl } from '../helpers/postgres.js'
+import { startPostgres } from '../helpers/postgres-server.js'
+import { Account, openShared, Post } from './models.js'
+import { workers, type Worker } from './workers.js'
+
+/**
+ * Several processes on one PostgreSQL store: real child processes (worker.ts) against the tests'
+ * server, each with its own database, identity map and write queue.
+ */
+const schemas: string[] = []
+const running: Worker[] = []
+let db: Database | undefined
+afterEach(async () => {
+  await db?.close()
+  db = undefined
+  await Promise.all(running.splice(0).map((w) => w.kill()))
+})
+afterAll(async () => {
+  for (const schema of schemas) await dropSchema(schema)
+})
+
+function fresh(): string {
+  const schema = freshSchema()
+  schemas.push(schema)
+  return schema
+}
+
+async function start(n: number, schema: string, url = postgresUrl()): Promise<Worker[]> {
+  const list = await workers(n, url, schema)
+  running.push(...list)
+  return list
+}
+
+/** Every post of the store, and every account with the titles of its posts. */
+async function contents(): Promise<{ posts: Post[]; accounts: Map<string, string[]> }> {
+  const posts: Post[] = []
+  for await (const p of Post.all()) posts.push(p)
+  const accounts = new Map<string, string[]>()
+  for await (const a of Account.all()) {
+    const titles: string[] = []
+    for await (const p of a.posts) titles.push(p.title)
+    accounts.set(a.email, titles.sort())
+  }
+  return { posts, accounts }
+}
+
+describe('several processes on one PostgreSQL store', () => {
+  it('racing for unique keys: exactly one process wins each key, the others get ConstraintError, indexes exact', async () => {
+    const schema = fresh()
+    const procs = await start(3, schema)
+    const emails = Array.from({ length: 12 }, (_, i) => `user${i}@example.com`)
+    const outcomes = await Promise.all(procs.map((w, p) => w.run<{ ok: boolean; code?: string }[]>('create', { accounts: emails.map((email) => ({ email, name: `p${p}` })) })))
+    for (let i = 0; i < emails.length; i++) {
+      const results = outcomes.map((o) => o[i]!)
+      expect(results.filter((r) => r.ok)).toHaveLength(1)
+      for (const r of results.filter((r) => !r.ok)) expect(r.code).toBe('CONSTRAINT')
+    }
+    db = await openShared(postgresUrl(), schema)
+    expect(await Account.count()).toBe(emails.length)
+    for (const email of emails) expect(await Account.index('email').count(email)).toBe(1)
+    const report = await db.verify()
+    expect(report.problems).toEqual([])
+  }, 60_000)
+
+  it('two processes saving one object at once: neither change is lost (a ConflictError merges and the save again stores both)', async () => {
+    const schema = fresh()
+    db = await openShared(postgresUrl(), schema)
+    const mine = await Account.create({ email: 'shared@example.com', name: 'Original', visits: 0 } as never)
+    const [a, b] = await start(2, schema)
+    await Promise.all([a!.run('hold', { email: 'shared@example.com' }), b!.run('hold', { email: 'shared@example.com' })])
+    const events: ChangeEvent[] = []
+    const sub = db.changes().subscribe((e) => events.push(e))
+    const [ra, rb] = await Promise.all([
+      a!.run('change', { email: 'shared@example.com', set: { name: 'Renamed' }, retry: true }),
+      b!.run('change', { email: 'shared@example.com', set: { visits: 5 }, retry: true }),
+    ])
+    expect(ra.saved && rb.saved).toBe(true)
+    expect(await a!.run('get', { email: 'shared@example.com' })).toMatchObject({ name: 'Renamed', visits: 5 })
+    expect(await b!.run('get', { email: 'shared@example.com' })).toMatchObject({ name: 'Renamed', visits: 5 })
+    // This process heard both commits: its live instance shows them, and its change events fired.
+    await db.catchUp()
+    expect(mine.name).toBe('Renamed')
+    expect(mine.visits).toBe(5)
+    expect(await Account.get(mine.oid)).toBe(mine)
+    const changed = events.flatMap((e) => e.changes).filter((c) => c.oid === mine.oid)
+    expect(changed.length).toBeGreaterThanOrEqual(1)
+    expect(new Set(changed.flatMap((c) => c.properties))).toEqual(new Set(['name', 'visits']))
+    sub.unsubscribe()
+  }, 60_000)
+
+  it('a held instance with unsaved changes keeps them over another process\'s commit; without a retry the stale save is a ConflictError, never a silent overwrite', async () => {
+    const schema = fresh()
+    db = await openShared(postgresUrl(), schema)
+    const mine = await Account.create({ email: 'c@example.com', name: 'Before', visits: 1 } as never)
+    mine.visits = 2 // unsaved here
+    const [w] = await start(1, schema)
+    await w!.run('hold', { email: 'c@example.com' })
+    await w!.run('change', { email: 'c@example.com', set: { name: 'Theirs' } })
+    await db.catchUp()
+    expect(mine.name).toBe('Theirs') // taken from the other process
+    expect(mine.visits).toBe(2) // kept: unsaved here
+    await mine.save()
+    expect(await w!.run('get', { email: 'c@example.com' })).toMatchObject({ name: 'Theirs', visits: 2 })
+    // The other process's instance had heard of this save too; had it not, its save would conflict, not overwrite.
+    const stale = await w!.run('change', { email: 'c@example.com', set: { visits: 9 } })
+    expect(stale.saved === true || stale.code === 'CONFLICT').toBe(true)
+    await db.catchUp()
+    expect((await Account.get(mine.oid))!.name).toBe('Theirs')
+  }, 60_000)
+
+  it('concurrent link changes from several processes: every link and reverse link exact', async () => {
+    const schema = fresh()
+    db = await openShared(postgresUrl(), schema)
+    await Account.create({ email: 'owner@example.com', name: 'Owner', visits: 0 } as never)
+    await db.close()
+    db = undefined
+    const procs = await start(3, schema)
+    await Promise.all(procs.map((w, p) => w.run('addPosts', { email: 'owner@example.com', titles: Array.from({ length: 8 }, (_, i) => `p${p}-${i}`) })))
+    db = await openShared(postgresUrl(), schema)
+    const { posts, accounts } = await contents()
+    expect(posts).toHaveLength(24)
+    expect(accounts.get('owner@example.com')).toHaveLength(24)
+    for (const post of posts) expect((await post.author.one())?.email).toBe('owner@example.com')
+    expect((await db.verify()).problems).toEqual([])
+  }, 60_000)
+
+  it('a writer SIGKILLed mid-transaction: the others go on, nothing of its write half-stored', async () => {
+    const schema = fresh()
+    db = await openShared(postgresUrl(), schema)
+    await Account.create({ email: 'k@example.com', name: 'K', visits: 0 } as never)
+    await db.close()
+    db = undefined
+    const [victim, survivor] = await start(2, schema)
+    victim!.start('churn', { email: 'k@example.com', prefix: 'v' })
+    survivor!.start('churn', { email: 'k@example.com', prefix: 's' })
+    const acked = (w: Worker) => w.lines.filter((l) => l.startsWith('A ')).length
+    while (acked(victim!) < 5 || acked(survivor!) < 5) await new Promise((r) => setTimeout(r, 20))
+    await victim!.kill()
+    const before = acked(survivor!)
+    while (acked(survivor!) < before + 5) await new Promise((r) => setTimeout(r, 20))
+    await survivor!.kill()
+    db = await openShared(postgresUrl(), schema)
+    const { posts } = await contents()
+    const titles = new Set(posts.map((p) => p.title))
+    for (const [w, prefix] of [[victim!, 'v'], [survivor!, 's']] as const) {
+      for (const line of w.lines.filter((l) => l.startsWith('A '))) expect(titles.has(`${prefix}${line.slice(2)}`)).toBe(true)
+    }
+    // Each transaction adds one post and counts it: the counts agree, so none was half-written.
+    const account = (await Account.index('email').one('k@example.com'))!
+    expect(account.visits).toBe(posts.length)
+    expect(account.posts.size).toBe(posts.length)
+    expect((await db.verify()).problems).toEqual([])
+  }, 60_000)
+})
+
+describe('a PostgreSQL server restarted while processes write', () => {
+  it('writes in flight fail with a retryable UnavailableError, are never half-applied, and the processes go on once it is back', async () => {
+    const server = await startPostgres()
+    try {
+      const schema = 'restart'
+      db = await openShared(server.url, schema)
+      await Account.create({ email: 'r@example.com', name: 'R', visits: 0 } as never)
+      await db.close()
+      db = undefined
+      const [w] = await start(1, schema, server.url)
+      w!.start('churn', { email: 'r@example.com', prefix: 'r' })
+      const acked = () => w!.lines.filter((l) => l.startsWith('A ')).length
+      while (acked() < 5) await new Promise((r) => setTimeout(r, 20))
+      await server.restart()
+      const after = acked()
+      while (acked() < after + 5) await new Promise((r) => setTimeout(r, 50))
+      await w!.kill()
+      const errors = w!.lines.filter((l) => l.startsWith('E '))
+      for (const line of errors) expect(line).toMatch(/^E \d+ (UNAVAILABLE true|CONFLICT false)$/)
+      expect(errors.some((l) => l.includes('UNAVAILABLE'))).toBe(true)
+      db = await openShared(server.url, schema)
+      const { posts } = await contents()
+      const account = (await Account.index('email').one('r@example.com'))!
+      expect(account.visits).toBe(posts.length)
+      for (const line of w!.lines.filter((l) => l.startsWith('A '))) expect(posts.some((p) => p.title === `r${line.slice(2)}`)).toBe(true)
+      expect((await db.verify()).problems).toEqual([])
+    } finally {
+      await db?.close()
+      db = undefined
+      await server.stop()
+    }
+  }, 90_000)
+})

@@ -1,0 +1,106 @@
+// A process of the multi-process tests: opens the shared store and runs the commands it reads on
+// stdin (one JSON object a line), answering each with one JSON line { id, ok, value | error }.
+import { createInterface } from 'node:readline'
+import { Account, openShared, Post } from './models.js'
+
+const [url, schema] = process.argv.slice(2) as [string, string]
+const db = await openShared(url, schema)
+const held = new Map<string, Account>()
+const answer = (line: object) => process.stdout.write(JSON.stringify(line) + '\n')
+
+const byEmail = async (email: string): Promise<Account> => {
+  const found = await Account.index('email').one(email)
+  if (!found) throw new Error(`no account ${email}`)
+  return found as Account
+}
+
+const commands: Record<string, (args: any) => Promise<unknown>> = {
+  async create({ accounts }: { accounts: { email: string; name: string }[] }) {
+    // Each create on its own, all at once: report each outcome.
+    return Promise.all(
+      accounts.map((a) =>
+        Account.create({ email: a.email, name: a.name, visits: 0 } as never).then(
+          (acc) => ({ ok: true, oid: acc.oid }),
+          (err) => ({ ok: false, code: err.code ?? String(err) }),
+        ),
+      ),
+    )
+  },
+  async hold({ email }: { email: string }) {
+    const acc = await byEmail(email)
+    held.set(email, acc)
+    return { name: acc.name, visits: acc.visits }
+  },
+  /** Changes a held instance and saves it; a ConflictError is reported, and with retry the save runs again. */
+  async change({ email, set, retry }: { email: string; set: Record<string, unknown>; retry?: boolean }) {
+    const acc = held.get(email)!
+    Object.assign(acc, set)
+    try {
+      await acc.save()
+      return { saved: true }
+    } catch (err: any) {
+      if (!retry || err.code !== 'CONFLICT') return { saved: false, code: err.code }
+      await acc.save()
+      return { saved: true, conflicted: true }
+    }
+  },
+  /** Adds posts to an account's relation, each in its own save, retrying on conflict. */
+  async addPosts({ email, titles }: { email: string; titles: string[] }) {
+    let conflicts = 0
+    for (const title of titles) {
+      for (;;) {
+        try {
+          await db.transaction(async () => {
+            const acc = await byEmail(email)
+            const post = new Post({ title } as never)
+            post.author.set(acc)
+            acc.posts.add(post)
+          })
+          break
+        } catch (err: any) {
+          if (err.code !== 'CONFLICT') throw err
+          conflicts++
+        }
+      }
+    }
+    return { conflicts }
+  },
+  /** Writes transactions until killed, announcing each before (B n) and after (A n) it commits. */
+  async churn({ email, prefix }: { email: string; prefix: string }) {
+    for (let n = 0; ; n++) {
+      process.stdout.write(`B ${n}\n`)
+      try {
+        await db.transaction(async () => {
+          const acc = await byEmail(email)
+          const post = new Post({ title: `${prefix}${n}` } as never)
+          post.author.set(acc)
+          acc.posts.add(post)
+          acc.visits = (acc.visits ?? 0) + 1
+        })
+        process.stdout.write(`A ${n}\n`)
+      } catch (err: any) {
+        process.stdout.write(`E ${n} ${err.code ?? 'none'} ${err.retryable === true}\n`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    }
+  },
+  async get({ email }: { email: string }) {
+    await db.catchUp()
+    const acc = await byEmail(email)
+    return { name: acc.name, visits: acc.visits, posts: acc.posts.size }
+  },
+}
+
+createInterface({ input: process.stdin }).on('line', async (line) => {
+  const { id, op, ...args } = JSON.parse(line)
+  try {
+    answer({ id, ok: true, value: await commands[op]!(args) })
+  } catch (err: any) {
+    answer({ id, ok: false, error: { code: err.code, message: err.message } })
+  }
+})
+process.stdin.on('end', async () => {
+  await db.close()
+  process.exit(0)
+})
+answer({ ready: true })
