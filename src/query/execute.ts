@@ -258,10 +258,10 @@ export class Execution {
     if (candidates.length === 0) return
     const { collection } = this.#q.meta
     const cache = keysCacheOf(this.#db)
-    const kept = cache.of(collection)
+    const at = cache.begin(collection)
     const missing: Candidate[] = []
     for (const c of candidates) {
-      const keys = kept.get(c.oid)
+      const keys = cache.get(at, c.oid)
       if (keys === undefined) missing.push(c)
       else c.keys = keys
     }
@@ -272,7 +272,7 @@ export class Execution {
     // Synchronous reads skip a trip to the engine's thread pool per batch.
     const values = engine.supports.syncReads === true ? missing.map((c) => engine.getSync(keysRecordKey(collection, c.oid))) : await engine.getMany(missing.map((c) => keysRecordKey(collection, c.oid)))
     const read: Array<[string, string]> = missing.map((c, i) => [c.oid, (c.keys = typeof values[i] === 'string' ? (values[i] as string) : '')])
-    cache.keep(collection, kept, read)
+    cache.keep(collection, at, read)
   }
 
   /**

@@ -1,52 +1,62 @@
 import type { Database } from '../model/database.js'
 
-/** Keys records kept per database at most; past it the cache starts afresh. */
-const MAX_KEYS_RECORDS = 16_384
+/** Keys records kept per database and generation; two generations are kept. */
+const GENERATION = 32_768
 
 /**
  * Keys records (an object's stored index keys) that queries read to check candidates, kept until a
  * write changes their collection's records or index entries: a query repeated over the same
- * candidates checks them without reading the store again (on LMDB a read costs about 2-3 µs with
- * its checksum; a hit, about a tenth of that). About 200 bytes per record kept.
+ * candidates checks them without reading the store again (on LMDB a read costs 1.5-3 µs with its
+ * checksum; a hit, about a tenth of that). Records are kept in two generations: when the newer one
+ * is full, the older one is dropped, so the records used most recently stay (at most 65,536, about
+ * 150 bytes each: 10 MB).
  */
 export class KeysCache {
   readonly #db: Database
-  /** collection -> (the point its records were kept at, oid -> keys record). */
-  readonly #kept = new Map<string, { at: number; records: Map<string, string> }>()
-  #size = 0
+  /** Per collection, index rebuilds seen: part of the keys, as the point of the last write is. */
+  readonly #rebuilds = new Map<string, number>()
+  #newer = new Map<string, string>()
+  #older = new Map<string, string>()
 
   constructor(db: Database) {
     this.#db = db
   }
 
-  /** The kept records of a collection, as of now (emptied if a write changed it since they were kept). */
-  of(collection: string): Map<string, string> {
-    const at = this.#db.lastChanged(collection)
-    let kept = this.#kept.get(collection)
-    if (kept === undefined || kept.at !== at) {
-      if (kept !== undefined) this.#size -= kept.records.size
-      this.#kept.set(collection, (kept = { at, records: new Map() }))
-    }
-    return kept.records
+  /**
+   * The point reads of the collection's keys records start at: records are kept under it, so a
+   * write (or an index rebuild) since makes them unreachable, and the generations drop them.
+   */
+  begin(collection: string): string {
+    return `${collection}\x00${this.#db.lastChanged(collection)}.${this.#rebuilds.get(collection) ?? 0}\x00`
   }
 
-  /** Drops a collection's records (its index entries were rewritten without a committed write of the database: an index rebuilt). */
+  /** A kept keys record of an object, under `at` from `begin`. */
+  get(at: string, oid: string): string | undefined {
+    const key = at + oid
+    const keys = this.#newer.get(key)
+    if (keys !== undefined) return keys
+    const older = this.#older.get(key)
+    if (older !== undefined) this.#add(key, older)
+    return older
+  }
+
+  /** Keeps keys records read from the store since `begin` returned `at`, unless a write committed since. */
+  keep(collection: string, at: string, read: Array<[string, string]>): void {
+    if (this.begin(collection) !== at) return
+    for (const [oid, keys] of read) this.#add(at + oid, keys)
+  }
+
+  /** Makes a collection's kept records unreachable: its index entries were written without a committed write of the database (an index rebuilt). */
   forget(collection: string): void {
-    const kept = this.#kept.get(collection)
-    if (kept === undefined) return
-    this.#size -= kept.records.size
-    this.#kept.delete(collection)
+    this.#rebuilds.set(collection, (this.#rebuilds.get(collection) ?? 0) + 1)
   }
 
-  /** Keeps records read from the store while `records` (from `of`) was current. */
-  keep(collection: string, records: Map<string, string>, read: Array<[string, string]>): void {
-    if (this.of(collection) !== records) return // a write committed during the read
-    if (this.#size + read.length > MAX_KEYS_RECORDS) {
-      for (const kept of this.#kept.values()) kept.records.clear()
-      this.#size = 0
+  #add(key: string, keys: string): void {
+    if (this.#newer.size >= GENERATION) {
+      this.#older = this.#newer
+      this.#newer = new Map()
     }
-    for (const [oid, keys] of read) records.set(oid, keys)
-    this.#size += read.length
+    this.#newer.set(key, keys)
   }
 }
 
