@@ -178,9 +178,9 @@ describe('LmdbEngine', () => {
 
   it('grows its map past the initial size, in one batch and across many', async () => {
     const path = freshPath()
-    const engine = await openAt(path)
+    const engine = await openAt(path, { mapSize: 128 * 1024 })
     const value = 'v'.repeat(100_000)
-    // lmdb-js maps 128 KiB at first: one batch of 40 MB, then 400 batches of 100 KB.
+    // A map of 128 KiB at first: one batch of 40 MB, then 400 batches of 100 KB.
     await engine.batch(Array.from({ length: 400 }, (_, i) => ({ type: 'putRecord' as const, collection: 'Big', id: `a${i}`, value: { value, i } })))
     for (let i = 0; i < 400; i++) await engine.putRecord('Big', `b${i}`, { value, i })
     await engine.sync()
@@ -194,6 +194,23 @@ describe('LmdbEngine', () => {
     await again.close()
     expect(statSync(path).size).toBeGreaterThan(80_000_000)
   }, 60_000)
+
+  it('opens a store written with a smaller map, and one written with a larger map under a smaller one', async () => {
+    const path = freshPath()
+    const small = await openAt(path, { mapSize: 128 * 1024 })
+    await small.batch(Array.from({ length: 2000 }, (_, i) => ({ type: 'putRecord' as const, collection: 'A', id: `a${i}`, value: { i, text: 'x'.repeat(200) } })))
+    await small.close()
+    const large = await openAt(path)
+    expect(await large.countRecords('A')).toBe(2000)
+    await large.putRecord('A', 'b', { i: -1 })
+    await large.close()
+    // The file holds what was written, not the 16 GiB the map spans.
+    expect(statSync(path).size).toBeLessThan(16 * 2 ** 20)
+    const again = await openAt(path, { mapSize: 64 * 1024 })
+    expect(((await again.getRecord('A', 'a1999')) as { i: number }).i).toBe(1999)
+    expect(await again.getRecord('A', 'b')).toEqual({ i: -1 })
+    await again.close()
+  })
 
   it('refuses an entry key over LMDB key limit with InvalidKeyError, writing nothing of the batch; long reads and bounds stay exact', async () => {
     const engine = await openAt(freshPath())
@@ -349,6 +366,8 @@ console.log(JSON.stringify(after))
     expect(() => new LmdbEngine('')).toThrow(InvalidPathError)
     expect(() => new LmdbEngine(42 as unknown as string)).toThrow(InvalidPathError)
     expect(() => new LmdbEngine('x.lmdb', { rawChunkSize: 0 })).toThrow(ArgumentError)
+    expect(() => new LmdbEngine('x.lmdb', { mapSize: -1 })).toThrow(ArgumentError)
+    expect(() => new LmdbEngine('x.lmdb', { mapSize: 1.5 })).toThrow(ArgumentError)
     expect(() => new LmdbEngine('x.lmdb', { onDamage: 1 as unknown as () => void })).toThrow(ArgumentError)
     const engine = new LmdbEngine('/some/where.lmdb')
     expect(engine.describe()).toBe('LmdbEngine(/some/where.lmdb)')
