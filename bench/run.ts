@@ -23,6 +23,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   encryption: () => import('./encryption.js'),
   compression: () => import('./compression.js'),
   tools: () => import('./tools.js'),
+  postgres: () => import('./postgres.js'),
 }
 
 const name = process.argv[2]

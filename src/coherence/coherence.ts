@@ -51,7 +51,9 @@ export class Coherence implements Feature {
     await shared.lockWrites()
     this.#locked = true
     const stale: Array<[Change, unknown]> = []
-    for (const [collection, group] of byCollection(changes)) {
+    // A new object with a generated oid cannot be stored yet: only the others are read back.
+    const checked = changes.filter((c) => !c.created || (c.obj[STATE].hasExtra && c.obj[STATE].extra.chosenOid === true))
+    for (const [collection, group] of byCollection(checked)) {
       const stored = await this.db.engine.getRecords(collection, group.map((c) => c.oid))
       group.forEach((c, i) => {
         // Instances the identity map does not hold (a migration pass's) were built from what was read just before.

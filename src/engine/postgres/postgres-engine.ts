@@ -355,37 +355,23 @@ export class PostgresEngine extends Engine implements SharedStore {
       }
     }
     checkTokens(raw as { type: string; staged?: StagedRaw }[])
-    const s = this.#s
-    const written = [...records.values()].map(([c, id]) => [c.toString(), id.toString()] as [string, string])
     const doing = `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`
+    const written = [...records.values()].map(([c, id]) => [c.toString(), id.toString()] as [string, string])
+    const statement = this.#writeStatement(entries, records, written)
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#transaction(async (query) => {
-          // Rows are written in key order, so that concurrent batches lock them in the same order.
-          const [putKeys, putValues, delKeys] = split([...entries].map(([k, v]) => [Buffer.from(k), v] as const))
-          if (delKeys.length > 0) await query(`DELETE FROM ${s}.entries WHERE key = ANY($1::bytea[])`, [delKeys])
-          if (putKeys.length > 0) {
-            await query(`INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [putKeys, putValues])
-          }
-          const recordRows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
-          const dels = recordRows.filter((r) => r[2] === null)
-          const puts = recordRows.filter((r) => r[2] !== null)
-          if (dels.length > 0) {
-            await query(`DELETE FROM ${s}.records WHERE (collection, id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`, [dels.map((r) => r[0]), dels.map((r) => r[1])])
-          }
-          if (puts.length > 0) {
-            await query(
-              `INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]) ON CONFLICT (collection, id) DO UPDATE SET value = EXCLUDED.value`,
-              [puts.map((r) => r[0]), puts.map((r) => r[1]), puts.map((r) => r[2])],
-            )
-          }
-          for (const op of raw) {
-            if (op.type !== 'putRaw' && op.type !== 'delRaw') continue
-            await this.#raw.commit(query, Buffer.from(op.collection), Buffer.from(op.id), op.type === 'putRaw' ? op.staged : undefined, `${op.collection}/${op.id}`)
-          }
-          // Delivered to the other processes when, and only if, the transaction commits.
-          if (written.length > 0) await query('SELECT pg_notify($1, $2)', [this.#notices.channel.slice(1, -1), this.#notices.payload(written)])
-        })
+        if (raw.length === 0) {
+          // One statement (its parts in one snapshot, atomic by itself): one round trip per batch.
+          if (statement) await this.#writePool.query(statement.text, statement.params)
+        } else {
+          await this.#transaction(async (query) => {
+            if (statement) await query(statement.text, statement.params)
+            for (const op of raw) {
+              if (op.type !== 'putRaw' && op.type !== 'delRaw') continue
+              await this.#raw.commit(query, Buffer.from(op.collection), Buffer.from(op.id), op.type === 'putRaw' ? op.staged : undefined, `${op.collection}/${op.id}`)
+            }
+          })
+        }
         return
       } catch (err) {
         const translated = postgresError(err, this.describe(), doing)
@@ -395,14 +381,44 @@ export class PostgresEngine extends Engine implements SharedStore {
     }
   }
 
+  /**
+   * The entries and records of a batch as one statement of data-modifying parts, rows in key order
+   * (so that concurrent batches lock them in the same order), announcing the records it writes
+   * with NOTIFY (delivered when, and only if, it commits). Undefined if there is nothing to write.
+   */
+  #writeStatement(entries: Map<string, Buffer | null>, records: Map<string, [Buffer, Buffer, Buffer | null]>, written: Array<[string, string]>): { text: string; params: unknown[] } | undefined {
+    const s = this.#s
+    const parts: string[] = []
+    const params: unknown[] = []
+    const $ = (value: unknown) => `$${params.push(value)}`
+    const [putKeys, putValues, delKeys] = split([...entries].map(([k, v]) => [Buffer.from(k), v] as const))
+    if (delKeys.length > 0) parts.push(`DELETE FROM ${s}.entries WHERE key = ANY(${$(delKeys)}::bytea[])`)
+    if (putKeys.length > 0) {
+      parts.push(`INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest(${$(putKeys)}::bytea[], ${$(putValues)}::bytea[]) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`)
+    }
+    const rows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
+    const dels = rows.filter((r) => r[2] === null)
+    const puts = rows.filter((r) => r[2] !== null)
+    if (dels.length > 0) {
+      parts.push(`DELETE FROM ${s}.records WHERE (collection, id) IN (SELECT * FROM unnest(${$(dels.map((r) => r[0]))}::bytea[], ${$(dels.map((r) => r[1]))}::bytea[]))`)
+    }
+    if (puts.length > 0) {
+      parts.push(
+        `INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(${$(puts.map((r) => r[0]))}::bytea[], ${$(puts.map((r) => r[1]))}::bytea[], ${$(puts.map((r) => r[2]))}::bytea[]) ON CONFLICT (collection, id) DO UPDATE SET value = EXCLUDED.value`,
+      )
+    }
+    if (parts.length === 0) return undefined
+    const notify = written.length > 0 ? `pg_notify(${$(this.#notices.channel.slice(1, -1))}, ${$(this.#notices.payload(written))})` : '1'
+    return { text: `WITH ${parts.map((part, i) => `w${i} AS (${part})`).join(', ')} SELECT ${notify}`, params }
+  }
+
   async lockWrites(): Promise<void> {
     this.assertOpen('lockWrites')
     if (this.#held) return
     const client = await this.#guard(this.#writePool.connect(), 'taking the write lock')
     quietWhileHeld(client)
     try {
-      await client.query('BEGIN')
-      await client.query(`SELECT value FROM ${this.#s}.meta WHERE name = 'writer' FOR UPDATE`)
+      await client.query(`BEGIN; SELECT value FROM ${this.#s}.meta WHERE name = 'writer' FOR UPDATE`) // one round trip
     } catch (err) {
       client.release(true)
       throw this.#translate(err, 'taking the write lock')

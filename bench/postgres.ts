@@ -1,0 +1,119 @@
+/**
+ * PostgresEngine with 1, 2 and 4 writer processes on one store: inserts/s and gets/s in total,
+ * against the same work done with pg by hand (one row per object, the same two indexes) and
+ * against the LevelEngine in one process; and the latency from a save in one process to its
+ * change event (the instance refreshed) in another. Needs a server: STOWAGE_BENCH_POSTGRES_URL.
+ */
+import { execFile, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import pg from 'pg'
+import { Database, defineModel, Indexing, LevelEngine, StoredObject, Types } from '../src/index.js'
+
+const WORKER = join(import.meta.dirname, 'postgres-worker.js')
+const INSERTS = 2000
+const GETS = 4000
+const exec = promisify(execFile)
+
+type Out = { ms: number; cpuMs: number; oids?: string[] }
+
+async function workers(task: string, url: string, schema: string, n: number, total: number, env: Record<string, string> = {}, offset = 0): Promise<{ ms: number; outs: Out[] }> {
+  const per = Math.floor(total / n)
+  const outs = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const { stdout } = await exec(process.execPath, [WORKER, task, url, schema, String(offset + i * per), String(per)], { env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
+      return JSON.parse(stdout.trim().split('\n').at(-1)!) as Out
+    }),
+  )
+  // The processes run at once: the work took as long as the slowest (process start and open not counted).
+  return { ms: Math.max(...outs.map((o) => o.ms)), outs }
+}
+
+async function sql(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  await client.query(text)
+  await client.end()
+}
+
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1000)
+
+export async function run(): Promise<void> {
+  const url = process.env.STOWAGE_BENCH_POSTGRES_URL
+  if (!url) {
+    console.log('Set STOWAGE_BENCH_POSTGRES_URL to a PostgreSQL server this bench may create schemas on.')
+    return
+  }
+  console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${INSERTS} inserts and ${GETS} gets in total per case, each process one at a time`)
+  console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | Stowage gets/s | pg by hand gets/s | ratio |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- |')
+  for (const n of [1, 2, 4]) {
+    const schema = `bench_${process.pid}_${n}`
+    const handSchema = `${schema}_hand`
+    await sql(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${handSchema} CASCADE; CREATE SCHEMA ${handSchema}; CREATE TABLE ${handSchema}.members (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${handSchema}.members (name, id)`)
+    // Stowage first creates its schema in one process, so that the timed runs do not.
+    await workers('stowage-insert', url, schema, 1, 1, {}, 10_000_000)
+    const ins = await workers('stowage-insert', url, schema, n, INSERTS)
+    const hand = await workers('pg-insert', url, handSchema, n, INSERTS)
+    const oids = ins.outs.flatMap((o) => o.oids ?? []) // the warm-up's member is not among them
+    const gets = await workers('stowage-get', url, schema, n, GETS, { BENCH_OIDS: JSON.stringify(oids) })
+    const handGets = await workers('pg-get', url, handSchema, n, GETS, { BENCH_ROWS: String(INSERTS) })
+    const r = (a: number, b: number) => (a / b).toFixed(2)
+    console.log(
+      `| ${n} | ${rate(INSERTS, ins.ms)} | ${rate(INSERTS, hand.ms)} | ${r(hand.ms, ins.ms)}x | ${rate(GETS, gets.ms)} | ${rate(GETS, handGets.ms)} | ${r(handGets.ms, gets.ms)}x |`,
+    )
+    if (n === 1) await latency(url, schema, oids[0]!)
+    await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
+  }
+  await level()
+  console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+}
+
+/** From the start of a save in one process to the change event of the instance held in another. */
+async function latency(url: string, schema: string, oid: string): Promise<void> {
+  const listener = spawn(process.execPath, [WORKER, 'stowage-listen', url, schema, '0', '0'], { env: { ...process.env, BENCH_OID: oid }, stdio: ['pipe', 'pipe', 'inherit'] })
+  const seen = new Map<number, number>()
+  let buffer = ''
+  const ready = new Promise<void>((resolve) =>
+    listener.stdout!.on('data', (d) => {
+      buffer += d
+      for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
+        const line = JSON.parse(buffer.slice(0, nl))
+        buffer = buffer.slice(nl + 1)
+        if (line.ready) resolve()
+        else seen.set(line.score, line.seen)
+      }
+    }),
+  )
+  await ready
+  const { stdout } = await exec(process.execPath, [WORKER, 'stowage-touch', url, schema, '100000', '50'], { env: { ...process.env, BENCH_OID: oid } })
+  await new Promise((r) => setTimeout(r, 300))
+  listener.stdin!.end()
+  const delays = stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.began !== undefined).map((l) => seen.get(l.score)! - l.began).filter(Number.isFinite).sort((a, b) => a - b)
+  const at = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(1)
+  console.log(`\ncommit-to-refresh latency (save begun in one process -> change event of the held instance in another), ${delays.length} of 50 saves seen: median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms\n`)
+}
+
+/** The same inserts and gets on the LevelEngine in one process. */
+async function level(): Promise<void> {
+  class Member extends StoredObject {}
+  const M = defineModel(Member, {
+    collection: 'members',
+    properties: { email: Types.STRING, name: Types.STRING, score: Types.INTEGER },
+    indexes: { email: { property: 'email', fn: Indexing.normalize, unique: true }, name: { property: 'name' } },
+  })
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-pg-'))
+  const db = await Database.open({ engine: new LevelEngine(join(dir, 'db')), models: [M], cache: { max: 0 } })
+  let t = performance.now()
+  const oids: string[] = []
+  for (let i = 0; i < INSERTS; i++) oids.push((await M.create({ email: `member${i}@example.com`, name: `Member ${i % 1000}`, score: i } as never)).oid)
+  const insMs = performance.now() - t
+  t = performance.now()
+  for (let i = 0; i < GETS; i++) await M.get(oids[(i * 7919) % oids.length]!)
+  const getMs = performance.now() - t
+  console.log(`LevelEngine, one process, same work: ${rate(INSERTS, insMs)} inserts/s, ${rate(GETS, getMs)} gets/s (gets partly answered by live instances not yet collected)`)
+  await db.close()
+  rmSync(dir, { recursive: true, force: true })
+}
