@@ -12,18 +12,23 @@ declare module 'vitest' {
  * One PostgreSQL server for the whole run, shared by every test project and worker: each store a
  * schema of its own on it. STOWAGE_TEST_POSTGRES_URL points the tests at a running server instead.
  */
-let shared: Promise<{ url: string; stop(): Promise<void> }> | undefined
-let users = 0
+interface Shared {
+  server: Promise<{ url: string; stop(): Promise<void> }>
+  users: number
+}
+// On globalThis: each project loads this file anew, and they must share one server.
+const KEY = Symbol.for('stowage.test.postgres')
+const holder = globalThis as { [KEY]?: Shared }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const given = process.env.STOWAGE_TEST_POSTGRES_URL
-  shared ??= given ? Promise.resolve({ url: given, stop: async () => {} }) : startPostgres()
-  users++
-  const server = await shared
+  const shared = (holder[KEY] ??= { server: given ? Promise.resolve({ url: given, stop: async () => {} }) : startPostgres(), users: 0 })
+  shared.users++
+  const server = await shared.server
   project.provide('postgresUrl', server.url)
   return async () => {
-    if (--users === 0) {
-      shared = undefined
+    if (--shared.users === 0) {
+      delete holder[KEY]
       await server.stop()
     }
   }

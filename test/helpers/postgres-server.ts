@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
@@ -40,6 +40,16 @@ async function freePort(): Promise<number> {
   })
 }
 
+/**
+ * The server outlives the process that started it (pg_ctl detaches it): a watcher stops it at once
+ * and removes its directory when that process is gone, however it ended (a killed test run too).
+ */
+function reapWhenGone(dir: string): void {
+  const pidFile = join(dir, 'data', 'postmaster.pid')
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 2; done; [ -f "${pidFile}" ] && kill -QUIT "$(head -1 "${pidFile}")" 2>/dev/null; sleep 2; rm -rf "${dir}"`
+  spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' }).unref()
+}
+
 /** PostgreSQL refuses to run as root: as root, the server runs as Debian's postgres user. */
 async function lookupPostgresUser(): Promise<{ uid: number; gid: number } | undefined> {
   if (userInfo().uid !== 0) return undefined
@@ -65,7 +75,10 @@ export async function startPostgres(): Promise<PostgresServer> {
   const port = await freePort()
   const settings = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c full_page_writes=off', '-c max_connections=400', '-c shared_buffers=64MB']
   const pgCtl = (...args: string[]) => run(join(bin, 'pg_ctl'), ['-D', data, ...args], { ...as, cwd: dir })
-  const start = () => pgCtl('-o', settings.join(' '), '-l', join(dir, 'log'), '-w', 'start')
+  const start = async () => {
+    await pgCtl('-o', settings.join(' '), '-l', join(dir, 'log'), '-w', 'start')
+    reapWhenGone(dir)
+  }
   await start()
   return {
     url: `postgres://stowage@127.0.0.1:${port}/postgres`,
