@@ -49,6 +49,12 @@ export class IdentityMap {
     return obj
   }
 
+  /** The live instance of (collection, oid), leaving the LRU as it is (the app did not ask for it: a query checking a candidate). */
+  peek(collection: string, oid: string): StoredObject | undefined {
+    const entry = this.#collections.get(collection)?.get(oid)
+    return entry instanceof WeakRef ? deref(entry) : entry
+  }
+
   /**
    * Objects the app asked for by oid (`get()`, and the objects of index views and queries): how
    * many the LRU held, how many only a weak reference still reached, and how many were read from

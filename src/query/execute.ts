@@ -224,11 +224,12 @@ export class Execution {
 
   /**
    * The candidates whose index keys pass the conditions checked per candidate, with their sort keys.
-   * A candidate whose instance in memory shows what is stored is checked on it; the others' keys
-   * records are read.
+   * A candidate whose keys record is kept in memory is checked on it; else, one whose instance in
+   * memory shows what is stored is checked on that; the others' keys records are read.
    */
   async #judge(candidates: Candidate[]): Promise<Candidate[]> {
     const { meta } = this.#q
+    this.#kept(candidates)
     if (this.#fromInstances) {
       for (const c of candidates) if (c.keys === undefined) c.stored = storedInstance(this.#db, meta, c.oid)
       if (jobIsFull()) await endJob()
@@ -251,6 +252,20 @@ export class Execution {
       }
     }
     return out
+  }
+
+  /** Sets the keys records the keys cache holds. */
+  #kept(candidates: Candidate[]): void {
+    const cache = keysCacheOf(this.#db)
+    const at = cache.begin(this.#q.meta.collection)
+    let kept = 0
+    for (const c of candidates) {
+      if (c.keys !== undefined) continue
+      c.keys = cache.get(at, c.oid)
+      if (c.keys !== undefined) kept++
+    }
+    this.work.keysRecords += kept
+    this.keysRecordsKept += kept
   }
 
   /** Sets the candidates' keys records: kept ones from the keys cache, the others read from the store. */

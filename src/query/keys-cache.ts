@@ -13,10 +13,12 @@ const GENERATION = 32_768
  */
 export class KeysCache {
   readonly #db: Database
-  /** Per collection, index rebuilds seen: part of the keys, as the point of the last write is. */
+  /** Per collection, index rebuilds seen: part of the point records are kept at, as the last write is. */
   readonly #rebuilds = new Map<string, number>()
-  #newer = new Map<string, string>()
-  #older = new Map<string, string>()
+  /** Per point (collection, last write, rebuilds), oid -> keys record; in two generations. */
+  #newer = new Map<string, Map<string, string>>()
+  #older = new Map<string, Map<string, string>>()
+  #newerSize = 0
 
   constructor(db: Database) {
     this.#db = db
@@ -27,23 +29,22 @@ export class KeysCache {
    * write (or an index rebuild) since makes them unreachable, and the generations drop them.
    */
   begin(collection: string): string {
-    return `${collection}\x00${this.#db.lastChanged(collection)}.${this.#rebuilds.get(collection) ?? 0}\x00`
+    return `${collection}\x00${this.#db.lastChanged(collection)}.${this.#rebuilds.get(collection) ?? 0}`
   }
 
   /** A kept keys record of an object, under `at` from `begin`. */
   get(at: string, oid: string): string | undefined {
-    const key = at + oid
-    const keys = this.#newer.get(key)
+    const keys = this.#newer.get(at)?.get(oid)
     if (keys !== undefined) return keys
-    const older = this.#older.get(key)
-    if (older !== undefined) this.#add(key, older)
+    const older = this.#older.get(at)?.get(oid)
+    if (older !== undefined) this.#add(at, oid, older)
     return older
   }
 
   /** Keeps keys records read from the store since `begin` returned `at`, unless a write committed since. */
   keep(collection: string, at: string, read: Array<[string, string]>): void {
     if (this.begin(collection) !== at) return
-    for (const [oid, keys] of read) this.#add(at + oid, keys)
+    for (const [oid, keys] of read) this.#add(at, oid, keys)
   }
 
   /** Makes a collection's kept records unreachable: its index entries were written without a committed write of the database (an index rebuilt). */
@@ -51,12 +52,17 @@ export class KeysCache {
     this.#rebuilds.set(collection, (this.#rebuilds.get(collection) ?? 0) + 1)
   }
 
-  #add(key: string, keys: string): void {
-    if (this.#newer.size >= GENERATION) {
+  #add(at: string, oid: string, keys: string): void {
+    if (this.#newerSize >= GENERATION) {
       this.#older = this.#newer
       this.#newer = new Map()
+      this.#newerSize = 0
     }
-    this.#newer.set(key, keys)
+    let records = this.#newer.get(at)
+    if (records === undefined) this.#newer.set(at, (records = new Map()))
+    const size = records.size
+    records.set(oid, keys)
+    this.#newerSize += records.size - size
   }
 }
 

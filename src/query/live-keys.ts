@@ -24,10 +24,11 @@ export function keysFollowValue(index: IndexMeta): boolean {
  * keys record holds (queries see committed data); otherwise undefined, and the record is read.
  */
 export function storedInstance(db: Database, meta: ModelMeta, oid: string): StoredObject | undefined {
-  const obj = db.identity.get(meta.collection, oid)
+  const obj = db.identity.peek(meta.collection, oid)
   if (obj === undefined) return undefined
   const state = obj[STATE]
-  return state.removed || state.record === undefined || hasUnsavedChanges(state) ? undefined : obj
+  // A dehydrated instance would read its record back: its keys record is cheaper (and may be kept).
+  return state.dehydrated || state.removed || state.record === undefined || hasUnsavedChanges(state) ? undefined : obj
 }
 
 /** The keys an instance `storedInstance` gave has under `index` (one `keysFollowValue` accepts), as its keys record holds them. */
