@@ -224,12 +224,11 @@ export class Execution {
 
   /**
    * The candidates whose index keys pass the conditions checked per candidate, with their sort keys.
-   * A candidate whose keys record is kept in memory is checked on it; else, one whose instance in
-   * memory shows what is stored is checked on that; the others' keys records are read.
+   * A candidate whose instance in memory shows what is stored is checked on it; the others on their
+   * keys records, kept in memory or read.
    */
   async #judge(candidates: Candidate[]): Promise<Candidate[]> {
     const { meta } = this.#q
-    this.#kept(candidates)
     if (this.#fromInstances) {
       for (const c of candidates) if (c.keys === undefined) c.stored = storedInstance(this.#db, meta, c.oid)
       if (jobIsFull()) await endJob()
@@ -254,29 +253,15 @@ export class Execution {
     return out
   }
 
-  /** Sets the keys records the keys cache holds. */
-  #kept(candidates: Candidate[]): void {
-    const cache = keysCacheOf(this.#db)
-    const at = cache.begin(this.#q.meta.collection)
-    let kept = 0
-    for (const c of candidates) {
-      if (c.keys !== undefined) continue
-      c.keys = cache.get(at, c.oid)
-      if (c.keys !== undefined) kept++
-    }
-    this.work.keysRecords += kept
-    this.keysRecordsKept += kept
-  }
-
   /** Sets the candidates' keys records: kept ones from the keys cache, the others read from the store. */
   async #readKeys(candidates: Candidate[]): Promise<void> {
     if (candidates.length === 0) return
     const { collection } = this.#q.meta
     const cache = keysCacheOf(this.#db)
-    const at = cache.begin(collection)
+    const kept = cache.current(collection)
     const missing: Candidate[] = []
     for (const c of candidates) {
-      const keys = cache.get(at, c.oid)
+      const keys = kept.records.get(c.oid)
       if (keys === undefined) missing.push(c)
       else c.keys = keys
     }
@@ -287,7 +272,7 @@ export class Execution {
     // Synchronous reads skip a trip to the engine's thread pool per batch.
     const values = engine.supports.syncReads === true ? missing.map((c) => engine.getSync(keysRecordKey(collection, c.oid))) : await engine.getMany(missing.map((c) => keysRecordKey(collection, c.oid)))
     const read: Array<[string, string]> = missing.map((c, i) => [c.oid, (c.keys = typeof values[i] === 'string' ? (values[i] as string) : '')])
-    cache.keep(collection, at, read)
+    cache.keep(collection, kept, read)
   }
 
   /**

@@ -1,68 +1,53 @@
 import type { Database } from '../model/database.js'
 
-/** Keys records kept per database and generation; two generations are kept. */
-const GENERATION = 32_768
+/** Keys records kept per database at most. */
+const MAX_KEYS_RECORDS = 65_536
 
 /**
- * Keys records (an object's stored index keys) that queries read to check candidates, kept until a
- * write changes their collection's records or index entries: a query repeated over the same
- * candidates checks them without reading the store again (on LMDB a read costs 1.5-3 µs with its
- * checksum; a hit, about a tenth of that). Records are kept in two generations: when the newer one
- * is full, the older one is dropped, so the records used most recently stay (at most 65,536, about
- * 150 bytes each: 10 MB).
+ * Keys records (an object's stored index keys) that queries read to check candidates not in memory,
+ * kept until a write changes their collection's records or index entries: a query repeated over
+ * the same candidates checks them without reading the store again (on LMDB a read costs 1.5-3 µs
+ * with its checksum; a hit, about a tenth of that). At most 65,536 are kept (about 150 bytes each:
+ * 10 MB); once full, records read are not kept until a write empties the collection's, so a working
+ * set larger than that costs a lookup per read, not a churn of insertions and evictions.
  */
 export class KeysCache {
   readonly #db: Database
   /** Per collection, index rebuilds seen: part of the point records are kept at, as the last write is. */
   readonly #rebuilds = new Map<string, number>()
-  /** Per point (collection, last write, rebuilds), oid -> keys record; in two generations. */
-  #newer = new Map<string, Map<string, string>>()
-  #older = new Map<string, Map<string, string>>()
-  #newerSize = 0
+  /** Per collection, the point its records were kept at and the records (oid -> keys record). */
+  readonly #kept = new Map<string, { at: string; records: Map<string, string> }>()
+  #size = 0
 
   constructor(db: Database) {
     this.#db = db
   }
 
-  /**
-   * The point reads of the collection's keys records start at: records are kept under it, so a
-   * write (or an index rebuild) since makes them unreachable, and the generations drop them.
-   */
-  begin(collection: string): string {
-    return `${collection}\x00${this.#db.lastChanged(collection)}.${this.#rebuilds.get(collection) ?? 0}`
+  /** The collection's kept keys records as of now (emptied first if a write or a rebuild made them stale), and the point they are at. */
+  current(collection: string): { at: string; records: Map<string, string> } {
+    const at = `${this.#db.lastChanged(collection)}.${this.#rebuilds.get(collection) ?? 0}`
+    let kept = this.#kept.get(collection)
+    if (kept === undefined || kept.at !== at) {
+      if (kept !== undefined) this.#size -= kept.records.size
+      this.#kept.set(collection, (kept = { at, records: new Map() }))
+    }
+    return kept
   }
 
-  /** A kept keys record of an object, under `at` from `begin`. */
-  get(at: string, oid: string): string | undefined {
-    const keys = this.#newer.get(at)?.get(oid)
-    if (keys !== undefined) return keys
-    const older = this.#older.get(at)?.get(oid)
-    if (older !== undefined) this.#add(at, oid, older)
-    return older
+  /** Keeps keys records read from the store since `current` gave `kept`, unless a write committed since or the cache is full. */
+  keep(collection: string, kept: { at: string; records: Map<string, string> }, read: Array<[string, string]>): void {
+    if (this.current(collection) !== kept) return
+    for (const [oid, keys] of read) {
+      if (this.#size >= MAX_KEYS_RECORDS) return
+      const size = kept.records.size
+      kept.records.set(oid, keys)
+      this.#size += kept.records.size - size
+    }
   }
 
-  /** Keeps keys records read from the store since `begin` returned `at`, unless a write committed since. */
-  keep(collection: string, at: string, read: Array<[string, string]>): void {
-    if (this.begin(collection) !== at) return
-    for (const [oid, keys] of read) this.#add(at, oid, keys)
-  }
-
-  /** Makes a collection's kept records unreachable: its index entries were written without a committed write of the database (an index rebuilt). */
+  /** Makes a collection's kept records stale: its index entries were written without a committed write of the database (an index rebuilt). */
   forget(collection: string): void {
     this.#rebuilds.set(collection, (this.#rebuilds.get(collection) ?? 0) + 1)
-  }
-
-  #add(at: string, oid: string, keys: string): void {
-    if (this.#newerSize >= GENERATION) {
-      this.#older = this.#newer
-      this.#newer = new Map()
-      this.#newerSize = 0
-    }
-    let records = this.#newer.get(at)
-    if (records === undefined) this.#newer.set(at, (records = new Map()))
-    const size = records.size
-    records.set(oid, keys)
-    this.#newerSize += records.size - size
   }
 }
 
