@@ -32,6 +32,7 @@ class Entry extends StoredObject {
 class Scan extends StoredRaw {}
 
 const SECRET = 'SECRET-PROPERTY-VALUE-7f3a'
+const MOOD_MARK = 'INDEX-KEY-MARKER-c41e'
 const RAW_MARK = Buffer.from('RAW-BYTES-MARKER-91c2')
 const PASS = 'a long passphrase for tests'
 
@@ -74,6 +75,7 @@ for (const kind of kinds) {
       db = await Database.open({ engine, models: [Entry, Scan], encryption: { key: PASS } })
       expect(db.engine).toBeInstanceOf(EncryptedEngine)
       const entry = await Entry.create({ mood: 'calm', text: SECRET })
+      await Entry.create({ mood: MOOD_MARK, text: 'another' }) // a distinctive index key (the index stores keyed hashes)
       const data = rawSource()
       const scan = await Scan.create(data, { format: 'bin' })
       expect(scan.size).toBe(data.length)
@@ -91,6 +93,7 @@ for (const kind of kinds) {
         // No property value and no raw byte appears in the clear in any file of the store.
         const files = await allBytes(dir)
         expect(files.includes(Buffer.from(SECRET))).toBe(false)
+        expect(files.includes(Buffer.from(MOOD_MARK))).toBe(false)
         expect(files.includes(RAW_MARK)).toBe(false)
       }
     })
