@@ -19,6 +19,11 @@ import { entryBatches, entryRanges, keyBatches, splitEntry } from './scans.js'
 /** Most objects held to sort by a property without an index. */
 export const OBJECT_SORT_BOUND = 10_000
 
+/** A candidate with every field from the start: objects of one shape keep property access fast. */
+function candidate(oid: string, keys?: string): Candidate {
+  return { oid, keys, stored: undefined, sortKey: undefined }
+}
+
 interface Candidate {
   oid: string
   /** The stored keys record; kept when the object stage needs it (an `or` with conditions on properties). */
@@ -229,27 +234,32 @@ export class Execution {
    */
   async #judge(candidates: Candidate[]): Promise<Candidate[]> {
     const { meta } = this.#q
-    if (this.#fromInstances) {
-      for (const c of candidates) if (c.keys === undefined) c.stored = storedInstance(this.#db, meta, c.oid)
-      if (jobIsFull()) await endJob()
+    const unread: Candidate[] = []
+    for (const c of candidates) {
+      if (c.keys !== undefined) continue
+      if (this.#fromInstances && (c.stored = storedInstance(this.#db, meta, c.oid)) !== undefined) continue
+      unread.push(c)
     }
-    await this.#readKeys(candidates.filter((c) => c.keys === undefined && c.stored === undefined))
-    let verdicts = candidates.map((c) => this.#passes(c))
-    const again = candidates.filter((_, i) => verdicts[i] === undefined)
-    if (again.length > 0) {
-      await this.#readKeys(again)
-      verdicts = candidates.map((c, i) => verdicts[i] ?? this.#passes(c))
+    if (this.#fromInstances && jobIsFull()) await endJob()
+    await this.#readKeys(unread)
+    const verdicts: (boolean | undefined)[] = new Array(candidates.length)
+    let undecided = false
+    for (let i = 0; i < candidates.length; i++) if ((verdicts[i] = this.#passes(candidates[i]!)) === undefined) undecided = true
+    if (undecided) {
+      await this.#readKeys(candidates.filter((_, i) => verdicts[i] === undefined))
+      for (let i = 0; i < candidates.length; i++) verdicts[i] ??= this.#passes(candidates[i]!)
     }
-    const out = candidates.filter((_, i) => verdicts[i] === true)
+    const out: Candidate[] = []
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]!
+      if (c.stored !== undefined) this.instancesChecked++
+      if (verdicts[i] !== true) continue
+      out.push(c)
+      // Assigned rather than deleted: deleting a property turns the object into a slower dictionary.
+      if (!this.#keepKeys) c.keys = c.stored = undefined
+    }
     this.#judged += candidates.length
     this.#passed += out.length
-    this.instancesChecked += candidates.filter((c) => c.stored !== undefined).length
-    if (!this.#keepKeys) {
-      for (const c of out) {
-        delete c.keys
-        delete c.stored
-      }
-    }
     return out
   }
 
@@ -332,7 +342,7 @@ export class Execution {
       const prefix = keysRecordPrefix(meta.collection)
       for await (const batch of entryBatches(this.#engine, { prefix })) {
         this.work.keysRecords += batch.length
-        yield batch.map(([key, value]) => ({ oid: key.slice(prefix.length), keys: typeof value === 'string' ? value : '' }))
+        yield batch.map(([key, value]) => candidate(key.slice(prefix.length), typeof value === 'string' ? value : ''))
       }
       return
     }
@@ -342,7 +352,7 @@ export class Execution {
       let size = 16
       for await (const oid of this.#engine.recordIds(meta.collection)) {
         this.work.indexEntries++
-        batch.push({ oid })
+        batch.push(candidate(oid))
         if (batch.length >= size) {
           yield batch
           batch = []
@@ -358,7 +368,7 @@ export class Execution {
         if (known !== undefined) for (const oid of known) oids.add(oid)
         else for (const oid of await this.#oidSet(condition)) oids.add(oid)
       }
-      for (const slice of slices([...oids].sort(compareKeys))) yield slice.map((oid) => ({ oid }))
+      for (const slice of slices([...oids].sort(compareKeys))) yield slice.map((oid) => candidate(oid))
       return
     }
     const seen = plan.distinct ? new Set<string>() : undefined
@@ -370,7 +380,7 @@ export class Execution {
             if (seen.has(oid)) continue
             seen.add(oid)
           }
-          out.push({ oid })
+          out.push(candidate(oid))
         }
         if (out.length > 0) yield out
       }
@@ -390,7 +400,7 @@ export class Execution {
             if (seen.has(oid)) continue
             seen.add(oid)
           }
-          out.push({ oid })
+          out.push(candidate(oid))
         }
         if (out.length > 0) yield out
       }
