@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { createInterface } from 'node:readline'
+import { StringDecoder } from 'node:string_decoder'
 import type { Readable } from 'node:stream'
 import { fromJsonValue } from '../engine/directory/json-codec.js'
 import { StowageError } from '../errors.js'
@@ -18,7 +18,7 @@ type Line = Record<string, unknown>
  * `DumpError` naming its line.
  */
 export async function* readDump(input: Readable): AsyncGenerator<DumpItem, DumpCounts> {
-  const lines = createInterface({ input, crlfDelay: Infinity })[Symbol.asyncIterator]()
+  const lines = linesOf(input)
   const hash = createHash('sha256')
   const counts: DumpCounts = { records: 0, entries: 0, raw: 0, rawBytes: 0 }
   let n = 0
@@ -135,7 +135,7 @@ export async function* readDump(input: Readable): AsyncGenerator<DumpItem, DumpC
       }
     }
   } finally {
-    await lines.return?.()
+    await lines.return(undefined)
   }
 }
 
@@ -146,4 +146,30 @@ export async function checkDump(input: Readable): Promise<DumpCounts> {
     const r = await items.next()
     if (r.done) return r.value
   }
+}
+
+/**
+ * The lines of `input` (UTF-8, ending at `\n`, a `\r` before it dropped), read one chunk of the
+ * stream at a time: what is held is one chunk and the line it ends in. (readline queues up to 1,024
+ * lines ahead of its reader: 64 MiB of raw data lines, kept alive long enough to grow the heap by
+ * hundreds of MB over a large restore.)
+ */
+async function* linesOf(input: Readable): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8')
+  let rest = ''
+  for await (const chunk of input) {
+    const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer))
+    let start = 0
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      yield withoutCr(text.slice(start, end))
+      start = end + 1
+    }
+    rest = text.slice(start)
+  }
+  rest += decoder.end()
+  if (rest !== '') yield withoutCr(rest)
+}
+
+function withoutCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line
 }
