@@ -108,3 +108,24 @@ export function storedForm(properties: Record<string, unknown>): Record<string, 
   for (const key of Object.keys(properties)) updates[key] = now
   return { properties, updates, changed: now }
 }
+
+/**
+ * The rows of a comparison of this build with a baseline build (bench/builds.ts, builds-reads.ts):
+ * `compare` runs the two cases (baseline first) in alternating rounds and keeps a row; `print` prints
+ * the table.
+ */
+export class BuildComparison {
+  readonly #rows: string[] = []
+
+  async compare(engine: string, what: string, [baseline, current]: [Case, Case]): Promise<void> {
+    console.log(`\n${engine}: ${what}`)
+    const [base, mine] = await interleaved([baseline, current], 300)
+    this.#rows.push(`| ${engine} | ${what} | ${fmt(base!.unitsPerSec)}/s | ${fmt(mine!.unitsPerSec)}/s | ${Math.round((mine!.unitsPerSec / base!.unitsPerSec) * 100)}% |`)
+  }
+
+  print(): void {
+    console.log('\n| engine | workload | baseline | this build | this / baseline |')
+    console.log('|---|---|---:|---:|---:|')
+    for (const row of this.#rows) console.log(row)
+  }
+}

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import * as current from './peers/stowage.js'
-import { fmt, interleaved, machine, type Case } from './bench-utils.js'
+import { BuildComparison, fmt, machine, type Case } from './bench-utils.js'
 import { article, AUTHORS, rng, SCORE_MAX, SPAN, type Id, type PeerStore } from './peers/workload.js'
 
 const N = Number(process.env.BENCH_READS_N ?? 100_000)
@@ -37,7 +37,7 @@ export async function run(): Promise<void> {
   console.log(`Date: ${new Date().toISOString()}  Command: BENCH_BASELINE=${baseline} npm run bench -- builds-reads  (${fmt(N)} articles per store)`)
   const old = (await import(pathToFileURL(join(baseline, 'bench', 'peers', 'stowage.js')).href)) as typeof current
   const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-builds-reads-'))
-  const rows: string[] = []
+  const table = new BuildComparison()
   try {
     for (const engine of ['lmdb', 'level'] as const) {
       const sides: Side[] = []
@@ -52,13 +52,11 @@ export async function run(): Promise<void> {
         sides.push({ name, store, ids })
       }
       const compare = async (what: string, units: number, fn: (side: Side, r: () => number) => Promise<void>) => {
-        console.log(`\n${engine}: ${what}`)
-        const cases: Case[] = sides.map((side) => {
+        const cases = sides.map((side) => {
           const r = rng(11)
           return { name: side.name, units, fn: () => fn(side, r) }
         })
-        const [base, mine] = await interleaved(cases, 300)
-        rows.push(`| ${engine} | ${what} | ${fmt(base!.unitsPerSec)}/s | ${fmt(mine!.unitsPerSec)}/s | ${Math.round((mine!.unitsPerSec / base!.unitsPerSec) * 100)}% |`)
+        await table.compare(engine, what, cases as [Case, Case])
       }
       await compare(`get by id (${fmt(GETS)} random per call), objects/s`, GETS, async (side, r) => {
         for (let i = 0; i < GETS; i++) if ((await side.store.get(side.ids[Math.floor(r() * side.ids.length)]!)) === undefined) throw new Error('missing')
@@ -77,7 +75,5 @@ export async function run(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-  console.log('\n| engine | workload | baseline | this build | this / baseline |')
-  console.log('|---|---|---:|---:|---:|')
-  for (const row of rows) console.log(row)
+  table.print()
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import * as current from '../src/index.js'
 import { Person } from './models-person.js'
-import { fmt, interleaved, machine, sampleRecord, type Case } from './bench-utils.js'
+import { BuildComparison, machine, sampleRecord, type Case } from './bench-utils.js'
 
 const N = Number(process.env.BENCH_RECORDS ?? 50_000)
 const TX = 1000
@@ -40,7 +40,7 @@ export async function run(): Promise<void> {
     { name: 'this build', lib: current, Person },
   ]
   const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-builds-'))
-  const rows: string[] = []
+  const table = new BuildComparison()
   try {
     const records = Array.from({ length: N }, (_, i) => sampleRecord(i))
     for (const engine of ['LevelEngine', 'MemoryEngine'] as const) {
@@ -54,12 +54,8 @@ export async function run(): Promise<void> {
           return { build: b, db, oids: [] as string[], next: 0 }
         }),
       )
-      const compare = async (what: string, units: number, fn: (side: (typeof sides)[number]) => Promise<unknown>) => {
-        console.log(`\n${engine}: ${what}`)
-        const cases: Case[] = sides.map((side) => ({ name: side.build.name, units, fn: () => fn(side) }))
-        const [base, mine] = await interleaved(cases, 300)
-        rows.push(`| ${engine} | ${what} | ${fmt(base!.unitsPerSec)}/s | ${fmt(mine!.unitsPerSec)}/s | ${Math.round((mine!.unitsPerSec / base!.unitsPerSec) * 100)}% |`)
-      }
+      const compare = (what: string, units: number, fn: (side: (typeof sides)[number]) => Promise<unknown>) =>
+        table.compare(engine, what, sides.map((side) => ({ name: side.build.name, units, fn: () => fn(side) })) as [Case, Case])
       await compare('create+save, transactions of 1,000', TX, (side) =>
         side.db.transaction(async () => {
           for (let j = 0; j < TX; j++) side.oids.push(new side.build.Person(records[side.next++ % N] as never).oid)
@@ -96,7 +92,5 @@ export async function run(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-  console.log('\n| engine | workload | baseline | this build | this / baseline |')
-  console.log('|---|---|---:|---:|---:|')
-  for (const row of rows) console.log(row)
+  table.print()
 }

@@ -13,7 +13,7 @@ import { Packr } from 'msgpackr'
 import { Database, Index, Indexing, Model, Property, StoredObject, Types } from '../src/index.js'
 import { PACKR_OPTIONS } from '../src/engine/level/msgpack-codec.js'
 import { newOid } from '../src/model/oid.js'
-import { fmt, interleaved, machine, type Case } from './bench-utils.js'
+import { fmt, interleaved, machine } from './bench-utils.js'
 
 @Model()
 class Doc2 extends StoredObject {

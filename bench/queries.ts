@@ -35,7 +35,6 @@ import {
   stowageFind,
   type ArticleClass,
   type Found,
-  type Params,
   type QueryName,
   type QuerySystem,
 } from './queries-systems.js'

@@ -122,12 +122,18 @@ export class ChangeFeed implements Feature {
         queueMicrotask(() => this.#deliver())
       }
     }
+    // Every watcher of each model (by hint or not), found once per call.
+    const watching = new Map<string, { meta: ModelMeta; watchers: Set<Watcher> } | undefined>()
     for (const o of objects) {
-      const meta = [...this.#watchers.keys()].find((m) => m.collection === o.collection)
-      const set = meta && this.#watchers.get(meta)
-      if (set === undefined) continue
-      const change: KeyedChange = { meta: meta!, oid: o.oid, removed: o.kind === 'removed' }
-      for (const w of new Set([...set.all, ...[...set.byKey.values()].flatMap((ws) => [...ws])])) w.changed(change)
+      if (!watching.has(o.collection)) {
+        const meta = [...this.#watchers.keys()].find((m) => m.collection === o.collection)
+        const set = meta === undefined ? undefined : this.#watchers.get(meta)!
+        watching.set(o.collection, set === undefined ? undefined : { meta: meta!, watchers: new Set([...set.all, ...[...set.byKey.values()].flatMap((ws) => [...ws])]) })
+      }
+      const found = watching.get(o.collection)
+      if (found === undefined) continue
+      const change: KeyedChange = { meta: found.meta, oid: o.oid, removed: o.kind === 'removed' }
+      for (const w of found.watchers) w.changed(change)
     }
   }
 

@@ -105,7 +105,6 @@ export class LiveQuery<T> implements AsyncIterable<T[]> {
           return Promise.reject(failure.err)
         }
         if (done) return Promise.resolve(finish())
-        if (done) return Promise.resolve({ value: undefined, done: true })
         return new Promise((resolve, reject) => (waiting = { resolve, reject }))
       },
       return: () => {

@@ -7,7 +7,7 @@ import { objectChange } from '../changes/change-event.js'
 import type { Change } from '../model/change.js'
 import type { Database, Feature } from '../model/database.js'
 import type { ModelMeta } from '../model/meta.js'
-import { STATE, type ObjectRecord } from '../model/object-state.js'
+import { hasChosenOid, STATE, type ObjectRecord } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { rebase } from './rebase.js'
 import { sharedStoreOf, type RemoteCommit, type SharedStore } from './shared-store.js'
@@ -52,12 +52,12 @@ export class Coherence implements Feature {
     this.#locked = true
     const stale: Array<[Change, unknown]> = []
     // A new object with a generated oid cannot be stored yet: only the others are read back.
-    const checked = changes.filter((c) => !c.created || (c.obj[STATE].hasExtra && c.obj[STATE].extra.chosenOid === true))
+    const checked = changes.filter((c) => !c.created || hasChosenOid(c.obj[STATE]))
     for (const [collection, group] of byCollection(checked)) {
       const stored = await this.db.engine.getRecords(collection, group.map((c) => c.oid))
       group.forEach((c, i) => {
         // Instances the identity map does not hold (a migration pass's) were built from what was read just before.
-        if (!c.created && this.db.identity.get(collection, c.oid) !== c.obj) return
+        if (!c.created && this.db.identity.peek(collection, c.oid) !== c.obj) return
         if (!sameRecord(c.created ? undefined : c.previous, stored[i])) stale.push([c, stored[i]])
       })
     }
@@ -126,7 +126,7 @@ export class Coherence implements Feature {
       if (meta === undefined) continue
       const ids = [...idSet]
       // What each live instance showed before the read: one a local write changed meanwhile is newer than the read.
-      const live = ids.map((id) => this.db.identity.get(collection, id))
+      const live = ids.map((id) => this.db.identity.peek(collection, id))
       const before = live.map((obj) => obj?.[STATE].record)
       const stored = await this.db.engine.getRecords(collection, ids)
       ids.forEach((oid, i) => {

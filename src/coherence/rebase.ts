@@ -1,6 +1,6 @@
 import type { Database } from '../model/database.js'
-import { hasUnsavedChanges, STATE, type ObjectState } from '../model/object-state.js'
-import { applyRecord, checkRecord, fromStored, revertProperties } from '../model/records.js'
+import { hasUnsavedChanges, STATE } from '../model/object-state.js'
+import { applyRecord, changedProperties, checkRecord, revertProperties } from '../model/records.js'
 import type { StoredObject } from '../model/stored-object.js'
 
 /**
@@ -28,25 +28,11 @@ export function rebase(db: Database, obj: StoredObject, stored: unknown): void {
   // is: its next write is refused with ConflictError (it was built on an older record), and after
   // the transaction fails, or `revert()`, it takes the stored record.
   if (state.owners !== undefined || db.features.some((f) => f.hasChanges?.(obj))) return
-  const keep = changedMembers(state)
+  const keep = new Set(changedProperties(state)) // no member is owned by a transaction here (returned above)
   const fresh = checkRecord(state.meta, state.oid, stored)
   state.record = fresh
   state.updates = fresh.updates
   state.changedAt = fresh.changed
   state.removed = false
   revertProperties(state, keep)
-}
-
-/** The properties whose value differs from the stored record, and the members a running transaction owns. */
-function changedMembers(state: ObjectState): Set<string> {
-  const changed = new Set<string>(state.owners?.keys() ?? [])
-  const record = state.record
-  for (const p of state.meta.propertyList) {
-    const raw = record?.properties[p.name]
-    const stored = raw === undefined ? undefined : fromStored(p.type, raw)
-    const value = state.values[p.name]
-    if (value === undefined ? stored === undefined : stored !== undefined && p.type.equals(value, stored)) continue
-    changed.add(p.name)
-  }
-  return changed
 }

@@ -5,6 +5,7 @@ import { decodeValue, encodeValue } from '../engine/level/msgpack-codec.js'
 import { LevelEngine } from '../engine/level/level-engine.js'
 import { WrappedEngine } from '../engine/wrapped-engine.js'
 import { ArgumentError, CorruptionError } from '../errors.js'
+import { peek } from '../raw/sources.js'
 
 export type Compression = 'brotli' | 'gzip'
 
@@ -53,7 +54,7 @@ export class CompressedEngine extends WrappedEngine {
     try {
       const [mark] = await this.inner.getMany([COMPRESSION_MARK])
       if (mark === this.compression) return
-      if (mark === undefined && (await hasRecords(this.inner))) {
+      if (mark === undefined && (await this.innerHolds(false))) {
         throw new ArgumentError(`${this.inner.describe()} holds records that are not compressed: open it without compression, or copy it into a new compressed store`)
       }
       await this.inner.batch([{ type: 'put', key: COMPRESSION_MARK, value: this.compression }]) // new, or switching brotli <-> gzip for new writes
@@ -91,35 +92,17 @@ export class CompressedEngine extends WrappedEngine {
 
   protected override async *encodeRaw(_collection: string, _id: string, source: AsyncIterable<Uint8Array>, options: StageRawOptions): AsyncIterable<Uint8Array> {
     // The first 64 KiB decide: already compressed data is stored as it is.
-    const head: Buffer[] = []
-    let headBytes = 0
-    const it = source[Symbol.asyncIterator]()
-    let done = false
-    while (headBytes < TRIAL) {
-      const next = await it.next()
-      if (next.done) {
-        done = true
-        break
-      }
-      head.push(Buffer.from(next.value))
-      headBytes += next.value.length
-    }
-    const first = Buffer.concat(head)
-    const rest = async function* (): AsyncGenerator<Uint8Array> {
-      yield first
-      if (done) return
-      for (let next = await it.next(); !next.done; next = await it.next()) yield next.value
-    }
+    const { head: first, rest } = await peek(source[Symbol.asyncIterator](), TRIAL)
     const known = options.extension !== undefined && COMPRESSED_KINDS.has(options.extension.toLowerCase())
     const trial = known || first.length === 0 ? first.length : (this.compression === 'brotli' ? brotliCompressSync(first, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } }) : gzipSync(first, { level: 1 })).length
     if (known || trial > first.length * 0.95) {
       yield Buffer.of(PLAIN)
-      yield* rest()
+      yield* rest
       return
     }
     yield Buffer.of(TAGS[this.compression])
     const compressor = this.compression === 'brotli' ? createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }) : createGzip()
-    yield* piped(rest(), compressor)
+    yield* piped(rest, compressor)
   }
 
   protected override async *decodeRaw(collection: string, id: string, stored: (chunkSize: number) => AsyncIterable<Uint8Array>, chunkSize: number, store: string): AsyncIterable<Uint8Array> {
@@ -171,7 +154,3 @@ function fail(tag: number): never {
   throw new Error(`unknown form ${tag}`)
 }
 
-async function hasRecords(engine: Engine): Promise<boolean> {
-  for await (const _ of engine.collections()) return true
-  return false
-}

@@ -9,6 +9,7 @@ import { entryPrefix, signatureKey } from '../indexes/layout.js'
 import { unescapeString } from '../indexes/key-codec.js'
 import { IndexKeyHasher } from './index-keys.js'
 import { newKeySlot, openSlotKeys, paramsOf, rewrapSlot, slotOf, withNextKey, type KeySlot, type SlotKeys, type UserKey } from './store-key.js'
+import { fixedChunks } from '../engine/raw-chunks.js'
 
 /** Where an encrypted store keeps its key slot (the data key wrapped by the user's key), in the clear. */
 export const KEY_SLOT = 'crypt\x00slot'
@@ -65,7 +66,7 @@ export class EncryptedEngine extends WrappedEngine {
         this.#use(keys, ordered)
         return
       }
-      if (await hasData(this.inner)) {
+      if (await this.innerHolds(true)) {
         throw new KeyError('NOT_ENCRYPTED', `${this.inner.describe()} holds data that is not encrypted: open it without a key, or copy it into a new encrypted store`)
       }
       const made = newKeySlot(this.#key)
@@ -317,9 +318,7 @@ export class EncryptedEngine extends WrappedEngine {
     const dataKey = this.#dataKey!
     const mark = this.#mark
     let index = 0
-    let fill = Buffer.allocUnsafe(RAW_FRAME)
-    let filled = 0
-    let held: Buffer | undefined // a full frame, sealed once it is known whether another follows
+    let held: Buffer | undefined // a frame, sealed once it is known whether another follows
     const seal = (plain: Buffer, last: boolean): Uint8Array => {
       const sealed = encrypt(dataKey, chunkContext(collection, id, index++, last), plain, mark)
       const out = Buffer.allocUnsafe(FRAME_HEADER + sealed.length)
@@ -327,25 +326,11 @@ export class EncryptedEngine extends WrappedEngine {
       sealed.copy(out, FRAME_HEADER)
       return out
     }
-    for await (const chunk of source) {
-      for (let at = 0; at < chunk.length; ) {
-        const n = Math.min(chunk.length - at, RAW_FRAME - filled)
-        fill.set(chunk.subarray(at, at + n), filled)
-        filled += n
-        at += n
-        if (filled === RAW_FRAME) {
-          if (held !== undefined) yield seal(held, false)
-          held = fill
-          fill = Buffer.allocUnsafe(RAW_FRAME)
-          filled = 0
-        }
-      }
+    for await (const frame of fixedChunks(source, RAW_FRAME)) {
+      if (held !== undefined) yield seal(held, false)
+      held = frame
     }
-    if (held !== undefined && filled > 0) {
-      yield seal(held, false)
-      held = undefined
-    }
-    yield seal(held ?? fill.subarray(0, filled), true)
+    yield seal(held ?? Buffer.alloc(0), true) // empty data is one empty last frame
   }
 
   protected override decodeRaw(collection: string, id: string, stored: (chunkSize: number) => AsyncIterable<Uint8Array>, chunkSize: number, store: string): AsyncIterable<Uint8Array> {
@@ -402,10 +387,4 @@ function orderedOf(slot: unknown): string[] {
 
 function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
-}
-
-async function hasData(engine: Engine): Promise<boolean> {
-  for await (const _ of engine.collections()) return true
-  for await (const _ of engine.keys({ limit: 1 })) return true
-  return false
 }

@@ -26,6 +26,16 @@ export abstract class WrappedEngine extends Engine {
     this.supports = { persistent: s.persistent, rawPaths: s.rawPaths, readableFiles: s.readableFiles, syncReads: s.syncReads, syncRanges: s.syncRanges, snapshots: s.snapshots, ...supports }
   }
 
+  /**
+   * Whether the inner store already holds records (and, with `entries`, any entry): data written
+   * without this wrapper, which it would misread.
+   */
+  protected async innerHolds(entries: boolean): Promise<boolean> {
+    for await (const _ of this.inner.collections()) return true
+    if (entries) for await (const _ of this.inner.keys({ limit: 1 })) return true
+    return false
+  }
+
   // Transforms --------------------------------------------------------------------------------
 
   /** The key an entry is stored under. */

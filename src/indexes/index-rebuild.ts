@@ -4,8 +4,6 @@ import type { IndexMeta, ModelMeta } from '../model/meta.js'
 import { hasUnsavedChanges, newState, STATE } from '../model/object-state.js'
 import { applyRecord } from '../model/records.js'
 import type { StoredObject } from '../model/stored-object.js'
-import { countCacheOf } from '../query/count-cache.js'
-import { keysCacheOf } from '../query/keys-cache.js'
 import { indexKeysOf } from './index-keys.js'
 import { keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
 import { unescapeString } from './key-codec.js'
@@ -77,8 +75,7 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
     }
   }
   await engine.batch(changed.map((index) => ({ type: 'put', key: signatureKey(collection, index.name), value: signatureOf(index) })))
-  countCacheOf(db).forget(collection)
-  keysCacheOf(db).forget(collection)
+  db.indexesRewritten(collection)
 }
 
 /**
@@ -105,8 +102,7 @@ export async function applyExternalChanges(db: Database, meta: ModelMeta): Promi
   for (;;) {
     const chunk = (await collect(engine.keys({ prefix, limit: CHUNK }))).map((key) => key.slice(prefix.length))
     if (chunk.length === 0) return
-    countCacheOf(db).forget(meta.collection)
-    keysCacheOf(db).forget(meta.collection)
+    db.indexesRewritten(meta.collection)
     const [stored, records] = await Promise.all([
       engine.getMany(chunk.map((oid) => keysRecordKey(meta.collection, oid))),
       engine.getRecords(meta.collection, chunk),

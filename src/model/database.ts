@@ -67,16 +67,16 @@ export interface DatabaseOptions {
    */
   newerVersions?: 'refuse' | 'read-only'
   /**
-   * Encrypts the store (a new one) or opens an encrypted one: `key` is a 32-byte Uint8Array or a
-   * passphrase. See the README's Encryption section for what is encrypted and what is not.
-   */
-  /**
    * Stores records and raw data compressed (node:zlib), before any encryption. Chosen when a store
    * is made: a compressed store must be opened with it, and a store holding uncompressed records is
    * refused with it. Raw data already compressed (by its extension, or a trial of its first 64 KiB)
    * is stored as it is.
    */
   compression?: 'brotli' | 'gzip'
+  /**
+   * Encrypts the store (a new one) or opens an encrypted one: `key` is a 32-byte Uint8Array or a
+   * passphrase. See the README's Encryption section for what is encrypted and what is not.
+   */
   encryption?: {
     key: Uint8Array | string
     /**
@@ -191,7 +191,7 @@ export class Database {
     this.identity = new IdentityMap(max, this.#syncReads ? (state) => this.#reread(state) : undefined)
     this.features = FEATURES.map((Feature) => new Feature(this))
     this.#work = new UnitOfWork(this, this.#log)
-    this.#migrations = this.features[1] as Migrations
+    this.#migrations = this.#feature(Migrations)
   }
 
   /**
@@ -401,9 +401,14 @@ export class Database {
     return this.#closed
   }
 
-  /** A number that changes whenever a write of this database commits a change to the collection's records or index entries. */
+  /** A number that changes whenever the collection's records or index entries change (what queries keep about them is then stale). */
   lastChanged(collection: string): number {
     return this.#log.lastChanged(collection)
+  }
+
+  /** The collection's index entries were rewritten outside a committed write (an index rebuilt). */
+  indexesRewritten(collection: string): void {
+    this.#log.rewritten(collection)
   }
 
   /** Rebuilds every index (of the given models, or all) from the stored objects. */
@@ -856,6 +861,11 @@ export class Database {
     return run
   }
 
+  /** The running feature of that class (by class, not by its place in FEATURES). */
+  #feature<F extends Feature>(kind: new (db: Database) => F): F {
+    return this.features.find((feature): feature is F => feature instanceof kind)!
+  }
+
   #transaction(): Transaction | undefined {
     return transactionOf(this)
   }
@@ -893,7 +903,7 @@ export class Database {
    */
   async catchUp(): Promise<void> {
     this.#assertOpen('catchUp')
-    await (this.features[0] as Coherence).catchUp()
+    await this.#feature(Coherence).catchUp()
   }
 
   /** Checks indexes, links, raw data and records against each other and the models; `repair` fixes what can be derived. */

@@ -65,6 +65,11 @@ export function hasUnsavedChanges(state: ObjectState): boolean {
   return state.version !== state.savedVersion || state.owners !== undefined
 }
 
+/** Whether the object's oid was chosen by the app (`ensure`, `import`), not generated: another write may have stored it first. */
+export function hasChosenOid(state: ObjectState): boolean {
+  return state.hasExtra && state.extra.chosenOid === true
+}
+
 export function stateOf(obj: object): ObjectState {
   return (obj as { [STATE]: ObjectState })[STATE]
 }
@@ -115,33 +120,27 @@ class InstanceState implements ObjectState {
   }
 
   get values(): Record<string, unknown> {
-    if (this.#reload !== undefined) this.#rehydrate()
-    return this.#values
+    return this.#loaded().#values
   }
 
   set values(values: Record<string, unknown>) {
-    if (this.#reload !== undefined) this.#rehydrate()
-    this.#values = values
+    this.#loaded().#values = values
   }
 
   get record(): ObjectRecord | undefined {
-    if (this.#reload !== undefined) this.#rehydrate()
-    return this.#record
+    return this.#loaded().#record
   }
 
   set record(record: ObjectRecord | undefined) {
-    if (this.#reload !== undefined) this.#rehydrate()
-    this.#record = record
+    this.#loaded().#record = record
   }
 
   get updates(): Record<string, number> {
-    if (this.#reload !== undefined) this.#rehydrate()
-    return this.#updates
+    return this.#loaded().#updates
   }
 
   set updates(updates: Record<string, number>) {
-    if (this.#reload !== undefined) this.#rehydrate()
-    this.#updates = updates
+    this.#loaded().#updates = updates
   }
 
   get extra(): Record<string, unknown> {
@@ -161,6 +160,12 @@ class InstanceState implements ObjectState {
     this.#values = NONE
     this.#record = undefined
     this.#updates = NONE as Record<string, number>
+  }
+
+  /** This state, its values read back first if they were let go. */
+  #loaded(): this {
+    if (this.#reload !== undefined) this.#rehydrate()
+    return this
   }
 
   /** Reads back what `dehydrate` let go; an object no longer stored shows as removed, with no values. */

@@ -110,10 +110,18 @@ export function revertProperties(state: ObjectState, keep: Set<string> | undefin
   for (const p of state.meta.propertyList) {
     if (keep?.has(p.name)) continue
     const stored = storedValue(p.type, record.properties[p.name])
-    const value = state.values[p.name]
-    if (value === undefined ? stored === undefined : stored !== undefined && p.type.equals(value, stored)) continue
-    state.values[p.name] = stored
+    if (!sameValue(p.type, state.values[p.name], stored)) state.values[p.name] = stored
   }
+}
+
+/** The names of the properties whose value differs from the stored record's (every one with a value, if never stored). */
+export function changedProperties(state: ObjectState): string[] {
+  const properties = state.record?.properties
+  return state.meta.propertyList.filter((p) => !sameValue(p.type, state.values[p.name], storedValue(p.type, properties?.[p.name]))).map((p) => p.name)
+}
+
+function sameValue(type: { equals(a: unknown, b: unknown): boolean }, value: unknown, stored: unknown): boolean {
+  return value === undefined ? stored === undefined : stored !== undefined && type.equals(value, stored)
 }
 
 /**

@@ -2,7 +2,7 @@ import { ClosedError, ConflictError, NotFoundError, NotRegisteredError } from '.
 import type { WriteOp } from '../engine/engine.js'
 import type { Change } from './change.js'
 import type { Database } from './database.js'
-import { hasUnsavedChanges, STATE, type ObjectState } from './object-state.js'
+import { hasChosenOid, hasUnsavedChanges, STATE, type ObjectState } from './object-state.js'
 import { foreignMembers, releaseAll, undoAll } from './ownership.js'
 import { buildRecord, recordInstance, revertProperties, validateState, writeValues } from './records.js'
 import type { StoredObject } from './stored-object.js'
@@ -88,7 +88,7 @@ export class UnitOfWork {
       }
     }
     if (changes.length === 0) return
-    const chosen = changes.filter((c) => c.created && c.obj[STATE].hasExtra && c.obj[STATE].extra.chosenOid === true)
+    const chosen = changes.filter((c) => c.created && hasChosenOid(c.obj[STATE]))
     const taken = await Promise.all(chosen.map((c) => this.db.engine.hasRecord(c.meta.collection, c.oid)))
     const clash = chosen.find((_, i) => taken[i])
     if (clash !== undefined) throw conflict(clash.obj)

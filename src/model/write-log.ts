@@ -11,8 +11,9 @@ const MAX_KEYS = 10_000
  */
 export class WriteLog {
   #seq = 0
-  /** Per collection, the last batch that changed its records or index entries. */
+  /** Per collection, the last change of its records or index entries (a number from `#changes`). */
   readonly #lastChanged = new Map<string, number>()
+  #changes = 0
   #reads = 0
   /** Reads begun at or before this sequence number treat every record as possibly stale. */
   #floor = 0
@@ -23,9 +24,14 @@ export class WriteLog {
    */
   #inflight: { ops: WriteOp[]; keys?: Set<string>; waiting?: Array<() => void> } | undefined
 
-  /** The number of the last committed batch that changed the collection's records or index entries (0: none since the database opened). */
+  /** A number that changes whenever the collection's records or index entries change (0: not since the database opened). */
   lastChanged(collection: string): number {
     return this.#lastChanged.get(collection) ?? 0
+  }
+
+  /** The collection's index entries were rewritten outside a committed write (an index rebuilt). */
+  rewritten(collection: string): void {
+    this.#lastChanged.set(collection, ++this.#changes)
   }
 
   /** A read starts: returns the point it reads at. Pair with `endRead()`. */
@@ -66,10 +72,11 @@ export class WriteLog {
   #committed(batch: { ops: WriteOp[]; keys?: Set<string> }): void {
     const seq = ++this.#seq
     let last: string | undefined
+    let change: number | undefined
     for (const op of batch.ops) {
       const collection = op.type === 'put' || op.type === 'del' ? entryCollection(op.key) : op.type === 'putRecord' || op.type === 'delRecord' ? op.collection : undefined
       if (collection === undefined || collection === last) continue
-      this.#lastChanged.set(collection, seq)
+      this.#lastChanged.set(collection, (change ??= ++this.#changes))
       last = collection
     }
     if (this.#reads === 0) return

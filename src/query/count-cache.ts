@@ -5,10 +5,9 @@ const MAX_COUNTS = 4096
 
 /**
  * Counts of the index entries a condition selects (exact) and of a collection's records (exact, or
- * "at least n" for a count stopped at a cap), kept until
- * a write changes the collection's records or index entries: a query repeated with the same
- * conditions plans without counting again. Counts only steer the choice of plan; results never
- * come from them. Keys start with the collection and a NUL.
+ * "at least n" for a count stopped at a cap), kept until a write changes the collection's records
+ * or index entries: a query repeated with the same conditions plans without counting again. Counts only steer the choice of plan; results never
+ * come from them. An index rebuild counts as such a write (`db.indexesRewritten`).
  */
 export class CountCache {
   readonly #db: Database
@@ -27,12 +26,6 @@ export class CountCache {
   get(key: string, at: number): { n: number; exact: boolean } | undefined {
     const kept = this.#counts.get(key)
     return kept !== undefined && kept.at === at ? kept : undefined
-  }
-
-  /** Drops the counts of a collection whose index entries were written without a committed write of the database (an index rebuilt). */
-  forget(collection: string): void {
-    const prefix = collection + '\x00'
-    for (const key of this.#counts.keys()) if (key.startsWith(prefix)) this.#counts.delete(key)
   }
 
   /** Keeps a count made at `at` (from `begin`), unless a write changed the collection since. */

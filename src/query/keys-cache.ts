@@ -13,19 +13,17 @@ const MAX_KEYS_RECORDS = 65_536
  */
 export class KeysCache {
   readonly #db: Database
-  /** Per collection, index rebuilds seen: part of the point records are kept at, as the last write is. */
-  readonly #rebuilds = new Map<string, number>()
   /** Per collection, the point its records were kept at and the records (oid -> keys record). */
-  readonly #kept = new Map<string, { at: string; records: Map<string, string> }>()
+  readonly #kept = new Map<string, { at: number; records: Map<string, string> }>()
   #size = 0
 
   constructor(db: Database) {
     this.#db = db
   }
 
-  /** The collection's kept keys records as of now (emptied first if a write or a rebuild made them stale), and the point they are at. */
-  current(collection: string): { at: string; records: Map<string, string> } {
-    const at = `${this.#db.lastChanged(collection)}.${this.#rebuilds.get(collection) ?? 0}`
+  /** The collection's kept keys records as of now (emptied first if a write or an index rebuild made them stale), and the point they are at. */
+  current(collection: string): { at: number; records: Map<string, string> } {
+    const at = this.#db.lastChanged(collection)
     let kept = this.#kept.get(collection)
     if (kept === undefined || kept.at !== at) {
       if (kept !== undefined) this.#size -= kept.records.size
@@ -35,7 +33,7 @@ export class KeysCache {
   }
 
   /** Keeps keys records read from the store since `current` gave `kept`, unless a write committed since or the cache is full. */
-  keep(collection: string, kept: { at: string; records: Map<string, string> }, read: Array<[string, string]>): void {
+  keep(collection: string, kept: { at: number; records: Map<string, string> }, read: Array<[string, string]>): void {
     if (this.current(collection) !== kept) return
     for (const [oid, keys] of read) {
       if (this.#size >= MAX_KEYS_RECORDS) return
@@ -43,11 +41,6 @@ export class KeysCache {
       kept.records.set(oid, keys)
       this.#size += kept.records.size - size
     }
-  }
-
-  /** Makes a collection's kept records stale: its index entries were written without a committed write of the database (an index rebuilt). */
-  forget(collection: string): void {
-    this.#rebuilds.set(collection, (this.#rebuilds.get(collection) ?? 0) + 1)
   }
 }
 

@@ -15,7 +15,7 @@ import { recordInstance } from '../model/records.js'
 import { dropPendingTargets } from './pending-registry.js'
 import { linksMap, linksOf } from './relation-state.js'
 import { resolveRelation } from './relation-target.js'
-import { isManyInfo, isRef, linksOfRecord, manyInfo, oneRef, type LinksRecord, type ManyInfo, type Ref } from './stored-links.js'
+import { isManyInfo, isRef, linksOfRecord, manyInfo, oneRef, type LinksRecord, type ManyInfo } from './stored-links.js'
 
 /** A relation a write changed: what the owner's relation state must learn once it committed. */
 interface RelationOutcome {

@@ -4,7 +4,7 @@ import { entryPrefix, keysRecordKey, keysRecordPrefix } from '../indexes/layout.
 import type { IndexMeta, ModelMeta } from '../model/meta.js'
 import { linkKey, RELATIONS_ROOT } from '../relations/layout.js'
 import { isManyInfo, isRef, linksOfRecord } from '../relations/stored-links.js'
-import { pagesOf } from './pages.js'
+import { pagesOf } from '../engine/pages.js'
 import { problem, showKey, type Problem } from './problems.js'
 import type { Findings } from './verify-objects.js'
 

@@ -10,7 +10,7 @@ import { recordInstance, validateState } from '../model/records.js'
 import { checkRawRecord } from '../raw/raw-state.js'
 import { linkPrefix, reverseKey } from '../relations/layout.js'
 import { isManyInfo, isRef, linksOfRecord, type Ref } from '../relations/stored-links.js'
-import { pagesOf } from './pages.js'
+import { pagesOf } from '../engine/pages.js'
 import { problem, showKey, type Problem } from './problems.js'
 
 /** What a check found, and the writes that would repair the derivable part (other than reindexing). */

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js'
 import type { Database } from '../model/database.js'
-import { pagesOf } from './pages.js'
+import { pagesOf } from '../engine/pages.js'
 import { checkIndexEntryPage, checkKeysRecordPage, checkLinkPage, checkReversePage } from './verify-entries.js'
 import { checkObjects, noFindings, type CollectionCheck, type Findings } from './verify-objects.js'
 

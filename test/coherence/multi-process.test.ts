@@ -34,6 +34,19 @@ async function start(n: number, schema: string, url = postgresUrl()): Promise<Wo
   return list
 }
 
+/** Stores one account on the schema, then closes this process's database on it. */
+async function seedAccount(url: string, schema: string, email: string, name: string): Promise<void> {
+  db = await openShared(url, schema)
+  await Account.create({ email, name, visits: 0 } as never)
+  await db.close()
+  db = undefined
+}
+
+/** Resolves once `done()` holds, checking every `ms`. */
+async function until(done: () => boolean, ms = 20): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, ms))
+}
+
 /** Every post of the store, and every account with the titles of its posts. */
 async function contents(): Promise<{ posts: Post[]; accounts: Map<string, string[]> }> {
   const posts: Post[] = []
@@ -113,10 +126,7 @@ describe('several processes on one PostgreSQL store', () => {
 
   it('concurrent link changes from several processes: every link and reverse link exact', async () => {
     const schema = fresh()
-    db = await openShared(postgresUrl(), schema)
-    await Account.create({ email: 'owner@example.com', name: 'Owner', visits: 0 } as never)
-    await db.close()
-    db = undefined
+    await seedAccount(postgresUrl(), schema, 'owner@example.com', 'Owner')
     const procs = await start(3, schema)
     await Promise.all(procs.map((w, p) => w.run('addPosts', { email: 'owner@example.com', titles: Array.from({ length: 8 }, (_, i) => `p${p}-${i}`) })))
     db = await openShared(postgresUrl(), schema)
@@ -129,18 +139,15 @@ describe('several processes on one PostgreSQL store', () => {
 
   it('a writer SIGKILLed mid-transaction: the others go on, nothing of its write half-stored', async () => {
     const schema = fresh()
-    db = await openShared(postgresUrl(), schema)
-    await Account.create({ email: 'k@example.com', name: 'K', visits: 0 } as never)
-    await db.close()
-    db = undefined
+    await seedAccount(postgresUrl(), schema, 'k@example.com', 'K')
     const [victim, survivor] = await start(2, schema)
     victim!.start('churn', { email: 'k@example.com', prefix: 'v' })
     survivor!.start('churn', { email: 'k@example.com', prefix: 's' })
     const acked = (w: Worker) => w.lines.filter((l) => l.startsWith('A ')).length
-    while (acked(victim!) < 5 || acked(survivor!) < 5) await new Promise((r) => setTimeout(r, 20))
+    await until(() => acked(victim!) >= 5 && acked(survivor!) >= 5)
     await victim!.kill()
     const before = acked(survivor!)
-    while (acked(survivor!) < before + 5) await new Promise((r) => setTimeout(r, 20))
+    await until(() => acked(survivor!) >= before + 5)
     await survivor!.kill()
     db = await openShared(postgresUrl(), schema)
     const { posts } = await contents()
@@ -161,17 +168,14 @@ describe('a PostgreSQL server restarted while processes write', () => {
     const server = await startPostgres()
     try {
       const schema = 'restart'
-      db = await openShared(server.url, schema)
-      await Account.create({ email: 'r@example.com', name: 'R', visits: 0 } as never)
-      await db.close()
-      db = undefined
+      await seedAccount(server.url, schema, 'r@example.com', 'R')
       const [w] = await start(1, schema, server.url)
       w!.start('churn', { email: 'r@example.com', prefix: 'r' })
       const acked = () => w!.lines.filter((l) => l.startsWith('A ')).length
-      while (acked() < 5) await new Promise((r) => setTimeout(r, 20))
+      await until(() => acked() >= 5)
       await server.restart()
       const after = acked()
-      while (acked() < after + 5) await new Promise((r) => setTimeout(r, 50))
+      await until(() => acked() >= after + 5, 50)
       await w!.kill()
       const errors = w!.lines.filter((l) => l.startsWith('E '))
       for (const line of errors) expect(line).toMatch(/^E \d+ (UNAVAILABLE true|CONFLICT false)$/)

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readdir, rm, stat } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -10,7 +10,6 @@ import {
   Index,
   LevelEngine,
   LmdbEngine,
-  MemoryEngine,
   Model,
   Property,
   StoredObject,
@@ -18,7 +17,8 @@ import {
   Types,
   type Engine,
 } from '../../src/index.js'
-import { tempDir } from '../helpers/stores.js'
+import { pathKinds, tempDir } from '../helpers/stores.js'
+import { bytesUnder } from '../helpers/store-files.js'
 
 @Model({ collection: 'articles' })
 class Article extends StoredObject {
@@ -29,24 +29,8 @@ class Article extends StoredObject {
 @Model({ collection: 'files' })
 class File extends StoredRaw {}
 
-const kinds: Array<{ name: string; make: (dir: string) => Engine; persistent: boolean }> = [
-  { name: 'memory', make: () => new MemoryEngine(), persistent: false },
-  { name: 'directory', make: (dir) => new DirectoryEngine(join(dir, 'store')), persistent: true },
-  { name: 'level', make: (dir) => new LevelEngine(join(dir, 'db')), persistent: true },
-  { name: 'lmdb', make: (dir) => new LmdbEngine(join(dir, 'db.lmdb')), persistent: true },
-]
-
 const text = (i: number) => `Article ${i}: ` + 'the quick brown fox jumps over the lazy dog, again and again. '.repeat(40)
 const compressible = Buffer.from('a line of a log file that repeats itself a lot\n'.repeat(20_000))
-
-async function bytesOf(dir: string): Promise<number> {
-  let total = 0
-  for (const name of await readdir(dir, { recursive: true })) {
-    const s = await stat(join(dir, name))
-    if (s.isFile()) total += s.size
-  }
-  return total
-}
 
 async function read(file: File): Promise<Buffer> {
   const parts: Buffer[] = []
@@ -54,7 +38,7 @@ async function read(file: File): Promise<Buffer> {
   return Buffer.concat(parts)
 }
 
-for (const kind of kinds) {
+for (const kind of pathKinds) {
   describe(`a compressed store (${kind.name})`, () => {
     const dirs: string[] = []
     let db: Database | undefined
@@ -106,7 +90,7 @@ for (const kind of kinds) {
           await File.create([compressible])
           await db.close()
           db = undefined
-          sizes[compression ?? 'plain'] = await bytesOf(dir)
+          sizes[compression ?? 'plain'] = await bytesUnder(dir)
         }
         expect(sizes.brotli!).toBeLessThan(sizes.plain! * 0.6)
         // Incompressible data is stored with one byte more than its size.

@@ -1,26 +1,21 @@
 import { randomBytes } from 'node:crypto'
-import { readdir, readFile, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   ArgumentError,
   CorruptionError,
   Database,
-  DirectoryEngine,
   EncryptedEngine,
   Index,
   KeyError,
-  LevelEngine,
-  LmdbEngine,
-  MemoryEngine,
   Model,
   Property,
   StoredObject,
   StoredRaw,
   Types,
-  type Engine,
 } from '../../src/index.js'
-import { tempDir } from '../helpers/stores.js'
+import { pathKinds, tempDir } from '../helpers/stores.js'
+import { filesUnder } from '../helpers/store-files.js'
 
 @Model({ collection: 'diary' })
 class Entry extends StoredObject {
@@ -36,30 +31,13 @@ const MOOD_MARK = 'INDEX-KEY-MARKER-c41e'
 const RAW_MARK = Buffer.from('RAW-BYTES-MARKER-91c2')
 const PASS = 'a long passphrase for tests'
 
-const kinds: Array<{ name: string; make: (dir: string) => Engine; persistent: boolean }> = [
-  { name: 'memory', make: () => new MemoryEngine(), persistent: false },
-  { name: 'directory', make: (dir) => new DirectoryEngine(join(dir, 'store')), persistent: true },
-  { name: 'level', make: (dir) => new LevelEngine(join(dir, 'db')), persistent: true },
-  { name: 'lmdb', make: (dir) => new LmdbEngine(join(dir, 'db.lmdb')), persistent: true },
-]
-
-/** Every byte of every file under dir. */
-async function allBytes(dir: string): Promise<Buffer> {
-  const parts: Buffer[] = []
-  for (const name of await readdir(dir, { recursive: true })) {
-    const path = join(dir, name)
-    if ((await stat(path)).isFile()) parts.push(await readFile(path))
-  }
-  return Buffer.concat(parts)
-}
-
 function rawSource(): Buffer {
   const data = randomBytes(300_000)
   for (let at = 0; at < data.length - 100; at += 50_000) RAW_MARK.copy(data, at)
   return data
 }
 
-for (const kind of kinds) {
+for (const kind of pathKinds) {
   describe(`an encrypted store (${kind.name})`, () => {
     let dir: string
     let db: Database | undefined
@@ -91,7 +69,7 @@ for (const kind of kinds) {
         await db.close()
         db = undefined
         // No property value and no raw byte appears in the clear in any file of the store.
-        const files = await allBytes(dir)
+        const files = await filesUnder(dir)
         expect(files.includes(Buffer.from(SECRET))).toBe(false)
         expect(files.includes(Buffer.from(MOOD_MARK))).toBe(false)
         expect(files.includes(RAW_MARK)).toBe(false)
@@ -204,7 +182,7 @@ class PersonByCityWords extends StoredObject {
   @Property(Types.INTEGER) @Index() age = 0
 }
 
-for (const kind of kinds.filter((k) => k.persistent)) {
+for (const kind of pathKinds.filter((k) => k.persistent)) {
   describe(`index keys in an encrypted store (${kind.name})`, () => {
     let dir: string
     afterEach(async () => {
@@ -228,7 +206,7 @@ for (const kind of kinds.filter((k) => k.persistent)) {
         for await (const _ of Person.index('city').keys()) break
       }).rejects.toThrow(/keyed hashes in an encrypted store: its keys cannot be listed/)
       await db.close()
-      const files = await allBytes(dir)
+      const files = await filesUnder(dir)
       for (const plain of ['Quuxville', 'hidden-domain']) expect(files.includes(Buffer.from(plain)), plain).toBe(false)
       // Opened without the list, the store's own is used; with another list, the indexes that change form are rebuilt.
       db = await Database.open({ engine: kind.make(dir), models: [Person], encryption: { key: PASS } })

@@ -3,19 +3,11 @@ import { createHash, randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Database, DirectoryEngine, EncryptedEngine, Index, LevelEngine, LmdbEngine, Model, Property, StoredObject, StoredRaw, Types, type Engine } from '../../src/index.js'
+import { Database, DirectoryEngine, EncryptedEngine, LevelEngine, LmdbEngine, type Engine } from '../../src/index.js'
 import { buildForChildren } from '../helpers/child-build.js'
 import { tempDir } from '../helpers/stores.js'
+import { Letter, Photo } from './letters.js'
 
-@Model({ collection: 'letters' })
-class Letter extends StoredObject {
-  @Property(Types.STRING) @Index() to = ''
-  @Property(Types.INTEGER) @Index() n = 0
-  @Property(Types.STRING) text = ''
-}
-
-@Model({ collection: 'photos' })
-class Photo extends StoredRaw {}
 
 // 32-byte keys: a passphrase's key derivation (scrypt, ~0.3 s) would take most of each run.
 const KEYS = { A: new Uint8Array(32).fill(7), B: new Uint8Array(32).fill(9) }

@@ -1,50 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readdir, readFile, rm, stat } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  ArgumentError,
-  ConflictError,
-  CorruptionError,
-  Database,
-  DirectoryEngine,
-  EncryptedEngine,
-  Index,
-  LevelEngine,
-  LmdbEngine,
-  MemoryEngine,
-  Model,
-  Property,
-  StoredObject,
-  StoredRaw,
-  Types,
-  type Engine,
-} from '../../src/index.js'
+import { ArgumentError, ConflictError, CorruptionError, Database, EncryptedEngine, LevelEngine, MemoryEngine } from '../../src/index.js'
 import { decrypt } from '../../src/crypto/cipher.js'
 import { KEY_SLOT } from '../../src/crypto/encrypted-engine.js'
 import { openSlotKeys } from '../../src/crypto/store-key.js'
-import { tempDir } from '../helpers/stores.js'
+import { pathKinds, tempDir } from '../helpers/stores.js'
+import { filesUnder } from '../helpers/store-files.js'
+import { Letter, Photo } from './letters.js'
 
-@Model({ collection: 'letters' })
-class Letter extends StoredObject {
-  @Property(Types.STRING) @Index() to = ''
-  @Property(Types.INTEGER) @Index() n = 0
-  @Property(Types.STRING) text = ''
-}
-
-@Model({ collection: 'photos' })
-class Photo extends StoredRaw {}
 
 const KEY_A = new Uint8Array(32).fill(7)
 const KEY_B = 'the new passphrase after a leak'
 const ORDERED = ['letters.n']
-
-const kinds: Array<{ name: string; make: (dir: string) => Engine; persistent: boolean }> = [
-  { name: 'memory', make: () => new MemoryEngine(), persistent: false },
-  { name: 'directory', make: (dir) => new DirectoryEngine(join(dir, 'store')), persistent: true },
-  { name: 'level', make: (dir) => new LevelEngine(join(dir, 'db')), persistent: true },
-  { name: 'lmdb', make: (dir) => new LmdbEngine(join(dir, 'db.lmdb')), persistent: true },
-]
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 
@@ -64,22 +33,13 @@ async function sealedValues(engine: EncryptedEngine): Promise<Array<{ place: str
   return out
 }
 
-async function filesUnder(dir: string): Promise<Buffer> {
-  const parts: Buffer[] = []
-  for (const name of await readdir(dir, { recursive: true })) {
-    const path = join(dir, name)
-    if ((await stat(path)).isFile()) parts.push(await readFile(path))
-  }
-  return Buffer.concat(parts)
-}
-
 async function hashedEntryKeys(engine: EncryptedEngine): Promise<string[]> {
   const keys: string[] = []
   for await (const key of engine.inner.keys({ prefix: 'idx\0e\0letters\0to\0' })) keys.push(key)
   return keys
 }
 
-for (const kind of kinds) {
+for (const kind of pathKinds) {
   describe(`reencrypt() (${kind.name})`, () => {
     let dir: string
     let db: Database | undefined

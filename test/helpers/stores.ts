@@ -58,11 +58,26 @@ export const storeKinds: StoreKind[] = [
   },
 ]
 
+/** An engine made at a path (in a fresh directory), for tests that wrap engines themselves (encryption, compression). */
+export interface PathKind {
+  name: string
+  make(dir: string): Engine
+  persistent: boolean
+}
+
+/** Memory, Directory, LevelDB and LMDB, each made at a path under a test's directory. */
+export const pathKinds: PathKind[] = [
+  { name: 'memory', make: () => new MemoryEngine(), persistent: false },
+  { name: 'directory', make: (dir) => new DirectoryEngine(join(dir, 'store')), persistent: true },
+  { name: 'level', make: (dir) => new LevelEngine(join(dir, 'db')), persistent: true },
+  { name: 'lmdb', make: (dir) => new LmdbEngine(join(dir, 'db.lmdb')), persistent: true },
+]
+
 /** The database of a per-engine test: see `databaseEach`. */
 export interface TestDatabase {
   readonly store: Store
   readonly db: Database
-  /** Closes the database and opens it again on the same store (with other options if given). */
+  /** Closes the database and opens it again on the same store (with other options if given, else the same). */
   reopen(options?: Pick<DatabaseOptions, 'cache'>): Promise<Database>
 }
 
@@ -70,12 +85,12 @@ export interface TestDatabase {
  * Before each test, opens a database with `models` on a fresh store of this kind; after it, closes
  * the database and removes the store.
  */
-export function databaseEach(kind: StoreKind, models: Function[]): TestDatabase {
+export function databaseEach(kind: StoreKind, models: Function[], options: Pick<DatabaseOptions, 'cache'> = {}): TestDatabase {
   let store: Store | undefined
   let db: Database | undefined
   beforeEach(async () => {
     store = await kind.make()
-    db = await Database.open({ engine: store.engine(), models })
+    db = await Database.open({ engine: store.engine(), models, ...options })
   })
   afterEach(async () => {
     await db?.close()
@@ -88,9 +103,9 @@ export function databaseEach(kind: StoreKind, models: Function[]): TestDatabase 
     get db() {
       return db!
     },
-    async reopen(options = {}) {
+    async reopen(again = options) {
       await db!.close()
-      db = await Database.open({ engine: store!.engine(), models, ...options })
+      db = await Database.open({ engine: store!.engine(), models, ...again })
       return db
     },
   }

@@ -4,7 +4,7 @@ import { Index } from '../../src/indexes/index-decorator.js'
 import { Indexing } from '../../src/indexes/indexing.js'
 import { metaOf } from '../../src/model/meta.js'
 import { storeKinds, type Store } from '../helpers/stores.js'
-import { collect, expectExact, oids, storedEntries, view } from './helpers.js'
+import { collect, expectExact, storedEntries, view } from './helpers.js'
 
 @Model()
 class Person extends StoredObject {

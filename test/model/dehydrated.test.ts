@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ClosedError, Database, Index, Model, Property, StoredObject, Types } from '../../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { ClosedError, Index, Model, Property, StoredObject, Types } from '../../src/index.js'
 import { STATE } from '../../src/model/object-state.js'
-import { storeKinds, type Store } from '../helpers/stores.js'
+import { databaseEach, storeKinds } from '../helpers/stores.js'
 
 /**
  * Instances the LRU lets go give up their values and record until used again (on engines that read
@@ -16,23 +16,14 @@ class Doc extends StoredObject {
 
 for (const kind of storeKinds) {
   describe(`instances the LRU let go, on ${kind.name}`, () => {
-    let store: Store
-    let db: Database
-    beforeEach(async () => {
-      store = await kind.make()
-      db = await Database.open({ engine: store.engine(), models: [Doc], cache: { max: 2 } })
-    })
-    afterEach(async () => {
-      await db.close()
-      await store.cleanup()
-    })
+    const t = databaseEach(kind, [Doc], { cache: { max: 2 } })
 
     /** Creates `held`, then pushes it out of the LRU (cache.max 2) with three other objects. */
     async function heldBeyondTheLru(): Promise<Doc> {
       const held = await Doc.create({ title: 'kept', tags: ['a', 'b'], score: 7 })
       for (let i = 0; i < 3; i++) await Doc.create({ title: `other ${i}`, score: i })
       // Where the engine reads synchronously the instance really gave up its values (else this test proves nothing).
-      expect(held[STATE].dehydrated).toBe(db.engine.supports.syncReads === true)
+      expect(held[STATE].dehydrated).toBe(t.db.engine.supports.syncReads === true)
       return held
     }
 
@@ -60,8 +51,7 @@ for (const kind of storeKinds) {
       const renamed: string[] = []
       for await (const d of Doc.index('title').get('renamed')) renamed.push(d.oid)
       expect(renamed).toEqual([held.oid])
-      await db.close()
-      db = await Database.open({ engine: store.engine(), models: [Doc], cache: { max: 2 } })
+      await t.reopen()
       const back = await Doc.get(held.oid)
       expect(back!.export()).toMatchObject({ title: 'renamed', tags: ['a', 'b'], score: 7 })
     })
@@ -76,12 +66,12 @@ for (const kind of storeKinds) {
 
     it('keeps its values after the database is closed', async () => {
       const held = await heldBeyondTheLru()
-      await db.close()
+      await t.db.close()
       expect(held.title).toBe('kept')
       expect(held.tags).toEqual(['a', 'b'])
       held.score = 8
       await expect(held.save()).rejects.toBeInstanceOf(ClosedError)
-      db = await Database.open({ engine: store.engine(), models: [Doc], cache: { max: 2 } })
+      await t.reopen()
       expect((await Doc.get(held.oid))!.score).toBe(7)
     })
 

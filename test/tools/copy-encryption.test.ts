@@ -1,4 +1,4 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { EncryptedEngine } from '../../src/crypto/encrypted-engine.js'
@@ -7,22 +7,12 @@ import { Database } from '../../src/model/database.js'
 import { copyToPath } from '../../src/tools/restore-store.js'
 import { engineAt, ENGINE_KINDS, type EngineKind } from '../../src/tools/store-path.js'
 import { bytes } from '../../src/testing/helpers.js'
+import { filesUnder } from '../helpers/store-files.js'
 import { tempDir } from '../helpers/stores.js'
 import { contentsOf, models, Person, Photo, populate } from './fixture.js'
 
 const PASS = 'the passphrase of the encrypted copy'
 const pathOf = (dir: string, kind: EngineKind, name: string) => join(dir, kind === 'lmdb' ? `${name}.lmdb` : name)
-
-/** Every byte of the files of a store (a directory, or an LMDB file and its neighbours). */
-async function filesOf(path: string): Promise<Buffer> {
-  if ((await stat(path)).isFile()) return readFile(path)
-  const parts: Buffer[] = []
-  for (const name of await readdir(path, { recursive: true })) {
-    const file = join(path, name)
-    if ((await stat(file)).isFile()) parts.push(await readFile(file))
-  }
-  return Buffer.concat(parts)
-}
 
 /** What a database on the store answers: index lookups (a hashed and an ordered index), links, raw data. */
 async function answers(db: Database): Promise<unknown> {
@@ -57,7 +47,7 @@ for (const kind of ENGINE_KINDS) {
         const sealedPath = pathOf(dir, kind, 'sealed')
         expect(await copyToPath(source, sealedPath, { engine: kind, encryption: { key: PASS, ordered: ['people.name'] } })).toMatchObject({ records: 23, raw: 3 })
         await source.close()
-        const files = await filesOf(sealedPath)
+        const files = await filesUnder(sealedPath)
         for (const secret of ['p13@x.org', 'p3@x.org']) expect(files.includes(Buffer.from(secret))).toBe(false)
         expect(files.includes(Buffer.from(bytes(200_000, 1).subarray(1000, 1032)))).toBe(false)
         await expect(Database.open({ engine: engineAt(sealedPath, kind), models })).rejects.toMatchObject({ code: 'WRONG_KEY' })

@@ -7,6 +7,7 @@ import type { DamagedRecord, ExternalChange } from '../engine.js'
 import { recordFileProblem } from './damage.js'
 import { externalKey, levelRange, manifestKey, manifestPrefix, NS } from './keys.js'
 import { mapLimit } from './map-limit.js'
+import { pagesOf } from '../pages.js'
 
 export const RECORD_EXT = '.json'
 
@@ -163,18 +164,15 @@ async function* recordIdPages(dir: string): AsyncGenerator<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return
     throw err
   }
-  let page: string[] = []
+  yield* pagesOf(recordIds(handle), PAGE)
+}
+
+async function* recordIds(handle: Dir): AsyncGenerator<string> {
   for await (const entry of handle) {
     if (!entry.name.endsWith(RECORD_EXT) || entry.isDirectory()) continue
     const id = entry.name.slice(0, -RECORD_EXT.length)
-    if (!isSafeName('id', id)) continue
-    page.push(id)
-    if (page.length >= PAGE) {
-      yield page
-      page = []
-    }
+    if (isSafeName('id', id)) yield id
   }
-  if (page.length > 0) yield page
 }
 
 /** The stamp of a regular file, or undefined if there is none at `path`. */

@@ -12,6 +12,7 @@ import type { RawInfo } from './level-raw.js'
 import { cancelOpenWithoutCurrent, openLevelStore, repairLevelStore } from './level-store-files.js'
 import { decodeValue, encodeValue, type Named } from './msgpack-codec.js'
 import { decodeSealed, encodeSealed } from './sealed-values.js'
+import { InFlight } from '../in-flight.js'
 
 type Db = AbstractLevel<any, any, any>
 /**
@@ -82,7 +83,7 @@ export class LevelEngine extends Engine {
   readonly #raw: RawStore
   /** Records found damaged by reads since open (LevelDB cannot be scanned for them cheaply at open). */
   readonly #damage: DamageList
-  readonly #inflight = new Set<Promise<unknown>>()
+  readonly #inflight = new InFlight()
   /** The store, as errors name it. */
   readonly #store: LevelStore
   /** Set at open for a store written before checksums: values without one are read as they are. */
@@ -196,13 +197,13 @@ export class LevelEngine extends Engine {
   }
 
   protected async _close(): Promise<void> {
-    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight])
+    await this.#inflight.drained()
     await this.db.close()
   }
 
   protected async _sync(): Promise<void> {
     // A synchronous write flushes LevelDB's log, and with it every write before it.
-    await this.#track(this.#call(this.db.put(SYNC_KEY, new Uint8Array(0), { ...this.#rw, sync: true } as any), 'syncing it'))
+    await this.#inflight.track(this.#call(this.db.put(SYNC_KEY, new Uint8Array(0), { ...this.#rw, sync: true } as any), 'syncing it'))
   }
 
   protected async _get(key: string): Promise<unknown> {
@@ -320,7 +321,7 @@ export class LevelEngine extends Engine {
 
   protected _batch(ops: WriteOp[]): Promise<void> {
     const hasRaw = ops.some((op) => op.type === 'putRaw' || op.type === 'delRaw')
-    return this.#track(hasRaw ? this.#raw.exclusive(() => this.#write(ops)) : this.#write(ops))
+    return this.#inflight.track(hasRaw ? this.#raw.exclusive(() => this.#write(ops)) : this.#write(ops))
   }
 
   async #write(ops: WriteOp[]): Promise<void> {
@@ -393,11 +394,11 @@ export class LevelEngine extends Engine {
   }
 
   protected _stageRaw(collection: string, id: string, source: Source, _options: StageRawOptions): Promise<StagedRaw> {
-    return this.#track(this.#call(this.#raw.stage(collection, id, source), `staging raw data of ${collection}/${id}`))
+    return this.#inflight.track(this.#call(this.#raw.stage(collection, id, source), `staging raw data of ${collection}/${id}`))
   }
 
   protected _discardRaw(staged: StagedRaw): Promise<void> {
-    return this.#track(this.#call(this.#raw.discard(staged), `discarding staged raw data ${staged?.token}`))
+    return this.#inflight.track(this.#call(this.#raw.discard(staged), `discarding staged raw data ${staged?.token}`))
   }
 
   protected _readRaw(collection: string, id: string, chunkSize: number): AsyncIterable<Uint8Array> {
@@ -473,17 +474,9 @@ export class LevelEngine extends Engine {
     }
   }
 
-
   /** Checks and decodes an entry or record value read under `key`. */
   #decode(key: string, bytes: Uint8Array, where: Named): unknown {
     return decodeSealed(key, bytes, where, this.#store.engine, this.#bareAllowed)
-  }
-
-  #track<T>(p: Promise<T>): Promise<T> {
-    this.#inflight.add(p)
-    const done = () => this.#inflight.delete(p)
-    p.then(done, done)
-    return p
   }
 
   /**

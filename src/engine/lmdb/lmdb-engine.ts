@@ -13,6 +13,7 @@ import { LmdbRaw } from './lmdb-raw.js'
 import { checkStorePath } from './lmdb-store-files.js'
 import { OpenReaders } from './open-readers.js'
 import { OwnerLock } from './owner-lock.js'
+import { InFlight } from '../in-flight.js'
 
 type Db = RootDatabase<Buffer, string | Uint8Array>
 
@@ -89,7 +90,7 @@ export class LmdbEngine extends Engine {
   readonly #mapSize: number | undefined
   /** Records found damaged by reads since open. */
   readonly #damage: DamageList
-  readonly #inflight = new Set<Promise<unknown>>()
+  readonly #inflight = new InFlight()
   #db!: Db
   #raw!: LmdbRaw
   #readers!: OpenReaders
@@ -178,7 +179,7 @@ export class LmdbEngine extends Engine {
   }
 
   protected async _close(): Promise<void> {
-    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight])
+    await this.#inflight.drained()
     this.#readers.endAll()
     try {
       await this.#db.close()
@@ -193,7 +194,7 @@ export class LmdbEngine extends Engine {
     const synced = new Promise<void>((resolve, reject) => {
       ;(this.#db as unknown as { sync(cb: (err?: Error) => void): void }).sync((err) => (err ? reject(lmdbError(err, this.describe(), 'syncing it')) : resolve()))
     })
-    await this.#track(synced)
+    await this.#inflight.track(synced)
   }
 
   override damaged(): DamagedRecord[] {
@@ -351,7 +352,7 @@ export class LmdbEngine extends Engine {
   }
 
   protected _stageRaw(collection: string, id: string, source: Source, _options: StageRawOptions): Promise<StagedRaw> {
-    return this.#track(this.#raw.stage(collection, id, source))
+    return this.#inflight.track(this.#raw.stage(collection, id, source))
   }
 
   protected async _discardRaw(staged: StagedRaw): Promise<void> {
@@ -462,17 +463,10 @@ export class LmdbEngine extends Engine {
     }
   }
 
-
   #decode(key: string, bytes: Uint8Array, where: Named): unknown {
     return decodeSealed(key, bytes, where, this.#label, false)
   }
 
-  #track<T>(p: Promise<T>): Promise<T> {
-    this.#inflight.add(p)
-    const done = () => this.#inflight.delete(p)
-    p.then(done, done)
-    return p
-  }
 }
 
 /** What a record's decoder gives for a damaged record (reported, skipped by bulk reads). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { Client, Pool, PoolClient } from 'pg'
+import type { Pool, PoolClient } from 'pg'
 import type { RemoteCommit, SharedStore } from '../../coherence/shared-store.js'
 import { ArgumentError, ClosedError, ConflictError, CorruptionError, InvalidKeyError, InvalidPathError, StowageError } from '../../errors.js'
 import { DAMAGED, DamageList } from '../damage-list.js'
@@ -12,6 +12,7 @@ import { checkTokens, PostgresRaw, type Query } from './postgres-raw.js'
 import { PostgresNotices } from './postgres-notices.js'
 import { ReadBatcher } from './read-batcher.js'
 import { FORMAT, MAX_KEY_BYTES, quoteSchema, schemaStatements, sqlRange } from './postgres-sql.js'
+import { InFlight } from '../in-flight.js'
 
 /**
  * A `pg` Pool, as the engine uses it. Declared here so that the package's declarations do not
@@ -71,7 +72,7 @@ export class PostgresEngine extends Engine implements SharedStore {
   readonly #label: string
   readonly #options: PostgresEngineOptions
   readonly #damage: DamageList
-  readonly #inflight = new Set<Promise<unknown>>()
+  readonly #inflight = new InFlight()
   #pool!: Pool
   /** Batches' connections: apart from the reads', so that a flood of reads never holds writes back. */
   #writePool!: Pool
@@ -194,7 +195,7 @@ export class PostgresEngine extends Engine implements SharedStore {
   }
 
   protected async _close(): Promise<void> {
-    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight])
+    await this.#inflight.drained()
     await this.unlockWrites()
     await this.#notices.stop()
     this.#readers.endAll()
@@ -207,7 +208,7 @@ export class PostgresEngine extends Engine implements SharedStore {
 
   protected async _sync(): Promise<void> {
     // Each commit is durable when it resolves (PostgreSQL's synchronous_commit): wait for those in flight.
-    await Promise.allSettled([...this.#inflight])
+    await this.#inflight.settled()
   }
 
   override damaged(): DamagedRecord[] {
@@ -322,7 +323,7 @@ export class PostgresEngine extends Engine implements SharedStore {
   }
 
   protected _batch(ops: WriteOp[]): Promise<void> {
-    return this.#track(this.#applyBatch(ops))
+    return this.#inflight.track(this.#applyBatch(ops))
   }
 
   async #applyBatch(ops: WriteOp[]): Promise<void> {
@@ -453,12 +454,12 @@ export class PostgresEngine extends Engine implements SharedStore {
   }
 
   protected _stageRaw(collection: string, id: string, source: Source, _options: StageRawOptions): Promise<StagedRaw> {
-    return this.#track(this.#guard(this.#raw.stage(this.#query, collection, id, source), `staging raw data of ${collection}/${id}`))
+    return this.#inflight.track(this.#guard(this.#raw.stage(this.#query, collection, id, source), `staging raw data of ${collection}/${id}`))
   }
 
   protected _discardRaw(staged: StagedRaw): Promise<void> {
     if (staged === null || typeof staged !== 'object' || typeof staged.token !== 'string') return Promise.resolve()
-    return this.#track(this.#guard(this.#raw.discard(this.#query, staged.token), 'discarding staged raw data'))
+    return this.#inflight.track(this.#guard(this.#raw.discard(this.#query, staged.token), 'discarding staged raw data'))
   }
 
   protected _readRaw(collection: string, id: string, chunkSize: number): AsyncIterable<Uint8Array> {
@@ -632,12 +633,6 @@ export class PostgresEngine extends Engine implements SharedStore {
     }
   }
 
-  #track<T>(p: Promise<T>): Promise<T> {
-    this.#inflight.add(p)
-    const done = () => this.#inflight.delete(p)
-    p.then(done, done)
-    return p
-  }
 }
 
 /**
