@@ -93,9 +93,13 @@ export class Coherence implements Feature {
   }
 
   #heard(commit: RemoteCommit): void {
-    if (commit.records === 'all') this.#everything = true
-    else {
+    // What queries keep (counts, keys records, oid sets) follows the others' commits as the live instances do.
+    if (commit.records === 'all') {
+      this.#everything = true
+      for (const meta of this.db.models()) this.db.changedOutside(meta.collection)
+    } else {
       for (const [collection, id] of commit.records) {
+        this.db.changedOutside(collection)
         let ids = this.#pending.get(collection)
         if (!ids) this.#pending.set(collection, (ids = new Set()))
         ids.add(id)

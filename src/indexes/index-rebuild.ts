@@ -75,7 +75,7 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
     }
   }
   await engine.batch(changed.map((index) => ({ type: 'put', key: signatureKey(collection, index.name), value: signatureOf(index) })))
-  db.indexesRewritten(collection)
+  db.changedOutside(collection)
 }
 
 /**
@@ -102,7 +102,7 @@ export async function applyExternalChanges(db: Database, meta: ModelMeta): Promi
   for (;;) {
     const chunk = (await collect(engine.keys({ prefix, limit: CHUNK }))).map((key) => key.slice(prefix.length))
     if (chunk.length === 0) return
-    db.indexesRewritten(meta.collection)
+    db.changedOutside(meta.collection)
     const [stored, records] = await Promise.all([
       engine.getMany(chunk.map((oid) => keysRecordKey(meta.collection, oid))),
       engine.getRecords(meta.collection, chunk),

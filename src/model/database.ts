@@ -406,8 +406,11 @@ export class Database {
     return this.#log.lastChanged(collection)
   }
 
-  /** The collection's index entries were rewritten outside a committed write (an index rebuilt). */
-  indexesRewritten(collection: string): void {
+  /**
+   * The collection's records or index entries changed outside a committed write of this database (an
+   * index rebuilt, another process's commit heard): what queries keep about it is stale.
+   */
+  changedOutside(collection: string): void {
     this.#log.rewritten(collection)
   }
 

@@ -29,7 +29,7 @@ export class WriteLog {
     return this.#lastChanged.get(collection) ?? 0
   }
 
-  /** The collection's index entries were rewritten outside a committed write (an index rebuilt). */
+  /** The collection's records or index entries changed outside a committed write (see `Database.changedOutside`). */
   rewritten(collection: string): void {
     this.#lastChanged.set(collection, ++this.#changes)
   }

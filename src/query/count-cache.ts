@@ -7,7 +7,8 @@ const MAX_COUNTS = 4096
  * Counts of the index entries a condition selects (exact) and of a collection's records (exact, or
  * "at least n" for a count stopped at a cap), kept until a write changes the collection's records
  * or index entries: a query repeated with the same conditions plans without counting again. Counts only steer the choice of plan; results never
- * come from them. An index rebuild counts as such a write (`db.indexesRewritten`).
+ * come from them. An index rebuild, or another process's commit once heard, counts as such a write
+ * (`db.changedOutside`).
  */
 export class CountCache {
   readonly #db: Database

@@ -14,6 +14,8 @@ import type { ParsedQuery } from './parse-query.js'
 import type { Plan } from './planner.js'
 import type { QueryWork } from './query-types.js'
 import { keysCacheOf } from './keys-cache.js'
+import { oidSetsOf } from './oid-sets.js'
+import { conditionKey } from './statistics.js'
 import { entryBatches, entryRanges, keyBatches, splitEntry } from './scans.js'
 
 /** Most objects held to sort by a property without an index. */
@@ -58,6 +60,8 @@ export class Execution {
   /** Candidates checked per candidate so far, and those that passed: the match rate sizes the next checks. */
   #judged = 0
   #passed = 0
+  /** The key checks' names in the oid sets, told how many candidates were checked on them. */
+  readonly #checkedKeys: string[]
 
   constructor(db: Database, q: ParsedQuery, plan: Plan) {
     this.#db = db
@@ -72,6 +76,7 @@ export class Execution {
     const checked = [...plan.keyChecks, ...(q.or ?? []).flat()].flatMap((c) => (c.index === undefined ? [] : [c.index]))
     if (q.orderBy?.index !== undefined && this.#sortIndex !== undefined) checked.push(q.orderBy.index)
     this.#fromInstances = checked.every(keysFollowValue)
+    this.#checkedKeys = plan.keyChecks.map((c) => conditionKey(q.meta, c))
   }
 
   /** The oids of the results, in order, in batches; reads no object (only when `needsObjects` is false). */
@@ -198,7 +203,7 @@ export class Execution {
     const plan = this.#plan
     const sets = await Promise.all(plan.intersect.map((c, i) => {
       const known = plan.intersectOids?.[i]
-      return known !== undefined ? new Set(known) : this.#oidSet(c)
+      return known === undefined ? this.#oidSet(c) : known instanceof Set ? known : new Set(known)
     }))
     for await (const batch of this.#scan()) {
       const candidates = sets.length === 0 ? batch : batch.filter((c) => sets.every((s) => s.has(c.oid)))
@@ -260,6 +265,8 @@ export class Execution {
     }
     this.#judged += candidates.length
     this.#passed += out.length
+    const sets = oidSetsOf(this.#db)
+    for (const key of this.#checkedKeys) sets.checked(this.#q.meta.collection, key, candidates.length)
     return out
   }
 

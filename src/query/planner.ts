@@ -6,6 +6,7 @@ import type { ParsedQuery } from './parse-query.js'
 import type { QueryExplanation, QueryWork } from './query-types.js'
 import { entryRanges, wholeIndex } from './scans.js'
 import { countCacheOf, type CountCache } from './count-cache.js'
+import { oidSetsOf } from './oid-sets.js'
 import { countRecords, gatherStatistics, type Statistics } from './statistics.js'
 import { singleKeyed } from './key-kinds.js'
 
@@ -39,8 +40,8 @@ export interface Plan {
   collected?: string[]
   /** Conditions decided by an oid set read from their index. */
   intersect: ParsedCondition[]
-  /** Per intersected condition, its oids if counting kept them (else they are read). */
-  intersectOids?: (string[] | undefined)[]
+  /** Per intersected condition, its oids if counting or the oid sets kept them (else they are read). */
+  intersectOids?: (readonly string[] | ReadonlySet<string> | undefined)[]
   /** Indexed conditions of `where` decided on keys records. */
   keyChecks: ParsedCondition[]
   /** Whether candidates' keys records must be read (key checks, `or`, or a sort key). */
@@ -75,6 +76,7 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
     enough,
     everyBranchIndexed ? 0 : streams ? Math.max(64, take * 16) : RECORDS_CAP,
     countCache,
+    oidSetsOf(db),
   )
   const unionStats = indexed.length === 0 && everyBranchIndexed ? await unionStatistics(engine, q, statistics, countCache) : undefined
   // The collection's size, as far as the counts tell (records are counted only without an indexed condition).
@@ -93,7 +95,7 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
     // Conditions counted to their end with their oids kept are paid for; others are read again only if cheaper than keys records.
     const intersect = others.filter((c) => {
       const s = statistics.conditions[indexed.indexOf(c)]!
-      return s.exact && (s.oids !== undefined || s.n * ENTRY <= nd * KEYS_RECORD)
+      return s.exact && (s.oids !== undefined || s.oidSet !== undefined || s.n * ENTRY <= nd * KEYS_RECORD)
     })
     const keyChecks = others.filter((c) => !intersect.includes(c))
     const single = drive.test.kind === 'points' && drive.test.points.length === 1
@@ -103,7 +105,10 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
     const matches = estimateMatches(nd, others.map((c) => statistics.conditions[indexed.indexOf(c)]!.n), N)
     const frac = inOrder && take !== Infinity ? Math.min(1, take / Math.max(1, matches)) : 1
     const collected = statistics.conditions[best]!.oids
-    const entries = intersect.reduce((sum, c) => sum + (statistics.conditions[indexed.indexOf(c)]!.oids === undefined ? statistics.conditions[indexed.indexOf(c)]!.n : 0), 0) + (collected === undefined ? Math.ceil(frac * nd) : 0)
+    const entries = intersect.reduce((sum, c) => {
+      const s = statistics.conditions[indexed.indexOf(c)]!
+      return sum + (s.oids === undefined && s.oidSet === undefined ? s.n : 0)
+    }, 0) + (collected === undefined ? Math.ceil(frac * nd) : 0)
     const keysRecords = readKeysRecords ? Math.ceil(frac * nd) : 0
     const objects = objectSort ? matches : Math.min(matches, take)
     if (inOrder || objectSort || (statistics.conditions[best]!.exact && nd <= SORT_BOUND)) {
@@ -115,7 +120,7 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
           driver: 'index',
           drive,
           ...(collected === undefined ? {} : { collected: inOrder && q.orderBy?.desc === true ? [...collected].reverse() : collected }),
-          intersectOids: intersect.map((c) => statistics.conditions[indexed.indexOf(c)]!.oids),
+          intersectOids: intersect.map((c) => statistics.conditions[indexed.indexOf(c)]!.oidSet ?? statistics.conditions[indexed.indexOf(c)]!.oids),
           index: drive.index,
           ranges,
           distinct: !single && !singleKeyed(q.meta, drive.index!),

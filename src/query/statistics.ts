@@ -2,6 +2,7 @@ import type { Engine, Range } from '../engine/engine.js'
 import type { ModelMeta } from '../model/meta.js'
 import type { ParsedCondition } from './conditions.js'
 import type { CountCache } from './count-cache.js'
+import type { OidSets } from './oid-sets.js'
 import { countRecordsUpTo, entryRanges } from './scans.js'
 
 /** A count that may have stopped early: `exact` false means "at least n". */
@@ -13,6 +14,8 @@ export interface Estimate {
    * small enough to keep: the plan then uses them instead of reading the entries again.
    */
   oids?: string[]
+  /** Every oid the condition selects, kept between queries (oid-sets.ts): no entry was read for it. */
+  oidSet?: ReadonlySet<string>
 }
 
 export interface Statistics {
@@ -107,18 +110,23 @@ export async function gatherStatistics(
   enough: number,
   recordsCap: number,
   cache?: CountCache,
+  sets?: OidSets,
 ): Promise<Statistics> {
   const at = cache?.begin(meta.collection) ?? 0
   const ranges = conditions.map((c) => entryRanges(meta, c.index!, c.test))
-  const keys = ranges.map((r, i) => `${meta.collection}\x00${conditions[i]!.index!.name}\x00${JSON.stringify(r)}`)
-  const kept = keys.map((key) => cache?.get(key, at))
+  const keys = conditions.map((c) => conditionKey(meta, c))
+  const oidSets = sets === undefined ? [] : await Promise.all(keys.map((key, i) => sets.get(engine, meta.collection, key, ranges[i]!)))
+  const kept = keys.map((key, i): Estimate | undefined => {
+    const set = oidSets[i]?.set
+    return set !== undefined ? { n: set.size, exact: true, oidSet: set } : cache?.get(key, at)
+  })
   const smallest = Math.min(...kept.map((k) => (k?.exact === true ? k.n : Infinity)))
   const known = kept.map((k) => (k !== undefined && (k.exact || k.n > smallest) ? k : undefined))
   const all = ranges.map((r, i) => (known[i] === undefined ? new Counter(r) : undefined))
   const counters = all.filter((c): c is Counter => c !== undefined)
   enough = Math.min(enough, smallest + 1)
-  let read = 0
-  if (engine.supports.syncRanges === true) read = countSideBySide(engine, counters, enough)
+  let read = oidSets.reduce((sum, s) => sum + s.read, 0)
+  if (engine.supports.syncRanges === true) read += countSideBySide(engine, counters, enough)
   else {
     try {
       for (let cap = FIRST_CAP; counters.length > 0; cap = Math.ceil(cap * GROWTH)) {
@@ -140,10 +148,15 @@ export async function gatherStatistics(
     read += counted.read
   }
   return {
-    conditions: all.map((c, i) => (c === undefined ? { n: known[i]!.n, exact: known[i]!.exact } : { n: c.n, exact: c.done, ...(c.done && c.oids !== undefined ? { oids: c.oids } : {}) })),
+    conditions: all.map((c, i) => (c === undefined ? known[i]! : { n: c.n, exact: c.done, ...(c.done && c.oids !== undefined ? { oids: c.oids } : {}) })),
     records,
     read,
   }
+}
+
+/** Names a condition's entries in the count cache and the oid sets. */
+export function conditionKey(meta: ModelMeta, c: ParsedCondition): string {
+  return `${meta.collection}\x00${c.index!.name}\x00${JSON.stringify(entryRanges(meta, c.index!, c.test))}`
 }
 
 /**
