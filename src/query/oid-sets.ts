@@ -11,6 +11,7 @@ const MAX_CONDITIONS = 4096
 
 /** What is known of one condition since the last write to its collection. */
 interface Kept {
+  collection: string
   at: number
   /** Candidates checked on this condition one by one (keys records or instances). */
   checked: number
@@ -26,8 +27,8 @@ interface Kept {
  * or instance. Reading a condition's oids is paid for by the checks made so far: it is tried once
  * checks since the last write reach 1,024, reading at most as many entries as checks were made,
  * and if the condition has more, again at twice the checks (so reading costs at most about twice
- * the checks it replaces). At most 131,072 oids are kept in all; once full, no set is added until a
- * write frees its collection's.
+ * the checks it replaces). At most 131,072 oids are kept in all; once full, the sets of collections
+ * written since they were read go first, and if that frees too little, no set is added.
  */
 export class OidSets {
   readonly #db: Database
@@ -44,8 +45,9 @@ export class OidSets {
    */
   async get(engine: Engine, collection: string, key: string, ranges: Range[]): Promise<{ set?: ReadonlySet<string>; read: number }> {
     const at = this.#db.lastChanged(collection)
-    const kept = this.#current(key, at)
+    const kept = this.#current(collection, key, at)
     if (kept.set !== undefined || kept.checked < kept.nextTry) return { set: kept.set, read: 0 }
+    if (this.#size + kept.checked > MAX_OIDS) this.#dropStale()
     const cap = Math.min(kept.checked, MAX_OIDS - this.#size)
     kept.nextTry = kept.checked * 2
     if (cap <= 0) return { read: 0 }
@@ -59,17 +61,26 @@ export class OidSets {
 
   /** Counts candidates a query checked one by one on the condition. */
   checked(collection: string, key: string, n: number): void {
-    this.#current(key, this.#db.lastChanged(collection)).checked += n
+    this.#current(collection, key, this.#db.lastChanged(collection)).checked += n
   }
 
-  #current(key: string, at: number): Kept {
+  #current(collection: string, key: string, at: number): Kept {
     let kept = this.#kept.get(key)
     if (kept === undefined || kept.at !== at) {
       if (kept?.set !== undefined) this.#size -= kept.set.size
       if (kept === undefined && this.#kept.size >= MAX_CONDITIONS) for (const [k, v] of this.#kept) if (v.set === undefined) this.#kept.delete(k)
-      this.#kept.set(key, (kept = { at, checked: 0, nextTry: FIRST_TRY }))
+      this.#kept.set(key, (kept = { collection, at, checked: 0, nextTry: FIRST_TRY }))
     }
     return kept
+  }
+
+  /** Forgets the sets of collections written since they were read (kept until asked for again otherwise). */
+  #dropStale(): void {
+    for (const [key, kept] of this.#kept) {
+      if (kept.at === this.#db.lastChanged(kept.collection)) continue
+      if (kept.set !== undefined) this.#size -= kept.set.size
+      this.#kept.delete(key)
+    }
   }
 }
 
