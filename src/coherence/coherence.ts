@@ -16,13 +16,14 @@ import { sharedStoreOf, type RemoteCommit, type SharedStore } from './shared-sto
  * Several processes on one store (an engine that is a SharedStore): nothing lost between writers,
  * and each process follows the others' commits. Does nothing on an engine only one process uses.
  *
- * - Every write takes the store's write lock first (so writes of all processes are serialized, as
- *   the write queue serializes them within one), then checks, under the lock, that the record each
- *   changed object was built on is still the stored one. If another process stored that object
- *   since, nothing is written and the write fails with `ConflictError`; the instance then takes
- *   the stored record (rebase.ts), and running the change again writes it over the new record. So
- *   index diffs, unique checks, keys records and links are always computed from what is stored,
- *   and no process's change vanishes unreported.
+ * - Every write first locks, across processes, the stored records it replaces or removes (none for
+ *   a new object with a generated oid), and reads them back under the locks; a write that removes
+ *   objects (which may rewrite the records of objects linking them) locks the whole store. If
+ *   another process stored one of those objects since this one read it, nothing is written and the
+ *   write fails with `ConflictError`; the instance then takes the stored record (rebase.ts), and
+ *   running the change again writes it over the new record. So index diffs, keys records and links
+ *   are always computed from what is stored, and no process's change vanishes unreported. Unique
+ *   keys the write claims are checked by the store in the batch itself (see SharedStore).
  * - Each commit of another process is heard (the engine's change feed): the live instances of its
  *   objects take the new records (or keep their unsaved changes over them), instances of removed
  *   objects become removed, and the change events of the database fire for it.
@@ -48,11 +49,13 @@ export class Coherence implements Feature {
   async prepare(changes: Change[], _ops: WriteOp[]): Promise<void> {
     const shared = this.#shared
     if (shared === undefined) return
-    await shared.lockWrites()
+    // A new object with a generated oid cannot be stored yet: only the others are locked and read back.
+    const checked = changes.filter((c) => !c.created || hasChosenOid(c.obj[STATE]))
+    const exclusive = changes.some((c) => c.removed)
+    if (checked.length === 0 && !exclusive) return
+    await shared.lockWrites({ records: checked.map((c) => [c.meta.collection, c.oid]), exclusive })
     this.#locked = true
     const stale: Array<[Change, unknown]> = []
-    // A new object with a generated oid cannot be stored yet: only the others are read back.
-    const checked = changes.filter((c) => !c.created || hasChosenOid(c.obj[STATE]))
     for (const [collection, group] of byCollection(checked)) {
       const stored = await this.db.engine.getRecords(collection, group.map((c) => c.oid))
       group.forEach((c, i) => {
@@ -72,7 +75,7 @@ export class Coherence implements Feature {
   }
 
   committed(): void {
-    void this.aborted() // the batch committed: the lock goes (the next write's lock waits for it)
+    void this.aborted() // the batch committed, and its locks with it: the connection goes back
   }
 
   /** The write is over (failed, or committed): the lock is let go. */

@@ -4,11 +4,13 @@ import type { Database, Feature } from '../model/database.js'
 import type { ModelMeta } from '../model/meta.js'
 import { checkIndexDefinitions } from './index-keys.js'
 import { applyExternalChanges, rebuildIndexes, recordExternalChanges, storedSignatures } from './index-rebuild.js'
-import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
+import { checkUnique, claimEntry, freshClaims, keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
 import { keysRecordKey, signatureOf, type KeysRecord } from './layout.js'
 import { STATE } from '../model/object-state.js'
 import { migrationsOf } from '../migrations/migrator.js'
 import { feedOf } from '../changes/change-feed.js'
+import { sharedStoreOf } from '../coherence/shared-store.js'
+import { ConflictError, ConstraintError } from '../errors.js'
 
 const maintainers = new WeakMap<Database, IndexMaintainer>()
 
@@ -40,9 +42,13 @@ export class IndexMaintainer implements Feature {
   /** Per change, the keys it took the object from and to, while the change feed wants them. */
   readonly #keys = new WeakMap<Change, { old: KeysRecord; next: KeysRecord }>()
   #opened: Promise<void> | undefined
+  /** On a store shared by several processes: the index updates of each write in flight that claims unique keys. */
+  readonly #claims = new WeakMap<Change[], IndexUpdate[]>()
+  readonly #shared: boolean
 
   constructor(db: Database) {
     this.db = db
+    this.#shared = sharedStoreOf(db.engine) !== undefined
     if (!maintainers.has(db)) maintainers.set(db, this)
   }
 
@@ -126,9 +132,19 @@ export class IndexMaintainer implements Feature {
       const values = await this.db.engine.getMany(unread.map((u) => keysRecordKey(u.meta.collection, u.oid)))
       unread.forEach((u, i) => (u.old = readKeysRecord(values[i])))
     }
-    await checkUnique(this.db.engine, updates)
+    // A store shared by several processes checks claimed unique keys in the batch itself (puts marked unique).
+    const claims = this.#shared ? new Set(freshClaims(updates).map(claimEntry)) : undefined
+    if (claims === undefined) await checkUnique(this.db.engine, updates)
     if (feedOf(this.db).watching) work.forEach((c, i) => this.#keys.set(c, { old: updates[i]!.old, next: updates[i]!.next }))
+    const from = ops.length
     const written = updates.map((u) => pushIndexOps(u, ops) ?? writeKeysRecord(u.next))
+    if (claims !== undefined && claims.size > 0) {
+      for (let i = from; i < ops.length; i++) {
+        const op = ops[i]!
+        if (op.type === 'put' && claims.has(op.key)) op.unique = true
+      }
+      this.#claims.set(changes, updates)
+    }
     this.#pending.set(
       changes,
       work.map((c, i) => [c.obj, written[i]!]),
@@ -145,7 +161,21 @@ export class IndexMaintainer implements Feature {
     this.#indexed.delete(obj)
   }
 
+  /** A claimed unique key another process took first (the store refused the batch): which object holds it. */
+  async explain(changes: Change[], err: unknown): Promise<unknown> {
+    const updates = this.#claims.get(changes)
+    this.#claims.delete(changes)
+    if (!(err instanceof ConstraintError) || updates === undefined) return err
+    try {
+      await checkUnique(this.db.engine, updates)
+    } catch (found) {
+      return found
+    }
+    return new ConflictError(`${err.message}; the other object has let it go since: run the write again`)
+  }
+
   committed(changes: Change[]): void {
+    this.#claims.delete(changes)
     const written = this.#pending.get(changes)
     if (written === undefined) return
     this.#pending.delete(changes)

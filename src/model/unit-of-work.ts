@@ -104,6 +104,7 @@ export class UnitOfWork {
       return before
     })
     let ops: WriteOp[]
+    let prepared = false
     try {
       ops = changes.map((c) =>
         c.removed
@@ -111,13 +112,16 @@ export class UnitOfWork {
           : { type: 'putRecord', collection: c.meta.collection, id: c.oid, value: c.record },
       )
       for (const feature of this.db.features) await feature.prepare(changes, ops)
+      prepared = true
       this.log.writing(ops)
       await this.db.engine.batch(ops)
     } catch (err) {
       this.log.finished(false)
       for (const feature of this.db.features) await feature.aborted?.()
       changes.forEach((c, i) => Object.assign(c.obj[STATE], undo[i]))
-      throw err
+      let error = err
+      if (prepared) for (const feature of this.db.features) if (feature.explain) error = await feature.explain(changes, error)
+      throw error
     }
     this.log.finished(true)
     changes.forEach((c, i) => {
