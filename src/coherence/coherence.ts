@@ -66,8 +66,11 @@ export class Coherence implements Feature {
     }
     if (stale.length === 0) return
     await this.aborted()
-    // The instances take the stored records once this write has failed (a transaction's undo first).
-    setImmediate(() => this.#heard({ records: stale.map(([c]) => [c.meta.collection, c.oid]) }))
+    // The instances take the stored records once this write has failed: right after it (before a
+    // save run again), or, for a transaction's, after its undo (queued once this write has failed).
+    const heard = (list: typeof stale) => list.length > 0 && this.#heard({ records: list.map(([c]) => [c.meta.collection, c.oid]) })
+    heard(stale.filter(([c]) => c.writer === undefined))
+    setImmediate(() => heard(stale.filter(([c]) => c.writer !== undefined)))
     const names = stale.slice(0, 5).map(([c]) => `${c.meta.ctor.name} ${c.oid}`).join(', ') + (stale.length > 5 ? ` and ${stale.length - 5} more` : '')
     throw new ConflictError(
       `${names} ${stale.length === 1 ? 'was' : 'were'} changed by another process since ${stale.length === 1 ? 'it was' : 'they were'} read: nothing of this write was stored. The live instances take the stored values (keeping unsaved property changes made outside transactions): run the change again`,

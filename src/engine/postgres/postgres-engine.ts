@@ -13,7 +13,7 @@ import { PostgresNotices } from './postgres-notices.js'
 import { ReadBatcher } from './read-batcher.js'
 import { FORMAT, MAX_KEY_BYTES, quoteSchema, schemaStatements, sqlRange } from './postgres-sql.js'
 import { InFlight } from '../in-flight.js'
-import { bytesArray, claimHolds, LockKeys, lockStatement, text } from './postgres-writes.js'
+import { BATCH_FUNCTION, batchCall, batchFunction, bytesArray, LockKeys, lockStatement } from './postgres-writes.js'
 
 /**
  * A `pg` Pool, as the engine uses it. Declared here so that the package's declarations do not
@@ -195,6 +195,14 @@ export class PostgresEngine extends Engine implements SharedStore {
     if (row?.value !== String(FORMAT)) {
       throw new CorruptionError(`${this.describe()} holds data in format ${String(row?.value)}, written by another version of Stowage; this version reads format ${FORMAT}`)
     }
+    // The function batches are written with: created by the first open of this version (several may race to it).
+    const exists = `SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`
+    if ((await this.#query(exists, [this.#schema, BATCH_FUNCTION])).length > 0) return
+    try {
+      await this.#query(batchFunction(s))
+    } catch (err) {
+      if ((await this.#query(exists, [this.#schema, BATCH_FUNCTION])).length === 0) throw err
+    }
   }
 
   protected async _close(): Promise<void> {
@@ -368,9 +376,7 @@ export class PostgresEngine extends Engine implements SharedStore {
     checkTokens(raw as { type: string; staged?: StagedRaw }[])
     const doing = `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`
     const written = [...records.values()].map(([c, id]) => [c.toString(), id.toString()] as [string, string])
-    const statement = this.#writeStatement(entries, claims, records, written)
-    // Claimed unique keys are locked before the statement that checks them, which then sees every commit of their previous holders.
-    const text = [lockStatement(claims.map((c) => this.#locks.claim(c))), statement].filter((part) => part !== '').join('; ')
+    const text = entries.size + records.size === 0 ? '' : this.#batchCall(entries, claims, records, written)
     // The batch of the write holding locks writes every record they name; others (an index built on the way) are not its.
     const held = this.#held
     if (held !== undefined && !held.done && [...held.records.keys()].every((key) => records.has(key))) {
@@ -418,40 +424,21 @@ export class PostgresEngine extends Engine implements SharedStore {
     if (commit) await client.query('COMMIT')
   }
 
-  /**
-   * The entries and records of a batch as one statement of data-modifying parts, rows in key order
-   * (so that concurrent batches lock them in the same order), announcing the records it writes
-   * with NOTIFY (delivered when, and only if, it commits). With claimed unique keys, it writes
-   * nothing unless each is then its key's only entry, and answers whether it wrote (column `ok`).
-   * Empty if there is nothing to write.
-   */
-  #writeStatement(entries: Map<string, Buffer | null>, claims: Buffer[], records: Map<string, [Buffer, Buffer, Buffer | null]>, written: Array<[string, string]>): string {
-    const s = this.#s
-    const parts: string[] = []
+  /** The call of the batch function (postgres-writes.ts) writing these entries and records, and locking the unique keys claimed. */
+  #batchCall(entries: Map<string, Buffer | null>, claims: Buffer[], records: Map<string, [Buffer, Buffer, Buffer | null]>, written: Array<[string, string]>): string {
     const [putKeys, putValues, delKeys] = split([...entries].map(([k, v]) => [Buffer.from(k), v] as const))
-    const conditions = claims.map((claim) => claimHolds(s, claim, [...putKeys, ...delKeys]))
-    const ok = conditions.length > 0 ? ' AND (SELECT ok FROM c)' : ''
-    const where = conditions.length > 0 ? ' WHERE (SELECT ok FROM c)' : ''
-    if (conditions.length > 0) parts.push(`c AS (SELECT ${conditions.join(' AND ')} AS ok)`)
-    if (delKeys.length > 0) parts.push(`DELETE FROM ${s}.entries WHERE key = ANY(${bytesArray(delKeys)})${ok}`)
-    if (putKeys.length > 0) {
-      parts.push(`INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest(${bytesArray(putKeys)}, ${bytesArray(putValues)})${where} ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`)
-    }
     const rows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
-    const dels = rows.filter((r) => r[2] === null)
-    const puts = rows.filter((r) => r[2] !== null)
-    if (dels.length > 0) {
-      parts.push(`DELETE FROM ${s}.records WHERE (collection, id) IN (SELECT * FROM unnest(${bytesArray(dels.map((r) => r[0]))}, ${bytesArray(dels.map((r) => r[1]))}))${ok}`)
-    }
-    if (puts.length > 0) {
-      parts.push(
-        `INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(${bytesArray(puts.map((r) => r[0]))}, ${bytesArray(puts.map((r) => r[1]))}, ${bytesArray(puts.map((r) => r[2]!))})${where} ON CONFLICT (collection, id) DO UPDATE SET value = EXCLUDED.value`,
-      )
-    }
-    if (parts.length === (conditions.length > 0 ? 1 : 0)) return ''
-    const notify = written.length > 0 ? `pg_notify(${text(this.#notices.channel.slice(1, -1))}, ${text(this.#notices.payload(written))})` : 'NULL'
-    const ctes = parts.map((part, i) => (part.startsWith('c AS') ? part : `w${i} AS (${part})`)).join(', ')
-    return conditions.length > 0 ? `WITH ${ctes} SELECT ok, CASE WHEN ok THEN ${notify} END AS notified FROM c` : `WITH ${ctes} SELECT ${notify}`
+    return batchCall(this.#s, {
+      locks: claims.map((c) => this.#locks.claim(c)),
+      claims,
+      delKeys,
+      putKeys,
+      putValues,
+      delRecords: rows.filter((r) => r[2] === null).map(([c, id]) => [c, id]),
+      putRecords: rows.filter((r) => r[2] !== null) as Array<[Buffer, Buffer, Buffer]>,
+      channel: this.#notices.channel.slice(1, -1),
+      payload: written.length > 0 ? this.#notices.payload(written) : undefined,
+    })
   }
 
   async lockWrites(scope: WriteScope): Promise<void> {
