@@ -99,6 +99,9 @@ export class Coherence implements Feature {
   }
 
   #heard(commit: RemoteCommit): void {
+    // What queries keep about these collections (counts, keys records) is stale from now on.
+    const collections = commit.records === 'all' ? [...this.db.models()].map((meta) => meta.collection) : new Set(commit.records.map(([collection]) => collection))
+    for (const collection of collections) this.db.indexesRewritten(collection)
     if (commit.records === 'all') this.#everything = true
     else {
       for (const [collection, id] of commit.records) {
@@ -127,10 +130,13 @@ export class Coherence implements Feature {
 
   async #apply(pending: Map<string, Set<string>>): Promise<void> {
     const changes: ObjectChange[] = []
+    const listened = feedOf(this.db).listeners > 0
     for (const [collection, idSet] of pending) {
       const meta = this.#metaOf(collection)
       if (meta === undefined) continue
-      const ids = [...idSet]
+      // Objects no instance here holds are read only for change events someone listens to.
+      const ids = listened ? [...idSet] : [...idSet].filter((id) => this.db.identity.peek(collection, id) !== undefined)
+      if (ids.length === 0) continue
       // What each live instance showed before the read: one a local write changed meanwhile is newer than the read.
       const live = ids.map((id) => this.db.identity.peek(collection, id))
       const before = live.map((obj) => obj?.[STATE].record)
