@@ -9,6 +9,7 @@ import type { Database, Feature } from '../model/database.js'
 import type { ModelMeta } from '../model/meta.js'
 import { hasChosenOid, STATE, type ObjectRecord } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
+import { createdElsewhere } from '../model/unit-of-work.js'
 import { rebase } from './rebase.js'
 import { sharedStoreOf, type RemoteCommit, type SharedStore } from './shared-store.js'
 
@@ -71,6 +72,7 @@ export class Coherence implements Feature {
     const heard = (list: typeof stale) => list.length > 0 && this.#heard({ records: list.map(([c]) => [c.meta.collection, c.oid]) })
     heard(stale.filter(([c]) => c.writer === undefined))
     setImmediate(() => heard(stale.filter(([c]) => c.writer !== undefined)))
+    if (stale.every(([c]) => c.created)) throw createdElsewhere(stale[0]![0].obj)
     const names = stale.slice(0, 5).map(([c]) => `${c.meta.ctor.name} ${c.oid}`).join(', ') + (stale.length > 5 ? ` and ${stale.length - 5} more` : '')
     throw new ConflictError(
       `${names} ${stale.length === 1 ? 'was' : 'were'} changed by another process since ${stale.length === 1 ? 'it was' : 'they were'} read: nothing of this write was stored. The live instances take the stored values (keeping unsaved property changes made outside transactions): run the change again`,
