@@ -216,6 +216,22 @@ describe('several processes on one PostgreSQL store', () => {
     expect((await db.verify()).problems).toEqual([])
   }, 60_000)
 
+  it('a transaction changing thousands of objects locks and checks them all', async () => {
+    const schema = fresh()
+    db = await openShared(postgresUrl(), schema)
+    const accounts: Account[] = []
+    await db.transaction(async () => {
+      for (let i = 0; i < 2000; i++) accounts.push(new Account({ email: `many${i}@example.com`, name: 'Before', visits: 0 } as never))
+    })
+    await db.transaction(async () => {
+      for (const a of accounts) a.visits = 1
+    })
+    await db.close()
+    db = await openShared(postgresUrl(), schema)
+    expect(await Account.count()).toBe(2000)
+    for await (const a of Account.all()) expect(a.visits).toBe(1)
+  }, 60_000)
+
   it('a writer SIGKILLed mid-transaction: the others go on, nothing of its write half-stored', async () => {
     const schema = fresh()
     await seedAccount(postgresUrl(), schema, 'k@example.com', 'K')

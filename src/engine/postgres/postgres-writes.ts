@@ -148,14 +148,13 @@ export class LockKeys {
 }
 
 /**
- * One statement taking the store's lock (shared, or exclusive for a write that may rewrite records
- * it did not lock one by one), then these exclusive locks, always in the same order: no two writes
- * deadlock on them.
+ * Statements taking the store's lock (shared, or exclusive for a write that may rewrite records it
+ * did not lock one by one), then these exclusive locks, always in the same order: no two writes
+ * deadlock on them. The keys are an array literal (a target list holds at most 1664 calls).
  */
 export function lockStatement(keys: bigint[], store: { key: bigint; exclusive: boolean }): string {
-  const calls = sorted(keys).map((k) => `pg_advisory_xact_lock(${k})`)
-  calls.unshift(`pg_advisory_xact_lock${store.exclusive ? '' : '_shared'}(${store.key})`)
-  return `SELECT ${calls.join(', ')}`
+  const first = `SELECT pg_advisory_xact_lock${store.exclusive ? '' : '_shared'}(${store.key})`
+  return keys.length === 0 ? first : `${first}; SELECT count(pg_advisory_xact_lock(k)) FROM unnest('{${sorted(keys).join(',')}}'::bigint[]) AS k`
 }
 
 function sorted(keys: bigint[]): bigint[] {
