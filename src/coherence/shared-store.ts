@@ -21,7 +21,7 @@ export interface WriteScope {
  * What an engine shared by several processes at once offers the database above it, so that no
  * write is lost between them and each process hears of the others' commits. The PostgresEngine is
  * one; another shared engine (several processes on one LMDB file, an Electron main and utility
- * process on one store) implements the same four methods, and the `unique` mark of index entry
+ * process on one store) implements the same methods, and the `unique` mark of index entry
  * puts, and gets the same guarantees from `Coherence` (coherence.ts):
  *
  * - `lockWrites(scope)` before the write reads anything, `unlockWrites()` after its batch (committed
@@ -42,6 +42,11 @@ export interface SharedStore {
   lockWrites(scope: WriteScope): Promise<void>
   /** Lets the write's locks go (after its batch committed, or failed). */
   unlockWrites(): Promise<void>
+  /**
+   * Runs `fn` (an index rebuild: it reads every object of a collection and rewrites its index
+   * entries) while no other process commits a batch; this process's batches go on.
+   */
+  exclusively<T>(fn: () => Promise<T>): Promise<T>
   /**
    * Calls `listener` with the records of each batch another process committed, in commit order,
    * soon after the commit; with `all` after a lost connection, since commits may have gone unheard.

@@ -1,7 +1,7 @@
 import type { WriteOp } from '../engine/engine.js'
 import type { Change } from '../model/change.js'
 import type { Database, Feature } from '../model/database.js'
-import type { ModelMeta } from '../model/meta.js'
+import type { IndexMeta, ModelMeta } from '../model/meta.js'
 import { checkIndexDefinitions } from './index-keys.js'
 import { applyExternalChanges, rebuildIndexes, recordExternalChanges, storedSignatures } from './index-rebuild.js'
 import { checkUnique, claimEntry, freshClaims, keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
@@ -9,7 +9,7 @@ import { keysRecordKey, signatureOf, type KeysRecord } from './layout.js'
 import { STATE } from '../model/object-state.js'
 import { migrationsOf } from '../migrations/migrator.js'
 import { feedOf } from '../changes/change-feed.js'
-import { sharedStoreOf } from '../coherence/shared-store.js'
+import { sharedStoreOf, type SharedStore } from '../coherence/shared-store.js'
 import { ConflictError, ConstraintError } from '../errors.js'
 
 const maintainers = new WeakMap<Database, IndexMaintainer>()
@@ -44,11 +44,12 @@ export class IndexMaintainer implements Feature {
   #opened: Promise<void> | undefined
   /** On a store shared by several processes: the index updates of each write in flight that claims unique keys. */
   readonly #claims = new WeakMap<Change[], IndexUpdate[]>()
-  readonly #shared: boolean
+  /** The store, if several processes share it. */
+  readonly #shared: SharedStore | undefined
 
   constructor(db: Database) {
     this.db = db
-    this.#shared = sharedStoreOf(db.engine) !== undefined
+    this.#shared = sharedStoreOf(db.engine)
     if (!maintainers.has(db)) maintainers.set(db, this)
   }
 
@@ -97,12 +98,19 @@ export class IndexMaintainer implements Feature {
     checkIndexDefinitions(meta)
     await this.open()
     const { engine } = this.db
-    const stored = await storedSignatures(engine, meta.collection)
-    const changed = [...meta.indexes.values()].filter((index) => stored.get(index.name) !== signatureOf(index))
-    const removed = [...stored.keys()].filter((name) => !meta.indexes.has(name))
-    if (changed.length > 0 || removed.length > 0) {
+    const outdated = async (): Promise<{ changed: IndexMeta[]; removed: string[] }> => {
+      const stored = await storedSignatures(engine, meta.collection)
+      const changed = [...meta.indexes.values()].filter((index) => stored.get(index.name) !== signatureOf(index))
+      return { changed, removed: [...stored.keys()].filter((name) => !meta.indexes.has(name)) }
+    }
+    const first = await outdated()
+    if (first.changed.length > 0 || first.removed.length > 0) {
       this.#indexed = new WeakMap()
-      await rebuildIndexes(this.db, meta, changed, removed)
+      // Another process may have rebuilt them meanwhile: looked at again once alone.
+      await this.#alone(async () => {
+        const { changed, removed } = this.#shared ? await outdated() : first
+        if (changed.length > 0 || removed.length > 0) await rebuildIndexes(this.db, meta, changed, removed)
+      })
     }
     await applyExternalChanges(this.db, meta)
   }
@@ -133,7 +141,7 @@ export class IndexMaintainer implements Feature {
       unread.forEach((u, i) => (u.old = readKeysRecord(values[i])))
     }
     // A store shared by several processes checks claimed unique keys in the batch itself (puts marked unique).
-    const claims = this.#shared ? new Set(freshClaims(updates).map(claimEntry)) : undefined
+    const claims = this.#shared !== undefined ? new Set(freshClaims(updates).map(claimEntry)) : undefined
     if (claims === undefined) await checkUnique(this.db.engine, updates)
     if (feedOf(this.db).watching) work.forEach((c, i) => this.#keys.set(c, { old: updates[i]!.old, next: updates[i]!.next }))
     const from = ops.length
@@ -159,6 +167,11 @@ export class IndexMaintainer implements Feature {
   /** Forgets the keys an instance was last written with (a write changed them without it): the next save reads them. */
   forget(obj: object): void {
     this.#indexed.delete(obj)
+  }
+
+  /** Runs an index rebuild while no other process writes (on a store shared by several processes). */
+  #alone<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#shared ? this.#shared.exclusively(fn) : fn()
   }
 
   /** A claimed unique key another process took first (the store refused the batch): which object holds it. */
@@ -198,7 +211,7 @@ export class IndexMaintainer implements Feature {
         this.#indexed = new WeakMap()
         const stored = await storedSignatures(this.db.engine, meta.collection)
         const removed = [...stored.keys()].filter((name) => !meta.indexes.has(name))
-        await rebuildIndexes(this.db, meta, [...meta.indexes.values()], removed)
+        await this.#alone(() => rebuildIndexes(this.db, meta, [...meta.indexes.values()], removed))
         await this.open()
         await applyExternalChanges(this.db, meta)
       })()

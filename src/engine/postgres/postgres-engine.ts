@@ -88,6 +88,8 @@ export class PostgresEngine extends Engine implements SharedStore {
   /** The transaction holding a write's locks (`lockWrites()`) until its batch commits in it, or `unlockWrites()`. */
   #held: Held | undefined
   #locks!: LockKeys
+  /** While this process rebuilds indexes (`exclusively()`): the batches made meanwhile. */
+  #rebuilding: { batches: Set<Promise<void>>; done: Promise<void> } | undefined
 
   constructor(options: PostgresEngineOptions) {
     super()
@@ -339,7 +341,35 @@ export class PostgresEngine extends Engine implements SharedStore {
   }
 
   protected _batch(ops: WriteOp[]): Promise<void> {
-    return this.#inflight.track(this.#applyBatch(ops))
+    const batch = this.#inflight.track(this.#applyBatch(ops))
+    // A batch made while this process rebuilds indexes does not wait for that: the rebuild's lock is held until it is done.
+    this.#rebuilding?.batches.add(batch)
+    return batch
+  }
+
+  async exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    this.assertOpen('exclusively')
+    while (this.#rebuilding) await this.#rebuilding.done
+    // From the reads' pool: a write's lock and the rebuild's batches may be using the writes' pool.
+    const client = await this.#guard(this.#pool.connect(), 'taking the store alone')
+    quietWhileHeld(client)
+    try {
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${this.#locks.indexes})`)
+    } catch (err) {
+      client.release(true)
+      throw this.#translate(err, 'taking the store alone')
+    }
+    let done!: () => void
+    const rebuilding = { batches: new Set<Promise<void>>(), done: new Promise<void>((resolve) => (done = resolve)) }
+    this.#rebuilding = rebuilding
+    try {
+      return await fn()
+    } finally {
+      await Promise.allSettled(rebuilding.batches)
+      this.#rebuilding = undefined
+      done()
+      await client.query('ROLLBACK').then(() => client.release(), (err: Error) => client.release(err))
+    }
   }
 
   async #applyBatch(ops: WriteOp[]): Promise<void> {
@@ -429,6 +459,7 @@ export class PostgresEngine extends Engine implements SharedStore {
     const [putKeys, putValues, delKeys] = split([...entries].map(([k, v]) => [Buffer.from(k), v] as const))
     const rows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
     return batchCall(this.#s, {
+      shared: this.#rebuilding === undefined ? this.#locks.indexes : undefined,
       locks: claims.map((c) => this.#locks.claim(c)),
       claims,
       delKeys,

@@ -14,20 +14,24 @@ import { prefixEnd } from './postgres-sql.js'
 export const BATCH_FUNCTION = 'stowage_batch_1'
 
 /**
- * Takes the advisory `locks` (sorted: no two batches deadlock on them), then returns false without
+ * Takes `shared_lock` shared (if given: the lock index rebuilds hold exclusively), then the
+ * advisory `locks` (sorted: no two batches deadlock on them), then returns false without
  * writing anything if some claimed unique key (the range [claim_starts[i], claim_ends[i]): the
  * stored entry key up to its last NUL, both bounds given) has an entry the batch neither writes nor deletes; else
  * writes the batch, rows in key order (concurrent batches lock them in the same order), announces
  * `payload` on `channel` (delivered when, and only if, the transaction commits), and returns true.
  */
 export function batchFunction(s: string): string {
-  return `CREATE FUNCTION ${s}.${BATCH_FUNCTION}(locks bigint[], claim_starts bytea[], claim_ends bytea[], del_keys bytea[], put_keys bytea[], put_values bytea[],
+  return `CREATE FUNCTION ${s}.${BATCH_FUNCTION}(shared_lock bigint, locks bigint[], claim_starts bytea[], claim_ends bytea[], del_keys bytea[], put_keys bytea[], put_values bytea[],
     del_collections bytea[], del_ids bytea[], put_collections bytea[], put_ids bytea[], put_records bytea[], channel text, payload text)
   RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   k bigint;
   i integer;
 BEGIN
+  IF shared_lock IS NOT NULL THEN
+    PERFORM pg_advisory_xact_lock_shared(shared_lock);
+  END IF;
   FOREACH k IN ARRAY locks LOOP
     PERFORM pg_advisory_xact_lock(k);
   END LOOP;
@@ -58,7 +62,9 @@ $fn$`
 
 /** What one batch writes, each list in key order. */
 export interface BatchRows {
-  /** Exclusive advisory locks to take first. */
+  /** The lock to take shared first, if any. */
+  shared: bigint | undefined
+  /** Exclusive advisory locks to take then. */
   locks: bigint[]
   /** Claimed unique index entries (stored keys). */
   claims: Buffer[]
@@ -76,6 +82,7 @@ export interface BatchRows {
 export function batchCall(s: string, b: BatchRows): string {
   const starts = b.claims.map((claim) => claim.subarray(0, claim.lastIndexOf(0) + 1))
   const args = [
+    b.shared === undefined ? 'NULL' : String(b.shared),
     `'{${sorted(b.locks).join(',')}}'::bigint[]`,
     bytesArray(starts),
     bytesArray(starts.map((start) => prefixEnd(start)!)), // defined: index entries begin with idx
@@ -112,8 +119,8 @@ export function text(value: string): string {
 }
 
 /**
- * The advisory lock keys of a store (by its schema): one for the whole store, one per record, one
- * per claimed unique key. A collision of two keys only makes two writes wait for each other.
+ * The advisory lock keys of a store (by its schema): two for the whole store, one per record, one
+ * per claimed unique key. Every write takes them in this order: store, records, indexes, claims. A collision of two keys only makes two writes wait for each other.
  */
 export class LockKeys {
   constructor(private readonly schema: string) {}
@@ -121,6 +128,11 @@ export class LockKeys {
   /** Every write holding records takes it shared; one that may rewrite other objects' records, exclusive. */
   get store(): bigint {
     return this.#key('s', '')
+  }
+
+  /** Every batch takes it shared; an index rebuild, exclusive. */
+  get indexes(): bigint {
+    return this.#key('i', '')
   }
 
   record(collection: string, id: string): bigint {
