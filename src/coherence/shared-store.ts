@@ -26,7 +26,8 @@ export interface WriteScope {
  *
  * - `lockWrites(scope)` before the write reads anything, `unlockWrites()` after its batch (committed
  *   or failed). Writes whose scopes share no record (creates with generated ids, updates of
- *   different objects) may run at once in different processes; one holding `exclusive` runs alone.
+ *   different objects) may run at once in different processes; one holding `exclusive` runs while
+ *   no other holds records (a create with a generated id holds none, and cannot be affected).
  * - `batch(ops)` is atomic, and refuses with `ConstraintError`, writing nothing, a batch holding a
  *   put marked `unique` (an entry of a unique index the write claims) if, once written, its key up to
  *   the last NUL would have another entry than those the batch writes: the check and the write are
@@ -36,8 +37,9 @@ export interface SharedStore {
   /**
    * Waits for, then holds, what `scope` names, across processes, until the write's batch commits or
    * `unlockWrites()` (or the process dies). Meanwhile `getRecords` of the scope's records reads
-   * them as they are under the lock, and the batch commits under it. A scope of no record and not
-   * `exclusive` holds nothing.
+   * them as they are under the lock, and the write's batch (the one writing every record the
+   * scope names) commits under it; other batches made meanwhile (an index built on the way) commit
+   * on their own. A scope of no record and not `exclusive` holds nothing.
    */
   lockWrites(scope: WriteScope): Promise<void>
   /** Lets the write's locks go (after its batch committed, or failed). */
