@@ -9,6 +9,7 @@ import type { Database, Feature } from '../model/database.js'
 import type { ModelMeta } from '../model/meta.js'
 import { hasChosenOid, STATE, type ObjectRecord } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
+import { createdElsewhere } from '../model/unit-of-work.js'
 import { rebase } from './rebase.js'
 import { sharedStoreOf, type RemoteCommit, type SharedStore } from './shared-store.js'
 
@@ -16,13 +17,14 @@ import { sharedStoreOf, type RemoteCommit, type SharedStore } from './shared-sto
  * Several processes on one store (an engine that is a SharedStore): nothing lost between writers,
  * and each process follows the others' commits. Does nothing on an engine only one process uses.
  *
- * - Every write takes the store's write lock first (so writes of all processes are serialized, as
- *   the write queue serializes them within one), then checks, under the lock, that the record each
- *   changed object was built on is still the stored one. If another process stored that object
- *   since, nothing is written and the write fails with `ConflictError`; the instance then takes
- *   the stored record (rebase.ts), and running the change again writes it over the new record. So
- *   index diffs, unique checks, keys records and links are always computed from what is stored,
- *   and no process's change vanishes unreported.
+ * - Every write first locks, across processes, the stored records it replaces or removes (none for
+ *   a new object with a generated oid), and reads them back under the locks; a write that removes
+ *   objects (which may rewrite the records of objects linking them) locks the whole store. If
+ *   another process stored one of those objects since this one read it, nothing is written and the
+ *   write fails with `ConflictError`; the instance then takes the stored record (rebase.ts), and
+ *   running the change again writes it over the new record. So index diffs, keys records and links
+ *   are always computed from what is stored, and no process's change vanishes unreported. Unique
+ *   keys the write claims are checked by the store in the batch itself (see SharedStore).
  * - Each commit of another process is heard (the engine's change feed): the live instances of its
  *   objects take the new records (or keep their unsaved changes over them), instances of removed
  *   objects become removed, and the change events of the database fire for it.
@@ -48,11 +50,13 @@ export class Coherence implements Feature {
   async prepare(changes: Change[], _ops: WriteOp[]): Promise<void> {
     const shared = this.#shared
     if (shared === undefined) return
-    await shared.lockWrites()
+    // A new object with a generated oid cannot be stored yet: only the others are locked and read back.
+    const checked = changes.filter((c) => !c.created || hasChosenOid(c.obj[STATE]))
+    const exclusive = changes.some((c) => c.removed)
+    if (checked.length === 0 && !exclusive) return
+    await shared.lockWrites({ records: checked.map((c) => [c.meta.collection, c.oid]), exclusive })
     this.#locked = true
     const stale: Array<[Change, unknown]> = []
-    // A new object with a generated oid cannot be stored yet: only the others are read back.
-    const checked = changes.filter((c) => !c.created || hasChosenOid(c.obj[STATE]))
     for (const [collection, group] of byCollection(checked)) {
       const stored = await this.db.engine.getRecords(collection, group.map((c) => c.oid))
       group.forEach((c, i) => {
@@ -63,8 +67,12 @@ export class Coherence implements Feature {
     }
     if (stale.length === 0) return
     await this.aborted()
-    // The instances take the stored records once this write has failed (a transaction's undo first).
-    setImmediate(() => this.#heard({ records: stale.map(([c]) => [c.meta.collection, c.oid]) }))
+    // The instances take the stored records once this write has failed: right after it (before a
+    // save run again), or, for a transaction's, after its undo (queued once this write has failed).
+    const heard = (list: typeof stale) => list.length > 0 && this.#heard({ records: list.map(([c]) => [c.meta.collection, c.oid]) })
+    heard(stale.filter(([c]) => c.writer === undefined))
+    setImmediate(() => heard(stale.filter(([c]) => c.writer !== undefined)))
+    if (stale.every(([c]) => c.created)) throw createdElsewhere(stale[0]![0].obj)
     const names = stale.slice(0, 5).map(([c]) => `${c.meta.ctor.name} ${c.oid}`).join(', ') + (stale.length > 5 ? ` and ${stale.length - 5} more` : '')
     throw new ConflictError(
       `${names} ${stale.length === 1 ? 'was' : 'were'} changed by another process since ${stale.length === 1 ? 'it was' : 'they were'} read: nothing of this write was stored. The live instances take the stored values (keeping unsaved property changes made outside transactions): run the change again`,
@@ -72,7 +80,7 @@ export class Coherence implements Feature {
   }
 
   committed(): void {
-    void this.aborted() // the batch committed: the lock goes (the next write's lock waits for it)
+    void this.aborted() // the batch committed, and its locks with it: the connection goes back
   }
 
   /** The write is over (failed, or committed): the lock is let go. */
@@ -93,13 +101,12 @@ export class Coherence implements Feature {
   }
 
   #heard(commit: RemoteCommit): void {
-    // What queries keep (counts, keys records, oid sets) follows the others' commits as the live instances do.
-    if (commit.records === 'all') {
-      this.#everything = true
-      for (const meta of this.db.models()) this.db.changedOutside(meta.collection)
-    } else {
+    // What queries keep about these collections (counts, keys records, oid sets) is stale from now on.
+    const collections = commit.records === 'all' ? [...this.db.models()].map((meta) => meta.collection) : new Set(commit.records.map(([collection]) => collection))
+    for (const collection of collections) this.db.changedOutside(collection)
+    if (commit.records === 'all') this.#everything = true
+    else {
       for (const [collection, id] of commit.records) {
-        this.db.changedOutside(collection)
         let ids = this.#pending.get(collection)
         if (!ids) this.#pending.set(collection, (ids = new Set()))
         ids.add(id)
@@ -125,10 +132,13 @@ export class Coherence implements Feature {
 
   async #apply(pending: Map<string, Set<string>>): Promise<void> {
     const changes: ObjectChange[] = []
+    const listened = feedOf(this.db).listeners > 0
     for (const [collection, idSet] of pending) {
       const meta = this.#metaOf(collection)
       if (meta === undefined) continue
-      const ids = [...idSet]
+      // Objects no instance here holds are read only for change events someone listens to.
+      const ids = listened ? [...idSet] : [...idSet].filter((id) => this.db.identity.peek(collection, id) !== undefined)
+      if (ids.length === 0) continue
       // What each live instance showed before the read: one a local write changed meanwhile is newer than the read.
       const live = ids.map((id) => this.db.identity.peek(collection, id))
       const before = live.map((obj) => obj?.[STATE].record)

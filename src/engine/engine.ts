@@ -52,8 +52,13 @@ export interface Range {
   limit?: number
 }
 
-/** Ordered key/value entries: index entries, links, bookkeeping. */
-export type EntryOp = { type: 'put'; key: string; value?: unknown } | { type: 'del'; key: string }
+/**
+ * Ordered key/value entries: index entries, links, bookkeeping. A put marked `unique` is an entry of
+ * a unique index that the write claims: an engine shared by several processes (src/coherence/)
+ * refuses the batch with ConstraintError if, once written, the key up to its last NUL has another
+ * entry than those the batch writes; other engines ignore the mark (the database checked it).
+ */
+export type EntryOp = { type: 'put'; key: string; value?: unknown; unique?: boolean } | { type: 'del'; key: string }
 /** Records: one stored object, addressed by collection and id. */
 export type RecordOp =
   | { type: 'putRecord'; collection: string; id: string; value: unknown }

@@ -178,7 +178,7 @@ export abstract class WrappedEngine extends Engine {
       switch (op.type) {
         case 'put': {
           const key = this.storedKey(op.key)
-          return { type: 'put', key, value: this.sealEntry(key, op.value ?? null) }
+          return { ...op, key, value: this.sealEntry(key, op.value ?? null) }
         }
         case 'del':
           return { type: 'del', key: this.storedKey(op.key) }

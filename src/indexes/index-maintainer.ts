@@ -1,14 +1,16 @@
 import type { WriteOp } from '../engine/engine.js'
 import type { Change } from '../model/change.js'
 import type { Database, Feature } from '../model/database.js'
-import type { ModelMeta } from '../model/meta.js'
+import type { IndexMeta, ModelMeta } from '../model/meta.js'
 import { checkIndexDefinitions } from './index-keys.js'
 import { applyExternalChanges, rebuildIndexes, recordExternalChanges, storedSignatures } from './index-rebuild.js'
-import { checkUnique, keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
+import { checkUnique, claimEntry, freshClaims, keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
 import { keysRecordKey, signatureOf, type KeysRecord } from './layout.js'
 import { STATE } from '../model/object-state.js'
 import { migrationsOf } from '../migrations/migrator.js'
 import { feedOf } from '../changes/change-feed.js'
+import { sharedStoreOf, type SharedStore } from '../coherence/shared-store.js'
+import { ConflictError, ConstraintError } from '../errors.js'
 
 const maintainers = new WeakMap<Database, IndexMaintainer>()
 
@@ -40,9 +42,14 @@ export class IndexMaintainer implements Feature {
   /** Per change, the keys it took the object from and to, while the change feed wants them. */
   readonly #keys = new WeakMap<Change, { old: KeysRecord; next: KeysRecord }>()
   #opened: Promise<void> | undefined
+  /** On a store shared by several processes: the index updates of each write in flight that claims unique keys. */
+  readonly #claims = new WeakMap<Change[], IndexUpdate[]>()
+  /** The store, if several processes share it. */
+  readonly #shared: SharedStore | undefined
 
   constructor(db: Database) {
     this.db = db
+    this.#shared = sharedStoreOf(db.engine)
     if (!maintainers.has(db)) maintainers.set(db, this)
   }
 
@@ -91,12 +98,19 @@ export class IndexMaintainer implements Feature {
     checkIndexDefinitions(meta)
     await this.open()
     const { engine } = this.db
-    const stored = await storedSignatures(engine, meta.collection)
-    const changed = [...meta.indexes.values()].filter((index) => stored.get(index.name) !== signatureOf(index))
-    const removed = [...stored.keys()].filter((name) => !meta.indexes.has(name))
-    if (changed.length > 0 || removed.length > 0) {
+    const outdated = async (): Promise<{ changed: IndexMeta[]; removed: string[] }> => {
+      const stored = await storedSignatures(engine, meta.collection)
+      const changed = [...meta.indexes.values()].filter((index) => stored.get(index.name) !== signatureOf(index))
+      return { changed, removed: [...stored.keys()].filter((name) => !meta.indexes.has(name)) }
+    }
+    const first = await outdated()
+    if (first.changed.length > 0 || first.removed.length > 0) {
       this.#indexed = new WeakMap()
-      await rebuildIndexes(this.db, meta, changed, removed)
+      // Another process may have rebuilt them meanwhile: looked at again once alone.
+      await this.#alone(async () => {
+        const { changed, removed } = this.#shared ? await outdated() : first
+        if (changed.length > 0 || removed.length > 0) await rebuildIndexes(this.db, meta, changed, removed)
+      })
     }
     await applyExternalChanges(this.db, meta)
   }
@@ -126,9 +140,19 @@ export class IndexMaintainer implements Feature {
       const values = await this.db.engine.getMany(unread.map((u) => keysRecordKey(u.meta.collection, u.oid)))
       unread.forEach((u, i) => (u.old = readKeysRecord(values[i])))
     }
-    await checkUnique(this.db.engine, updates)
+    // A store shared by several processes checks claimed unique keys in the batch itself (puts marked unique).
+    const claims = this.#shared !== undefined ? new Set(freshClaims(updates).map(claimEntry)) : undefined
+    if (claims === undefined) await checkUnique(this.db.engine, updates)
     if (feedOf(this.db).watching) work.forEach((c, i) => this.#keys.set(c, { old: updates[i]!.old, next: updates[i]!.next }))
+    const from = ops.length
     const written = updates.map((u) => pushIndexOps(u, ops) ?? writeKeysRecord(u.next))
+    if (claims !== undefined && claims.size > 0) {
+      for (let i = from; i < ops.length; i++) {
+        const op = ops[i]!
+        if (op.type === 'put' && claims.has(op.key)) op.unique = true
+      }
+      this.#claims.set(changes, updates)
+    }
     this.#pending.set(
       changes,
       work.map((c, i) => [c.obj, written[i]!]),
@@ -145,7 +169,26 @@ export class IndexMaintainer implements Feature {
     this.#indexed.delete(obj)
   }
 
+  /** Runs an index rebuild while no other process writes (on a store shared by several processes). */
+  #alone<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#shared ? this.#shared.exclusively(fn) : fn()
+  }
+
+  /** A claimed unique key another process took first (the store refused the batch): which object holds it. */
+  async explain(changes: Change[], err: unknown): Promise<unknown> {
+    const updates = this.#claims.get(changes)
+    this.#claims.delete(changes)
+    if (!(err instanceof ConstraintError) || updates === undefined) return err
+    try {
+      await checkUnique(this.db.engine, updates)
+    } catch (found) {
+      return found
+    }
+    return new ConflictError(`${err.message}; the other object has let it go since: run the write again`)
+  }
+
   committed(changes: Change[]): void {
+    this.#claims.delete(changes)
     const written = this.#pending.get(changes)
     if (written === undefined) return
     this.#pending.delete(changes)
@@ -168,7 +211,7 @@ export class IndexMaintainer implements Feature {
         this.#indexed = new WeakMap()
         const stored = await storedSignatures(this.db.engine, meta.collection)
         const removed = [...stored.keys()].filter((name) => !meta.indexes.has(name))
-        await rebuildIndexes(this.db, meta, [...meta.indexes.values()], removed)
+        await this.#alone(() => rebuildIndexes(this.db, meta, [...meta.indexes.values()], removed))
         await this.open()
         await applyExternalChanges(this.db, meta)
       })()

@@ -103,10 +103,39 @@ const LOOKUPS_IN_FLIGHT = 32
  * unique (or from a hand edit) can still be saved, and changed or removed to end the duplicate.
  */
 export async function checkUnique(engine: Engine, updates: IndexUpdate[]): Promise<void> {
+  const lookups = freshClaims(updates).map(({ meta, index, key, oid, involved }) => async () => {
+    const prefix = entryPrefix(meta.collection, index) + key + '\x00'
+    for await (const entry of engine.keys({ prefix })) {
+      const holder = entry.slice(prefix.length)
+      if (holder !== oid && !involved.has(meta.collection + '\x00' + holder)) throw uniqueError(meta, index, key, holder, oid)
+    }
+  })
+  for (let i = 0; i < lookups.length; i += LOOKUPS_IN_FLIGHT) {
+    await Promise.all(lookups.slice(i, i + LOOKUPS_IN_FLIGHT).map((lookup) => lookup()))
+  }
+}
+
+/** A key of a unique index that an object takes in a write (it did not hold it before). */
+export interface Claim {
+  meta: ModelMeta
+  index: string
+  key: string
+  oid: string
+  /** Every object of the write, as collection NUL oid: keys they hold may move between them. */
+  involved: Set<string>
+}
+
+/**
+ * The unique keys these updates claim afresh, once the claims among them are checked: two objects
+ * of the write claiming one key is refused here (ConstraintError). Whether an object outside the
+ * write holds one is left to the caller: `checkUnique` reads the store; an engine shared by several
+ * processes checks it in the batch (puts marked `unique`).
+ */
+export function freshClaims(updates: IndexUpdate[]): Claim[] {
   /** Per key claimed in this write: the claimant, and whether it is new to the key. */
   const claims = new Map<string, { oid: string; fresh: boolean }>()
   const involved = new Set(updates.map((u) => u.meta.collection + '\x00' + u.oid))
-  const lookups: Array<() => Promise<void>> = []
+  const claimed: Claim[] = []
   for (const u of updates) {
     for (const index of u.meta.indexes.values()) {
       if (!index.unique) continue
@@ -119,20 +148,16 @@ export async function checkUnique(engine: Engine, updates: IndexUpdate[]): Promi
           throw fresh ? uniqueError(u.meta, index.name, key, other.oid, u.oid) : uniqueError(u.meta, index.name, key, u.oid, other.oid)
         }
         if (other === undefined || fresh) claims.set(claim, { oid: u.oid, fresh })
-        if (!fresh) continue
-        const prefix = entryPrefix(u.meta.collection, index.name) + key + '\x00'
-        lookups.push(async () => {
-          for await (const entry of engine.keys({ prefix })) {
-            const holder = entry.slice(prefix.length)
-            if (holder !== u.oid && !involved.has(u.meta.collection + '\x00' + holder)) throw uniqueError(u.meta, index.name, key, holder, u.oid)
-          }
-        })
+        if (fresh) claimed.push({ meta: u.meta, index: index.name, key, oid: u.oid, involved })
       }
     }
   }
-  for (let i = 0; i < lookups.length; i += LOOKUPS_IN_FLIGHT) {
-    await Promise.all(lookups.slice(i, i + LOOKUPS_IN_FLIGHT).map((lookup) => lookup()))
-  }
+  return claimed
+}
+
+/** The index entry a claim writes. */
+export function claimEntry(claim: Claim): string {
+  return entryPrefix(claim.meta.collection, claim.index) + claim.key + '\x00' + claim.oid
 }
 
 function uniqueError(meta: ModelMeta, index: string, key: string, holder: string, claimant: string): ConstraintError {

@@ -39,4 +39,9 @@ export interface WriteContributor {
   committed?(changes: Change[]): void
   /** Called when the write failed (in a contributor's `prepare` or in the batch): nothing was written. */
   aborted?(): Promise<void>
+  /**
+   * The write's batch failed with `err` (nothing was written): the error to throw instead, if this
+   * contributor can say more (a unique key another process took: which object holds it).
+   */
+  explain?(changes: Change[], err: unknown): Promise<unknown>
 }

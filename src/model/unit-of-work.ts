@@ -1,5 +1,6 @@
 import { ClosedError, ConflictError, NotFoundError, NotRegisteredError } from '../errors.js'
 import type { WriteOp } from '../engine/engine.js'
+import { sharedStoreOf } from '../coherence/shared-store.js'
 import type { Change } from './change.js'
 import type { Database } from './database.js'
 import { hasChosenOid, hasUnsavedChanges, STATE, type ObjectState } from './object-state.js'
@@ -31,10 +32,14 @@ export interface WriteItem {
  * each call in its write queue.
  */
 export class UnitOfWork {
+  readonly #shared: boolean
+
   constructor(
     readonly db: Database,
     readonly log: WriteLog,
-  ) {}
+  ) {
+    this.#shared = sharedStoreOf(db.engine) !== undefined
+  }
 
   async write(items: WriteItem[]): Promise<void> {
     if (this.db.closed && items.length > 0) throw new ClosedError('The database is closed')
@@ -88,10 +93,11 @@ export class UnitOfWork {
       }
     }
     if (changes.length === 0) return
-    const chosen = changes.filter((c) => c.created && hasChosenOid(c.obj[STATE]))
+    // On a store shared by several processes, the coherence feature checks this under the records' locks.
+    const chosen = this.#shared ? [] : changes.filter((c) => c.created && hasChosenOid(c.obj[STATE]))
     const taken = await Promise.all(chosen.map((c) => this.db.engine.hasRecord(c.meta.collection, c.oid)))
     const clash = chosen.find((_, i) => taken[i])
-    if (clash !== undefined) throw conflict(clash.obj)
+    if (clash !== undefined) throw createdElsewhere(clash.obj)
 
     // Index functions may read update times: show them the ones being written, undo on failure.
     const undo = changes.map((c) => {
@@ -104,6 +110,7 @@ export class UnitOfWork {
       return before
     })
     let ops: WriteOp[]
+    let prepared = false
     try {
       ops = changes.map((c) =>
         c.removed
@@ -111,13 +118,16 @@ export class UnitOfWork {
           : { type: 'putRecord', collection: c.meta.collection, id: c.oid, value: c.record },
       )
       for (const feature of this.db.features) await feature.prepare(changes, ops)
+      prepared = true
       this.log.writing(ops)
       await this.db.engine.batch(ops)
     } catch (err) {
       this.log.finished(false)
       for (const feature of this.db.features) await feature.aborted?.()
       changes.forEach((c, i) => Object.assign(c.obj[STATE], undo[i]))
-      throw err
+      let error = err
+      if (prepared) for (const feature of this.db.features) if (feature.explain) error = await feature.explain(changes, error)
+      throw error
     }
     this.log.finished(true)
     changes.forEach((c, i) => {
@@ -145,7 +155,7 @@ export class UnitOfWork {
   #assertNoOther(obj: StoredObject): void {
     const state = obj[STATE]
     const live = this.db.identity.get(state.meta.collection, state.oid)
-    if (live !== undefined && live !== obj) throw conflict(obj)
+    if (live !== undefined && live !== obj) throw createdElsewhere(obj)
   }
 
   /** After a commit: members the transaction still owns (an object it reverted, so not written) are free again. */
@@ -197,7 +207,8 @@ export function assertOwn(db: Database, state: ObjectState): void {
   }
 }
 
-function conflict(obj: StoredObject): ConflictError {
+/** A new object whose oid another write took first (chosen oids: ensure, import). */
+export function createdElsewhere(obj: StoredObject): ConflictError {
   const state = obj[STATE]
   return new ConflictError(
     `${state.meta.ctor.name} ${state.oid} was created by another write (e.g. a concurrent transaction) after this instance was made; nothing of this write was stored: get the stored one (await ${state.meta.ctor.name}.get('${state.oid}')) and run the change again`,

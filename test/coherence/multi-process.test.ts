@@ -1,7 +1,9 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { ChangeEvent } from '../../src/changes/change-event.js'
 import type { Database } from '../../src/model/database.js'
-import { dropSchema, freshSchema, postgresUrl } from '../helpers/postgres.js'
+import pg from 'pg'
+import { LockKeys } from '../../src/engine/postgres/postgres-writes.js'
+import { dropSchema, freshSchema, postgresUrl, sql } from '../helpers/postgres.js'
 import { startPostgres } from '../helpers/postgres-server.js'
 import { Account, openShared, Post } from './models.js'
 import { workers, type Worker } from './workers.js'
@@ -135,6 +137,99 @@ describe('several processes on one PostgreSQL store', () => {
     expect(accounts.get('owner@example.com')).toHaveLength(24)
     for (const post of posts) expect((await post.author.one())?.email).toBe('owner@example.com')
     expect((await db.verify()).problems).toEqual([])
+  }, 60_000)
+
+  it('a create with a generated oid waits for no other writer; an update waits for the writer holding its record, then stores', async () => {
+    const schema = fresh()
+    await seedAccount(postgresUrl(), schema, 'held@example.com', 'Held')
+    const [w] = await start(1, schema)
+    await w!.run('holdAll', { emails: ['held@example.com'] })
+    // Another writer holds the whole store, as a write removing objects does, until this client commits.
+    const other = new pg.Client({ connectionString: postgresUrl() })
+    await other.connect()
+    const store = new LockKeys(schema).store
+    await other.query(`BEGIN; SELECT pg_advisory_xact_lock(${store})`)
+    let update: Promise<{ ok: boolean }[]> | undefined
+    try {
+      const created = await w!.run<{ ok: boolean }[]>('create', { accounts: [{ email: 'new@example.com', name: 'New' }] })
+      expect(created[0]!.ok).toBe(true)
+      update = w!.run('changeAll', { changes: [{ email: 'held@example.com', set: { name: 'Renamed' } }] })
+      const waiting = `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = ${(store >> 32n) & 0xffffffffn} AND objid = ${store & 0xffffffffn}`
+      while (Number((await sql(waiting))[0]!.n) === 0) await new Promise((r) => setTimeout(r, 20))
+      expect((await sql(`SELECT count(*) AS n FROM "${schema}".records WHERE collection = 'accounts'::bytea`))[0]!.n).toBe('2')
+    } finally {
+      await other.query('COMMIT')
+      await other.end()
+    }
+    expect(await update).toEqual([{ ok: true }])
+    db = await openShared(postgresUrl(), schema)
+    expect((await Account.index('email').one('held@example.com'))!.name).toBe('Renamed')
+    expect(await Account.index('email').count('new@example.com')).toBe(1)
+    expect((await db.verify()).problems).toEqual([])
+  }, 60_000)
+
+  it('updates racing removals of the same objects: each object ends removed, never saved again, its index entries gone', async () => {
+    const schema = fresh()
+    const emails = Array.from({ length: 8 }, (_, i) => `gone${i}@example.com`)
+    db = await openShared(postgresUrl(), schema)
+    for (const email of emails) await Account.create({ email, name: 'Before', visits: 0 } as never)
+    await db.close()
+    db = undefined
+    const [remover, updater] = await start(2, schema)
+    await Promise.all([remover!.run('holdAll', { emails }), updater!.run('holdAll', { emails })])
+    const [removed, updated] = await Promise.all([
+      remover!.run<{ ok: boolean; code?: string }[]>('removeAll', { emails }),
+      updater!.run<{ ok: boolean; code?: string }[]>('changeAll', { changes: emails.map((email) => ({ email, set: { name: 'After' } })) }),
+    ])
+    // A removal that finds the object changed since it was read is refused too (ConflictError), then runs again.
+    expect(removed.every((r) => r.ok)).toBe(true)
+    // An update either committed before the removal, or found the object removed: never a resurrection.
+    for (const r of updated) expect(r.ok || r.code === 'CONFLICT').toBe(true)
+    db = await openShared(postgresUrl(), schema)
+    expect(await Account.count()).toBe(0)
+    for (const email of emails) expect(await Account.index('email').count(email)).toBe(0)
+    expect(await Account.index('name').count('After')).toBe(0)
+    expect((await db.verify()).problems).toEqual([])
+  }, 60_000)
+
+  it('an update and a create racing for one unique key: exactly one of them takes it, the other gets ConstraintError', async () => {
+    const schema = fresh()
+    const keys = Array.from({ length: 8 }, (_, i) => `wanted${i}@example.com`)
+    const olds = keys.map((_, i) => `old${i}@example.com`)
+    db = await openShared(postgresUrl(), schema)
+    for (const email of olds) await Account.create({ email, name: 'Old', visits: 0 } as never)
+    await db.close()
+    db = undefined
+    const [mover, creator] = await start(2, schema)
+    await mover!.run('holdAll', { emails: olds })
+    const [moved, created] = await Promise.all([
+      mover!.run<{ ok: boolean; code?: string }[]>('changeAll', { changes: olds.map((email, i) => ({ email, set: { email: keys[i] } })) }),
+      creator!.run<{ ok: boolean; code?: string }[]>('create', { accounts: keys.map((email) => ({ email, name: 'New' })) }),
+    ])
+    keys.forEach((_, i) => {
+      expect([moved[i]!.ok, created[i]!.ok].filter(Boolean)).toHaveLength(1)
+      for (const r of [moved[i]!, created[i]!]) if (!r.ok) expect(r.code).toBe('CONSTRAINT')
+    })
+    db = await openShared(postgresUrl(), schema)
+    for (const key of keys) expect(await Account.index('email').count(key)).toBe(1)
+    expect(await Account.count()).toBe(olds.length + created.filter((r) => r.ok).length)
+    expect((await db.verify()).problems).toEqual([])
+  }, 60_000)
+
+  it('a transaction changing thousands of objects locks and checks them all', async () => {
+    const schema = fresh()
+    db = await openShared(postgresUrl(), schema)
+    const accounts: Account[] = []
+    await db.transaction(async () => {
+      for (let i = 0; i < 2000; i++) accounts.push(new Account({ email: `many${i}@example.com`, name: 'Before', visits: 0 } as never))
+    })
+    await db.transaction(async () => {
+      for (const a of accounts) a.visits = 1
+    })
+    await db.close()
+    db = await openShared(postgresUrl(), schema)
+    expect(await Account.count()).toBe(2000)
+    for await (const a of Account.all()) expect(a.visits).toBe(1)
   }, 60_000)
 
   it('a writer SIGKILLed mid-transaction: the others go on, nothing of its write half-stored', async () => {

@@ -31,6 +31,35 @@ const commands: Record<string, (args: any) => Promise<unknown>> = {
     held.set(email, acc)
     return { name: acc.name, visits: acc.visits }
   },
+  /** Holds each of these accounts (by email). */
+  async holdAll({ emails }: { emails: string[] }) {
+    for (const email of emails) held.set(email, await byEmail(email))
+    return emails.length
+  },
+  /** Removes each held account, all at once, each again after a ConflictError: reports each outcome. */
+  async removeAll({ emails }: { emails: string[] }) {
+    const remove = async (acc: Account): Promise<{ ok: boolean; conflicted?: boolean; code?: string }> => {
+      try {
+        await acc.remove()
+        return { ok: true }
+      } catch (err: any) {
+        if (err.code !== 'CONFLICT') return { ok: false, code: err.code ?? String(err) }
+        await acc.remove()
+        return { ok: true, conflicted: true }
+      }
+    }
+    return Promise.all(emails.map((email) => remove(held.get(email)!)))
+  },
+  /** Sets properties of each held account and saves it, all at once: reports each outcome. */
+  async changeAll({ changes }: { changes: Array<{ email: string; set: Record<string, unknown> }> }) {
+    return Promise.all(
+      changes.map(({ email, set }) => {
+        const acc = held.get(email)!
+        Object.assign(acc, set)
+        return acc.save().then(() => ({ ok: true }), (err) => ({ ok: false, code: err.code ?? String(err) }))
+      }),
+    )
+  },
   /** Changes a held instance and saves it; a ConflictError is reported, and with retry the save runs again. */
   async change({ email, set, retry }: { email: string; set: Record<string, unknown>; retry?: boolean }) {
     const acc = held.get(email)!

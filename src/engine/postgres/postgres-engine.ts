@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Pool, PoolClient } from 'pg'
-import type { RemoteCommit, SharedStore } from '../../coherence/shared-store.js'
-import { ArgumentError, ClosedError, ConflictError, CorruptionError, InvalidKeyError, InvalidPathError, StowageError } from '../../errors.js'
+import type { RemoteCommit, SharedStore, WriteScope } from '../../coherence/shared-store.js'
+import { ArgumentError, ClosedError, ConflictError, ConstraintError, CorruptionError, InvalidKeyError, InvalidPathError, StowageError } from '../../errors.js'
 import { DAMAGED, DamageList } from '../damage-list.js'
 import { Engine } from '../engine.js'
 import type { DamagedRecord, EngineSnapshot, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
@@ -13,6 +13,7 @@ import { PostgresNotices } from './postgres-notices.js'
 import { ReadBatcher } from './read-batcher.js'
 import { FORMAT, MAX_KEY_BYTES, quoteSchema, schemaStatements, sqlRange } from './postgres-sql.js'
 import { InFlight } from '../in-flight.js'
+import { BATCH_FUNCTION, batchCall, batchFunction, bytesArray, LockKeys, lockStatement } from './postgres-writes.js'
 
 /**
  * A `pg` Pool, as the engine uses it. Declared here so that the package's declarations do not
@@ -84,8 +85,11 @@ export class PostgresEngine extends Engine implements SharedStore {
   /** Marks what this engine stages, and the commits it announces; new at each open. */
   #owner = ''
   #notices!: PostgresNotices
-  /** The transaction holding the write lock (`lockWrites()`) until `unlockWrites()`. */
-  #held: PoolClient | undefined
+  /** The transaction holding a write's locks (`lockWrites()`) until its batch commits in it, or `unlockWrites()`. */
+  #held: Held | undefined
+  #locks!: LockKeys
+  /** While this process rebuilds indexes (`exclusively()`): the batches made meanwhile. */
+  #rebuilding: { batches: Set<Promise<void>>; done: Promise<void> } | undefined
 
   constructor(options: PostgresEngineOptions) {
     super()
@@ -136,6 +140,7 @@ export class PostgresEngine extends Engine implements SharedStore {
     this.#entryReads = new ReadBatcher(limit, (_, keys) => this.#fetch(`${this.#s}.entries`, 'key', [], keys))
     this.#recordReads = new ReadBatcher(limit, (collection, ids) => this.#fetch(`${this.#s}.records`, 'id', [Buffer.from(collection)], ids))
     this.#owner = randomBytes(9).toString('base64url')
+    this.#locks = new LockKeys(this.#schema)
     this.#readers = new OpenReaders(() => this.describe())
     this.#raw = new PostgresRaw({ schema: this.#s, chunkSize: options.rawChunkSize!, owner: this.#owner, readSlice: 32 * 1024 })
     const { Client } = ((await import(PG_PACKAGE)) as { default: typeof import('pg') }).default
@@ -191,6 +196,14 @@ export class PostgresEngine extends Engine implements SharedStore {
     const [row] = await this.#query(`SELECT value FROM ${s}.meta WHERE name = 'format'`)
     if (row?.value !== String(FORMAT)) {
       throw new CorruptionError(`${this.describe()} holds data in format ${String(row?.value)}, written by another version of Stowage; this version reads format ${FORMAT}`)
+    }
+    // The function batches are written with: created by the first open of this version (several may race to it).
+    const exists = `SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`
+    if ((await this.#query(exists, [this.#schema, BATCH_FUNCTION])).length > 0) return
+    try {
+      await this.#query(batchFunction(s))
+    } catch (err) {
+      if ((await this.#query(exists, [this.#schema, BATCH_FUNCTION])).length === 0) throw err
     }
   }
 
@@ -264,14 +277,19 @@ export class PostgresEngine extends Engine implements SharedStore {
 
   protected async _getRecords(collection: string, ids: string[]): Promise<unknown[]> {
     if (ids.length === 0) return []
-    const config = { text: `SELECT id, value FROM ${this.#s}.records WHERE collection = $1 AND id = ANY($2::bytea[])`, values: [Buffer.from(collection), ids.map((id) => Buffer.from(id))] }
-    // While a write holds the lock, it reads what it replaces on its own connection: a flood of reads never holds it back.
-    const held = this.#held
-    const rows = held ? await this.#guard(held.query(config).then((r) => r.rows), `reading records of ${collection}`) : await this.#read(config, () => `reading records of ${collection}`)
-    const found = new Map(rows.map((r) => [(r.id as Buffer).toString(), r.value as Buffer]))
+    // The records a write locked were read with its locks: they cannot change while it holds them.
+    const locked = this.#held?.records
+    let found: Map<string, Buffer | null>
+    if (locked !== undefined && ids.every((id) => locked.has(`${collection}\0${id}`))) {
+      found = new Map(ids.map((id) => [id, locked.get(`${collection}\0${id}`)!]))
+    } else {
+      const config = { text: `SELECT id, value FROM ${this.#s}.records WHERE collection = $1 AND id = ANY($2::bytea[])`, values: [Buffer.from(collection), ids.map((id) => Buffer.from(id))] }
+      const rows = await this.#read(config, () => `reading records of ${collection}`)
+      found = new Map(rows.map((r) => [(r.id as Buffer).toString(), r.value as Buffer]))
+    }
     return ids.map((id) => {
       const bytes = found.get(id)
-      if (bytes === undefined) return undefined
+      if (bytes === undefined || bytes === null) return undefined
       const record = this.#decodeRecord(collection, id, bytes)
       return record === DAMAGED ? undefined : record
     })
@@ -323,12 +341,41 @@ export class PostgresEngine extends Engine implements SharedStore {
   }
 
   protected _batch(ops: WriteOp[]): Promise<void> {
-    return this.#inflight.track(this.#applyBatch(ops))
+    const batch = this.#inflight.track(this.#applyBatch(ops))
+    // A batch made while this process rebuilds indexes does not wait for that: the rebuild's lock is held until it is done.
+    this.#rebuilding?.batches.add(batch)
+    return batch
+  }
+
+  async exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    this.assertOpen('exclusively')
+    while (this.#rebuilding) await this.#rebuilding.done
+    // From the reads' pool: a write's lock and the rebuild's batches may be using the writes' pool.
+    const client = await this.#guard(this.#pool.connect(), 'taking the store alone')
+    quietWhileHeld(client)
+    try {
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${this.#locks.indexes})`)
+    } catch (err) {
+      client.release(true)
+      throw this.#translate(err, 'taking the store alone')
+    }
+    let done!: () => void
+    const rebuilding = { batches: new Set<Promise<void>>(), done: new Promise<void>((resolve) => (done = resolve)) }
+    this.#rebuilding = rebuilding
+    try {
+      return await fn()
+    } finally {
+      await Promise.allSettled(rebuilding.batches)
+      this.#rebuilding = undefined
+      done()
+      await client.query('ROLLBACK').then(() => client.release(), (err: Error) => client.release(err))
+    }
   }
 
   async #applyBatch(ops: WriteOp[]): Promise<void> {
     // Everything is encoded and checked before the transaction: a bad value writes nothing.
     const entries = new Map<string, Buffer | null>()
+    const claims: Buffer[] = []
     const records = new Map<string, [Buffer, Buffer, Buffer | null]>()
     const raw: WriteOp[] = []
     for (const op of ops) {
@@ -339,6 +386,7 @@ export class PostgresEngine extends Engine implements SharedStore {
             throw new InvalidKeyError(`${this.describe()} cannot store ${entryName(op.key)}: it is ${key.length} bytes in UTF-8, and keys hold at most ${MAX_KEY_BYTES} (an index of very long values?)`)
           }
           entries.set(op.key, Buffer.from(encodeValue(op.value, () => entryName(op.key))))
+          if (op.unique === true) claims.push(key)
           break
         }
         case 'del':
@@ -358,20 +406,25 @@ export class PostgresEngine extends Engine implements SharedStore {
     checkTokens(raw as { type: string; staged?: StagedRaw }[])
     const doing = `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`
     const written = [...records.values()].map(([c, id]) => [c.toString(), id.toString()] as [string, string])
-    const statement = this.#writeStatement(entries, records, written)
+    const text = entries.size + records.size === 0 ? '' : this.#batchCall(entries, claims, records, written)
+    // The batch of the write holding locks writes every record they name; others (an index built on the way) are not its.
+    const held = this.#held
+    if (held !== undefined && !held.done && [...held.records.keys()].every((key) => records.has(key))) {
+      try {
+        await this.#writeIn(held.client, text, raw, true)
+        held.done = true
+        return
+      } catch (err) {
+        throw this.#translate(err, doing) // unlockWrites() rolls the transaction back
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         if (raw.length === 0) {
-          // One statement (its parts in one snapshot, atomic by itself): one round trip per batch.
-          if (statement) await this.#writePool.query(statement.text, statement.params)
+          // One query (its statements one transaction): one round trip per batch.
+          if (text !== '') refuseTaken(await this.#writePool.query(text), this.describe())
         } else {
-          await this.#transaction(async (query) => {
-            if (statement) await query(statement.text, statement.params)
-            for (const op of raw) {
-              if (op.type !== 'putRaw' && op.type !== 'delRaw') continue
-              await this.#raw.commit(query, Buffer.from(op.collection), Buffer.from(op.id), op.type === 'putRaw' ? op.staged : undefined, `${op.collection}/${op.id}`)
-            }
-          })
+          await this.#transaction((_, client) => this.#writeIn(client, text, raw, false))
         }
         return
       } catch (err) {
@@ -383,56 +436,71 @@ export class PostgresEngine extends Engine implements SharedStore {
   }
 
   /**
-   * The entries and records of a batch as one statement of data-modifying parts, rows in key order
-   * (so that concurrent batches lock them in the same order), announcing the records it writes
-   * with NOTIFY (delivered when, and only if, it commits). Undefined if there is nothing to write.
+   * The batch's statements and raw data commits in the open transaction of `client`, and COMMIT if
+   * `commit` (in the same query when there is no raw data: one round trip).
    */
-  #writeStatement(entries: Map<string, Buffer | null>, records: Map<string, [Buffer, Buffer, Buffer | null]>, written: Array<[string, string]>): { text: string; params: unknown[] } | undefined {
-    const s = this.#s
-    const parts: string[] = []
-    const params: unknown[] = []
-    const $ = (value: unknown) => `$${params.push(value)}`
-    const [putKeys, putValues, delKeys] = split([...entries].map(([k, v]) => [Buffer.from(k), v] as const))
-    if (delKeys.length > 0) parts.push(`DELETE FROM ${s}.entries WHERE key = ANY(${$(delKeys)}::bytea[])`)
-    if (putKeys.length > 0) {
-      parts.push(`INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest(${$(putKeys)}::bytea[], ${$(putValues)}::bytea[]) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`)
+  async #writeIn(client: PoolClient, text: string, raw: WriteOp[], commit: boolean): Promise<void> {
+    if (raw.length === 0 && commit) {
+      if (text === '') return void (await client.query('COMMIT'))
+      const results = await client.query(`${text === '' ? '' : `${text}; `}COMMIT`)
+      return refuseTaken((results as unknown as unknown[]).slice(0, -1), this.describe())
     }
-    const rows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
-    const dels = rows.filter((r) => r[2] === null)
-    const puts = rows.filter((r) => r[2] !== null)
-    if (dels.length > 0) {
-      parts.push(`DELETE FROM ${s}.records WHERE (collection, id) IN (SELECT * FROM unnest(${$(dels.map((r) => r[0]))}::bytea[], ${$(dels.map((r) => r[1]))}::bytea[]))`)
+    if (text !== '') refuseTaken(await client.query(text), this.describe())
+    const query: Query = async (t, params) => (await client.query(t, params)).rows
+    for (const op of raw) {
+      if (op.type !== 'putRaw' && op.type !== 'delRaw') continue
+      await this.#raw.commit(query, Buffer.from(op.collection), Buffer.from(op.id), op.type === 'putRaw' ? op.staged : undefined, `${op.collection}/${op.id}`)
     }
-    if (puts.length > 0) {
-      parts.push(
-        `INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(${$(puts.map((r) => r[0]))}::bytea[], ${$(puts.map((r) => r[1]))}::bytea[], ${$(puts.map((r) => r[2]))}::bytea[]) ON CONFLICT (collection, id) DO UPDATE SET value = EXCLUDED.value`,
-      )
-    }
-    if (parts.length === 0) return undefined
-    const notify = written.length > 0 ? `pg_notify(${$(this.#notices.channel.slice(1, -1))}, ${$(this.#notices.payload(written))})` : '1'
-    return { text: `WITH ${parts.map((part, i) => `w${i} AS (${part})`).join(', ')} SELECT ${notify}`, params }
+    if (commit) await client.query('COMMIT')
   }
 
-  async lockWrites(): Promise<void> {
+  /** The call of the batch function (postgres-writes.ts) writing these entries and records, and locking the unique keys claimed. */
+  #batchCall(entries: Map<string, Buffer | null>, claims: Buffer[], records: Map<string, [Buffer, Buffer, Buffer | null]>, written: Array<[string, string]>): string {
+    const [putKeys, putValues, delKeys] = split([...entries].map(([k, v]) => [Buffer.from(k), v] as const))
+    const rows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
+    return batchCall(this.#s, {
+      shared: this.#rebuilding === undefined ? this.#locks.indexes : undefined,
+      locks: claims.map((c) => this.#locks.claim(c)),
+      claims,
+      delKeys,
+      putKeys,
+      putValues,
+      delRecords: rows.filter((r) => r[2] === null).map(([c, id]) => [c, id]),
+      putRecords: rows.filter((r) => r[2] !== null) as Array<[Buffer, Buffer, Buffer]>,
+      channel: this.#notices.channel.slice(1, -1),
+      payload: written.length > 0 ? this.#notices.payload(written) : undefined,
+    })
+  }
+
+  async lockWrites(scope: WriteScope): Promise<void> {
     this.assertOpen('lockWrites')
-    if (this.#held) return
-    const client = await this.#guard(this.#writePool.connect(), 'taking the write lock')
+    await this.unlockWrites() // a write's locks never outlive it
+    if (scope.records.length === 0 && !scope.exclusive) return
+    const client = await this.#guard(this.#writePool.connect(), 'taking the write locks')
     quietWhileHeld(client)
+    const ids = [...new Map(scope.records.map(([c, id]) => [`${c}\0${id}`, [c, id] as const])).values()]
+    const lock = lockStatement(ids.map(([c, id]) => this.#locks.record(c, id)), { key: this.#locks.store, exclusive: scope.exclusive })
+    // The records are read in the same round trip, after the locks: no other process can change them until the commit.
+    const read = ids.length === 0 ? '' : `; SELECT collection, id, value FROM ${this.#s}.records WHERE (collection, id) IN (SELECT * FROM unnest(${bytesArray(ids.map(([c]) => Buffer.from(c)))}, ${bytesArray(ids.map(([, id]) => Buffer.from(id)))}))`
+    const records = new Map<string, Buffer | null>(ids.map(([c, id]) => [`${c}\0${id}`, null]))
     try {
-      await client.query(`BEGIN; SELECT value FROM ${this.#s}.meta WHERE name = 'writer' FOR UPDATE`) // one round trip
+      const results = (await client.query(`BEGIN; ${lock}${read}`)) as unknown as Array<{ rows: Record<string, any>[] }>
+      if (read !== '') for (const row of results.at(-1)!.rows) records.set(`${(row.collection as Buffer).toString()}\0${(row.id as Buffer).toString()}`, row.value)
     } catch (err) {
       client.release(true)
-      throw this.#translate(err, 'taking the write lock')
+      throw this.#translate(err, 'taking the write locks')
     }
-    this.#held = client
+    this.#held = { client, records, done: false }
   }
 
   async unlockWrites(): Promise<void> {
-    const client = this.#held
-    if (!client) return
+    const held = this.#held
+    if (!held) return
     this.#held = undefined
+    const { client } = held
     if (broken.has(client)) return client.release(true)
-    // A connection lost without a word would never answer: it is dropped instead (the server lets the lock go).
+    if (held.done) return client.release()
+    // A connection lost without a word would never answer: it is dropped instead (the server lets the locks go).
     let timer: NodeJS.Timeout | undefined
     const answered = await Promise.race([
       client.query('ROLLBACK').then(() => true, () => false),
@@ -579,12 +647,12 @@ export class PostgresEngine extends Engine implements SharedStore {
   readonly #query: Query = async (text, params) => (await this.#pool.query(text, params)).rows
 
   /** Runs `fn` in one transaction on one connection: committed if it resolves, rolled back if it throws. */
-  async #transaction(fn: (query: Query) => Promise<void>): Promise<void> {
+  async #transaction(fn: (query: Query, client: PoolClient) => Promise<void>): Promise<void> {
     const client: PoolClient = await this.#writePool.connect()
     let broken: unknown
     try {
       await client.query('BEGIN')
-      await fn(async (text, params) => (await client.query(text, params)).rows)
+      await fn(async (text, params) => (await client.query(text, params)).rows, client)
       await client.query('COMMIT')
     } catch (err) {
       await client.query('ROLLBACK').catch((e) => (broken = e))
@@ -647,6 +715,24 @@ function quietWhileHeld(client: PoolClient): void {
 /** Connections that reported an error while held: never used again. */
 const broken = new WeakSet<PoolClient>()
 
+/** A write's locks: a connection in a transaction, and the records it locked and read with them (null: not stored). */
+interface Held {
+  client: PoolClient
+  records: Map<string, Buffer | null>
+  /** The write's batch committed the transaction. */
+  done: boolean
+}
+
+/**
+ * Refuses a batch whose claimed unique keys were taken: its write statement (the last of `results`,
+ * what a query of one or several statements answered) wrote nothing and answered ok = false.
+ */
+function refuseTaken(results: unknown, store: string): void {
+  const last = (Array.isArray(results) ? results.at(-1) : results) as { rows?: Array<{ ok?: unknown }> } | undefined
+  if (last?.rows?.[0]?.ok === false) {
+    throw new ConstraintError(`${store}: a unique index key this write claims is held by another object (taken by another process); nothing of the write was stored`)
+  }
+}
 /** Keys and values to put, in key order, and keys to delete, in key order. */
 function split(rows: (readonly [Buffer, Buffer | null])[]): [Buffer[], Buffer[], Buffer[]] {
   rows.sort((a, b) => Buffer.compare(a[0], b[0]))

@@ -75,7 +75,7 @@ export function sqlRange(column: string, range: Range, firstParam: number): SqlR
 }
 
 /** The least byte string above every string starting with `prefix`; undefined if there is none. */
-function prefixEnd(prefix: Buffer): Buffer | undefined {
+export function prefixEnd(prefix: Buffer): Buffer | undefined {
   let n = prefix.length
   while (n > 0 && prefix[n - 1] === 0xff) n--
   if (n === 0) return undefined

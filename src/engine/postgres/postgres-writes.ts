@@ -1,0 +1,174 @@
+import { prefixEnd } from './postgres-sql.js'
+
+/**
+ * How a PostgresEngine batch is written: one call of a function the engine creates in the store's
+ * schema (`batchFunction`), with every value inlined as a literal, so that a write travels as one
+ * simple query, with its COMMIT when a write lock's transaction is open: one round trip. The
+ * function is VOLATILE PL/pgSQL, so each of its statements reads a fresh snapshot (READ COMMITTED):
+ * the check after its locks sees every commit of their previous holders. Its statements are
+ * prepared once per connection. Literals are E'' strings (whatever standard_conforming_strings
+ * says) holding bytea in hex.
+ */
+
+/** The function's name: a new one for each change of its text, so that versions side by side each find theirs. */
+export const BATCH_FUNCTION = 'stowage_batch_1'
+
+/**
+ * Takes `shared_lock` shared (if given: the lock index rebuilds hold exclusively), then the
+ * advisory `locks` (sorted: no two batches deadlock on them), then returns false without
+ * writing anything if some claimed unique key (the range [claim_starts[i], claim_ends[i]): the
+ * stored entry key up to its last NUL, both bounds given) has an entry the batch neither writes nor deletes; else
+ * writes the batch, rows in key order (concurrent batches lock them in the same order), announces
+ * `payload` on `channel` (delivered when, and only if, the transaction commits), and returns true.
+ */
+export function batchFunction(s: string): string {
+  return `CREATE FUNCTION ${s}.${BATCH_FUNCTION}(shared_lock bigint, locks bigint[], claim_starts bytea[], claim_ends bytea[], del_keys bytea[], put_keys bytea[], put_values bytea[],
+    del_collections bytea[], del_ids bytea[], put_collections bytea[], put_ids bytea[], put_records bytea[], channel text, payload text)
+  RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  k bigint;
+  i integer;
+BEGIN
+  IF shared_lock IS NOT NULL THEN
+    PERFORM pg_advisory_xact_lock_shared(shared_lock);
+  END IF;
+  FOREACH k IN ARRAY locks LOOP
+    PERFORM pg_advisory_xact_lock(k);
+  END LOOP;
+  FOR i IN 1 .. coalesce(array_length(claim_starts, 1), 0) LOOP
+    IF EXISTS (SELECT 1 FROM ${s}.entries WHERE key >= claim_starts[i] AND key < claim_ends[i] AND key <> ALL(put_keys) AND key <> ALL(del_keys)) THEN
+      RETURN false;
+    END IF;
+  END LOOP;
+  IF array_length(del_keys, 1) > 0 THEN
+    DELETE FROM ${s}.entries WHERE key = ANY(del_keys);
+  END IF;
+  IF array_length(put_keys, 1) > 0 THEN
+    INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest(put_keys, put_values) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
+  END IF;
+  IF array_length(del_ids, 1) > 0 THEN
+    DELETE FROM ${s}.records WHERE (collection, id) IN (SELECT * FROM unnest(del_collections, del_ids));
+  END IF;
+  IF array_length(put_ids, 1) > 0 THEN
+    INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(put_collections, put_ids, put_records) ON CONFLICT (collection, id) DO UPDATE SET value = EXCLUDED.value;
+  END IF;
+  IF payload IS NOT NULL THEN
+    PERFORM pg_notify(channel, payload);
+  END IF;
+  RETURN true;
+END
+$fn$`
+}
+
+/** What one batch writes, each list in key order. */
+export interface BatchRows {
+  /** The lock to take shared first, if any. */
+  shared: bigint | undefined
+  /** Exclusive advisory locks to take then. */
+  locks: bigint[]
+  /** Claimed unique index entries (stored keys). */
+  claims: Buffer[]
+  delKeys: Buffer[]
+  putKeys: Buffer[]
+  putValues: Buffer[]
+  delRecords: Array<[collection: Buffer, id: Buffer]>
+  putRecords: Array<[collection: Buffer, id: Buffer, value: Buffer]>
+  /** NOTIFY channel (unquoted) and payload; no payload, no notice. */
+  channel: string
+  payload: string | undefined
+}
+
+/** The statement writing a batch; it answers one row, `ok`: false if a claimed key was taken (then nothing was written). */
+export function batchCall(s: string, b: BatchRows): string {
+  const starts = b.claims.map((claim) => claim.subarray(0, claim.lastIndexOf(0) + 1))
+  const args = [
+    b.shared === undefined ? 'NULL' : String(b.shared),
+    `'{${sorted(b.locks).join(',')}}'::bigint[]`,
+    bytesArray(starts),
+    bytesArray(starts.map((start) => prefixEnd(start)!)), // defined: index entries begin with idx
+    bytesArray(b.delKeys),
+    bytesArray(b.putKeys),
+    bytesArray(b.putValues),
+    bytesArray(b.delRecords.map((r) => r[0])),
+    bytesArray(b.delRecords.map((r) => r[1])),
+    bytesArray(b.putRecords.map((r) => r[0])),
+    bytesArray(b.putRecords.map((r) => r[1])),
+    bytesArray(b.putRecords.map((r) => r[2])),
+    text(b.channel),
+    b.payload === undefined ? 'NULL' : text(b.payload),
+  ]
+  return `SELECT ${s}.${BATCH_FUNCTION}(${args.join(', ')}) AS ok`
+}
+
+/** A bytea literal. */
+export function bytes(value: Buffer): string {
+  return `E'\\\\x${value.toString('hex')}'::bytea`
+}
+
+/** A bytea[] literal. */
+export function bytesArray(values: Buffer[]): string {
+  if (values.length === 0) return `'{}'::bytea[]`
+  let out = `E'{`
+  for (let i = 0; i < values.length; i++) out += `${i === 0 ? '' : ','}"\\\\\\\\x${values[i]!.toString('hex')}"`
+  return out + `}'::bytea[]`
+}
+
+/** A text literal (any string but one holding NUL, which text cannot). */
+export function text(value: string): string {
+  return `convert_from(${bytes(Buffer.from(value))}, 'UTF8')`
+}
+
+/**
+ * The advisory lock keys of a store (by its schema): two for the whole store, one per record, one
+ * per claimed unique key. Every write takes them in this order: store, records, indexes, claims. A collision of two keys only makes two writes wait for each other.
+ */
+export class LockKeys {
+  constructor(private readonly schema: string) {}
+
+  /** Every write holding records takes it shared; one that may rewrite other objects' records, exclusive. */
+  get store(): bigint {
+    return this.#key('s', '')
+  }
+
+  /** Every batch takes it shared; an index rebuild, exclusive. */
+  get indexes(): bigint {
+    return this.#key('i', '')
+  }
+
+  record(collection: string, id: string): bigint {
+    return this.#key('r', `${collection}\0${id}`)
+  }
+
+  /** The unique key an index entry claims: its stored key up to the last NUL (before the oid). */
+  claim(entryKey: Buffer): bigint {
+    return this.#key('u', entryKey.subarray(0, entryKey.lastIndexOf(0)))
+  }
+
+  #key(kind: string, name: string | Buffer): bigint {
+    // Two 32-bit FNV-1a hashes (two offset bases) of schema, kind and name: a sha1 cost more than the rest of the key's use.
+    let a = 0x811c9dc5
+    let b = 0x01000193
+    const add = (unit: number): void => {
+      a = Math.imul(a ^ unit, 0x01000193)
+      b = Math.imul(b ^ unit, 0x01000193) ^ (b >>> 15)
+    }
+    for (const part of [this.schema, '\0', kind]) for (let i = 0; i < part.length; i++) add(part.charCodeAt(i))
+    if (typeof name === 'string') for (let i = 0; i < name.length; i++) add(name.charCodeAt(i))
+    else for (let i = 0; i < name.length; i++) add(name[i]!)
+    return BigInt.asIntN(64, (BigInt(a >>> 0) << 32n) | BigInt(b >>> 0))
+  }
+}
+
+/**
+ * Statements taking the store's lock (shared, or exclusive for a write that may rewrite records it
+ * did not lock one by one), then these exclusive locks, always in the same order: no two writes
+ * deadlock on them. The keys are an array literal (a target list holds at most 1664 calls).
+ */
+export function lockStatement(keys: bigint[], store: { key: bigint; exclusive: boolean }): string {
+  const first = `SELECT pg_advisory_xact_lock${store.exclusive ? '' : '_shared'}(${store.key})`
+  return keys.length === 0 ? first : `${first}; SELECT count(pg_advisory_xact_lock(k)) FROM unnest('{${sorted(keys).join(',')}}'::bigint[]) AS k`
+}
+
+function sorted(keys: bigint[]): bigint[] {
+  return [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+}
