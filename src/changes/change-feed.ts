@@ -29,6 +29,8 @@ export interface Watcher {
   changed(change: KeyedChange): void
   /** Called when the database closes. */
   ended?(): void
+  /** Called before the database closes: finishes the work in flight or due for changes already delivered. */
+  settle?(): Promise<void>
 }
 
 const feeds = new WeakMap<Database, ChangeFeed>()
@@ -48,6 +50,7 @@ export class ChangeFeed implements Feature {
   readonly #listeners = new Set<(event: ChangeEvent) => void>()
   /** What ends each change stream and live query when the database closes. */
   readonly #enders = new Set<() => void>()
+  readonly #settlers = new Set<() => Promise<void>>()
   #closed = false
   readonly #queue: ChangeEvent[] = []
   #delivering = false
@@ -162,8 +165,14 @@ export class ChangeFeed implements Feature {
    * The database is closing, its writes done: the events of those writes are delivered, then every
    * change stream and live query ends (iterations finish, observers complete).
    */
+  /** Lets the watchers finish what the writes before close gave them to do (a live query's re-run). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.#settlers].map((settle) => settle()))
+  }
+
   close(): void {
     this.#closed = true
+    this.#settlers.clear()
     if (this.#queue.length > 0) this.#deliver()
     const enders = [...this.#enders]
     this.#enders.clear()
@@ -180,6 +189,7 @@ export class ChangeFeed implements Feature {
       return () => {}
     }
     if (w.ended !== undefined) this.#enders.add(w.ended)
+    if (w.settle !== undefined) this.#settlers.add(w.settle)
     let set = this.#watchers.get(w.meta)
     if (set === undefined) {
       set = { byKey: new Map(), all: new Set() }
@@ -194,6 +204,7 @@ export class ChangeFeed implements Feature {
       if (stopped || this.#closed) return // close() let every watcher go
       stopped = true
       if (w.ended !== undefined) this.#enders.delete(w.ended)
+      if (w.settle !== undefined) this.#settlers.delete(w.settle)
       this.#watcherCount--
       if (w.hints === undefined) entry.all.delete(w)
       else {

@@ -124,7 +124,9 @@ export class LiveQuery<T> implements AsyncIterable<T[]> {
     let dirty = false
     let running = false
     let scheduled: NodeJS.Immediate | undefined
-    const refresh = async (): Promise<void> => {
+    let current: Promise<void> | undefined
+    const refresh = (): Promise<void> => (current = run())
+    const run = async (): Promise<void> => {
       scheduled = undefined
       if (stopped || this.#db.closed) return
       running = true
@@ -160,6 +162,16 @@ export class LiveQuery<T> implements AsyncIterable<T[]> {
       ended() {
         stop()
         end()
+      },
+      // Before the database closes, a re-run in flight or due still delivers its results.
+      async settle() {
+        for (let i = 0; i < 10 && !stopped; i++) {
+          if (running) await current
+          else if (scheduled !== undefined) {
+            clearImmediate(scheduled)
+            await refresh()
+          } else return
+        }
       },
     }
     const unwatch = feedOf(this.#db).watch(watcher)

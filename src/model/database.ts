@@ -156,6 +156,9 @@ const DEFAULT_CACHE_MAX = 1000
 /** Engines serving an open database: a second database on one engine would bypass its write queue. */
 const enginesInUse = new WeakSet<Engine>()
 
+/** Methods that only read: allowed while close() lets live queries finish. */
+const READS = new Set(['get', 'has', 'count', 'list', 'all'])
+
 /**
  * An open store: the engine, the registered models, one live instance per object, and a single
  * queue through which every atomic write passes (so index diffs and unique checks never race).
@@ -169,6 +172,8 @@ export class Database {
   #writes: Promise<unknown> = Promise.resolve()
   /** Set when close() is called: new calls are refused, writes issued before still run. */
   #closing: Promise<void> | undefined
+  /** Set while close() lets live queries finish their last re-runs. */
+  #settling = false
   #closed = false
   /** Transactions whose function or commit is still running: close() waits for them. */
   readonly #running = new Set<Promise<unknown>>()
@@ -383,6 +388,13 @@ export class Database {
       await this.#migrations.stop()
       while (this.#running.size > 0) await Promise.allSettled([...this.#running])
       await this.#writes
+      // Live queries re-run for the writes above (reads only) before they end.
+      this.#settling = true
+      try {
+        await feedOf(this).settle()
+      } finally {
+        this.#settling = false
+      }
       feedOf(this).close()
       this.#closed = true
       for (const meta of this.#models.values()) if (meta.db === this) unbind(meta)
@@ -879,9 +891,12 @@ export class Database {
     return meta
   }
 
-  /** Refuses new calls once close() was called, except inside a transaction that was already running. */
+  /**
+   * Refuses new calls once close() was called, except inside a transaction that was already running,
+   * and reads while close() lets live queries finish.
+   */
   #assertOpen(method: string): void {
-    if (this.#closing !== undefined && (this.#closed || this.#transaction() === undefined)) {
+    if (this.#closing !== undefined && !(this.#settling && READS.has(method)) && (this.#closed || this.#transaction() === undefined)) {
       throw new ClosedError(`The database is closed: cannot call ${method}()`)
     }
   }

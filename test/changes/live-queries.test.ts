@@ -52,6 +52,19 @@ for (const kind of storeKinds) {
       expect(feedOf(ctx.db).listeners).toBe(0)
     })
 
+    it('closing the database first delivers what the writes before it changed in live queries, then ends them', async () => {
+      const seen: string[][] = []
+      const watching = (async () => {
+        for await (const results of Task.find({ where: { status: 'open' } }).watch()) seen.push(titles(results))
+      })()
+      // No pause: the first run may still be in flight, and the re-run for these writes is only due.
+      await Task.create({ title: 'a', status: 'open' })
+      await Task.create({ title: 'b', status: 'open' })
+      await ctx.db.close()
+      await watching
+      expect(seen.at(-1)).toEqual(['a', 'b'])
+    })
+
     it('a find() query re-runs only for commits whose index keys may change its results', async () => {
       let checked = 0
       const query = Task.find({
