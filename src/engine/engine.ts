@@ -215,6 +215,15 @@ export abstract class Engine {
     return []
   }
 
+  /**
+   * An entry key as `keys()` over the whole of its prefix gives it back: the key itself, except where
+   * a wrapper stores it transformed (an EncryptedEngine stores the keys of hashed indexes hashed, and
+   * lists them so). `verify()` compares the entries it lists with the keys records through this.
+   */
+  listedKey(key: string): string {
+    return key
+  }
+
   async get(key: string): Promise<unknown> {
     this.assertOpen('get')
     checkKey(key)

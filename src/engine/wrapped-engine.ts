@@ -43,6 +43,10 @@ export abstract class WrappedEngine extends Engine {
     return key
   }
 
+  override listedKey(key: string): string {
+    return this.inner.listedKey(this.storedKey(key))
+  }
+
   /** The range to read in the inner engine for a range of entry keys, and each stored key as callers know it. */
   protected storedRange(range: Range): StoredRange {
     return { range, back: (k) => k }

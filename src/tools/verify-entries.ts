@@ -25,7 +25,8 @@ export async function checkIndexEntryPage(engine: Engine, meta: ModelMeta, index
   })
   const stored = await engine.getMany(parsed.map((p) => keysRecordKey(collection, p.oid)))
   parsed.forEach((p, n) => {
-    if ((readKeysRecord(stored[n])[index.name] ?? []).includes(p.encoded)) return
+    // Compared as the engine lists entries: an encrypted store lists the keys of hashed indexes hashed.
+    if ((readKeysRecord(stored[n])[index.name] ?? []).some((k) => k === p.encoded || engine.listedKey(prefix + k + '\x00' + p.oid) === p.key)) return
     entryProblem(
       found,
       p.key,

@@ -14,6 +14,7 @@ import {
   StoredRaw,
   Types,
 } from '../../src/index.js'
+import { encodeKey } from '../../src/indexes/key-codec.js'
 import { pathKinds, tempDir } from '../helpers/stores.js'
 import { filesUnder } from '../helpers/store-files.js'
 
@@ -74,6 +75,31 @@ for (const kind of pathKinds) {
         expect(files.includes(Buffer.from(MOOD_MARK))).toBe(false)
         expect(files.includes(RAW_MARK)).toBe(false)
       }
+    })
+
+    it('verify finds a sound encrypted store sound, hashed index keys included, and finds a stray entry', async () => {
+      dir = await tempDir()
+      db = await Database.open({ engine: kind.make(dir), models: [Entry, Scan], encryption: { key: PASS } })
+      const a = await Entry.create({ mood: 'calm', text: 'one' })
+      await Entry.create({ mood: 'glad', text: 'two' })
+      expect(await db.verify()).toMatchObject({ ok: true, problems: [] })
+      if (kind.persistent) {
+        await db.close()
+        db = await Database.open({ engine: kind.make(dir), models: [Entry, Scan], encryption: { key: PASS } })
+      }
+      const again = (await Entry.get(a.oid))!
+      again.mood = 'tense'
+      await again.save()
+      expect(await db.verify()).toMatchObject({ ok: true, problems: [] })
+      // An entry the object's keys do not call for, written behind the index's back.
+      await db.engine.batch([{ type: 'put', key: `idx\x00e\x00diary\x00mood\x00${encodeKey('ghost')}\x00${a.oid}`, value: null }])
+      const report = await db.verify()
+      expect(report.problems.map((p) => [p.kind, p.oid])).toEqual([['index-entry-extra', a.oid]])
+      expect(await Entry.index('mood').count('ghost')).toBe(1)
+      expect(await db.verify({ repair: true })).toMatchObject({ repaired: 1 })
+      expect(await db.verify()).toMatchObject({ ok: true, problems: [] })
+      expect(await Entry.index('mood').count('ghost')).toBe(0)
+      expect(await Entry.index('mood').count('tense')).toBe(1)
     })
 
     it('round-trips raw data of any size and chunking, frame boundaries included', async () => {
