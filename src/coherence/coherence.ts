@@ -120,6 +120,14 @@ export class Coherence implements Feature {
     while (this.#pending.size > 0 || this.#everything) {
       const pending = this.#pending
       this.#pending = new Map()
+      if (this.#everything) {
+        // Commits may have gone unheard (a lost connection, or one too large to announce): every live instance is read back.
+        for (const [collection, oids] of this.db.identity.storedOids()) {
+          let ids = pending.get(collection)
+          if (!ids) pending.set(collection, (ids = new Set()))
+          for (const oid of oids) ids.add(oid)
+        }
+      }
       this.#everything = false
       if (this.db.closed) return
       try {

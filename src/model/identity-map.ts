@@ -109,6 +109,22 @@ export class IdentityMap {
     this.#setWeak(refs, oid, obj)
   }
 
+  /** The oids of the live instances of stored objects, by collection (not counted as reads, the LRU left as it is). */
+  storedOids(): Map<string, string[]> {
+    const out = new Map<string, string[]>()
+    for (const [collection, refs] of this.#collections) {
+      const oids: string[] = []
+      for (const [oid, entry] of refs) {
+        const obj = entry instanceof WeakRef ? deref(entry) : entry
+        if (obj === undefined) continue
+        const state = obj[STATE]
+        if (state.dehydrated || state.record !== undefined) oids.push(oid)
+      }
+      if (oids.length > 0) out.set(collection, oids)
+    }
+    return out
+  }
+
   /** Reads back every dehydrated live instance (before the engine closes: they could not read it afterwards). */
   rehydrateAll(): void {
     for (const refs of this.#collections.values()) {

@@ -60,6 +60,17 @@ const commands: Record<string, (args: any) => Promise<unknown>> = {
       }),
     )
   },
+  /** Sets the name of every account in one transaction. */
+  async renameAll({ name }: { name: string }) {
+    let n = 0
+    await db.transaction(async () => {
+      for await (const acc of Account.all()) {
+        acc.name = name
+        n++
+      }
+    })
+    return n
+  },
   /** Changes a held instance and saves it; a ConflictError is reported, and with retry the save runs again. */
   async change({ email, set, retry }: { email: string; set: Record<string, unknown>; retry?: boolean }) {
     const acc = held.get(email)!
