@@ -192,6 +192,33 @@ describe('several processes on one PostgreSQL store', () => {
     expect((await db.verify()).problems).toEqual([])
   }, 60_000)
 
+  it('links racing removals of their targets: a link is stored only while its target is, never left pointing at a removed object', async () => {
+    const schema = fresh()
+    const emails = Array.from({ length: 8 }, (_, i) => `target${i}@example.com`)
+    db = await openShared(postgresUrl(), schema)
+    for (const email of emails) await Account.create({ email, name: 'Target', visits: 0 } as never)
+    await db.close()
+    db = undefined
+    const [remover, linker] = await start(2, schema)
+    await Promise.all([remover!.run('holdAll', { emails }), linker!.run('holdAll', { emails })])
+    const [removed, linked] = await Promise.all([
+      remover!.run<{ ok: boolean; code?: string }[]>('removeAll', { emails }),
+      linker!.run<{ ok: boolean; code?: string }[]>('linkPosts', { emails, each: 4 }),
+    ])
+    expect(removed.every((r) => r.ok)).toBe(true)
+    // A link either committed before its target's removal (which then unlinked it) or found the target gone.
+    for (const r of linked) expect(r.ok || r.code === 'RELATION').toBe(true)
+    db = await openShared(postgresUrl(), schema)
+    expect(await Account.count()).toBe(0)
+    let posts = 0
+    for await (const post of Post.all()) {
+      posts++
+      expect(post.author.oid).toBeUndefined()
+    }
+    expect(posts).toBe(linked.filter((r) => r.ok).length)
+    expect((await db.verify()).problems).toEqual([])
+  }, 60_000)
+
   it('an update and a create racing for one unique key: exactly one of them takes it, the other gets ConstraintError', async () => {
     const schema = fresh()
     const keys = Array.from({ length: 8 }, (_, i) => `wanted${i}@example.com`)

@@ -60,6 +60,20 @@ const commands: Record<string, (args: any) => Promise<unknown>> = {
       }),
     )
   },
+  /** Creates `each` posts linked to each held account, all at once: reports each outcome. */
+  async linkPosts({ emails, each }: { emails: string[]; each: number }) {
+    const link = async (email: string, k: number): Promise<{ ok: boolean; code?: string }> => {
+      try {
+        const post = new Post({ title: `${email} ${k}` } as never)
+        post.author.set(held.get(email)!)
+        await post.save()
+        return { ok: true }
+      } catch (err: any) {
+        return { ok: false, code: err.code ?? String(err) }
+      }
+    }
+    return Promise.all(emails.flatMap((email) => Array.from({ length: each }, (_, k) => link(email, k))))
+  },
   /** Sets the name of every account in one transaction. */
   async renameAll({ name }: { name: string }) {
     let n = 0

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { ArgumentError, CorruptionError, InvalidKeyError, InvalidPathError, UnavailableError } from '../../src/errors.js'
+import { ArgumentError, CorruptionError, InvalidKeyError, InvalidPathError, RelationError, UnavailableError } from '../../src/errors.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { PostgresEngine } from '../../src/engine/postgres/postgres-engine.js'
 import { engineConformance } from '../../src/testing/index.js'
@@ -91,6 +91,27 @@ describe('PostgresEngine', () => {
     expect(await engine.get(long)).toBeUndefined()
     await engine.put('y'.repeat(2600), 3)
     expect(await engine.get('y'.repeat(2600))).toBe(3)
+    await engine.close()
+  })
+
+  it('refuses a batch linking to an object no longer stored with RelationError, writing nothing of it', async () => {
+    const engine = await openAt(fresh())
+    await engine.batch([{ type: 'putRecord', collection: 'accounts', id: 'a1', value: { properties: {}, updates: {}, changed: 1 } }])
+    // A reverse link entry says who points at an object: rel\0r\0<target collection>\0<target oid>\0<owner ...>.
+    const reverse = (target: string, owner: string) => `rel\x00r\x00accounts\x00${target}\x00posts\x00${owner}\x00author`
+    const post = (id: string) => ({ type: 'putRecord' as const, collection: 'posts', id, value: { properties: {}, updates: {}, changed: 1 } })
+    await engine.batch([post('p1'), { type: 'put', key: reverse('a1', 'p1'), value: null }])
+    const err = await engine.batch([post('p2'), { type: 'put', key: reverse('gone', 'p2'), value: null }]).catch((e) => e)
+    expect(err).toBeInstanceOf(RelationError)
+    expect(await engine.getRecord('posts', 'p2')).toBeUndefined()
+    expect(await engine.get(reverse('gone', 'p2'))).toBeUndefined()
+    // A target the batch itself stores is fine.
+    await engine.batch([
+      { type: 'putRecord', collection: 'accounts', id: 'a2', value: { properties: {}, updates: {}, changed: 1 } },
+      post('p3'),
+      { type: 'put', key: reverse('a2', 'p3'), value: null },
+    ])
+    expect(await engine.get(reverse('a2', 'p3'))).toBeNull()
     await engine.close()
   })
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Pool, PoolClient } from 'pg'
 import type { RemoteCommit, SharedStore, WriteScope } from '../../coherence/shared-store.js'
-import { ArgumentError, ClosedError, ConflictError, ConstraintError, CorruptionError, InvalidKeyError, InvalidPathError, StowageError } from '../../errors.js'
+import { ArgumentError, ClosedError, ConflictError, ConstraintError, CorruptionError, InvalidKeyError, InvalidPathError, RelationError, StowageError } from '../../errors.js'
 import { DAMAGED, DamageList } from '../damage-list.js'
 import { Engine } from '../engine.js'
 import type { DamagedRecord, EngineSnapshot, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
@@ -458,7 +458,10 @@ export class PostgresEngine extends Engine implements SharedStore {
   #batchCall(entries: Map<string, Buffer | null>, claims: Buffer[], records: Map<string, [Buffer, Buffer, Buffer | null]>, written: Array<[string, string]>): string {
     const [putKeys, putValues, delKeys] = split([...entries].map(([k, v]) => [Buffer.from(k), v] as const))
     const rows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
+    const targets = linkTargets(putKeys, records)
     return batchCall(this.#s, {
+      store: targets.length > 0 && this.#rebuilding === undefined ? this.#locks.store : undefined,
+      targets,
       shared: this.#rebuilding === undefined ? this.#locks.indexes : undefined,
       locks: claims.map((c) => this.#locks.claim(c)),
       claims,
@@ -732,6 +735,32 @@ function refuseTaken(results: unknown, store: string): void {
   if (last?.rows?.[0]?.ok === false) {
     throw new ConstraintError(`${store}: a unique index key this write claims is held by another object (taken by another process); nothing of the write was stored`)
   }
+  if (last?.rows?.[0]?.ok === null) {
+    throw new RelationError(`${store}: an object this write links to was removed by another process; nothing of the write was stored`)
+  }
+}
+
+const REVERSE_ROOT = Buffer.from('rel\x00r\x00')
+
+/**
+ * The objects a batch's reverse link entries point at (`rel\0r\0<collection>\0<id>\0...`, see
+ * relations/layout.ts), less those the batch writes itself: each must still be stored when the
+ * batch commits, or a link would point at an object another process removed.
+ */
+function linkTargets(putKeys: Buffer[], records: Map<string, [Buffer, Buffer, Buffer | null]>): Array<[Buffer, Buffer]> {
+  const out = new Map<string, [Buffer, Buffer]>()
+  for (const key of putKeys) {
+    if (!key.subarray(0, REVERSE_ROOT.length).equals(REVERSE_ROOT)) continue
+    const c = key.indexOf(0, REVERSE_ROOT.length)
+    const i = c < 0 ? -1 : key.indexOf(0, c + 1)
+    if (i < 0) continue
+    const collection = key.subarray(REVERSE_ROOT.length, c)
+    const id = key.subarray(c + 1, i)
+    const name = `${collection.toString()}\0${id.toString()}`
+    if (records.has(name)) continue
+    out.set(name, [collection, id])
+  }
+  return [...out.values()]
 }
 /** Keys and values to put, in key order, and keys to delete, in key order. */
 function split(rows: (readonly [Buffer, Buffer | null])[]): [Buffer[], Buffer[], Buffer[]] {

@@ -11,24 +11,30 @@ import { prefixEnd } from './postgres-sql.js'
  */
 
 /** The function's name: a new one for each change of its text, so that versions side by side each find theirs. */
-export const BATCH_FUNCTION = 'stowage_batch_1'
+export const BATCH_FUNCTION = 'stowage_batch_2'
 
 /**
- * Takes `shared_lock` shared (if given: the lock index rebuilds hold exclusively), then the
- * advisory `locks` (sorted: no two batches deadlock on them), then returns false without
- * writing anything if some claimed unique key (the range [claim_starts[i], claim_ends[i]): the
- * stored entry key up to its last NUL, both bounds given) has an entry the batch neither writes nor deletes; else
- * writes the batch, rows in key order (concurrent batches lock them in the same order), announces
- * `payload` on `channel` (delivered when, and only if, the transaction commits), and returns true.
+ * Takes `store_lock` shared (if given: a batch linking to objects it does not write, which a removal,
+ * holding it exclusively, must not remove meanwhile), then `shared_lock` shared (if given: the lock
+ * index rebuilds hold exclusively), then the advisory `locks` (sorted: no two batches deadlock on
+ * them). Returns false without writing anything if some claimed unique key (the range
+ * [claim_starts[i], claim_ends[i]): the stored entry key up to its last NUL, both bounds given) has
+ * an entry the batch neither writes nor deletes, and null if some object it links to (targets) is
+ * no longer stored; else writes the batch, rows in key order (concurrent batches lock them in the
+ * same order), announces `payload` on `channel` (delivered when, and only if, the transaction
+ * commits), and returns true.
  */
 export function batchFunction(s: string): string {
-  return `CREATE FUNCTION ${s}.${BATCH_FUNCTION}(shared_lock bigint, locks bigint[], claim_starts bytea[], claim_ends bytea[], del_keys bytea[], put_keys bytea[], put_values bytea[],
-    del_collections bytea[], del_ids bytea[], put_collections bytea[], put_ids bytea[], put_records bytea[], channel text, payload text)
+  return `CREATE FUNCTION ${s}.${BATCH_FUNCTION}(store_lock bigint, shared_lock bigint, locks bigint[], claim_starts bytea[], claim_ends bytea[], del_keys bytea[], put_keys bytea[], put_values bytea[],
+    del_collections bytea[], del_ids bytea[], put_collections bytea[], put_ids bytea[], put_records bytea[], channel text, payload text, target_collections bytea[], target_ids bytea[])
   RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   k bigint;
   i integer;
 BEGIN
+  IF store_lock IS NOT NULL THEN
+    PERFORM pg_advisory_xact_lock_shared(store_lock);
+  END IF;
   IF shared_lock IS NOT NULL THEN
     PERFORM pg_advisory_xact_lock_shared(shared_lock);
   END IF;
@@ -40,6 +46,9 @@ BEGIN
       RETURN false;
     END IF;
   END LOOP;
+  IF EXISTS (SELECT 1 FROM unnest(target_collections, target_ids) AS t(c, i) WHERE NOT EXISTS (SELECT 1 FROM ${s}.records r WHERE r.collection = t.c AND r.id = t.i)) THEN
+    RETURN NULL;
+  END IF;
   IF array_length(del_keys, 1) > 0 THEN
     DELETE FROM ${s}.entries WHERE key = ANY(del_keys);
   END IF;
@@ -62,7 +71,9 @@ $fn$`
 
 /** What one batch writes, each list in key order. */
 export interface BatchRows {
-  /** The lock to take shared first, if any. */
+  /** The store's lock, to take shared first when the batch links to objects it does not write. */
+  store: bigint | undefined
+  /** The lock to take shared next, if any. */
   shared: bigint | undefined
   /** Exclusive advisory locks to take then. */
   locks: bigint[]
@@ -76,12 +87,18 @@ export interface BatchRows {
   /** NOTIFY channel (unquoted) and payload; no payload, no notice. */
   channel: string
   payload: string | undefined
+  /** Objects the batch links to and does not write (collection, id): all must be stored. */
+  targets: Array<[collection: Buffer, id: Buffer]>
 }
 
-/** The statement writing a batch; it answers one row, `ok`: false if a claimed key was taken (then nothing was written). */
+/**
+ * The statement writing a batch; it answers one row, `ok`: false if a claimed key was taken, null
+ * if an object it links to is gone (then nothing was written).
+ */
 export function batchCall(s: string, b: BatchRows): string {
   const starts = b.claims.map((claim) => claim.subarray(0, claim.lastIndexOf(0) + 1))
   const args = [
+    b.store === undefined ? 'NULL' : String(b.store),
     b.shared === undefined ? 'NULL' : String(b.shared),
     `'{${sorted(b.locks).join(',')}}'::bigint[]`,
     bytesArray(starts),
@@ -96,6 +113,8 @@ export function batchCall(s: string, b: BatchRows): string {
     bytesArray(b.putRecords.map((r) => r[2])),
     text(b.channel),
     b.payload === undefined ? 'NULL' : text(b.payload),
+    bytesArray(b.targets.map((t) => t[0])),
+    bytesArray(b.targets.map((t) => t[1])),
   ]
   return `SELECT ${s}.${BATCH_FUNCTION}(${args.join(', ')}) AS ok`
 }
