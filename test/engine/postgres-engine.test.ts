@@ -94,14 +94,14 @@ describe('PostgresEngine', () => {
     await engine.close()
   })
 
-  it('refuses a batch linking to an object no longer stored with RelationError, writing nothing of it', async () => {
+  it('refuses a batch making a link to an object no longer stored with RelationError, writing nothing of it', async () => {
     const engine = await openAt(fresh())
     await engine.batch([{ type: 'putRecord', collection: 'accounts', id: 'a1', value: { properties: {}, updates: {}, changed: 1 } }])
     // A reverse link entry says who points at an object: rel\0r\0<target collection>\0<target oid>\0<owner ...>.
     const reverse = (target: string, owner: string) => `rel\x00r\x00accounts\x00${target}\x00posts\x00${owner}\x00author`
     const post = (id: string) => ({ type: 'putRecord' as const, collection: 'posts', id, value: { properties: {}, updates: {}, changed: 1 } })
-    await engine.batch([post('p1'), { type: 'put', key: reverse('a1', 'p1'), value: null }])
-    const err = await engine.batch([post('p2'), { type: 'put', key: reverse('gone', 'p2'), value: null }]).catch((e) => e)
+    await engine.batch([post('p1'), { type: 'put', key: reverse('a1', 'p1'), value: null, link: true }])
+    const err = await engine.batch([post('p2'), { type: 'put', key: reverse('gone', 'p2'), value: null, link: true }]).catch((e) => e)
     expect(err).toBeInstanceOf(RelationError)
     expect(await engine.getRecord('posts', 'p2')).toBeUndefined()
     expect(await engine.get(reverse('gone', 'p2'))).toBeUndefined()
@@ -109,9 +109,12 @@ describe('PostgresEngine', () => {
     await engine.batch([
       { type: 'putRecord', collection: 'accounts', id: 'a2', value: { properties: {}, updates: {}, changed: 1 } },
       post('p3'),
-      { type: 'put', key: reverse('a2', 'p3'), value: null },
+      { type: 'put', key: reverse('a2', 'p3'), value: null, link: true },
     ])
     expect(await engine.get(reverse('a2', 'p3'))).toBeNull()
+    // Unmarked (a tool mending links, a collection being moved): written as it is.
+    await engine.batch([{ type: 'put', key: reverse('gone', 'p4'), value: null }])
+    expect(await engine.get(reverse('gone', 'p4'))).toBeNull()
     await engine.close()
   })
 

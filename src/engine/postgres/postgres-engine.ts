@@ -376,6 +376,7 @@ export class PostgresEngine extends Engine implements SharedStore {
     // Everything is encoded and checked before the transaction: a bad value writes nothing.
     const entries = new Map<string, Buffer | null>()
     const claims: Buffer[] = []
+    const links: Buffer[] = []
     const records = new Map<string, [Buffer, Buffer, Buffer | null]>()
     const raw: WriteOp[] = []
     for (const op of ops) {
@@ -387,6 +388,7 @@ export class PostgresEngine extends Engine implements SharedStore {
           }
           entries.set(op.key, Buffer.from(encodeValue(op.value, () => entryName(op.key))))
           if (op.unique === true) claims.push(key)
+          if (op.link === true) links.push(key)
           break
         }
         case 'del':
@@ -406,7 +408,7 @@ export class PostgresEngine extends Engine implements SharedStore {
     checkTokens(raw as { type: string; staged?: StagedRaw }[])
     const doing = `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`
     const written = [...records.values()].map(([c, id]) => [c.toString(), id.toString()] as [string, string])
-    const text = entries.size + records.size === 0 ? '' : this.#batchCall(entries, claims, records, written)
+    const text = entries.size + records.size === 0 ? '' : this.#batchCall(entries, claims, links, records, written)
     // The batch of the write holding locks writes every record they name; others (an index built on the way) are not its.
     const held = this.#held
     if (held !== undefined && !held.done && [...held.records.keys()].every((key) => records.has(key))) {
@@ -455,10 +457,10 @@ export class PostgresEngine extends Engine implements SharedStore {
   }
 
   /** The call of the batch function (postgres-writes.ts) writing these entries and records, and locking the unique keys claimed. */
-  #batchCall(entries: Map<string, Buffer | null>, claims: Buffer[], records: Map<string, [Buffer, Buffer, Buffer | null]>, written: Array<[string, string]>): string {
+  #batchCall(entries: Map<string, Buffer | null>, claims: Buffer[], links: Buffer[], records: Map<string, [Buffer, Buffer, Buffer | null]>, written: Array<[string, string]>): string {
     const [putKeys, putValues, delKeys] = split([...entries].map(([k, v]) => [Buffer.from(k), v] as const))
     const rows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
-    const targets = linkTargets(putKeys, records)
+    const targets = linkTargets(links, records)
     return batchCall(this.#s, {
       store: targets.length > 0 && this.#rebuilding === undefined ? this.#locks.store : undefined,
       targets,
@@ -743,13 +745,14 @@ function refuseTaken(results: unknown, store: string): void {
 const REVERSE_ROOT = Buffer.from('rel\x00r\x00')
 
 /**
- * The objects a batch's reverse link entries point at (`rel\0r\0<collection>\0<id>\0...`, see
- * relations/layout.ts), less those the batch writes itself: each must still be stored when the
- * batch commits, or a link would point at an object another process removed.
+ * The objects the reverse entries of the links a batch makes point at (puts marked `link`:
+ * `rel\0r\0<collection>\0<id>\0...`, see relations/layout.ts), less those the batch writes itself:
+ * each must still be stored when the batch commits, or a link would point at an object another
+ * process removed. Other batches (a collection moved, links mended) write what they find.
  */
-function linkTargets(putKeys: Buffer[], records: Map<string, [Buffer, Buffer, Buffer | null]>): Array<[Buffer, Buffer]> {
+function linkTargets(links: Buffer[], records: Map<string, [Buffer, Buffer, Buffer | null]>): Array<[Buffer, Buffer]> {
   const out = new Map<string, [Buffer, Buffer]>()
-  for (const key of putKeys) {
+  for (const key of links) {
     if (!key.subarray(0, REVERSE_ROOT.length).equals(REVERSE_ROOT)) continue
     const c = key.indexOf(0, REVERSE_ROOT.length)
     const i = c < 0 ? -1 : key.indexOf(0, c + 1)
