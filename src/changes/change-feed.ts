@@ -161,15 +161,15 @@ export class ChangeFeed implements Feature {
     }
   }
 
-  /**
-   * The database is closing, its writes done: the events of those writes are delivered, then every
-   * change stream and live query ends (iterations finish, observers complete).
-   */
   /** Lets the watchers finish what the writes before close gave them to do (a live query's re-run). */
   async settle(): Promise<void> {
     await Promise.all([...this.#settlers].map((settle) => settle()))
   }
 
+  /**
+   * The database is closing, its writes done: the events of those writes are delivered, then every
+   * change stream and live query ends (iterations finish, observers complete).
+   */
   close(): void {
     this.#closed = true
     this.#settlers.clear()

@@ -21,8 +21,8 @@ export interface WriteScope {
  * What an engine shared by several processes at once offers the database above it, so that no
  * write is lost between them and each process hears of the others' commits. The PostgresEngine is
  * one; another shared engine (several processes on one LMDB file, an Electron main and utility
- * process on one store) implements the same methods, and the `unique` mark of index entry
- * puts, and gets the same guarantees from `Coherence` (coherence.ts):
+ * process on one store) implements the same methods, and the `unique` and `target` of entry puts
+ * (engine.ts, EntryOp), and gets the same guarantees from `Coherence` (coherence.ts):
  *
  * - `lockWrites(scope)` before the write reads anything, `unlockWrites()` after its batch (committed
  *   or failed). Writes whose scopes share no record (creates with generated ids, updates of
@@ -31,7 +31,10 @@ export interface WriteScope {
  * - `batch(ops)` is atomic, and refuses with `ConstraintError`, writing nothing, a batch holding a
  *   put marked `unique` (an entry of a unique index the write claims) if, once written, its key up to
  *   the last NUL would have another entry than those the batch writes: the check and the write are
- *   one step across processes (two processes claiming one key: one of them is refused).
+ *   one step across processes (two processes claiming one key: one of them is refused). Likewise
+ *   it refuses with `RelationError` a batch holding a put with a `target` (the reverse entry of a
+ *   link it makes) whose target is no longer stored and not written by the batch, checked while no
+ *   `exclusive` write can commit.
  */
 export interface SharedStore {
   /**

@@ -56,12 +56,12 @@ export interface Range {
  * Ordered key/value entries: index entries, links, bookkeeping. A put marked `unique` is an entry of
  * a unique index that the write claims: an engine shared by several processes (src/coherence/)
  * refuses the batch with ConstraintError if, once written, the key up to its last NUL has another
- * entry than those the batch writes. A put marked `link` is the reverse entry of a link the write
- * makes (`rel\0r\0<target collection>\0<target id>\0...`, relations/layout.ts): such an engine
- * refuses the batch with RelationError if the target is no longer stored (and the batch does not
- * store it). Other engines ignore both marks (the database checked them).
+ * entry than those the batch writes. A put with a `target` is the reverse entry of a link the write
+ * makes to that object: such an engine refuses the batch with RelationError if the target is no
+ * longer stored (and the batch does not store it). Other engines ignore both (the database checked
+ * them).
  */
-export type EntryOp = { type: 'put'; key: string; value?: unknown; unique?: boolean; link?: boolean } | { type: 'del'; key: string }
+export type EntryOp = { type: 'put'; key: string; value?: unknown; unique?: boolean; target?: [collection: string, id: string] } | { type: 'del'; key: string }
 /** Records: one stored object, addressed by collection and id. */
 export type RecordOp =
   | { type: 'putRecord'; collection: string; id: string; value: unknown }

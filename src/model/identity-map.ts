@@ -112,32 +112,35 @@ export class IdentityMap {
   /** The oids of the live instances of stored objects, by collection (not counted as reads, the LRU left as it is). */
   storedOids(): Map<string, string[]> {
     const out = new Map<string, string[]>()
-    for (const [collection, refs] of this.#collections) {
-      const oids: string[] = []
-      for (const [oid, entry] of refs) {
-        const obj = entry instanceof WeakRef ? deref(entry) : entry
-        if (obj === undefined) continue
-        const state = obj[STATE]
-        if (state.dehydrated || state.record !== undefined) oids.push(oid)
-      }
-      if (oids.length > 0) out.set(collection, oids)
+    for (const [collection, oid, obj] of this.#live()) {
+      const state = obj[STATE]
+      if (!state.dehydrated && state.record === undefined) continue
+      const oids = out.get(collection)
+      if (oids === undefined) out.set(collection, [oid])
+      else oids.push(oid)
     }
     return out
   }
 
   /** Reads back every dehydrated live instance (before the engine closes: they could not read it afterwards). */
   rehydrateAll(): void {
-    for (const refs of this.#collections.values()) {
-      for (const entry of refs.values()) {
+    for (const [, , obj] of this.#live()) {
+      const state = obj[STATE]
+      if (!state.dehydrated) continue
+      try {
+        void state.values
+      } catch {
+        // A record that cannot be read now (damaged) stays dehydrated: using it throws the same error.
+      }
+    }
+  }
+
+  /** Every live instance, with its collection and oid. */
+  *#live(): Generator<[collection: string, oid: string, obj: StoredObject]> {
+    for (const [collection, refs] of this.#collections) {
+      for (const [oid, entry] of refs) {
         const obj = entry instanceof WeakRef ? deref(entry) : entry
-        if (obj === undefined) continue
-        const state = obj[STATE]
-        if (!state.dehydrated) continue
-        try {
-          void state.values
-        } catch {
-          // A record that cannot be read now (damaged) stays dehydrated: using it throws the same error.
-        }
+        if (obj !== undefined) yield [collection, oid, obj]
       }
     }
   }

@@ -265,8 +265,7 @@ export class Execution {
     }
     this.#judged += candidates.length
     this.#passed += out.length
-    const sets = oidSetsOf(this.#db)
-    for (const key of this.#checkedKeys) sets.checked(this.#q.meta.collection, key, candidates.length)
+    for (const key of this.#checkedKeys) oidSetsOf(this.#db).checked(this.#q.meta.collection, key, candidates.length)
     return out
   }
 

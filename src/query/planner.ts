@@ -7,7 +7,7 @@ import type { QueryExplanation, QueryWork } from './query-types.js'
 import { entryRanges, wholeIndex } from './scans.js'
 import { countCacheOf, type CountCache } from './count-cache.js'
 import { oidSetsOf } from './oid-sets.js'
-import { countRecords, gatherStatistics, type Statistics } from './statistics.js'
+import { countRecords, gatherStatistics, type Estimate, type Statistics } from './statistics.js'
 import { singleKeyed } from './key-kinds.js'
 
 /**
@@ -23,6 +23,11 @@ const KEYS_RECORD_IN_SEQUENCE = 1.5
 const OBJECT = 10
 /** Records counted at most to estimate the collection's size. */
 const RECORDS_CAP = 100_000
+
+/** A condition's oids, when counting or the oid sets kept them: intersecting with it reads no entry. */
+function keptOids(s: Estimate): readonly string[] | ReadonlySet<string> | undefined {
+  return s.oidSet ?? s.oids
+}
 
 /** How a query runs. */
 export interface Plan {
@@ -95,7 +100,7 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
     // Conditions counted to their end with their oids kept are paid for; others are read again only if cheaper than keys records.
     const intersect = others.filter((c) => {
       const s = statistics.conditions[indexed.indexOf(c)]!
-      return s.exact && (s.oids !== undefined || s.oidSet !== undefined || s.n * ENTRY <= nd * KEYS_RECORD)
+      return s.exact && (keptOids(s) !== undefined || s.n * ENTRY <= nd * KEYS_RECORD)
     })
     const keyChecks = others.filter((c) => !intersect.includes(c))
     const single = drive.test.kind === 'points' && drive.test.points.length === 1
@@ -105,10 +110,7 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
     const matches = estimateMatches(nd, others.map((c) => statistics.conditions[indexed.indexOf(c)]!.n), N)
     const frac = inOrder && take !== Infinity ? Math.min(1, take / Math.max(1, matches)) : 1
     const collected = statistics.conditions[best]!.oids
-    const entries = intersect.reduce((sum, c) => {
-      const s = statistics.conditions[indexed.indexOf(c)]!
-      return sum + (s.oids === undefined && s.oidSet === undefined ? s.n : 0)
-    }, 0) + (collected === undefined ? Math.ceil(frac * nd) : 0)
+    const entries = intersect.reduce((sum, c) => sum + (keptOids(statistics.conditions[indexed.indexOf(c)]!) === undefined ? statistics.conditions[indexed.indexOf(c)]!.n : 0), 0) + (collected === undefined ? Math.ceil(frac * nd) : 0)
     const keysRecords = readKeysRecords ? Math.ceil(frac * nd) : 0
     const objects = objectSort ? matches : Math.min(matches, take)
     if (inOrder || objectSort || (statistics.conditions[best]!.exact && nd <= SORT_BOUND)) {
@@ -120,7 +122,7 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
           driver: 'index',
           drive,
           ...(collected === undefined ? {} : { collected: inOrder && q.orderBy?.desc === true ? [...collected].reverse() : collected }),
-          intersectOids: intersect.map((c) => statistics.conditions[indexed.indexOf(c)]!.oidSet ?? statistics.conditions[indexed.indexOf(c)]!.oids),
+          intersectOids: intersect.map((c) => keptOids(statistics.conditions[indexed.indexOf(c)]!)),
           index: drive.index,
           ranges,
           distinct: !single && !singleKeyed(q.meta, drive.index!),

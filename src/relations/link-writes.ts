@@ -90,7 +90,7 @@ export async function writeMany(
       if (present(oid)) continue
       const position = next++
       ops.push({ type: 'put', key: linkKey(owner.collection, owner.oid, relation, position), value: [targetCollection, oid] })
-      ops.push({ type: 'put', key: reverseKey(targetCollection, oid, owner.collection, owner.oid, relation), value: position, link: true })
+      ops.push({ type: 'put', key: reverseKey(targetCollection, oid, owner.collection, owner.oid, relation), value: position, target: [targetCollection, oid] })
       n++
       result.added.push(oid)
     }
@@ -135,7 +135,7 @@ export function writeOne(
   if (next !== undefined && gone.some((g) => sameRef(g.ref, next))) next = undefined
   if (sameRef(before, next)) return { ref: before, missing }
   if (before !== undefined) ops.push({ type: 'del', key: reverseKey(before[0], before[1], owner.collection, owner.oid, relation) })
-  if (next !== undefined) ops.push({ type: 'put', key: reverseKey(next[0], next[1], owner.collection, owner.oid, relation), value: null, link: true })
+  if (next !== undefined) ops.push({ type: 'put', key: reverseKey(next[0], next[1], owner.collection, owner.oid, relation), value: null, target: next })
   return { ref: next, missing }
 }
 

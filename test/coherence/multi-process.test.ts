@@ -1,47 +1,25 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ChangeEvent } from '../../src/changes/change-event.js'
-import type { Database } from '../../src/model/database.js'
 import pg from 'pg'
 import { LockKeys } from '../../src/engine/postgres/postgres-writes.js'
-import { dropSchema, freshSchema, postgresUrl, sql } from '../helpers/postgres.js'
+import { postgresUrl, sql } from '../helpers/postgres.js'
 import { startPostgres } from '../helpers/postgres-server.js'
-import { Account, openShared, Post } from './models.js'
-import { workers, type Worker } from './workers.js'
+import { sharedStoreTests } from './harness.js'
+import { Account, Post } from './models.js'
+import type { Worker } from './workers.js'
 
 /**
  * Several processes on one PostgreSQL store: real child processes (worker.ts) against the tests'
  * server, each with its own database, identity map and write queue.
  */
-const schemas: string[] = []
-const running: Worker[] = []
-let db: Database | undefined
-afterEach(async () => {
-  await db?.close()
-  db = undefined
-  await Promise.all(running.splice(0).map((w) => w.kill()))
-})
-afterAll(async () => {
-  for (const schema of schemas) await dropSchema(schema)
-})
+const t = sharedStoreTests()
 
-function fresh(): string {
-  const schema = freshSchema()
-  schemas.push(schema)
-  return schema
-}
-
-async function start(n: number, schema: string, url = postgresUrl()): Promise<Worker[]> {
-  const list = await workers(n, url, schema)
-  running.push(...list)
-  return list
-}
-
-/** Stores one account on the schema, then closes this process's database on it. */
-async function seedAccount(url: string, schema: string, email: string, name: string): Promise<void> {
-  db = await openShared(url, schema)
-  await Account.create({ email, name, visits: 0 } as never)
-  await db.close()
-  db = undefined
+/** Two processes on a store of these accounts (all named `name`), each holding all of them. */
+async function twoHolding(schema: string, emails: string[], name: string): Promise<Worker[]> {
+  await t.seedAccounts(schema, emails.map((email) => ({ email, name })))
+  const both = await t.start(2, schema)
+  await Promise.all(both.map((w) => w.run('holdAll', { emails })))
+  return both
 }
 
 /** Resolves once `done()` holds, checking every `ms`. */
@@ -64,8 +42,8 @@ async function contents(): Promise<{ posts: Post[]; accounts: Map<string, string
 
 describe('several processes on one PostgreSQL store', () => {
   it('racing for unique keys: exactly one process wins each key, the others get ConstraintError, indexes exact', async () => {
-    const schema = fresh()
-    const procs = await start(3, schema)
+    const schema = t.fresh()
+    const procs = await t.start(3, schema)
     const emails = Array.from({ length: 12 }, (_, i) => `user${i}@example.com`)
     const outcomes = await Promise.all(procs.map((w, p) => w.run<{ ok: boolean; code?: string }[]>('create', { accounts: emails.map((email) => ({ email, name: `p${p}` })) })))
     for (let i = 0; i < emails.length; i++) {
@@ -73,7 +51,7 @@ describe('several processes on one PostgreSQL store', () => {
       expect(results.filter((r) => r.ok)).toHaveLength(1)
       for (const r of results.filter((r) => !r.ok)) expect(r.code).toBe('CONSTRAINT')
     }
-    db = await openShared(postgresUrl(), schema)
+    const db = await t.open(schema)
     expect(await Account.count()).toBe(emails.length)
     for (const email of emails) expect(await Account.index('email').count(email)).toBe(1)
     const report = await db.verify()
@@ -81,10 +59,10 @@ describe('several processes on one PostgreSQL store', () => {
   }, 60_000)
 
   it('two processes saving one object at once: neither change is lost (a ConflictError merges and the save again stores both)', async () => {
-    const schema = fresh()
-    db = await openShared(postgresUrl(), schema)
+    const schema = t.fresh()
+    const db = await t.open(schema)
     const mine = await Account.create({ email: 'shared@example.com', name: 'Original', visits: 0 } as never)
-    const [a, b] = await start(2, schema)
+    const [a, b] = await t.start(2, schema)
     await Promise.all([a!.run('hold', { email: 'shared@example.com' }), b!.run('hold', { email: 'shared@example.com' })])
     const events: ChangeEvent[] = []
     const sub = db.changes().subscribe((e) => events.push(e))
@@ -107,11 +85,11 @@ describe('several processes on one PostgreSQL store', () => {
   }, 60_000)
 
   it('a held instance with unsaved changes keeps them over another process\'s commit; without a retry the stale save is a ConflictError, never a silent overwrite', async () => {
-    const schema = fresh()
-    db = await openShared(postgresUrl(), schema)
+    const schema = t.fresh()
+    const db = await t.open(schema)
     const mine = await Account.create({ email: 'c@example.com', name: 'Before', visits: 1 } as never)
     mine.visits = 2 // unsaved here
-    const [w] = await start(1, schema)
+    const [w] = await t.start(1, schema)
     await w!.run('hold', { email: 'c@example.com' })
     await w!.run('change', { email: 'c@example.com', set: { name: 'Theirs' } })
     await db.catchUp()
@@ -127,11 +105,11 @@ describe('several processes on one PostgreSQL store', () => {
   }, 60_000)
 
   it('concurrent link changes from several processes: every link and reverse link exact', async () => {
-    const schema = fresh()
-    await seedAccount(postgresUrl(), schema, 'owner@example.com', 'Owner')
-    const procs = await start(3, schema)
+    const schema = t.fresh()
+    await t.seedAccounts(schema, [{ email: 'owner@example.com', name: 'Owner' }])
+    const procs = await t.start(3, schema)
     await Promise.all(procs.map((w, p) => w.run('addPosts', { email: 'owner@example.com', titles: Array.from({ length: 8 }, (_, i) => `p${p}-${i}`) })))
-    db = await openShared(postgresUrl(), schema)
+    const db = await t.open(schema)
     const { posts, accounts } = await contents()
     expect(posts).toHaveLength(24)
     expect(accounts.get('owner@example.com')).toHaveLength(24)
@@ -140,9 +118,9 @@ describe('several processes on one PostgreSQL store', () => {
   }, 60_000)
 
   it('a create with a generated oid waits for no other writer; an update waits for the writer holding its record, then stores', async () => {
-    const schema = fresh()
-    await seedAccount(postgresUrl(), schema, 'held@example.com', 'Held')
-    const [w] = await start(1, schema)
+    const schema = t.fresh()
+    await t.seedAccounts(schema, [{ email: 'held@example.com', name: 'Held' }])
+    const [w] = await t.start(1, schema)
     await w!.run('holdAll', { emails: ['held@example.com'] })
     // Another writer holds the whole store, as a write removing objects does, until this client commits.
     const other = new pg.Client({ connectionString: postgresUrl() })
@@ -162,21 +140,16 @@ describe('several processes on one PostgreSQL store', () => {
       await other.end()
     }
     expect(await update).toEqual([{ ok: true }])
-    db = await openShared(postgresUrl(), schema)
+    const db = await t.open(schema)
     expect((await Account.index('email').one('held@example.com'))!.name).toBe('Renamed')
     expect(await Account.index('email').count('new@example.com')).toBe(1)
     expect((await db.verify()).problems).toEqual([])
   }, 60_000)
 
   it('updates racing removals of the same objects: each object ends removed, never saved again, its index entries gone', async () => {
-    const schema = fresh()
+    const schema = t.fresh()
     const emails = Array.from({ length: 8 }, (_, i) => `gone${i}@example.com`)
-    db = await openShared(postgresUrl(), schema)
-    for (const email of emails) await Account.create({ email, name: 'Before', visits: 0 } as never)
-    await db.close()
-    db = undefined
-    const [remover, updater] = await start(2, schema)
-    await Promise.all([remover!.run('holdAll', { emails }), updater!.run('holdAll', { emails })])
+    const [remover, updater] = await twoHolding(schema, emails, 'Before')
     const [removed, updated] = await Promise.all([
       remover!.run<{ ok: boolean; code?: string }[]>('removeAll', { emails }),
       updater!.run<{ ok: boolean; code?: string }[]>('changeAll', { changes: emails.map((email) => ({ email, set: { name: 'After' } })) }),
@@ -185,7 +158,7 @@ describe('several processes on one PostgreSQL store', () => {
     expect(removed.every((r) => r.ok)).toBe(true)
     // An update either committed before the removal, or found the object removed: never a resurrection.
     for (const r of updated) expect(r.ok || r.code === 'CONFLICT').toBe(true)
-    db = await openShared(postgresUrl(), schema)
+    const db = await t.open(schema)
     expect(await Account.count()).toBe(0)
     for (const email of emails) expect(await Account.index('email').count(email)).toBe(0)
     expect(await Account.index('name').count('After')).toBe(0)
@@ -193,14 +166,9 @@ describe('several processes on one PostgreSQL store', () => {
   }, 60_000)
 
   it('links racing removals of their targets: a link is stored only while its target is, never left pointing at a removed object', async () => {
-    const schema = fresh()
+    const schema = t.fresh()
     const emails = Array.from({ length: 8 }, (_, i) => `target${i}@example.com`)
-    db = await openShared(postgresUrl(), schema)
-    for (const email of emails) await Account.create({ email, name: 'Target', visits: 0 } as never)
-    await db.close()
-    db = undefined
-    const [remover, linker] = await start(2, schema)
-    await Promise.all([remover!.run('holdAll', { emails }), linker!.run('holdAll', { emails })])
+    const [remover, linker] = await twoHolding(schema, emails, 'Target')
     const [removed, linked] = await Promise.all([
       remover!.run<{ ok: boolean; code?: string }[]>('removeAll', { emails }),
       linker!.run<{ ok: boolean; code?: string }[]>('linkPosts', { emails, each: 4 }),
@@ -208,7 +176,7 @@ describe('several processes on one PostgreSQL store', () => {
     expect(removed.every((r) => r.ok)).toBe(true)
     // A link either committed before its target's removal (which then unlinked it) or found the target gone.
     for (const r of linked) expect(r.ok || r.code === 'RELATION').toBe(true)
-    db = await openShared(postgresUrl(), schema)
+    const db = await t.open(schema)
     expect(await Account.count()).toBe(0)
     let posts = 0
     for await (const post of Post.all()) {
@@ -220,14 +188,11 @@ describe('several processes on one PostgreSQL store', () => {
   }, 60_000)
 
   it('an update and a create racing for one unique key: exactly one of them takes it, the other gets ConstraintError', async () => {
-    const schema = fresh()
+    const schema = t.fresh()
     const keys = Array.from({ length: 8 }, (_, i) => `wanted${i}@example.com`)
     const olds = keys.map((_, i) => `old${i}@example.com`)
-    db = await openShared(postgresUrl(), schema)
-    for (const email of olds) await Account.create({ email, name: 'Old', visits: 0 } as never)
-    await db.close()
-    db = undefined
-    const [mover, creator] = await start(2, schema)
+    await t.seedAccounts(schema, olds.map((email) => ({ email, name: 'Old' })))
+    const [mover, creator] = await t.start(2, schema)
     await mover!.run('holdAll', { emails: olds })
     const [moved, created] = await Promise.all([
       mover!.run<{ ok: boolean; code?: string }[]>('changeAll', { changes: olds.map((email, i) => ({ email, set: { email: keys[i] } })) }),
@@ -237,15 +202,15 @@ describe('several processes on one PostgreSQL store', () => {
       expect([moved[i]!.ok, created[i]!.ok].filter(Boolean)).toHaveLength(1)
       for (const r of [moved[i]!, created[i]!]) if (!r.ok) expect(r.code).toBe('CONSTRAINT')
     })
-    db = await openShared(postgresUrl(), schema)
+    const db = await t.open(schema)
     for (const key of keys) expect(await Account.index('email').count(key)).toBe(1)
     expect(await Account.count()).toBe(olds.length + created.filter((r) => r.ok).length)
     expect((await db.verify()).problems).toEqual([])
   }, 60_000)
 
   it('a transaction changing thousands of objects locks and checks them all', async () => {
-    const schema = fresh()
-    db = await openShared(postgresUrl(), schema)
+    const schema = t.fresh()
+    let db = await t.open(schema)
     const accounts: Account[] = []
     await db.transaction(async () => {
       for (let i = 0; i < 2000; i++) accounts.push(new Account({ email: `many${i}@example.com`, name: 'Before', visits: 0 } as never))
@@ -253,16 +218,16 @@ describe('several processes on one PostgreSQL store', () => {
     await db.transaction(async () => {
       for (const a of accounts) a.visits = 1
     })
-    await db.close()
-    db = await openShared(postgresUrl(), schema)
+    await t.close()
+    db = await t.open(schema)
     expect(await Account.count()).toBe(2000)
     for await (const a of Account.all()) expect(a.visits).toBe(1)
   }, 60_000)
 
   it('a writer SIGKILLed mid-transaction: the others go on, nothing of its write half-stored', async () => {
-    const schema = fresh()
-    await seedAccount(postgresUrl(), schema, 'k@example.com', 'K')
-    const [victim, survivor] = await start(2, schema)
+    const schema = t.fresh()
+    await t.seedAccounts(schema, [{ email: 'k@example.com', name: 'K' }])
+    const [victim, survivor] = await t.start(2, schema)
     victim!.start('churn', { email: 'k@example.com', prefix: 'v' })
     survivor!.start('churn', { email: 'k@example.com', prefix: 's' })
     const acked = (w: Worker) => w.lines.filter((l) => l.startsWith('A ')).length
@@ -271,7 +236,7 @@ describe('several processes on one PostgreSQL store', () => {
     const before = acked(survivor!)
     await until(() => acked(survivor!) >= before + 5)
     await survivor!.kill()
-    db = await openShared(postgresUrl(), schema)
+    const db = await t.open(schema)
     const { posts } = await contents()
     const titles = new Set(posts.map((p) => p.title))
     for (const [w, prefix] of [[victim!, 'v'], [survivor!, 's']] as const) {
@@ -290,8 +255,8 @@ describe('a PostgreSQL server restarted while processes write', () => {
     const server = await startPostgres()
     try {
       const schema = 'restart'
-      await seedAccount(server.url, schema, 'r@example.com', 'R')
-      const [w] = await start(1, schema, server.url)
+      await t.seedAccounts(schema, [{ email: 'r@example.com', name: 'R' }], server.url)
+      const [w] = await t.start(1, schema, server.url)
       w!.start('churn', { email: 'r@example.com', prefix: 'r' })
       const acked = () => w!.lines.filter((l) => l.startsWith('A ')).length
       await until(() => acked() >= 5)
@@ -302,15 +267,14 @@ describe('a PostgreSQL server restarted while processes write', () => {
       const errors = w!.lines.filter((l) => l.startsWith('E '))
       for (const line of errors) expect(line).toMatch(/^E \d+ (UNAVAILABLE true|CONFLICT false)$/)
       expect(errors.some((l) => l.includes('UNAVAILABLE'))).toBe(true)
-      db = await openShared(server.url, schema)
+      const db = await t.open(schema, server.url)
       const { posts } = await contents()
       const account = (await Account.index('email').one('r@example.com'))!
       expect(account.visits).toBe(posts.length)
       for (const line of w!.lines.filter((l) => l.startsWith('A '))) expect(posts.some((p) => p.title === `r${line.slice(2)}`)).toBe(true)
       expect((await db.verify()).problems).toEqual([])
     } finally {
-      await db?.close()
-      db = undefined
+      await t.close()
       await server.stop()
     }
   }, 90_000)

@@ -1,39 +1,25 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import type { Database } from '../../src/model/database.js'
-import { dropSchema, freshSchema, postgresUrl } from '../helpers/postgres.js'
-import { Account, openShared } from './models.js'
-import { workers, type Worker } from './workers.js'
+import { describe, expect, it } from 'vitest'
+import { sharedStoreTests } from './harness.js'
+import { Account } from './models.js'
 
 /**
  * A commit another process makes that this one cannot hear record by record (a transaction whose
  * list of records is too large for a NOTIFY payload, or one made while the LISTEN connection was
  * lost) still shows on this process's live instances: they are all read back.
  */
-const schemas: string[] = []
-let db: Database | undefined
-let worker: Worker | undefined
-afterEach(async () => {
-  await db?.close()
-  db = undefined
-  await worker?.kill()
-  worker = undefined
-})
-afterAll(async () => {
-  for (const schema of schemas) await dropSchema(schema)
-})
+const t = sharedStoreTests()
 
 describe('commits of another process too large to announce record by record', () => {
   it('refresh every live instance here', async () => {
-    const schema = freshSchema()
-    schemas.push(schema)
-    db = await openShared(postgresUrl(), schema)
+    const schema = t.fresh()
+    const db = await t.open(schema)
     await db.transaction(async () => {
       for (let i = 0; i < 300; i++) new Account({ email: `u${i}@example.com`, name: 'old', visits: 0 } as never)
     })
     const held = (await Account.index('email').one('u7@example.com'))!
     const other = (await Account.index('email').one('u250@example.com'))!
     expect([held.name, other.name]).toEqual(['old', 'old'])
-    ;[worker] = await workers(1, postgresUrl(), schema)
+    const [worker] = await t.start(1, schema)
     // 300 records in one commit: their list is over PostgreSQL's 8,000-byte NOTIFY payload.
     expect(await worker!.run('renameAll', { name: 'new' })).toBe(300)
     await db.catchUp()

@@ -100,8 +100,8 @@ describe('PostgresEngine', () => {
     // A reverse link entry says who points at an object: rel\0r\0<target collection>\0<target oid>\0<owner ...>.
     const reverse = (target: string, owner: string) => `rel\x00r\x00accounts\x00${target}\x00posts\x00${owner}\x00author`
     const post = (id: string) => ({ type: 'putRecord' as const, collection: 'posts', id, value: { properties: {}, updates: {}, changed: 1 } })
-    await engine.batch([post('p1'), { type: 'put', key: reverse('a1', 'p1'), value: null, link: true }])
-    const err = await engine.batch([post('p2'), { type: 'put', key: reverse('gone', 'p2'), value: null, link: true }]).catch((e) => e)
+    await engine.batch([post('p1'), { type: 'put', key: reverse('a1', 'p1'), value: null, target: ['accounts', 'a1'] }])
+    const err = await engine.batch([post('p2'), { type: 'put', key: reverse('gone', 'p2'), value: null, target: ['accounts', 'gone'] }]).catch((e) => e)
     expect(err).toBeInstanceOf(RelationError)
     expect(await engine.getRecord('posts', 'p2')).toBeUndefined()
     expect(await engine.get(reverse('gone', 'p2'))).toBeUndefined()
@@ -109,7 +109,7 @@ describe('PostgresEngine', () => {
     await engine.batch([
       { type: 'putRecord', collection: 'accounts', id: 'a2', value: { properties: {}, updates: {}, changed: 1 } },
       post('p3'),
-      { type: 'put', key: reverse('a2', 'p3'), value: null, link: true },
+      { type: 'put', key: reverse('a2', 'p3'), value: null, target: ['accounts', 'a2'] },
     ])
     expect(await engine.get(reverse('a2', 'p3'))).toBeNull()
     // Unmarked (a tool mending links, a collection being moved): written as it is.

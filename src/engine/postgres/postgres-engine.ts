@@ -376,7 +376,7 @@ export class PostgresEngine extends Engine implements SharedStore {
     // Everything is encoded and checked before the transaction: a bad value writes nothing.
     const entries = new Map<string, Buffer | null>()
     const claims: Buffer[] = []
-    const links: Buffer[] = []
+    const targets = new Map<string, [Buffer, Buffer]>()
     const records = new Map<string, [Buffer, Buffer, Buffer | null]>()
     const raw: WriteOp[] = []
     for (const op of ops) {
@@ -388,7 +388,7 @@ export class PostgresEngine extends Engine implements SharedStore {
           }
           entries.set(op.key, Buffer.from(encodeValue(op.value, () => entryName(op.key))))
           if (op.unique === true) claims.push(key)
-          if (op.link === true) links.push(key)
+          if (op.target !== undefined) targets.set(`${op.target[0]}\0${op.target[1]}`, [Buffer.from(op.target[0]), Buffer.from(op.target[1])])
           break
         }
         case 'del':
@@ -408,7 +408,7 @@ export class PostgresEngine extends Engine implements SharedStore {
     checkTokens(raw as { type: string; staged?: StagedRaw }[])
     const doing = `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`
     const written = [...records.values()].map(([c, id]) => [c.toString(), id.toString()] as [string, string])
-    const text = entries.size + records.size === 0 ? '' : this.#batchCall(entries, claims, links, records, written)
+    const text = entries.size + records.size === 0 ? '' : this.#batchCall(entries, claims, targets, records, written)
     // The batch of the write holding locks writes every record they name; others (an index built on the way) are not its.
     const held = this.#held
     if (held !== undefined && !held.done && [...held.records.keys()].every((key) => records.has(key))) {
@@ -424,7 +424,7 @@ export class PostgresEngine extends Engine implements SharedStore {
       try {
         if (raw.length === 0) {
           // One query (its statements one transaction): one round trip per batch.
-          if (text !== '') refuseTaken(await this.#writePool.query(text), this.describe())
+          if (text !== '') throwIfRefused(await this.#writePool.query(text), this.describe())
         } else {
           await this.#transaction((_, client) => this.#writeIn(client, text, raw, false))
         }
@@ -444,10 +444,10 @@ export class PostgresEngine extends Engine implements SharedStore {
   async #writeIn(client: PoolClient, text: string, raw: WriteOp[], commit: boolean): Promise<void> {
     if (raw.length === 0 && commit) {
       if (text === '') return void (await client.query('COMMIT'))
-      const results = await client.query(`${text === '' ? '' : `${text}; `}COMMIT`)
-      return refuseTaken((results as unknown as unknown[]).slice(0, -1), this.describe())
+      const results = await client.query(`${text}; COMMIT`)
+      return throwIfRefused((results as unknown as unknown[]).slice(0, -1), this.describe())
     }
-    if (text !== '') refuseTaken(await client.query(text), this.describe())
+    if (text !== '') throwIfRefused(await client.query(text), this.describe())
     const query: Query = async (t, params) => (await client.query(t, params)).rows
     for (const op of raw) {
       if (op.type !== 'putRaw' && op.type !== 'delRaw') continue
@@ -457,10 +457,17 @@ export class PostgresEngine extends Engine implements SharedStore {
   }
 
   /** The call of the batch function (postgres-writes.ts) writing these entries and records, and locking the unique keys claimed. */
-  #batchCall(entries: Map<string, Buffer | null>, claims: Buffer[], links: Buffer[], records: Map<string, [Buffer, Buffer, Buffer | null]>, written: Array<[string, string]>): string {
+  #batchCall(
+    entries: Map<string, Buffer | null>,
+    claims: Buffer[],
+    linked: Map<string, [Buffer, Buffer]>,
+    records: Map<string, [Buffer, Buffer, Buffer | null]>,
+    written: Array<[string, string]>,
+  ): string {
     const [putKeys, putValues, delKeys] = split([...entries].map(([k, v]) => [Buffer.from(k), v] as const))
     const rows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
-    const targets = linkTargets(links, records)
+    // The objects the write links to must still be stored at its commit, but for those it writes itself.
+    const targets = [...linked].filter(([name]) => !records.has(name)).map(([, target]) => target)
     return batchCall(this.#s, {
       store: targets.length > 0 && this.#rebuilding === undefined ? this.#locks.store : undefined,
       targets,
@@ -729,10 +736,11 @@ interface Held {
 }
 
 /**
- * Refuses a batch whose claimed unique keys were taken: its write statement (the last of `results`,
- * what a query of one or several statements answered) wrote nothing and answered ok = false.
+ * Throws when the batch function wrote nothing (its answer is the last of `results`, what a query of
+ * one or several statements answered): ok = false, a claimed unique key was taken; ok = null, an
+ * object the write links to is gone.
  */
-function refuseTaken(results: unknown, store: string): void {
+function throwIfRefused(results: unknown, store: string): void {
   const last = (Array.isArray(results) ? results.at(-1) : results) as { rows?: Array<{ ok?: unknown }> } | undefined
   if (last?.rows?.[0]?.ok === false) {
     throw new ConstraintError(`${store}: a unique index key this write claims is held by another object (taken by another process); nothing of the write was stored`)
@@ -742,29 +750,6 @@ function refuseTaken(results: unknown, store: string): void {
   }
 }
 
-const REVERSE_ROOT = Buffer.from('rel\x00r\x00')
-
-/**
- * The objects the reverse entries of the links a batch makes point at (puts marked `link`:
- * `rel\0r\0<collection>\0<id>\0...`, see relations/layout.ts), less those the batch writes itself:
- * each must still be stored when the batch commits, or a link would point at an object another
- * process removed. Other batches (a collection moved, links mended) write what they find.
- */
-function linkTargets(links: Buffer[], records: Map<string, [Buffer, Buffer, Buffer | null]>): Array<[Buffer, Buffer]> {
-  const out = new Map<string, [Buffer, Buffer]>()
-  for (const key of links) {
-    if (!key.subarray(0, REVERSE_ROOT.length).equals(REVERSE_ROOT)) continue
-    const c = key.indexOf(0, REVERSE_ROOT.length)
-    const i = c < 0 ? -1 : key.indexOf(0, c + 1)
-    if (i < 0) continue
-    const collection = key.subarray(REVERSE_ROOT.length, c)
-    const id = key.subarray(c + 1, i)
-    const name = `${collection.toString()}\0${id.toString()}`
-    if (records.has(name)) continue
-    out.set(name, [collection, id])
-  }
-  return [...out.values()]
-}
 /** Keys and values to put, in key order, and keys to delete, in key order. */
 function split(rows: (readonly [Buffer, Buffer | null])[]): [Buffer[], Buffer[], Buffer[]] {
   rows.sort((a, b) => Buffer.compare(a[0], b[0]))
