@@ -10,9 +10,9 @@ import type { Range } from '../engine.js'
  *   p<collection>\0<id>          raw data pointer: the current token, size, sha256, chunk size (msgpack)
  *   c<token><chunk index, 8 hex> one chunk of raw bytes (not encoded)
  *   s<token>                     staging marker: the token's chunks are not committed yet (msgpack)
- *   m<name>                      bookkeeping (format version, sync marker, bare-values marker)
+ *   m<name>                      bookkeeping (format version, sync marker, bare-values marker, record shapes)
  *
- * Bookkeeping values, raw pointers and staging markers are bare msgpack: an older version must read
+ * Bookkeeping values (but the shapes table), raw pointers and staging markers are bare msgpack: an older version must read
  * the format to refuse the store, and raw data is checked against its size and SHA-256 on reads.
  */
 export const ENTRY = 'e'
@@ -30,6 +30,8 @@ export const STAGING_END = 't'
 export const stagingKey = (token: string): string => `s${token}`
 export const FORMAT_KEY = 'mformat'
 export const SYNC_KEY = 'msync'
+/** The table of record shapes (record-shapes.ts), sealed, in stores that have one. */
+export const SHAPES_KEY = 'mshapes'
 /** Present in a store written before values carried checksums (format 1): bare values may remain. */
 export const BARE_VALUES_KEY = 'mbare'
 

@@ -31,10 +31,15 @@ const packr = new Packr(PACKR_OPTIONS)
  * for the caller to fill, so that a header costs no copy.
  */
 export function encodeValue(value: unknown, where: Named, reserve = 0): Buffer {
+  return encodeWith(packr, value, where, reserve)
+}
+
+/** `encodeValue` through another Packr of these options (record-shapes.ts); escaped values use the plain one. */
+export function encodeWith(packer: Packr, value: unknown, where: Named, reserve: number): Buffer {
   const traits = scanPlainData(value, where)
   try {
     if (traits.negativeZero || traits.loneSurrogate || traits.protoKey) return encodeEscaped(value, reserve)
-    return reserve === 0 ? packr.pack(value) : packr.pack(value, RESERVE_START_SPACE | reserve)
+    return reserve === 0 ? packer.pack(value) : packer.pack(value, RESERVE_START_SPACE | reserve)
   } catch (err) {
     throw new EncodingError(`Cannot store ${nameOf(where)}: ${(err as Error).message}`, { cause: err })
   }
@@ -60,10 +65,15 @@ function encodeEscaped(value: unknown, reserve: number): Buffer {
  * in a `CorruptionError`.
  */
 export function decodeValue(bytes: Uint8Array, where: Named, start = 0): unknown {
+  return decodeWith(packr, bytes, where, start)
+}
+
+/** Decodes bytes written by `encodeWith` the same Packr. */
+export function decodeWith(packer: Packr, bytes: Uint8Array, where: Named, start: number): unknown {
   try {
     if (bytes[start] === ESCAPED) return untagged(packr.unpack(bytes, { start: start + 1 }))
     try {
-      return start === 0 ? packr.unpack(bytes) : packr.unpack(bytes, { start })
+      return start === 0 ? packer.unpack(bytes) : packer.unpack(bytes, { start })
     } catch (err) {
       if (!isLegacyEscapeError(err)) throw err
       return decodeLegacy(bytes, start, (item) => packr.unpack(item))
@@ -72,6 +82,14 @@ export function decodeValue(bytes: Uint8Array, where: Named, start = 0): unknown
     throw new CorruptionError(`Stored value of ${nameOf(where)} is corrupt (${bytes.length} bytes): ${(err as Error).message}`, { cause: err })
   }
 }
+
+/** How a store encodes a kind of value (its records, say): `encodeValue` and `decodeValue` unless told otherwise. */
+export interface ValueCodec {
+  encode(value: unknown, where: Named, reserve: number): Buffer
+  decode(bytes: Uint8Array, where: Named, start: number): unknown
+}
+
+export const PLAIN: ValueCodec = { encode: encodeValue, decode: decodeValue }
 
 /** A name for messages, or how to make it: reads name what they read only when something fails. */
 export type Named = string | (() => string)

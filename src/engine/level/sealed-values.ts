@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib'
 import { CorruptionError } from '../../errors.js'
-import { decodeValue, encodeValue, nameOf, type Named } from './msgpack-codec.js'
+import { nameOf, PLAIN, type Named, type ValueCodec } from './msgpack-codec.js'
 
 /**
  * Entry and record values carry a CRC-32 of their key and msgpack bytes. LevelDB checks its block
@@ -21,8 +21,8 @@ const HEADER = 5
  * Encodes a value stored under `key` (the database key, namespace included) and seals it. Like
  * `encodeValue`, the bytes are a view of msgpackr's shared buffer: copy them to keep them.
  */
-export function encodeSealed(key: string, value: unknown, where: Named): Buffer {
-  const out = encodeValue(value, where, HEADER)
+export function encodeSealed(key: string, value: unknown, where: Named, codec: ValueCodec = PLAIN): Buffer {
+  const out = codec.encode(value, where, HEADER)
   out[0] = SEALED
   out.writeUInt32BE(crc32(out.subarray(HEADER), crc32(key)), 1)
   return out
@@ -33,7 +33,7 @@ export function encodeSealed(key: string, value: unknown, where: Named): Buffer 
  * `store` the store (e.g. `LevelEngine(./data)`) in a CorruptionError. A bare value (no checksum)
  * is read as it is only where `bareAllowed`: in stores written before checksums.
  */
-export function decodeSealed(key: string, bytes: Uint8Array, where: Named, store: string, bareAllowed: boolean): unknown {
+export function decodeSealed(key: string, bytes: Uint8Array, where: Named, store: string, bareAllowed: boolean, codec: ValueCodec = PLAIN): unknown {
   let start: number
   if (bytes.length >= HEADER && bytes[0] === SEALED) {
     start = HEADER
@@ -50,7 +50,7 @@ export function decodeSealed(key: string, bytes: Uint8Array, where: Named, store
     throw new CorruptionError(`${store}: the stored value of ${nameOf(where)} (${bytes.length} bytes) has no checksum, which every value of this store has: the store's files are damaged`)
   }
   try {
-    return decodeValue(bytes, where, start)
+    return codec.decode(bytes, where, start)
   } catch (err) {
     throw new CorruptionError(`${store}: ${(err as Error).message}`, { cause: (err as Error).cause ?? err })
   }

@@ -3,9 +3,10 @@ import { ArgumentError, CorruptionError, InvalidKeyError, InvalidPathError } fro
 import { DAMAGED, DamageList } from '../damage-list.js'
 import { Engine } from '../engine.js'
 import type { DamagedRecord, EngineSnapshot, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
-import { ENTRY, ENTRY_END, FORMAT_KEY, pointerKey, recordKey, recordPrefix, stagingKey } from '../level/level-keys.js'
+import { ENTRY, ENTRY_END, FORMAT_KEY, pointerKey, recordKey, recordPrefix, SHAPES_KEY, stagingKey } from '../level/level-keys.js'
 import type { RawInfo } from '../level/level-raw.js'
-import { decodeValue, encodeValue, type Named } from '../level/msgpack-codec.js'
+import { decodeValue, encodeValue, PLAIN, type Named, type ValueCodec } from '../level/msgpack-codec.js'
+import { RecordShapes } from '../level/record-shapes.js'
 import { decodeSealed, encodeSealed } from '../level/sealed-values.js'
 import { lmdbError } from './lmdb-errors.js'
 import { lmdbRange, overLimit, utf8Keys, type LmdbRange } from './lmdb-keys.js'
@@ -46,8 +47,13 @@ export interface LmdbEngineOptions {
   mapSize?: number
 }
 
-/** The layout of an LmdbEngine store (the LevelEngine's keys and sealed values, in one LMDB file). */
-const FORMAT = 1
+/**
+ * The layout of an LmdbEngine store: the LevelEngine's keys and sealed values, in one LMDB file.
+ * Format 2 writes records with the store's table of record shapes (record-shapes.ts); format 1, with
+ * records as plain msgpack maps, is still read and written as it is.
+ */
+const FORMAT = 2
+const FORMATS = [1, 2]
 const DEFAULT_CHUNK = 256 * 1024
 const DEFAULT_MAP_SIZE = 16 * 2 ** 30
 /**
@@ -97,6 +103,9 @@ export class LmdbEngine extends Engine {
   #lock: OwnerLock | undefined
   #maxKey = 0
   #txnFlags = TXN_FLUSH_NOW
+  /** How records are encoded: with the store's shapes (format 2), or plain (format 1). */
+  #shapes: RecordShapes | undefined
+  #records: ValueCodec = PLAIN
 
   constructor(path: string, options: LmdbEngineOptions = {}) {
     super()
@@ -167,6 +176,7 @@ export class LmdbEngine extends Engine {
         throw new InvalidPathError(`${this.describe()} cannot open ${this.path}: it is an LMDB database that Stowage did not write (it has no Stowage format marker)`)
       }
       this.#write(() => this.#db.putSync(FORMAT_KEY, encodeValue(FORMAT, FORMAT_KEY)), 'writing its format')
+      this.#useShapes(undefined)
       return
     }
     let format: unknown
@@ -175,7 +185,16 @@ export class LmdbEngine extends Engine {
     } catch (err) {
       throw new CorruptionError(`${this.describe()}: ${(err as Error).message}`, { cause: err })
     }
-    if (format !== FORMAT) throw new CorruptionError(`${this.describe()} holds data in format ${String(format)}; this version reads format ${FORMAT}`)
+    if (!FORMATS.includes(format as number)) throw new CorruptionError(`${this.describe()} holds data in format ${String(format)}; this version reads formats ${FORMATS.join(' and ')}`)
+    if (format === 2) {
+      const table = this.#db.getBinary(SHAPES_KEY)
+      this.#useShapes(table === undefined ? undefined : decodeSealed(SHAPES_KEY, table, 'the table of record shapes', this.#label, false))
+    }
+  }
+
+  #useShapes(table: unknown): void {
+    this.#shapes = new RecordShapes(table, this.#label)
+    this.#records = this.#shapes
   }
 
   protected async _close(): Promise<void> {
@@ -299,6 +318,8 @@ export class LmdbEngine extends Engine {
 
   protected async _batch(ops: WriteOp[]): Promise<void> {
     const db = this.#db
+    /** Shapes in the table this batch wrote. */
+    let written = 0
     this.#write(() => {
       // Raw ops read the current pointers inside the transaction: later ops see earlier ones.
       let usedTokens: Set<string> | undefined
@@ -322,7 +343,7 @@ export class LmdbEngine extends Engine {
           case 'putRecord': {
             const key = recordKey(op.collection, op.id)
             if (this.#damage.size > 0) this.#damage.delete(op.collection, op.id)
-            db.putSync(key, encodeSealed(key, op.value, `record ${op.collection}/${op.id}`))
+            db.putSync(key, encodeSealed(key, op.value, `record ${op.collection}/${op.id}`, this.#records))
             break
           }
           case 'delRecord':
@@ -348,7 +369,13 @@ export class LmdbEngine extends Engine {
           }
         }
       }
+      const shapes = this.#shapes?.unsaved()
+      if (shapes !== undefined) {
+        db.putSync(SHAPES_KEY, encodeSealed(SHAPES_KEY, shapes.table, 'the table of record shapes'))
+        written = shapes.count
+      }
     }, `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`)
+    if (written > 0) this.#shapes!.saved(written)
   }
 
   protected _stageRaw(collection: string, id: string, source: Source, _options: StageRawOptions): Promise<StagedRaw> {
@@ -455,7 +482,7 @@ export class LmdbEngine extends Engine {
   /** A record's value, or DAMAGED (reported) when it fails its checksum or does not decode. */
   #decodeRecord(collection: string, id: string, key: string, bytes: Uint8Array): unknown {
     try {
-      const record = this.#decode(key, bytes, () => `record ${collection}/${id}`)
+      const record = decodeSealed(key, bytes, () => `record ${collection}/${id}`, this.#label, false, this.#records)
       this.#damage.readFine(collection, id)
       return record
     } catch (err) {
