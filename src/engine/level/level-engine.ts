@@ -6,11 +6,12 @@ import type { DamagedRecord, EngineSnapshot, EngineSupports, Range, Source, Stag
 import { DAMAGED, DamageList } from '../damage-list.js'
 import { levelError, translated } from './level-errors.js'
 import type { LevelStore } from './level-errors.js'
-import { BARE_VALUES_KEY, ENTRY, ENTRY_END, FORMAT_KEY, levelRange, pointerKey, recordKey, recordPrefix, stagingKey, SYNC_KEY } from './level-keys.js'
+import { BARE_VALUES_KEY, ENTRY, ENTRY_END, FORMAT_KEY, levelRange, pointerKey, recordKey, recordPrefix, SHAPES_KEY, stagingKey, SYNC_KEY } from './level-keys.js'
 import { RawStore } from './level-raw.js'
 import type { RawInfo } from './level-raw.js'
 import { cancelOpenWithoutCurrent, openLevelStore, repairLevelStore } from './level-store-files.js'
-import { decodeValue, encodeValue, type Named } from './msgpack-codec.js'
+import { decodeValue, encodeValue, PLAIN, type Named, type ValueCodec } from './msgpack-codec.js'
+import { RecordShapes } from './record-shapes.js'
 import { decodeSealed, encodeSealed } from './sealed-values.js'
 import { InFlight } from '../in-flight.js'
 
@@ -39,8 +40,14 @@ export interface LevelEngineOptions {
   cacheSize?: number
 }
 
-/** 2: entry and record values carry a checksum (sealed-values.ts). 1: bare msgpack. */
-const FORMAT = 3
+/**
+ * 4: records are written with the store's table of record shapes (record-shapes.ts). 3: records are
+ * plain msgpack maps. 2: values escaped with msgpackr extensions. 1: values without checksums.
+ * New stores are written in format 4; older ones stay plain (format 3), since msgpack written
+ * without shapes cannot be read with them.
+ */
+const FORMAT = 4
+const PLAIN_FORMAT = 3
 const DEFAULT_CHUNK = 256 * 1024
 const DEFAULT_CACHE = 32 * 1024 * 1024
 /**
@@ -88,6 +95,9 @@ export class LevelEngine extends Engine {
   readonly #store: LevelStore
   /** Set at open for a store written before checksums: values without one are read as they are. */
   #bareAllowed = false
+  /** How records are encoded: with the store's shapes (format 4), or plain. */
+  #shapes: RecordShapes | undefined
+  #records: ValueCodec = PLAIN
 
   constructor(pathOrDb: string | DbArgument, options: LevelEngineOptions = {}) {
     super()
@@ -172,8 +182,8 @@ export class LevelEngine extends Engine {
   }
 
   /**
-   * A new store gets the current format. An older store is marked with the current format on open,
-   * so that older versions refuse it from then on; what they wrote still reads:
+   * A new store gets the current format. An older store is marked with format 3 on open, so that
+   * older versions refuse it from then on; what they wrote still reads:
    * - format 1 (values without checksums) also gets the bare-values marker, in the same batch;
    * - format 2 escaped rare values (-0, lone surrogates, `__proto__` keys) with msgpackr extensions,
    *   which format 3 writes in plain msgpack and still reads (legacy-escapes.ts).
@@ -181,19 +191,28 @@ export class LevelEngine extends Engine {
   async #checkFormat(): Promise<void> {
     const stored = await this.db.get(FORMAT_KEY, this.#rw)
     const format = stored === undefined ? undefined : this.#bare(stored, FORMAT_KEY)
-    const formatOp = { type: 'put', key: FORMAT_KEY, value: this.#encodeBare(FORMAT, FORMAT_KEY) } as const
+    const formatOp = { type: 'put', key: FORMAT_KEY, value: this.#encodeBare(PLAIN_FORMAT, FORMAT_KEY) } as const
     if (format === undefined) {
-      await this.db.batch([formatOp], this.#rw as any)
+      await this.db.batch([{ type: 'put', key: FORMAT_KEY, value: this.#encodeBare(FORMAT, FORMAT_KEY) }], this.#rw as any)
       this.#bareAllowed = false
+      this.#useShapes(undefined)
+    } else if (format === FORMAT) {
+      const table = await this.db.get(SHAPES_KEY, this.#rw)
+      this.#useShapes(table === undefined ? undefined : decodeSealed(SHAPES_KEY, table, 'the table of record shapes', this.#store.engine, false))
     } else if (format === 1) {
       await this.db.batch([{ type: 'put', key: BARE_VALUES_KEY, value: this.#encodeBare(true, BARE_VALUES_KEY) }, formatOp], this.#rw as any)
       this.#bareAllowed = true
-    } else if (format === 2 || format === FORMAT) {
+    } else if (format === 2 || format === PLAIN_FORMAT) {
       if (format === 2) await this.db.batch([formatOp], this.#rw as any)
       this.#bareAllowed = (await this.db.get(BARE_VALUES_KEY, this.#rw)) !== undefined
     } else {
       throw new CorruptionError(`${this.describe()} holds data in format ${String(format)}; this version reads formats 1 to ${FORMAT}`)
     }
+  }
+
+  #useShapes(table: unknown): void {
+    this.#shapes = new RecordShapes(table, this.#store.engine)
+    this.#records = this.#shapes
   }
 
   protected async _close(): Promise<void> {
@@ -342,7 +361,7 @@ export class LevelEngine extends Engine {
         case 'putRecord': {
           const key = recordKey(op.collection, op.id)
           if (this.#damage.size > 0) this.#damage.delete(op.collection, op.id)
-          out.push({ type: 'put', key, value: this.#own(encodeSealed(key, op.value, `record ${op.collection}/${op.id}`)) })
+          out.push({ type: 'put', key, value: this.#own(encodeSealed(key, op.value, `record ${op.collection}/${op.id}`, this.#records)) })
           break
         }
         case 'delRecord':
@@ -370,7 +389,10 @@ export class LevelEngine extends Engine {
         }
       }
     }
+    const shapes = this.#shapes?.unsaved()
+    if (shapes !== undefined) out.push({ type: 'put', key: SHAPES_KEY, value: this.#own(encodeSealed(SHAPES_KEY, shapes.table, 'the table of record shapes')) })
     await this.#call(this.#commit(out), () => `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`)
+    if (shapes !== undefined) this.#shapes!.saved(shapes.count)
   }
 
   /**
@@ -466,7 +488,7 @@ export class LevelEngine extends Engine {
   /** A record's value, or DAMAGED (reported) when it fails its checksum or does not decode. */
   #decodeRecord(collection: string, id: string, key: string, bytes: Uint8Array): unknown {
     try {
-      const record = this.#decode(key, bytes, () => `record ${collection}/${id}`)
+      const record = decodeSealed(key, bytes, () => `record ${collection}/${id}`, this.#store.engine, this.#bareAllowed, this.#records)
       this.#damage.readFine(collection, id)
       return record
     } catch (err) {
