@@ -1,10 +1,16 @@
 import { Packr } from 'msgpackr'
 import { decodeValue, encodeValue, PACKR_OPTIONS } from '../src/engine/level/msgpack-codec.js'
+import { RecordShapes } from '../src/engine/level/record-shapes.js'
 import { assertEncodable } from '../src/engine/plain-data.js'
-import { fmt, machine, runSuite, sampleRecord } from './bench-utils.js'
+import { fmt, machine, runSuite, sampleRecord, storedForm } from './bench-utils.js'
 import type { Case } from './bench-utils.js'
+import { article } from './peers/workload.js'
 
-/** msgpackr maps versus records (inline) versus records with shared structures, for ~300-byte objects. */
+/**
+ * msgpackr maps versus records (inline) versus records with shared structures, for ~300-byte objects;
+ * then what the engines store: the stored record of the peer benchmark's articles (values, update
+ * times, change time), plain (`encodeValue`) and with a store's table of record shapes.
+ */
 export async function run(): Promise<void> {
   console.log(machine())
   const N = 1000
@@ -31,6 +37,20 @@ export async function run(): Promise<void> {
   const encoded = records.map((r) => Buffer.from(encodeValue(r, 'k')))
   let c = 0
   cases.push({ name: 'decodeValue', units: 100, fn: () => { for (let k = 0; k < 100; k++) decodeValue(encoded[c++ % N]!, 'k') } })
+  const stored = Array.from({ length: N }, (_, i) => storedForm(article(i) as unknown as Record<string, unknown>))
+  const shapes = new RecordShapes(undefined, 'bench')
+  const plainBytes = stored.map((r) => Buffer.from(encodeValue(r, 'k')))
+  const shapedBytes = stored.map((r) => Buffer.from(shapes.encode(r, 'k', 0)))
+  const size = (list: Buffer[]) => (list.reduce((s, b) => s + b.length, 0) / N).toFixed(0)
+  console.log(`  stored articles: ${size(plainBytes)} bytes plain, ${size(shapedBytes)} bytes with shapes`)
+  let d = 0
+  cases.push({ name: 'article record, encodeValue (plain)', units: 100, fn: () => { for (let k = 0; k < 100; k++) encodeValue(stored[d++ % N], 'k') } })
+  let e = 0
+  cases.push({ name: 'article record, RecordShapes.encode', units: 100, fn: () => { for (let k = 0; k < 100; k++) shapes.encode(stored[e++ % N], 'k', 0) } })
+  let f = 0
+  cases.push({ name: 'article record, decodeValue (plain)', units: 100, fn: () => { for (let k = 0; k < 100; k++) decodeValue(plainBytes[f++ % N]!, 'k') } })
+  let g = 0
+  cases.push({ name: 'article record, RecordShapes.decode', units: 100, fn: () => { for (let k = 0; k < 100; k++) shapes.decode(shapedBytes[g++ % N]!, 'k', 0) } })
   const results = await runSuite(cases, 2)
   console.log('\n| case | records/s |\n|---|---:|')
   for (const r of results) console.log(`| ${r.name} | ${fmt(r.unitsPerSec)} ±${r.rme.toFixed(1)}% |`)
