@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { Client } from 'pg'
+import type { Client, QueryConfig, QueryResult } from 'pg'
 import type { RemoteCommit } from '../../coherence/shared-store.js'
 
 /** PostgreSQL drops a NOTIFY payload of 8000 bytes or more: past this, a commit is announced as `all`. */
@@ -17,6 +17,8 @@ export class PostgresNotices {
   #client: Client | undefined
   #stopped = false
   #connecting: Promise<void> | undefined
+  /** A query of `query()` runs on the listening connection. */
+  #busy = false
 
   constructor(
     private readonly connect: () => Promise<Client>,
@@ -42,6 +44,19 @@ export class PostgresNotices {
     this.#pings.clear()
     await this.#client?.end().catch(() => {})
     this.#client = undefined
+  }
+
+  /**
+   * Runs `config` on the listening connection if it is connected and runs nothing else; else answers
+   * undefined, and the caller uses another connection. A batch committed there hears its own notice
+   * in its answer: the server wakes no other connection to deliver it. Other processes' notices
+   * reach the connection between its transactions, in commit order as ever.
+   */
+  query(config: QueryConfig): Promise<QueryResult> | undefined {
+    const client = this.#client
+    if (client === undefined || this.#busy) return undefined
+    this.#busy = true
+    return client.query(config).finally(() => (this.#busy = false))
   }
 
   subscribe(listener: (commit: RemoteCommit) => void): () => void {
