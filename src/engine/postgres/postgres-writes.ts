@@ -165,8 +165,11 @@ const PARAMS = [
 const BYTEA = 17
 const INT8 = 20
 
-/** A one-dimensional array in PostgreSQL's binary format (what array_recv reads): header, then each element's length and bytes. */
-function binaryArray(type: number, count: number, size: number, write: (out: Buffer, at: number) => void): Buffer {
+/**
+ * A one-dimensional array of `count` elements (`size` bytes with their lengths) in PostgreSQL's
+ * binary format, as array_recv reads it, with its header written: the elements go from byte 20.
+ */
+function binaryArray(type: number, count: number, size: number): Buffer {
   const out = Buffer.allocUnsafe(count === 0 ? 12 : 20 + size)
   out.writeInt32BE(count === 0 ? 0 : 1, 0) // dimensions
   out.writeInt32BE(0, 4) // no NULLs
@@ -174,30 +177,31 @@ function binaryArray(type: number, count: number, size: number, write: (out: Buf
   if (count === 0) return out
   out.writeInt32BE(count, 12)
   out.writeInt32BE(1, 16) // lower bound
-  write(out, 20)
   return out
 }
 
-export function binaryBytesArray(values: Buffer[]): Buffer {
+function binaryBytesArray(values: Buffer[]): Buffer {
   let size = 0
   for (const v of values) size += 4 + v.length
-  return binaryArray(BYTEA, values.length, size, (out, at) => {
-    for (const v of values) {
-      out.writeInt32BE(v.length, at)
-      v.copy(out, at + 4)
-      at += 4 + v.length
-    }
-  })
+  const out = binaryArray(BYTEA, values.length, size)
+  let at = 20
+  for (const v of values) {
+    out.writeInt32BE(v.length, at)
+    v.copy(out, at + 4)
+    at += 4 + v.length
+  }
+  return out
 }
 
 function binaryBigints(values: bigint[]): Buffer {
-  return binaryArray(INT8, values.length, 12 * values.length, (out, at) => {
-    for (const v of values) {
-      out.writeInt32BE(8, at)
-      out.writeBigInt64BE(v, at + 4)
-      at += 12
-    }
-  })
+  const out = binaryArray(INT8, values.length, 12 * values.length)
+  let at = 20
+  for (const v of values) {
+    out.writeInt32BE(8, at)
+    out.writeBigInt64BE(v, at + 4)
+    at += 12
+  }
+  return out
 }
 
 /** A bytea literal. */
