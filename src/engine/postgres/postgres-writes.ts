@@ -227,16 +227,14 @@ export function text(value: string): string {
  * per claimed unique key. Every write takes them in this order: store, records, indexes, claims. A collision of two keys only makes two writes wait for each other.
  */
 export class LockKeys {
-  constructor(private readonly schema: string) {}
-
   /** Every write holding records takes it shared; one that may rewrite other objects' records, exclusive. */
-  get store(): bigint {
-    return this.#key('s', '')
-  }
-
+  readonly store: bigint
   /** Every batch takes it shared; an index rebuild, exclusive. */
-  get indexes(): bigint {
-    return this.#key('i', '')
+  readonly indexes: bigint
+
+  constructor(private readonly schema: string) {
+    this.store = this.#key('s', '')
+    this.indexes = this.#key('i', '')
   }
 
   record(collection: string, id: string): bigint {
