@@ -15,6 +15,8 @@ import { Database, defineModel, Indexing, LevelEngine, StoredObject, Types } fro
 const WORKER = join(import.meta.dirname, 'postgres-worker.js')
 const INSERTS = 2000
 const GETS = 4000
+/** Untimed, then timed inserts of the one-writer run on warmed-up code. */
+const WARM = 4000
 const exec = promisify(execFile)
 
 type Out = { ms: number; cpuMs: number; oids?: string[] }
@@ -111,10 +113,34 @@ export async function run(): Promise<void> {
     if (n === 1) await latency(url, schema, oids[0]!)
     await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
   }
+  await warmed(url)
   // On a busy machine the wall figures above move with the load; CPU time per insert much less.
   console.log(`\nCPU time per insert, in the writer processes (user + system, all threads) + in the server (a local one only; its processes' CPU over the timed runs, worker start and open included): ${cpuLines.join('; ')}\n`)
   await level()
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+}
+
+/**
+ * One writer, timed after as many untimed inserts (the table's processes make 500-2,000 inserts
+ * each, much of it while V8 still compiles the code they run): inserts/s and CPU per insert.
+ */
+async function warmed(url: string): Promise<void> {
+  const schema = `bench_${process.pid}_warm`
+  const handSchema = `${schema}_hand`
+  await sql(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${handSchema} CASCADE; CREATE SCHEMA ${handSchema}; CREATE TABLE ${handSchema}.members (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${handSchema}.members (name, id)`)
+  await workers('stowage-insert', url, schema, 1, 1, {}, 10_000_000)
+  const env = { BENCH_WARMUP: String(WARM) }
+  const line = async (task: string, on: string) => {
+    const before = await serverCpuMs(url)
+    const { ms, outs } = await workers(task, url, on, 1, WARM, env)
+    const after = await serverCpuMs(url)
+    const server = before === undefined || after === undefined ? '' : ` + ${((after - before) / (2 * WARM)).toFixed(3)} ms in the server (untimed inserts included)`
+    return { rate: rate(WARM, ms), ms, text: `${rate(WARM, ms)} inserts/s, CPU ${(outs[0]!.cpuMs / WARM).toFixed(3)} ms per insert in its process${server}` }
+  }
+  const stowage = await line('stowage-insert', schema)
+  const hand = await line('pg-insert', handSchema)
+  console.log(`\nOne writer, ${WARM} inserts timed after ${WARM} untimed ones: Stowage ${stowage.text}; pg by hand ${hand.text}; ratio ${(hand.ms / stowage.ms).toFixed(2)}x`)
+  await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
 }
 
 /** From the start of a save in one process to the change event of the instance held in another. */
