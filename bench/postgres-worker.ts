@@ -18,6 +18,9 @@ const [task, url, schema, fromText, countText] = process.argv.slice(2) as [strin
 const from = Number(fromText)
 const count = Number(countText)
 const member = (i: number) => ({ email: `member${i}@example.com`, name: `Member ${i % 1000}`, score: i })
+/** Inserts made before the timed ones (ids of their own), so that the timed ones run on warmed-up code. */
+const warmup = Number(process.env.BENCH_WARMUP ?? 0)
+const WARM_IDS = 50_000_000
 
 async function timed(fn: () => Promise<void>): Promise<{ ms: number; cpuMs: number }> {
   const cpu = process.cpuUsage()
@@ -32,6 +35,7 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
   const db = await Database.open({ engine: new PostgresEngine({ connectionString: url, schema, poolSize: 4 }), models: [MemberModel], cache: { max: 0 } })
   if (task === 'stowage-insert') {
     const oids: string[] = []
+    for (let i = WARM_IDS + from; i < WARM_IDS + from + warmup; i++) await MemberModel.create(member(i) as never)
     Object.assign(out, await timed(async () => {
       for (let i = from; i < from + count; i++) oids.push((await MemberModel.create(member(i) as never)).oid)
     }))
@@ -63,11 +67,13 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
   // The same work with pg by hand: one row per member, a unique index on the email and one on the name.
   const pool = new pg.Pool({ connectionString: url, max: 4 })
   if (task === 'pg-insert') {
+    const insert = async (i: number) => {
+      const m = member(i)
+      await pool.query(`INSERT INTO "${schema}".members (id, email, name, data) VALUES ($1, $2, $3, $4)`, [`m${i}`, m.email.toLowerCase(), m.name, JSON.stringify(m)])
+    }
+    for (let i = WARM_IDS + from; i < WARM_IDS + from + warmup; i++) await insert(i)
     Object.assign(out, await timed(async () => {
-      for (let i = from; i < from + count; i++) {
-        const m = member(i)
-        await pool.query(`INSERT INTO "${schema}".members (id, email, name, data) VALUES ($1, $2, $3, $4)`, [`m${i}`, m.email.toLowerCase(), m.name, JSON.stringify(m)])
-      }
+      for (let i = from; i < from + count; i++) await insert(i)
     }))
   } else {
     Object.assign(out, await timed(async () => {

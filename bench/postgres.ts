@@ -5,7 +5,7 @@
  * change event (the instance refreshed) in another. Needs a server: STOWAGE_BENCH_POSTGRES_URL.
  */
 import { execFile, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -15,6 +15,8 @@ import { Database, defineModel, Indexing, LevelEngine, StoredObject, Types } fro
 const WORKER = join(import.meta.dirname, 'postgres-worker.js')
 const INSERTS = 2000
 const GETS = 4000
+/** Untimed, then timed inserts of the one-writer run on warmed-up code. */
+const WARM = 4000
 const exec = promisify(execFile)
 
 type Out = { ms: number; cpuMs: number; oids?: string[] }
@@ -40,6 +42,39 @@ async function sql(url: string, text: string): Promise<void> {
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000)
 
+/**
+ * CPU time (ms) the server has spent so far, if it runs on this machine (Linux): its postmaster's
+ * own and that of its children, ended (counted in the postmaster's cutime/cstime once reaped) or
+ * running. Undefined for a remote server or a role that may not read data_directory.
+ */
+async function serverCpuMs(url: string): Promise<number | undefined> {
+  // The backends of workers that just ended exit and are reaped meanwhile: counted once, in cutime.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  try {
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    const dir = (await client.query('SHOW data_directory')).rows[0].data_directory as string
+    await client.end()
+    const postmaster = readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]!
+    const ticks = (stat: string, from: number, count: number) => stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(from, from + count).reduce((sum, f) => sum + Number(f), 0)
+    // Fields after the command: state is 0, ppid 1, utime 11, stime 12, cutime 13, cstime 14.
+    let total = ticks(readFileSync(`/proc/${postmaster}/stat`, 'utf8'), 11, 4)
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue
+      let stat: string
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      } catch {
+        continue // ended meanwhile
+      }
+      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] === postmaster) total += ticks(stat, 11, 2)
+    }
+    return total * 10 // USER_HZ is 100 on Linux
+  } catch {
+    return undefined
+  }
+}
+
 export async function run(): Promise<void> {
   const url = process.env.STOWAGE_BENCH_POSTGRES_URL
   if (!url) {
@@ -49,14 +84,18 @@ export async function run(): Promise<void> {
   console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${INSERTS} inserts and ${GETS} gets in total per case, each process one at a time`)
   console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | Stowage gets/s | pg by hand gets/s | ratio |')
   console.log('| --- | --- | --- | --- | --- | --- | --- |')
+  const cpuLines: string[] = []
   for (const n of [1, 2, 4]) {
     const schema = `bench_${process.pid}_${n}`
     const handSchema = `${schema}_hand`
     await sql(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${handSchema} CASCADE; CREATE SCHEMA ${handSchema}; CREATE TABLE ${handSchema}.members (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${handSchema}.members (name, id)`)
     // Stowage first creates its schema in one process, so that the timed runs do not.
     await workers('stowage-insert', url, schema, 1, 1, {}, 10_000_000)
+    const server = [await serverCpuMs(url)]
     const ins = await workers('stowage-insert', url, schema, n, INSERTS)
+    server.push(await serverCpuMs(url))
     const hand = await workers('pg-insert', url, handSchema, n, INSERTS)
+    server.push(await serverCpuMs(url))
     const oids = ins.outs.flatMap((o) => o.oids ?? []) // the warm-up's member is not among them
     const gets = await workers('stowage-get', url, schema, n, GETS, { BENCH_OIDS: JSON.stringify(oids) })
     const handGets = await workers('pg-get', url, handSchema, n, GETS, { BENCH_ROWS: String(INSERTS) })
@@ -64,11 +103,44 @@ export async function run(): Promise<void> {
     console.log(
       `| ${n} | ${rate(INSERTS, ins.ms)} | ${rate(INSERTS, hand.ms)} | ${r(hand.ms, ins.ms)}x | ${rate(GETS, gets.ms)} | ${rate(GETS, handGets.ms)} | ${r(handGets.ms, gets.ms)}x |`,
     )
+    const cpu = (outs: Out[], at: number) => {
+      const own = (outs.reduce((sum, o) => sum + o.cpuMs, 0) / INSERTS).toFixed(3)
+      const before = server[at]
+      const after = server[at + 1]
+      return before === undefined || after === undefined ? `${own} ms` : `${own} + ${((after - before) / INSERTS).toFixed(3)} ms`
+    }
+    cpuLines.push(`${n} writer${n === 1 ? '' : 's'}: Stowage ${cpu(ins.outs, 0)}, by hand ${cpu(hand.outs, 1)}`)
     if (n === 1) await latency(url, schema, oids[0]!)
     await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
   }
+  await warmed(url)
+  // On a busy machine the wall figures above move with the load; CPU time per insert much less.
+  console.log(`\nCPU time per insert, in the writer processes (user + system, all threads) + in the server (a local one only; its processes' CPU over the timed runs, worker start and open included): ${cpuLines.join('; ')}\n`)
   await level()
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+}
+
+/**
+ * One writer, timed after as many untimed inserts (the table's processes make 500-2,000 inserts
+ * each, much of it while V8 still compiles the code they run): inserts/s and CPU per insert.
+ */
+async function warmed(url: string): Promise<void> {
+  const schema = `bench_${process.pid}_warm`
+  const handSchema = `${schema}_hand`
+  await sql(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${handSchema} CASCADE; CREATE SCHEMA ${handSchema}; CREATE TABLE ${handSchema}.members (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${handSchema}.members (name, id)`)
+  await workers('stowage-insert', url, schema, 1, 1, {}, 10_000_000)
+  const env = { BENCH_WARMUP: String(WARM) }
+  const line = async (task: string, on: string) => {
+    const before = await serverCpuMs(url)
+    const { ms, outs } = await workers(task, url, on, 1, WARM, env)
+    const after = await serverCpuMs(url)
+    const server = before === undefined || after === undefined ? '' : ` + ${((after - before) / (2 * WARM)).toFixed(3)} ms in the server (untimed inserts included)`
+    return { rate: rate(WARM, ms), ms, text: `${rate(WARM, ms)} inserts/s, CPU ${(outs[0]!.cpuMs / WARM).toFixed(3)} ms per insert in its process${server}` }
+  }
+  const stowage = await line('stowage-insert', schema)
+  const hand = await line('pg-insert', handSchema)
+  console.log(`\nOne writer, ${WARM} inserts timed after ${WARM} untimed ones: Stowage ${stowage.text}; pg by hand ${hand.text}; ratio ${(hand.ms / stowage.ms).toFixed(2)}x`)
+  await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
 }
 
 /** From the start of a save in one process to the change event of the instance held in another. */

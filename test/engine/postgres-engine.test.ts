@@ -139,6 +139,20 @@ describe('PostgresEngine', () => {
     }
   })
 
+  it('a batch announcing many records of long non-ASCII ids commits, and other engines on the store hear of it', async () => {
+    const schema = fresh()
+    const [writer, other] = await Promise.all([openAt(schema), openAt(schema)])
+    const heard: unknown[] = []
+    other.onRemoteCommit((commit) => heard.push(commit.records))
+    // 200 ids of 18 characters, 48 bytes each in UTF-8: the list is short in characters but not in bytes.
+    const ids = Array.from({ length: 200 }, (_, i) => `日本語の長いメモの識別子です${String(i).padStart(4, '0')}`)
+    await writer.batch(ids.map((id) => ({ type: 'putRecord' as const, collection: 'notes', id, value: { properties: {}, updates: {}, changed: 1 } })))
+    expect(await other.countRecords('notes')).toBe(200)
+    await other.catchUp()
+    expect(heard).toEqual(['all'])
+    await Promise.all([writer.close(), other.close()])
+  })
+
   it('several engines opening one new store at once all open it, and share what they write', async () => {
     const schema = fresh()
     const engines = await Promise.all(Array.from({ length: 4 }, () => openAt(schema)))

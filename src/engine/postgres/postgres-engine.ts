@@ -13,7 +13,7 @@ import { PostgresNotices } from './postgres-notices.js'
 import { ReadBatcher } from './read-batcher.js'
 import { FORMAT, MAX_KEY_BYTES, quoteSchema, schemaStatements, sqlRange } from './postgres-sql.js'
 import { InFlight } from '../in-flight.js'
-import { BATCH_FUNCTION, batchCall, batchFunction, bytesArray, LockKeys, lockStatement } from './postgres-writes.js'
+import { BATCH_FUNCTION, batchCall, batchFunction, type BatchRows, batchStatement, bytesArray, LockKeys, lockStatement } from './postgres-writes.js'
 
 /**
  * A `pg` Pool, as the engine uses it. Declared here so that the package's declarations do not
@@ -408,12 +408,12 @@ export class PostgresEngine extends Engine implements SharedStore {
     checkTokens(raw as { type: string; staged?: StagedRaw }[])
     const doing = `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`
     const written = [...records.values()].map(([c, id]) => [c.toString(), id.toString()] as [string, string])
-    const text = entries.size + records.size === 0 ? '' : this.#batchCall(entries, claims, targets, records, written)
+    const rows = entries.size + records.size === 0 ? undefined : this.#batchRows(entries, claims, targets, records, written)
     // The batch of the write holding locks writes every record they name; others (an index built on the way) are not its.
     const held = this.#held
     if (held !== undefined && !held.done && [...held.records.keys()].every((key) => records.has(key))) {
       try {
-        await this.#writeIn(held.client, text, raw, true)
+        await this.#writeIn(held.client, rows, raw, true)
         held.done = true
         return
       } catch (err) {
@@ -424,9 +424,12 @@ export class PostgresEngine extends Engine implements SharedStore {
       try {
         if (raw.length === 0) {
           // One query (its statements one transaction): one round trip per batch.
-          if (text !== '') throwIfRefused(await this.#writePool.query(text), this.describe())
+          if (rows !== undefined) {
+            const statement = batchStatement(this.#s, this.#schema, rows)
+            throwIfRefused(await (this.#notices.query(statement) ?? this.#writePool.query(statement)), this.describe())
+          }
         } else {
-          await this.#transaction((_, client) => this.#writeIn(client, text, raw, false))
+          await this.#transaction((_, client) => this.#writeIn(client, rows, raw, false))
         }
         return
       } catch (err) {
@@ -438,16 +441,16 @@ export class PostgresEngine extends Engine implements SharedStore {
   }
 
   /**
-   * The batch's statements and raw data commits in the open transaction of `client`, and COMMIT if
-   * `commit` (in the same query when there is no raw data: one round trip).
+   * The batch's call and raw data commits in the open transaction of `client`, and COMMIT if
+   * `commit` (in the same simple query when there is no raw data: one round trip).
    */
-  async #writeIn(client: PoolClient, text: string, raw: WriteOp[], commit: boolean): Promise<void> {
+  async #writeIn(client: PoolClient, rows: BatchRows | undefined, raw: WriteOp[], commit: boolean): Promise<void> {
     if (raw.length === 0 && commit) {
-      if (text === '') return void (await client.query('COMMIT'))
-      const results = await client.query(`${text}; COMMIT`)
+      if (rows === undefined) return void (await client.query('COMMIT'))
+      const results = await client.query(`${batchCall(this.#s, rows)}; COMMIT`)
       return throwIfRefused((results as unknown as unknown[]).slice(0, -1), this.describe())
     }
-    if (text !== '') throwIfRefused(await client.query(text), this.describe())
+    if (rows !== undefined) throwIfRefused(await client.query(batchStatement(this.#s, this.#schema, rows)), this.describe())
     const query: Query = async (t, params) => (await client.query(t, params)).rows
     for (const op of raw) {
       if (op.type !== 'putRaw' && op.type !== 'delRaw') continue
@@ -456,19 +459,19 @@ export class PostgresEngine extends Engine implements SharedStore {
     if (commit) await client.query('COMMIT')
   }
 
-  /** The call of the batch function (postgres-writes.ts) writing these entries and records, and locking the unique keys claimed. */
-  #batchCall(
+  /** What the batch function (postgres-writes.ts) writes of these entries and records, and the unique keys it locks and checks. */
+  #batchRows(
     entries: Map<string, Buffer | null>,
     claims: Buffer[],
     linked: Map<string, [Buffer, Buffer]>,
     records: Map<string, [Buffer, Buffer, Buffer | null]>,
     written: Array<[string, string]>,
-  ): string {
+  ): BatchRows {
     const [putKeys, putValues, delKeys] = split([...entries].map(([k, v]) => [Buffer.from(k), v] as const))
     const rows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
     // The objects the write links to must still be stored at its commit, but for those it writes itself.
     const targets = [...linked].filter(([name]) => !records.has(name)).map(([, target]) => target)
-    return batchCall(this.#s, {
+    return {
       store: targets.length > 0 && this.#rebuilding === undefined ? this.#locks.store : undefined,
       targets,
       shared: this.#rebuilding === undefined ? this.#locks.indexes : undefined,
@@ -481,7 +484,7 @@ export class PostgresEngine extends Engine implements SharedStore {
       putRecords: rows.filter((r) => r[2] !== null) as Array<[Buffer, Buffer, Buffer]>,
       channel: this.#notices.channel.slice(1, -1),
       payload: written.length > 0 ? this.#notices.payload(written) : undefined,
-    })
+    }
   }
 
   async lockWrites(scope: WriteScope): Promise<void> {

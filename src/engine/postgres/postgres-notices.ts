@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import type { Client } from 'pg'
+import type { Client, QueryConfig, QueryResult } from 'pg'
 import type { RemoteCommit } from '../../coherence/shared-store.js'
 
-/** PostgreSQL drops a NOTIFY payload of 8000 bytes or more: past this, a commit is announced as `all`. */
+/** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more (in UTF-8): past this, a commit is announced as `all`. */
 const MAX_PAYLOAD = 7000
 const RETRY_MS = [50, 200, 1000, 2000]
 
@@ -17,6 +17,10 @@ export class PostgresNotices {
   #client: Client | undefined
   #stopped = false
   #connecting: Promise<void> | undefined
+  /** A query of `query()` runs on the listening connection. */
+  #busy = false
+  /** How this engine's own payloads begin: they are dropped unparsed. */
+  readonly #own: string
 
   constructor(
     private readonly connect: () => Promise<Client>,
@@ -24,12 +28,15 @@ export class PostgresNotices {
     readonly channel: string,
     /** This engine's mark: its own commits are not handed to its listeners. */
     private readonly origin: string,
-  ) {}
+  ) {
+    this.#own = `{"o":${JSON.stringify(origin)},`
+  }
 
   /** The payload announcing a batch that wrote these records. */
   payload(records: Array<[string, string]>): string {
     const text = JSON.stringify({ o: this.origin, r: records })
-    return text.length <= MAX_PAYLOAD ? text : JSON.stringify({ o: this.origin, r: 'all' })
+    // Three bytes at most per UTF-16 unit: the byte count is needed only past a third of the limit.
+    return text.length * 3 <= MAX_PAYLOAD || Buffer.byteLength(text) <= MAX_PAYLOAD ? text : JSON.stringify({ o: this.origin, r: 'all' })
   }
 
   async start(): Promise<void> {
@@ -42,6 +49,19 @@ export class PostgresNotices {
     this.#pings.clear()
     await this.#client?.end().catch(() => {})
     this.#client = undefined
+  }
+
+  /**
+   * Runs `config` on the listening connection if it is connected and runs nothing else; else answers
+   * undefined, and the caller uses another connection. A batch committed there hears its own notice
+   * in its answer: the server wakes no other connection to deliver it. Other processes' notices
+   * reach the connection between its transactions, in commit order as ever.
+   */
+  query(config: QueryConfig): Promise<QueryResult> | undefined {
+    const client = this.#client
+    if (client === undefined || this.#busy) return undefined
+    this.#busy = true
+    return client.query(config).finally(() => (this.#busy = false))
   }
 
   subscribe(listener: (commit: RemoteCommit) => void): () => void {
@@ -91,6 +111,7 @@ export class PostgresNotices {
   }
 
   #heard(payload: string | undefined): void {
+    if (payload?.startsWith(this.#own)) return
     let message: { o?: string; r?: Array<[string, string]> | 'all'; ping?: string }
     try {
       message = JSON.parse(payload ?? '')
