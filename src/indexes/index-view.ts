@@ -252,21 +252,86 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
     return maintainerOf(this.#db).ready(this.#meta)
   }
 
-  /**
-   * Streams the entries of `range`, resolving their oids to objects in batches. The next batch is
-   * read from the index while the previous one loads, so reads and loads overlap.
-   */
-  async *#objects(range: Range, distinct: boolean, offset: number, limit: number): AsyncGenerator<T> {
-    if (limit === 0) return
-    await this.#ready()
-    let loading: Promise<(StoredObject | undefined)[]> | undefined
-    for await (const oids of oidBatches(this.#db.engine, range, distinct, offset, limit)) {
-      const next = this.#db.loadMany(this.#meta, oids)
-      next.catch(() => {}) // awaited below; this only keeps a failure from counting as unhandled meanwhile
-      if (loading !== undefined) yield* stillStored(await loading)
-      loading = next
+  /** Streams the objects of the entries in `range` (see ObjectStream). */
+  #objects(range: Range, distinct: boolean, offset: number, limit: number): AsyncIterableIterator<T> {
+    return new ObjectStream<T>(this.#db, this.#meta, () => oidBatches(this.#db.engine, range, distinct, offset, limit), limit === 0)
+  }
+}
+
+/**
+ * The objects of a stream of oid batches, loaded a batch at a time: the next batch is read from the
+ * index while the previous one loads, so reads and loads overlap. An object removed since its batch
+ * was loaded is skipped (a stream may be consumed slowly). An iterator of its own rather than an
+ * async generator: each object then costs one settled promise, not a generator's round of them
+ * (author lookups 3-5% faster on LMDB, `bench/peers/phases.ts`).
+ */
+class ObjectStream<T> implements AsyncIterableIterator<T> {
+  readonly #db: Database
+  readonly #meta: ModelMeta
+  readonly #open: () => AsyncGenerator<string[]>
+  #batches: AsyncGenerator<string[]> | undefined
+  #loading: Promise<(StoredObject | undefined)[]> | undefined
+  #loaded: (StoredObject | undefined)[] = []
+  #next = 0
+  #done: boolean
+
+  constructor(db: Database, meta: ModelMeta, batches: () => AsyncGenerator<string[]>, empty: boolean) {
+    this.#db = db
+    this.#meta = meta
+    this.#open = batches
+    this.#done = empty
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    const loaded = this.#loaded
+    while (this.#next < loaded.length) {
+      const obj = loaded[this.#next++]
+      if (obj !== undefined && !obj[STATE].removed) return Promise.resolve({ value: obj as T, done: false })
     }
-    if (loading !== undefined) yield* stillStored(await loading)
+    if (this.#done) return Promise.resolve({ value: undefined, done: true })
+    return this.#refill()
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    this.#done = true
+    this.#loaded = []
+    await this.#batches?.return(undefined)
+    return { value: undefined, done: true }
+  }
+
+  async #refill(): Promise<IteratorResult<T>> {
+    try {
+      if (this.#batches === undefined) {
+        await maintainerOf(this.#db).ready(this.#meta)
+        this.#batches = this.#open()
+      }
+      for (;;) {
+        const batch = this.#done ? undefined : await this.#batches.next()
+        const previous = this.#loading
+        this.#loading = undefined
+        if (batch !== undefined && !batch.done) {
+          this.#loading = this.#db.loadMany(this.#meta, batch.value)
+          this.#loading.catch(() => {}) // awaited on the next refill; this only keeps a failure from counting as unhandled meanwhile
+        } else {
+          this.#done = true
+        }
+        if (previous !== undefined) {
+          this.#loaded = await previous
+          this.#next = 0
+          return this.next()
+        }
+        if (this.#done) return { value: undefined, done: true }
+      }
+    } catch (err) {
+      this.#done = true
+      this.#loading = undefined
+      await this.#batches?.return(undefined)
+      throw err
+    }
   }
 }
 
@@ -342,11 +407,6 @@ async function* oidBatches(engine: Engine, range: Range, distinct: boolean, offs
     }
   }
   if (batch.length > 0) yield batch
-}
-
-/** The loaded objects, less those removed since their batch was read (a stream may be consumed slowly). */
-function* stillStored<T>(objs: (StoredObject | undefined)[]): Generator<T> {
-  for (const obj of objs) if (obj !== undefined && !obj[STATE].removed) yield obj as T
 }
 
 const SINGLE_KEY_FNS = new Set<unknown>([Indexing.value, Indexing.normalize, Indexing.noAccents, Indexing.keyword])
