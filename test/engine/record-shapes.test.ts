@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
+import { MemoryLevel } from 'memory-level'
 import { open } from 'lmdb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CorruptionError, InvalidKeyError } from '../../src/errors.js'
@@ -169,5 +170,35 @@ describe('LmdbEngine record shapes', () => {
     expect(await again.getRecord('B', 'b2')).toEqual(shaped)
     expect(await again.getRecord('A', 'first')).toEqual({ properties: { name: 'Ann' }, updates: { name: 1 }, changed: 1 })
     await again.close()
+  })
+})
+
+describe('LevelEngine record shapes', () => {
+  it('keeps every shape of batches written at once when a later one commits first', async () => {
+    // memory-level whose first batch holding the shapes table takes a while to commit, as a large
+    // batch on LevelDB's thread pool may while a smaller one overtakes it.
+    let held = false
+    // Keys reach _batch in the store encoding (bytes).
+    const batch = (MemoryLevel.prototype as unknown as { _batch(ops: { key: string }[], options: unknown): Promise<void> })._batch
+    class SlowFirstTable extends MemoryLevel<string, Uint8Array> {
+      async _batch(operations: { key: string }[], options: unknown): Promise<void> {
+        if (!held && operations.some((op) => String(op.key) === SHAPES_KEY)) {
+          held = true
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+        return batch.call(this, operations, options)
+      }
+    }
+    const store = new SlowFirstTable({ storeEncoding: 'buffer', keyEncoding: 'utf8', valueEncoding: 'buffer' } as never)
+    let engine: Engine = new LevelEngine(store)
+    await engine.open()
+    const value = (i: number) => ({ properties: { [`p${i}`]: i, name: `n${i}` }, updates: { [`p${i}`]: i }, changed: i })
+    // Each batch makes a shape of its own, so each carries a larger table than the one before it.
+    await Promise.all([0, 1, 2].map((i) => engine.batch([{ type: 'putRecord', collection: 'C', id: `c${i}`, value: value(i) }])))
+    await engine.close()
+    engine = new LevelEngine(store)
+    await engine.open()
+    expect(Object.fromEntries(await collect(engine.records('C')))).toEqual({ c0: value(0), c1: value(1), c2: value(2) })
+    await engine.close()
   })
 })

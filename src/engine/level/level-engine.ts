@@ -98,6 +98,12 @@ export class LevelEngine extends Engine {
   /** How records are encoded: with the store's shapes (format 4), or plain. */
   #shapes: RecordShapes | undefined
   #records: ValueCodec = PLAIN
+  /**
+   * The commit of the last batch that wrote the shapes table. Batches run at once may commit in any
+   * order, and each writes the whole table as it was when it was encoded: the next one to write it
+   * commits after this one, so a smaller table never replaces a larger one.
+   */
+  #tableWritten: Promise<unknown> = Promise.resolve()
 
   constructor(pathOrDb: string | DbArgument, options: LevelEngineOptions = {}) {
     super()
@@ -390,8 +396,15 @@ export class LevelEngine extends Engine {
       }
     }
     const shapes = this.#shapes?.unsaved()
-    if (shapes !== undefined) out.push({ type: 'put', key: SHAPES_KEY, value: this.#own(encodeSealed(SHAPES_KEY, shapes.table, 'the table of record shapes')) })
-    await this.#call(this.#commit(out), () => `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`)
+    let committed: Promise<void>
+    if (shapes === undefined) {
+      committed = this.#commit(out)
+    } else {
+      out.push({ type: 'put', key: SHAPES_KEY, value: this.#own(encodeSealed(SHAPES_KEY, shapes.table, 'the table of record shapes')) })
+      committed = this.#tableWritten.then(() => this.#commit(out))
+      this.#tableWritten = committed.catch(() => {})
+    }
+    await this.#call(committed, () => `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`)
     if (shapes !== undefined) this.#shapes!.saved(shapes.count)
   }
 
