@@ -2,7 +2,11 @@ import { Packr } from 'msgpackr'
 import { CorruptionError } from '../../errors.js'
 import { decodeWith, encodeWith, PACKR_OPTIONS, type Named, type ValueCodec } from './msgpack-codec.js'
 
-/** msgpackr's one-byte record ids: shapes past these are written inside each value that has them. */
+/**
+ * msgpackr's one-byte record ids. Shapes past these are written inside each value that has them
+ * (an article's record then decodes as fast as plain maps, and encodes 0.6 µs slower). Two-byte ids
+ * would need msgpackr's own loading of the table (`getStructures`), which this does not use.
+ */
 export const MAX_SHAPES = 32
 
 /**
