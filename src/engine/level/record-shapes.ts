@@ -13,7 +13,7 @@ export const MAX_SHAPES = 32
  * Records whose key lists are kept once per store, in its shapes table, instead of in every record:
  * a record, and each object directly in it (a model's values and update times), is written as a
  * msgpackr record, a one-byte shape id followed by the values. An article's record is a quarter
- * smaller and decodes in 0.38 µs instead of 1.0 (bench/RESULTS.md, "Record shapes"). Deeper objects
+ * smaller and decodes in 0.48 µs instead of 1.19 (bench/RESULTS.md, "Record shapes"). Deeper objects
  * (a property's own values, whose keys the app chooses) stay msgpack maps, so the table only holds
  * shapes of the models' own making.
  *
