@@ -23,7 +23,8 @@ export const MAX_SHAPES = 32
  * committed (`saved`). A batch that fails leaves its shapes to the next one.
  *
  * msgpackr writes numbers 64-127 in two bytes with records on (one byte is a shape id), so values
- * written without shapes (store format 1) must be read without them: a store uses one or the other.
+ * written without shapes (in stores of the formats before) must be read without them: a store uses
+ * one or the other.
  */
 export class RecordShapes implements ValueCodec {
   readonly #packr: Packr
