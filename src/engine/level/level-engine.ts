@@ -10,7 +10,7 @@ import { BARE_VALUES_KEY, ENTRY, ENTRY_END, FORMAT_KEY, levelRange, pointerKey, 
 import { RawStore } from './level-raw.js'
 import type { RawInfo } from './level-raw.js'
 import { cancelOpenWithoutCurrent, openLevelStore, repairLevelStore } from './level-store-files.js'
-import { decodeValue, encodeValue, PLAIN, type Named, type ValueCodec } from './msgpack-codec.js'
+import { decodeValue, encodeValue, PLAIN, type Named } from './msgpack-codec.js'
 import { RecordShapes } from './record-shapes.js'
 import { decodeSealed, encodeSealed } from './sealed-values.js'
 import { InFlight } from '../in-flight.js'
@@ -95,9 +95,8 @@ export class LevelEngine extends Engine {
   readonly #store: LevelStore
   /** Set at open for a store written before checksums: values without one are read as they are. */
   #bareAllowed = false
-  /** How records are encoded: with the store's shapes (format 4), or plain. */
+  /** The store's record shapes (format 4); undefined for a store of plain records (formats 1-3). */
   #shapes: RecordShapes | undefined
-  #records: ValueCodec = PLAIN
   /**
    * The commit of the last batch that wrote the shapes table. Batches run at once may commit in any
    * order, and each writes the whole table as it was when it was encoded: the next one to write it
@@ -201,10 +200,9 @@ export class LevelEngine extends Engine {
     if (format === undefined) {
       await this.db.batch([{ type: 'put', key: FORMAT_KEY, value: this.#encodeBare(FORMAT, FORMAT_KEY) }], this.#rw as any)
       this.#bareAllowed = false
-      this.#useShapes(undefined)
+      this.#shapes = new RecordShapes(undefined, this.#store.engine)
     } else if (format === FORMAT) {
-      const table = await this.db.get(SHAPES_KEY, this.#rw)
-      this.#useShapes(table === undefined ? undefined : decodeSealed(SHAPES_KEY, table, 'the table of record shapes', this.#store.engine, false))
+      this.#shapes = new RecordShapes(await this.db.get(SHAPES_KEY, this.#rw), this.#store.engine)
     } else if (format === 1) {
       await this.db.batch([{ type: 'put', key: BARE_VALUES_KEY, value: this.#encodeBare(true, BARE_VALUES_KEY) }, formatOp], this.#rw as any)
       this.#bareAllowed = true
@@ -214,11 +212,6 @@ export class LevelEngine extends Engine {
     } else {
       throw new CorruptionError(`${this.describe()} holds data in format ${String(format)}; this version reads formats 1 to ${FORMAT}`)
     }
-  }
-
-  #useShapes(table: unknown): void {
-    this.#shapes = new RecordShapes(table, this.#store.engine)
-    this.#records = this.#shapes
   }
 
   protected async _close(): Promise<void> {
@@ -367,7 +360,7 @@ export class LevelEngine extends Engine {
         case 'putRecord': {
           const key = recordKey(op.collection, op.id)
           if (this.#damage.size > 0) this.#damage.delete(op.collection, op.id)
-          out.push({ type: 'put', key, value: this.#own(encodeSealed(key, op.value, `record ${op.collection}/${op.id}`, this.#records)) })
+          out.push({ type: 'put', key, value: this.#own(encodeSealed(key, op.value, `record ${op.collection}/${op.id}`, this.#shapes ?? PLAIN)) })
           break
         }
         case 'delRecord':
@@ -400,7 +393,7 @@ export class LevelEngine extends Engine {
     if (shapes === undefined) {
       committed = this.#commit(out)
     } else {
-      out.push({ type: 'put', key: SHAPES_KEY, value: this.#own(encodeSealed(SHAPES_KEY, shapes.table, 'the table of record shapes')) })
+      out.push({ type: 'put', key: SHAPES_KEY, value: this.#own(shapes.bytes) })
       committed = this.#tableWritten.then(() => this.#commit(out))
       this.#tableWritten = committed.catch(() => {})
     }
@@ -501,7 +494,7 @@ export class LevelEngine extends Engine {
   /** A record's value, or DAMAGED (reported) when it fails its checksum or does not decode. */
   #decodeRecord(collection: string, id: string, key: string, bytes: Uint8Array): unknown {
     try {
-      const record = decodeSealed(key, bytes, () => `record ${collection}/${id}`, this.#store.engine, this.#bareAllowed, this.#records)
+      const record = decodeSealed(key, bytes, () => `record ${collection}/${id}`, this.#store.engine, this.#bareAllowed, this.#shapes ?? PLAIN)
       this.#damage.readFine(collection, id)
       return record
     } catch (err) {

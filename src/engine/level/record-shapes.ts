@@ -1,6 +1,8 @@
 import { Packr } from 'msgpackr'
 import { CorruptionError } from '../../errors.js'
+import { SHAPES_KEY } from './level-keys.js'
 import { decodeWith, encodeWith, PACKR_OPTIONS, type Named, type ValueCodec } from './msgpack-codec.js'
+import { decodeSealed, encodeSealed } from './sealed-values.js'
 
 /**
  * msgpackr's one-byte record ids. Shapes past these are written inside each value that has them
@@ -35,9 +37,9 @@ export class RecordShapes implements ValueCodec {
   /** Shapes the stored table holds. */
   #stored: number
 
-  /** `table`: the store's shapes table, as `unsaved()` gave it (undefined for a store that has none yet). */
-  constructor(table: unknown, store: string) {
-    this.#shapes = table === undefined ? [] : checkTable(table, store)
+  /** `stored`: the bytes stored under SHAPES_KEY, as `unsaved()` gave them (undefined for a store that has none yet); `store` names it in errors. */
+  constructor(stored: Uint8Array | undefined, store: string) {
+    this.#shapes = stored === undefined ? [] : checkTable(decodeSealed(SHAPES_KEY, stored, TABLE, store, false), store)
     this.#stored = this.#shapes.length
     this.#packr = new Packr({
       ...PACKR_OPTIONS,
@@ -66,11 +68,14 @@ export class RecordShapes implements ValueCodec {
 
   decode = (bytes: Uint8Array, where: Named, start: number): unknown => decodeWith(this.#packr, bytes, where, start)
 
-  /** The table to store with the batch being written, if it holds shapes not stored yet, and how many. */
-  unsaved(): { table: string[][]; count: number } | undefined {
+  /**
+   * The table to store under SHAPES_KEY with the batch being written (sealed; like `encodeSealed`'s,
+   * the bytes are a view of msgpackr's buffer), if it holds shapes not stored yet, and how many.
+   */
+  unsaved(): { bytes: Buffer; count: number } | undefined {
     const count = this.#count()
     if (count <= this.#stored) return undefined
-    return { table: this.#shapes.slice(0, count).map((keys) => [...keys]), count }
+    return { bytes: encodeSealed(SHAPES_KEY, this.#shapes.slice(0, count).map((keys) => [...keys]), TABLE), count }
   }
 
   /** A batch holding the table of `count` shapes is committed. */
@@ -87,6 +92,8 @@ export class RecordShapes implements ValueCodec {
     return obj === this.#top || this.#children.includes(obj)
   }
 }
+
+const TABLE = 'the table of record shapes'
 
 function checkTable(table: unknown, store: string): string[][] {
   if (!Array.isArray(table) || table.length > MAX_SHAPES || !table.every((keys) => Array.isArray(keys) && keys.every((k) => typeof k === 'string'))) {

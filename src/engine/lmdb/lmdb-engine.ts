@@ -5,7 +5,7 @@ import { Engine } from '../engine.js'
 import type { DamagedRecord, EngineSnapshot, EngineSupports, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine.js'
 import { ENTRY, ENTRY_END, FORMAT_KEY, pointerKey, recordKey, recordPrefix, SHAPES_KEY, stagingKey } from '../level/level-keys.js'
 import type { RawInfo } from '../level/level-raw.js'
-import { decodeValue, encodeValue, PLAIN, type Named, type ValueCodec } from '../level/msgpack-codec.js'
+import { decodeValue, encodeValue, PLAIN, type Named } from '../level/msgpack-codec.js'
 import { RecordShapes } from '../level/record-shapes.js'
 import { decodeSealed, encodeSealed } from '../level/sealed-values.js'
 import { lmdbError } from './lmdb-errors.js'
@@ -103,9 +103,8 @@ export class LmdbEngine extends Engine {
   #lock: OwnerLock | undefined
   #maxKey = 0
   #txnFlags = TXN_FLUSH_NOW
-  /** How records are encoded: with the store's shapes (format 2), or plain (format 1). */
+  /** The store's record shapes (format 2); undefined for a store of plain records (format 1). */
   #shapes: RecordShapes | undefined
-  #records: ValueCodec = PLAIN
 
   constructor(path: string, options: LmdbEngineOptions = {}) {
     super()
@@ -176,7 +175,7 @@ export class LmdbEngine extends Engine {
         throw new InvalidPathError(`${this.describe()} cannot open ${this.path}: it is an LMDB database that Stowage did not write (it has no Stowage format marker)`)
       }
       this.#write(() => this.#db.putSync(FORMAT_KEY, encodeValue(FORMAT, FORMAT_KEY)), 'writing its format')
-      this.#useShapes(undefined)
+      this.#shapes = new RecordShapes(undefined, this.#label)
       return
     }
     let format: unknown
@@ -186,15 +185,7 @@ export class LmdbEngine extends Engine {
       throw new CorruptionError(`${this.describe()}: ${(err as Error).message}`, { cause: err })
     }
     if (!FORMATS.includes(format as number)) throw new CorruptionError(`${this.describe()} holds data in format ${String(format)}; this version reads formats ${FORMATS.join(' and ')}`)
-    if (format === 2) {
-      const table = this.#db.getBinary(SHAPES_KEY)
-      this.#useShapes(table === undefined ? undefined : decodeSealed(SHAPES_KEY, table, 'the table of record shapes', this.#label, false))
-    }
-  }
-
-  #useShapes(table: unknown): void {
-    this.#shapes = new RecordShapes(table, this.#label)
-    this.#records = this.#shapes
+    if (format === 2) this.#shapes = new RecordShapes(this.#db.getBinary(SHAPES_KEY), this.#label)
   }
 
   protected async _close(): Promise<void> {
@@ -343,7 +334,7 @@ export class LmdbEngine extends Engine {
           case 'putRecord': {
             const key = recordKey(op.collection, op.id)
             if (this.#damage.size > 0) this.#damage.delete(op.collection, op.id)
-            db.putSync(key, encodeSealed(key, op.value, `record ${op.collection}/${op.id}`, this.#records))
+            db.putSync(key, encodeSealed(key, op.value, `record ${op.collection}/${op.id}`, this.#shapes ?? PLAIN))
             break
           }
           case 'delRecord':
@@ -371,7 +362,7 @@ export class LmdbEngine extends Engine {
       }
       const shapes = this.#shapes?.unsaved()
       if (shapes !== undefined) {
-        db.putSync(SHAPES_KEY, encodeSealed(SHAPES_KEY, shapes.table, 'the table of record shapes'))
+        db.putSync(SHAPES_KEY, shapes.bytes)
         written = shapes.count
       }
     }, `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`)
@@ -482,7 +473,7 @@ export class LmdbEngine extends Engine {
   /** A record's value, or DAMAGED (reported) when it fails its checksum or does not decode. */
   #decodeRecord(collection: string, id: string, key: string, bytes: Uint8Array): unknown {
     try {
-      const record = decodeSealed(key, bytes, () => `record ${collection}/${id}`, this.#label, false, this.#records)
+      const record = decodeSealed(key, bytes, () => `record ${collection}/${id}`, this.#label, false, this.#shapes ?? PLAIN)
       this.#damage.readFine(collection, id)
       return record
     } catch (err) {

@@ -123,7 +123,7 @@ export class PostgresNotices {
       this.#pings.delete(message.ping)
       return
     }
-    if (message.o === this.origin || message.r === undefined) return
+    if (message.r === undefined) return
     this.#tell({ records: message.r })
   }
 
