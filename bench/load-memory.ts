@@ -132,7 +132,7 @@ async function peer(load: () => Promise<Peer>): Promise<Open> {
 function stowageOn(engine: (lib: typeof import('../src/index.js'), dir: string) => Engine): () => Promise<Open> {
   return () =>
     peer(async () => {
-      const [lib, { onEngine }] = await Promise.all([import('../src/index.js'), import('./peers/stowage.js')])
+      const { lib, onEngine } = await import('./peers/stowage.js')
       return onEngine((dir) => engine(lib, dir))
     })
 }

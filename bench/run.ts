@@ -24,6 +24,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   compression: () => import('./compression.js'),
   tools: () => import('./tools.js'),
   postgres: () => import('./postgres.js'),
+  startup: () => import('./startup.js'),
 }
 
 const name = process.argv[2]

@@ -1,3 +1,5 @@
+// Reflect.getMetadata reads the property types that emitDecoratorMetadata records.
+import 'reflect-metadata'
 import { ModelDefinitionError } from '../errors.js'
 import { inferType } from '../types/infer-type.js'
 import { isType, type Type } from '../types/type.js'

@@ -14,10 +14,15 @@ beforeAll(async () => {
 afterAll(() => packed?.cleanup())
 
 describe('the tarball', () => {
-  it('holds the build, its declarations, README, LICENSE and package.json, and no sources or source maps', () => {
+  it('holds the bundled build, its declarations, README, LICENSE and package.json, and no sources, modules or source maps', () => {
     const files = packed.files
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/types/scalar-types.js', 'dist/src/testing/index.js', 'dist/src/testing/index.d.ts']))
-    expect(files.filter((f) => !f.startsWith('dist/src/') && !['package.json', 'README.md', 'LICENSE'].includes(f))).toEqual([])
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/lib/index.js', 'dist/lib/testing.js', 'dist/lib/cli.js', 'dist/src/index.d.ts', 'dist/src/types/scalar-types.d.ts', 'dist/src/testing/index.d.ts']))
+    // The JavaScript is the bundle: a few files in dist/lib, not one module per source file.
+    const js = files.filter((f) => f.endsWith('.js'))
+    expect(js.every((f) => f.startsWith('dist/lib/'))).toBe(true)
+    expect(js.length).toBeLessThan(10)
+    expect(files.filter((f) => !f.startsWith('dist/lib/') && !f.startsWith('dist/src/') && !['package.json', 'README.md', 'LICENSE'].includes(f))).toEqual([])
+    expect(files.filter((f) => f.startsWith('dist/src/') && !f.endsWith('.d.ts'))).toEqual([])
     expect(files.filter((f) => f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([])
   })
 
@@ -25,9 +30,11 @@ describe('the tarball', () => {
     const extracted = join(packed.dir, 'extracted')
     await mkdir(extracted)
     await run('tar', ['-xzf', packed.tarball, '-C', extracted], packed.dir)
-    const index = await readFile(join(extracted, 'package', 'dist', 'src', 'index.js'), 'utf8')
-    expect(index).toContain('export')
-    expect(index).not.toMatch(/sourceMappingURL/)
+    for (const file of packed.files.filter((f) => f.endsWith('.js'))) {
+      const js = await readFile(join(extracted, 'package', file), 'utf8')
+      expect(js).not.toMatch(/sourceMappingURL/)
+    }
+    expect(await readFile(join(extracted, 'package', 'dist', 'lib', 'index.js'), 'utf8')).toContain('export')
   })
 })
 

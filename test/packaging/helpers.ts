@@ -136,7 +136,7 @@ async function scenario() {
         await SiteModel.create(props)
         refusals.push('accepted')
       } catch (err) {
-        refusals.push(err instanceof ValidationError ? err.code + ':' + err.errors.map((e) => e.property).join(',') : String(err))
+        refusals.push(err instanceof ValidationError ? err.name + ':' + err.code + ':' + err.errors.map((e) => e.property).join(',') : String(err))
       }
     }
     const result = {
@@ -176,7 +176,7 @@ export const EXPECTED = {
   read: { url: 'https://example.com/a?b=1#c', owner: '"quoted local"@example.com', tags: ['x'] },
   count: 2,
   accepted: [null, null, null],
-  refusals: ['VALIDATION:url', 'VALIDATION:url', 'VALIDATION:owner', 'VALIDATION:owner'],
+  refusals: ['ValidationError:VALIDATION:url', 'ValidationError:VALIDATION:url', 'ValidationError:VALIDATION:owner', 'ValidationError:VALIDATION:owner'],
 }
 
 /** The last line of a scenario's output, parsed. */
