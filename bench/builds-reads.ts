@@ -3,8 +3,10 @@
  * Stowage's defaults, an LRU of 1,000) on this build beside another build, in one process and in
  * alternating rounds, on LMDB and LevelDB: to show what a change to the read path gains without the
  * ±30% that separate runs give on a shared machine. `BENCH_BASELINE` is the `dist` folder of the
- * other build (e.g. a `git worktree` of an earlier commit, built with `npx tsc -p tsconfig.build.json
- * --outDir <dir>`). Each side reads its own store of `BENCH_READS_N` articles (default 100,000).
+ * other build (e.g. a `git worktree` of an earlier commit, built there with `npm run build`: each
+ * side's peer loads the package of the tree it sits in, through its entry point, so a build copied
+ * elsewhere in this tree would load this tree's bundle). Each side reads its own store of
+ * `BENCH_READS_N` articles (default 100,000).
  *
  *   BENCH_BASELINE=/tmp/old/dist npm run bench -- builds-reads
  */

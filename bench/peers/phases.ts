@@ -1,7 +1,9 @@
 /**
  * One system through the peer benchmark's workload in this process, printing its rates as one JSON
  * line: the quick way to compare two builds (run each build's copy in turn, alternating, in fresh
- * processes) or to profile one phase.
+ * processes) or to profile one phase. Stowage is loaded as the package of the tree the script sits
+ * in (its entry point, built by `npm run build`): to compare builds, build each in a tree of its
+ * own (a `git worktree`).
  *
  *   node --expose-gc <dist>/bench/peers/phases.js <system> [<phase to profile: insert|gets|lookups|ranges> <dir for p.cpuprofile>]
  *
