@@ -25,6 +25,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   tools: () => import('./tools.js'),
   postgres: () => import('./postgres.js'),
   startup: () => import('./startup.js'),
+  'single-saves': () => import('./single-saves.js'),
 }
 
 const name = process.argv[2]
