@@ -13,13 +13,14 @@ import { ClassicLevel } from 'classic-level'
 import { open as openLmdb } from 'lmdb'
 import { Packr } from 'msgpackr'
 import { Database, DirectoryEngine, Index, LevelEngine, LmdbEngine, Model, Property, StoredObject, Types, type Engine } from '../src/index.js'
+import { TXN_FLUSH_LATER } from '../src/engine/lmdb/lmdb-engine.js'
 import { PACKR_OPTIONS } from '../src/engine/level/msgpack-codec.js'
 import { newOid } from '../src/model/oid.js'
 import { fmt, interleaved, machine, type Case } from './bench-utils.js'
 
 const PRELOAD = 20_000
-/** The LmdbEngine's write transactions (lmdb-engine.ts): abortable, synchronous, flush overlapped. */
-const LMDB_TXN_FLAGS = 0x10003 as unknown as import('lmdb').TransactionFlags
+/** The LmdbEngine's write transactions: abortable, synchronous, flush overlapped. */
+const LMDB_TXN_FLAGS = TXN_FLUSH_LATER as unknown as import('lmdb').TransactionFlags
 
 /** A model class of its own for each database. */
 function noteModel() {

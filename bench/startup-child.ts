@@ -1,9 +1,10 @@
 /**
  * One fresh process of the startup bench (bench/startup.ts): imports the modules named in its
  * arguments, in order, then prints the time that took and the resident memory after three full
- * garbage collections, as one JSON line. It imports nothing else, so that only they count.
+ * garbage collections, as one JSON line. It imports nothing else but node:fs (settled-rss.ts), so
+ * that only they count.
  */
-import { readFileSync } from 'node:fs'
+import { settledRss } from './settled-rss.js'
 
 export interface Loaded {
   importMs: number
@@ -15,12 +16,6 @@ export interface Loaded {
 const started = performance.now()
 for (const m of process.argv.slice(2)) await import(m)
 const importMs = performance.now() - started
-const gc = (globalThis as { gc?: () => void }).gc
-for (let i = 0; i < 3; i++) {
-  gc?.()
-  await new Promise((resolve) => setTimeout(resolve, 20))
-}
-const status = readFileSync('/proc/self/status', 'utf8')
-const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
-const loaded: Loaded = { importMs, rss: kb('VmRSS'), anon: kb('RssAnon'), heap: process.memoryUsage().heapUsed }
+const { rss, anon } = await settledRss()
+const loaded: Loaded = { importMs, rss, anon, heap: process.memoryUsage().heapUsed }
 console.log(JSON.stringify(loaded))

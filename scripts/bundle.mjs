@@ -7,9 +7,11 @@
  */
 import { build } from 'esbuild'
 import { rmSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const root = join(dirname(new URL(import.meta.url).pathname), '..')
+// fileURLToPath, not the URL's pathname: a checkout under a path with spaces (or on Windows) must build too.
+const root = fileURLToPath(new URL('..', import.meta.url))
 const outdir = join(root, 'dist', 'lib')
 rmSync(outdir, { recursive: true, force: true })
 await build({

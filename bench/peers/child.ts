@@ -3,33 +3,11 @@
  * runs the workloads; `... reopen <dir> <n> <id as JSON>` opens it again in a fresh process and reads
  * one article. Prints one JSON line of figures (times in ms, memory in bytes).
  */
-import { readFileSync } from 'node:fs'
+import { settledRss } from '../settled-rss.js'
 import { SYSTEMS } from './systems.js'
 import { BATCH, SPAN, article, queries, type ArticleData, type Id } from './workload.js'
 
 const FLUSH_EACH_MAX = Number(process.env.BENCH_PEERS_FLUSH_EACH_MAX ?? 200_000)
-
-/**
- * Resident memory after garbage collection, in bytes: all of it, and the anonymous part (heap, native
- * allocations; Linux's RssAnon), which leaves out file pages mapped by lmdb and LevelDB (page cache
- * the kernel can drop at any time).
- */
-async function settledRss(): Promise<{ rss: number; anon: number }> {
-  const gc = (globalThis as { gc?: () => void }).gc
-  for (let i = 0; i < 3; i++) {
-    gc?.()
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  const rss = process.memoryUsage.rss()
-  let anon = NaN
-  try {
-    const kb = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))
-    if (kb) anon = Number(kb[1]) * 1024
-  } catch {
-    // not Linux: the anonymous part stays unknown
-  }
-  return { rss, anon }
-}
 
 async function load(system: string, dir: string, n: number) {
   const peer = await SYSTEMS[system]!.load()

@@ -3,7 +3,7 @@ import { describeValue } from '../engine/engine.js'
 import { ArgumentError, IndexError } from '../errors.js'
 import type { Database } from '../model/database.js'
 import type { IndexKey, IndexMeta, ModelMeta } from '../model/meta.js'
-import { STATE } from '../model/object-state.js'
+import { stillStored } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { maintainerOf } from './index-maintainer.js'
 import { decodeKey, encodeKey, encodePrefix, kindBounds, kindOf } from './key-codec.js'
@@ -290,7 +290,7 @@ class ObjectStream<T> implements AsyncIterableIterator<T> {
     const loaded = this.#loaded
     while (this.#next < loaded.length) {
       const obj = loaded[this.#next++]
-      if (obj !== undefined && !obj[STATE].removed) return Promise.resolve({ value: obj as T, done: false })
+      if (stillStored(obj)) return Promise.resolve({ value: obj as T, done: false })
     }
     if (this.#done) return Promise.resolve({ value: undefined, done: true })
     return this.#refill()

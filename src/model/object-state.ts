@@ -65,6 +65,11 @@ export function hasUnsavedChanges(state: ObjectState): boolean {
   return state.version !== state.savedVersion || state.owners !== undefined
 }
 
+/** Whether a loaded object is still stored: read (not undefined) and not removed since (a stream of results may be consumed slowly). */
+export function stillStored(obj: StoredObject | undefined): obj is StoredObject {
+  return obj !== undefined && !obj[STATE].removed
+}
+
 /** Whether the object's oid was chosen by the app (`ensure`, `import`), not generated: another write may have stored it first. */
 export function hasChosenOid(state: ObjectState): boolean {
   return state.hasExtra && state.extra.chosenOid === true

@@ -2,7 +2,7 @@ import type { Engine } from '../engine/engine.js'
 import { QueryError } from '../errors.js'
 import { entryPrefix, keysRecordKey, keysRecordPrefix } from '../indexes/layout.js'
 import type { Database } from '../model/database.js'
-import { STATE } from '../model/object-state.js'
+import { stillStored } from '../model/object-state.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { endJob, jobIsFull } from '../model/weak-refs.js'
 import { anyKeyMatches, type ParsedCondition } from './conditions.js'
@@ -118,7 +118,7 @@ export class Execution {
       const objs = await this.#load(batch.map((c) => c.oid))
       for (let i = 0; i < batch.length; i++) {
         const obj = objs[i]
-        if (obj === undefined || obj[STATE].removed || !this.#objectPasses(obj, batch[i]!)) continue
+        if (!stillStored(obj) || !this.#objectPasses(obj, batch[i]!)) continue
         if (skipped < offset) {
           skipped++
           continue
@@ -141,7 +141,7 @@ export class Execution {
       const objs = await this.#load(batch.map((c) => c.oid))
       for (let i = 0; i < batch.length; i++) {
         const obj = objs[i]
-        if (obj === undefined || obj[STATE].removed || !this.#objectPasses(obj, batch[i]!)) continue
+        if (!stillStored(obj) || !this.#objectPasses(obj, batch[i]!)) continue
         const key = sortKeyOf(valueKeys(this.#q.meta, name, obj), desc)
         if (key === undefined) continue
         held.push({ obj, key })
@@ -179,7 +179,7 @@ export class Execution {
   }
 
   *#stillStored(objs: (StoredObject | undefined)[]): Generator<StoredObject> {
-    for (const obj of objs) if (obj !== undefined && !obj[STATE].removed) yield obj
+    for (const obj of objs) if (stillStored(obj)) yield obj
   }
 
   /** Candidates that pass every index condition, in the query's order (sorted in memory if the plan reads out of order). */

@@ -65,7 +65,7 @@ const DEFAULT_MAP_SIZE = 16 * 2 ** 30
  * runs inside the lock; nothing in lmdb-js defers it without giving up crash safety (MDB_NOSYNC can
  * leave a torn store after a power loss).
  */
-const TXN_FLUSH_LATER = 0x10003
+export const TXN_FLUSH_LATER = 0x10003
 const TXN_FLUSH_NOW = 0x3
 /**
  * lmdb is loaded when an engine opens, so that apps that never use LMDB never load its native addon;
@@ -188,7 +188,7 @@ export class LmdbEngine extends Engine {
       throw new CorruptionError(`${this.describe()}: ${(err as Error).message}`, { cause: err })
     }
     if (!FORMATS.includes(format as number)) throw new CorruptionError(`${this.describe()} holds data in format ${String(format)}; this version reads formats ${FORMATS.join(' and ')}`)
-    if (format === 2) this.#shapes = new RecordShapes(this.#db.getBinary(SHAPES_KEY), this.#label)
+    if (format === FORMAT) this.#shapes = new RecordShapes(this.#db.getBinary(SHAPES_KEY), this.#label)
   }
 
   protected async _close(): Promise<void> {
