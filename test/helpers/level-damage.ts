@@ -63,6 +63,20 @@ export function flipByteOf(dir: string, needle: string | Buffer, offset?: number
 }
 
 /**
+ * How many times `needle` occurs in the store's table files. A key can occur more than once: a table's
+ * index block may keep a block's last key whole as the separator to the next block.
+ */
+export function occurrences(dir: string, needle: string | Buffer): number {
+  const bytes = typeof needle === 'string' ? Buffer.from(needle) : needle
+  let count = 0
+  for (const file of tableFiles(dir)) {
+    const content = readFileSync(file)
+    for (let at = content.indexOf(bytes); at >= 0; at = content.indexOf(bytes, at + 1)) count++
+  }
+  return count
+}
+
+/**
  * Inverts `length` bytes from `length / 2` before the first occurrence of `needle` in the store's
  * table files: entry headers included, so LevelDB finds garbage in that block.
  */
