@@ -26,6 +26,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   postgres: () => import('./postgres.js'),
   startup: () => import('./startup.js'),
   'single-saves': () => import('./single-saves.js'),
+  'lmdb-layout': () => import('./lmdb-layout.js'),
 }
 
 const name = process.argv[2]
