@@ -17,25 +17,15 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { open as openLmdb, type Database as LmdbDatabase, type RootDatabase } from 'lmdb'
-import { Database, Index, LmdbEngine, Model, Property, StoredObject, Types } from '../src/index.js'
 import { TXN_FLUSH_LATER } from '../src/engine/lmdb/lmdb-engine.js'
 import { utf8Keys } from '../src/engine/lmdb/lmdb-keys.js'
 import { newOid } from '../src/model/oid.js'
 import { fmt, interleaved, machine, type Case } from './bench-utils.js'
-import { STATUSES, article } from './peers/workload.js'
+import { lmdb as stowageOnLmdb } from './peers/stowage.js'
+import { article, type ArticleData } from './peers/workload.js'
 
 const BATCH = 1000
 const FLAGS = TXN_FLUSH_LATER as unknown as import('lmdb').TransactionFlags
-
-@Model({ collection: 'articles' })
-class Article extends StoredObject {
-  @Property(Types.STRING) title!: string
-  @Property(Types.STRING) @Index() author!: string
-  @Property(Types.ENUM(...STATUSES)) @Index() status!: string
-  @Property(Types.LIST(Types.STRING)) tags!: string[]
-  @Property(Types.INTEGER) @Index() score!: number
-  @Property(Types.STRING) body!: string
-}
 
 type Layout = 'stowage' | 'no keys records' | 'short entry prefix' | 'dupSort'
 
@@ -84,7 +74,8 @@ export async function run(): Promise<void> {
     const async = { dir: mkdtempSync(join(dir, 'raw-')), store: undefined as unknown as ReturnType<typeof rawStore> }
     async.store = rawStore(async.dir, 'dupSort')
     const engineDir = mkdtempSync(join(dir, 'engine-'))
-    const db = await Database.open({ engine: new LmdbEngine(join(engineDir, 'db.lmdb')), models: [Article] })
+    // The peer benchmark's Stowage: the package as apps load it, the store at <dir>/stowage.lmdb.
+    const stowage = await stowageOnLmdb.open(engineDir)
     const next = new Map<string, number>()
     const step = (name: string) => {
       const first = next.get(name) ?? 0
@@ -99,20 +90,20 @@ export async function run(): Promise<void> {
         units: BATCH,
         fn: () => {
           const first = step('engine')
-          return db.transaction(() => {
-            for (let i = first; i < first + BATCH; i++) new Article(article(i))
-          })
+          const batch: ArticleData[] = []
+          for (let i = first; i < first + BATCH; i++) batch.push(article(i))
+          return stowage.insert(batch)
         },
       },
     ]
     console.log('\ninserts (articles/s):')
     const results = await interleaved(cases, 400)
-    const sizes = [...stores.map((s) => join(s.dir, 'db.lmdb')), join(async.dir, 'db.lmdb'), join(engineDir, 'db.lmdb')].map((file) => statSync(file).size / 1e6)
+    const sizes = [...stores.map((s) => join(s.dir, 'db.lmdb')), join(async.dir, 'db.lmdb'), join(engineDir, 'stowage.lmdb')].map((file) => statSync(file).size / 1e6)
     console.log('\n| case | articles/s | µs per article | articles written | store size, MB |')
     console.log('|---|---:|---:|---:|---:|')
     const written = [...stores.map((s) => next.get(s.layout) ?? 0), next.get('async') ?? 0, next.get('engine') ?? 0]
     results.forEach((r, i) => console.log(`| ${r.name} | ${fmt(r.unitsPerSec)} | ${(1e6 / r.unitsPerSec).toFixed(1)} | ${fmt(written[i]!)} | ${sizes[i]!.toFixed(1)} |`))
-    await db.close()
+    await stowage.close()
     for (const s of [...stores, async]) await s.store!.root.close()
   } finally {
     rmSync(dir, { recursive: true, force: true })
