@@ -2,7 +2,7 @@
  * `npm run bench -- lmdb-layout`: how much the LMDB key layout costs bulk inserts. Batches of 1,000
  * articles, each one synchronous transaction with the LmdbEngine's flags, written by lmdb-js alone
  * in several layouts (the same bytes for the records and keys records in each), beside Stowage
- * inserting the same articles on the LmdbEngine:
+ * inserting the same articles on the LmdbEngine (the peer benchmark's Stowage code, bench/peers/stowage.ts):
  * - Stowage's layout: one key space; per article its record, three index entries
  *   (`eidx\0e\0<collection>\0<index>\0<key>\0<oid>`, a sealed nil as value) and its keys record;
  * - the same without keys records;
