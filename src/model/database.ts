@@ -23,6 +23,7 @@ import { applyRecord, readStored, recordInstance, revertProperties } from './rec
 import { bind, unbind } from './registry.js'
 import { assignProps, type ListOptions, type Props, type StoredObject } from './stored-object.js'
 import { currentTransaction, running, Transaction, transactionOf, type MemberUndo } from './transaction.js'
+import { SaveGroups } from './save-groups.js'
 import { assertOwn, UnitOfWork, type WriteItem } from './unit-of-work.js'
 import { endJob, jobIsFull } from './weak-refs.js'
 import { WriteLog } from './write-log.js'
@@ -181,6 +182,8 @@ export class Database {
   readonly #keys = new Map<string, Promise<unknown>>()
   readonly #log = new WriteLog()
   readonly #work: UnitOfWork
+  /** Saves and removes outside transactions, written together while they wait for the queue. */
+  readonly #groups: SaveGroups
   /** The engine reads records synchronously (`getRecordSync`): reads skip the promise and the thread pool. */
   readonly #syncReads: boolean
   readonly #migrations: Migrations
@@ -196,6 +199,10 @@ export class Database {
     this.identity = new IdentityMap(max, this.#syncReads ? (state) => this.#reread(state) : undefined)
     this.features = FEATURES.map((Feature) => new Feature(this))
     this.#work = new UnitOfWork(this, this.#log)
+    this.#groups = new SaveGroups(
+      (write) => void this.#queue(write),
+      (items) => this.#work.write(items),
+    )
     this.#migrations = this.#feature(Migrations)
   }
 
@@ -807,7 +814,7 @@ export class Database {
     const tx = this.#transaction()
     if (tx !== undefined) return tx.save(obj, times)
     if (this.#migrations.restricted) await this.#writable([obj[STATE].meta])
-    await this.#enqueue(() => this.#work.write([{ obj, remove: false, times }]))
+    await this.#groups.add({ obj, remove: false, times })
   }
 
   async remove(obj: StoredObject): Promise<void> {
@@ -818,7 +825,7 @@ export class Database {
       return tx.remove(obj)
     }
     if (this.#migrations.restricted) await this.#writable([obj[STATE].meta])
-    await this.#enqueue(() => this.#work.write([{ obj, remove: true }]))
+    await this.#groups.add({ obj, remove: true })
   }
 
   exportObject(obj: StoredObject, options: ExportOptions): Exported {
@@ -871,6 +878,12 @@ export class Database {
   }
 
   #enqueue<T>(write: () => Promise<T>): Promise<T> {
+    this.#groups.close()
+    return this.#queue(write)
+  }
+
+  /** `#enqueue` for a group of saves, which stays open to later saves. */
+  #queue<T>(write: () => Promise<T>): Promise<T> {
     const run = this.#writes.then(write)
     this.#writes = run.catch(() => {})
     return run
