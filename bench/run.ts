@@ -27,6 +27,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   startup: () => import('./startup.js'),
   'single-saves': () => import('./single-saves.js'),
   'lmdb-layout': () => import('./lmdb-layout.js'),
+  'concurrent-saves': () => import('./concurrent-saves.js'),
 }
 
 const name = process.argv[2]
