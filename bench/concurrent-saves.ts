@@ -6,29 +6,19 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Database, Index, LevelEngine, LmdbEngine, Model, Property, StoredObject, Types, type Engine } from '../src/index.js'
+import { Database, LevelEngine, LmdbEngine, type Engine } from '../src/index.js'
 import { machine } from './bench-utils.js'
-
-function noteModel() {
-  @Model({ collection: 'notes' })
-  class Note extends StoredObject {
-    @Property(Types.STRING) title!: string
-    @Property(Types.STRING) @Index() author!: string
-    @Property(Types.INTEGER) @Index() score!: number
-  }
-  return Note
-}
+import { note, noteModel } from './single-saves.js'
 
 async function measure(name: string, engine: Engine): Promise<string> {
   const Note = noteModel()
   const db = await Database.open({ engine, models: [Note] })
   let i = 0
-  const note = () => ({ title: `Note number ${i}`, author: `author${i % 100}`, score: i++ })
   const cells: string[] = []
   for (const n of [1, 10, 100, 1000]) {
     const rounds = Math.max(2, 2000 / n)
     const t = performance.now()
-    for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: n }, () => Note.create(note())))
+    for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: n }, () => Note.create(note(i++))))
     cells.push(((performance.now() - t) * 1000 / (rounds * n)).toFixed(1))
   }
   await db.close()

@@ -23,7 +23,7 @@ const PRELOAD = 20_000
 const LMDB_TXN_FLAGS = TXN_FLUSH_LATER as unknown as import('lmdb').TransactionFlags
 
 /** A model class of its own for each database. */
-function noteModel() {
+export function noteModel(): typeof StoredObject {
   @Model({ collection: 'notes' })
   class Note extends StoredObject {
     @Property(Types.STRING) title!: string
@@ -33,7 +33,7 @@ function noteModel() {
   return Note
 }
 
-const note = (i: number) => ({ title: `Note number ${i}`, author: `author${i % 100}`, score: i })
+export const note = (i: number) => ({ title: `Note number ${i}`, author: `author${i % 100}`, score: i })
 
 async function stowage(name: string, engine: Engine): Promise<{ c: Case; close(): Promise<void> }> {
   const Note = noteModel()
