@@ -69,10 +69,12 @@ export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-layout-'))
   try {
     const layouts: Layout[] = ['stowage', 'no keys records', 'short entry prefix', 'dupSort']
-    const stores = layouts.map((layout) => ({ layout, dir: mkdtempSync(join(dir, 'raw-')), store: undefined as ReturnType<typeof rawStore> | undefined }))
-    for (const s of stores) s.store = rawStore(s.dir, s.layout)
-    const async = { dir: mkdtempSync(join(dir, 'raw-')), store: undefined as unknown as ReturnType<typeof rawStore> }
-    async.store = rawStore(async.dir, 'dupSort')
+    const made = (layout: Layout) => {
+      const at = mkdtempSync(join(dir, 'raw-'))
+      return { layout, dir: at, store: rawStore(at, layout) }
+    }
+    const stores = layouts.map(made)
+    const async = made('dupSort')
     const engineDir = mkdtempSync(join(dir, 'engine-'))
     // The peer benchmark's Stowage: the package as apps load it, the store at <dir>/stowage.lmdb.
     const stowage = await stowageOnLmdb.open(engineDir)
@@ -83,7 +85,7 @@ export async function run(): Promise<void> {
       return first
     }
     const cases: Case[] = [
-      ...stores.map((s) => ({ name: `lmdb-js, ${s.layout} layout`, units: BATCH, fn: () => s.store!.write(step(s.layout)) })),
+      ...stores.map((s) => ({ name: `lmdb-js, ${s.layout} layout`, units: BATCH, fn: () => s.store.write(step(s.layout)) })),
       { name: 'lmdb-js, dupSort layout, asynchronous transaction() (the peer benchmark\'s)', units: BATCH, fn: () => async.store.write(step('async'), true) as Promise<void> },
       {
         name: 'Stowage on the LmdbEngine (db.transaction of new Article)',
@@ -104,7 +106,7 @@ export async function run(): Promise<void> {
     const written = [...stores.map((s) => next.get(s.layout) ?? 0), next.get('async') ?? 0, next.get('engine') ?? 0]
     results.forEach((r, i) => console.log(`| ${r.name} | ${fmt(r.unitsPerSec)} | ${(1e6 / r.unitsPerSec).toFixed(1)} | ${fmt(written[i]!)} | ${sizes[i]!.toFixed(1)} |`))
     await stowage.close()
-    for (const s of [...stores, async]) await s.store!.root.close()
+    for (const s of [...stores, async]) await s.store.root.close()
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
