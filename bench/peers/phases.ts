@@ -29,6 +29,7 @@ session.connect()
 async function phase(name: string, fn: () => Promise<void>): Promise<number> {
   if (name === profiled) {
     await session.post('Profiler.enable')
+    await session.post('Profiler.setSamplingInterval', { interval: 50 })
     await session.post('Profiler.start')
   }
   const t = performance.now()
