@@ -17,6 +17,12 @@ export interface EngineSupports {
   syncReads?: boolean
   /** `entriesSync`, `keysSync` and `recordsSync` iterate without promises (LMDB). Absent means false. */
   syncRanges?: boolean
+  /**
+   * `getRecords` reads on another thread (LevelDB's thread pool): the layer above reads large
+   * batches through it even where `syncReads`, so that the store reads one batch while the main
+   * thread decodes the one before. Absent means false.
+   */
+  backgroundReads?: boolean
   /** `snapshot()` gives a consistent read view while writes go on. Absent means false. */
   snapshots?: boolean
 }

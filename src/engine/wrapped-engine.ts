@@ -23,7 +23,7 @@ export abstract class WrappedEngine extends Engine {
     super()
     this.inner = inner
     const s = inner.supports
-    this.supports = { persistent: s.persistent, rawPaths: s.rawPaths, readableFiles: s.readableFiles, syncReads: s.syncReads, syncRanges: s.syncRanges, snapshots: s.snapshots, ...supports }
+    this.supports = { persistent: s.persistent, rawPaths: s.rawPaths, readableFiles: s.readableFiles, syncReads: s.syncReads, syncRanges: s.syncRanges, backgroundReads: s.backgroundReads, snapshots: s.snapshots, ...supports }
   }
 
   /**

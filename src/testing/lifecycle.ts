@@ -97,7 +97,7 @@ export function lifecycleTests(factory: EngineFactory, { describe, it, afterEach
       assert.equal(typeof e.supports.persistent, 'boolean')
       assert.equal(e.supports.persistent, Boolean(factory.reopen))
       assert.equal(typeof e.describe(), 'string')
-      for (const flag of [e.supports.syncReads, e.supports.syncRanges]) assert.ok(flag === undefined || typeof flag === 'boolean')
+      for (const flag of [e.supports.syncReads, e.supports.syncRanges, e.supports.backgroundReads]) assert.ok(flag === undefined || typeof flag === 'boolean')
     })
 
     if (factory.reopen) {

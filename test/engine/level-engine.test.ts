@@ -257,11 +257,13 @@ describe('LevelEngine', () => {
     const classic = await openAt(freshPath())
     expect(classic.supports.syncReads).toBe(true)
     expect(classic.supports.syncRanges).toBeFalsy()
+    expect(classic.supports.backgroundReads).toBe(true) // getMany on the thread pool
     await classic.close()
     const root = new MemoryLevel({ storeEncoding: 'buffer' })
     const engine = new LevelEngine(root.sublevel('stowage', { valueEncoding: 'buffer' }))
     await engine.open()
     expect(engine.supports.syncReads).toBe(true)
+    expect(engine.supports.backgroundReads).toBe(false) // memory-level reads on the main thread
     await engine.batch([
       { type: 'put', key: 'k', value: [1] },
       { type: 'putRecord', collection: 'C', id: 'x', value: { n: 1 } },

@@ -133,9 +133,10 @@ export class LevelEngine extends Engine {
     this.#readOptions = this.#batchOptions
     const root = (this.db as { db?: Db }).db ?? this.db
     this.#classic = root instanceof ClassicLevel
-    // classic-level and memory-level (abstract-level 3) read synchronously; LevelDB has no synchronous iterators.
+    // classic-level and memory-level (abstract-level 3) read synchronously; LevelDB has no synchronous
+    // iterators; classic-level's getMany runs on libuv's thread pool.
     const syncReads = (this.db.supports as { getSync?: boolean }).getSync === true
-    this.supports = { persistent: this.db.supports.permanence === true, rawPaths: false, readableFiles: false, syncReads, snapshots: this.db.supports.explicitSnapshots === true }
+    this.supports = { persistent: this.db.supports.permanence === true, rawPaths: false, readableFiles: false, syncReads, backgroundReads: this.#classic, snapshots: this.db.supports.explicitSnapshots === true }
     if (options.onDamage !== undefined && typeof options.onDamage !== 'function') {
       throw new ArgumentError(`LevelEngine onDamage must be a function, got ${typeof options.onDamage}`)
     }
