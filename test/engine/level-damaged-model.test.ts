@@ -58,4 +58,29 @@ describe('a damaged LevelDB record, seen from a model', () => {
     await (await Account.get(cy!.oid))!.update({ name: 'cyril' })
     expect((await view(Account, 'name').one('cyril'))?.oid).toBe(cy!.oid)
   })
+
+  it('deep in a long index query (a batch read on the thread pool): reported and skipped, every other object given', async () => {
+    dir = await tempDir()
+    const path = join(dir, 'db')
+    db = await Database.open({ engine: new LevelEngine(path), models: [Account] })
+    const bios = Array.from({ length: 400 }, () => noise(60))
+    const created: Account[] = []
+    await db.transaction(() => {
+      for (let i = 0; i < 400; i++) created.push(new Account({ email: `a${i}@x.org`, name: 'same', bio: bios[i] }))
+    })
+    const all = created.map((a) => a.oid).sort()
+    const damaged = all[300]! // past the first batch of the stream, read synchronously
+    await db.close()
+    db = undefined
+    await compactStore(path)
+    flipByteOf(path, bios[created.findIndex((a) => a.oid === damaged)]!)
+
+    const found: DamagedRecord[] = []
+    db = await Database.open({ engine: new LevelEngine(path, { onDamage: (d) => found.push(d) }), models: [Account] })
+    expect(db.engine.supports.backgroundReads).toBe(true)
+    const listed = await collect(view(Account, 'name').get('same'))
+    expect(oids(listed)).toEqual(all.filter((oid) => oid !== damaged))
+    expect(found.map((d) => d.id)).toEqual([damaged])
+    expect((await Account.get(all[299]!))!.bio).toBe(bios[created.findIndex((a) => a.oid === all[299])])
+  })
 })
