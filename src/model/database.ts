@@ -165,7 +165,7 @@ const READS = new Set(['get', 'has', 'count', 'list', 'all'])
  * objects than this is read through `getRecords`: the store reads it while the main thread decodes
  * the batch before (an index stream loads its next batch while the app takes the last one). Smaller
  * batches, the first of every stream among them, are read synchronously, without the trip to the
- * thread pool. LevelEngine at 1M articles: author lookups 13% and 1% ranges 24% faster
+ * thread pool. LevelEngine at 1M articles: author lookups 13-23% and 1% ranges 24-29% faster
  * (`bench/peers/steady-reads.ts`).
  */
 const SYNC_BATCH_MAX = 128
