@@ -5,7 +5,7 @@
  */
 import { settledRss } from '../settled-rss.js'
 import { SYSTEMS } from './systems.js'
-import { BATCH, SPAN, article, queries, type ArticleData, type Id } from './workload.js'
+import { BATCH, SPAN, articleBatch, queries, type Id } from './workload.js'
 
 const FLUSH_EACH_MAX = Number(process.env.BENCH_PEERS_FLUSH_EACH_MAX ?? 200_000)
 
@@ -24,8 +24,7 @@ async function load(system: string, dir: string, n: number) {
   let flushesMs = 0
   let lastFlushMs = 0
   for (let start = 0; start < n; start += BATCH) {
-    const batch: ArticleData[] = []
-    for (let i = start; i < Math.min(n, start + BATCH); i++) batch.push(article(i))
+    const batch = articleBatch(start, n)
     let t = performance.now()
     const ids = await store.insert(batch)
     insertMs += performance.now() - t

@@ -14,7 +14,7 @@ import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SYSTEMS } from './systems.js'
-import { BATCH, SPAN, article, queries, type ArticleData, type Id } from './workload.js'
+import { BATCH, SPAN, articleBatch, queries, type Id } from './workload.js'
 
 const [system, profiled, out] = process.argv.slice(2)
 if (system === undefined || SYSTEMS[system] === undefined) throw new Error(`Usage: phases.js <${Object.keys(SYSTEMS).join('|')}> [phase dir]`)
@@ -45,9 +45,7 @@ async function phase(name: string, fn: () => Promise<void>): Promise<number> {
 const ids: Id[] = []
 const insertMs = await phase('insert', async () => {
   for (let start = 0; start < n; start += BATCH) {
-    const batch: ArticleData[] = []
-    for (let i = start; i < Math.min(n, start + BATCH); i++) batch.push(article(i))
-    ids.push(...(await store.insert(batch)))
+    ids.push(...(await store.insert(articleBatch(start, n))))
   }
 })
 ;(globalThis as { gc?: () => void }).gc?.()

@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { SYSTEMS } from './systems.js'
-import { BATCH, SPAN, article, queries, type ArticleData } from './workload.js'
+import { BATCH, SPAN, articleBatch, queries } from './workload.js'
 
 const [system, dir] = process.argv.slice(2)
 if (system === undefined || SYSTEMS[system] === undefined || dir === undefined) throw new Error(`Usage: steady-reads.js <${Object.keys(SYSTEMS).join('|')}> <dir>`)
@@ -23,9 +23,7 @@ mkdirSync(dir, { recursive: true })
 const store = await (await SYSTEMS[system]!.load()).open(dir)
 if (fresh) {
   for (let start = 0; start < n; start += BATCH) {
-    const batch: ArticleData[] = []
-    for (let i = start; i < Math.min(n, start + BATCH); i++) batch.push(article(i))
-    await store.insert(batch)
+    await store.insert(articleBatch(start, n))
   }
   await store.flush?.()
   await store.close()

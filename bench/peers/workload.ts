@@ -69,6 +69,13 @@ export function rng(seed: number): () => number {
   }
 }
 
+/** The articles of the batch that starts at `start` (BATCH of them, fewer at the end of n). */
+export function articleBatch(start: number, n: number): ArticleData[] {
+  const batch: ArticleData[] = []
+  for (let i = start; i < Math.min(n, start + BATCH); i++) batch.push(article(i))
+  return batch
+}
+
 /** Article number i, the same in every process. */
 export function article(i: number): ArticleData {
   const r = rng(Math.imul(i + 1, 2654435761))

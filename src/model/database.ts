@@ -196,8 +196,8 @@ export class Database {
   readonly #groups: SaveGroups
   /** The engine reads records synchronously (`getRecordSync`): reads skip the promise and the thread pool. */
   readonly #syncReads: boolean
-  /** The engine's `getRecords` reads on another thread: large batches go through it (`SYNC_BATCH_MAX`). */
-  readonly #backgroundReads: boolean
+  /** The largest batch `loadMany` reads synchronously: SYNC_BATCH_MAX where the engine reads in the background. */
+  readonly #syncBatchMax: number
   readonly #migrations: Migrations
   /** open() returned: models registered from now on are registered by use(). */
   #opened = false
@@ -208,7 +208,7 @@ export class Database {
     const max = options.cache?.max ?? DEFAULT_CACHE_MAX
     if (!Number.isInteger(max) || max < 0) throw new ArgumentError(`cache.max must be a non-negative integer, got ${max}`)
     this.#syncReads = engine.supports.syncReads === true
-    this.#backgroundReads = engine.supports.backgroundReads === true
+    this.#syncBatchMax = !this.#syncReads ? 0 : engine.supports.backgroundReads === true ? SYNC_BATCH_MAX : Infinity
     this.identity = new IdentityMap(max, this.#syncReads ? (state) => this.#reread(state) : undefined)
     this.features = FEATURES.map((Feature) => new Feature(this))
     this.#work = new UnitOfWork(this, this.#log)
@@ -670,7 +670,7 @@ export class Database {
       if (result[i] === undefined) missing.push(i)
     }
     this.identity.reads.store += missing.length
-    if (missing.length > 0 && this.#syncReads && !(this.#backgroundReads && missing.length > SYNC_BATCH_MAX)) missing = this.#readNow(meta, oids, missing, result)
+    if (missing.length > 0 && missing.length <= this.#syncBatchMax) missing = this.#readNow(meta, oids, missing, result)
     if (missing.length > 0) {
       const again: number[] = []
       const since = this.#log.beginRead()

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ConstraintError, Database, Model, Property, StoredObject, Types, ValidationError } from '../../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { ConstraintError, Model, Property, StoredObject, Types, ValidationError } from '../../src/index.js'
 import { Index } from '../../src/indexes/index-decorator.js'
 import { Indexing } from '../../src/indexes/indexing.js'
-import { storeKinds, type Store } from '../helpers/stores.js'
+import { databaseEach, storeKinds } from '../helpers/stores.js'
 import { collect, view } from '../indexes/helpers.js'
 
 @Model({ collection: 'grouped' })
@@ -13,28 +13,19 @@ class Member extends StoredObject {
 
 for (const kind of storeKinds) {
   describe(`saves made at once on ${kind.name}`, () => {
-    let store: Store
-    let db: Database
-    beforeEach(async () => {
-      store = await kind.make()
-      db = await Database.open({ engine: store.engine(), models: [Member] })
-    })
-    afterEach(async () => {
-      await db.close()
-      await store.cleanup()
-    })
+    const t = databaseEach(kind, [Member])
 
     it('are written in fewer batches than saves, and all stored with their index entries', async () => {
+      const engine = t.db.engine
       let batches = 0
-      const batch = db.engine.batch.bind(db.engine)
-      db.engine.batch = (ops) => (batches++, batch(ops))
+      const batch = engine.batch.bind(engine)
+      engine.batch = (ops) => (batches++, batch(ops))
       const made = await Promise.all(Array.from({ length: 200 }, (_, i) => Member.create({ email: `m${i}@x.org`, score: i % 10 })))
-      db.engine.batch = batch
+      engine.batch = batch
       expect(batches).toBeLessThan(20)
       expect(await Member.count()).toBe(200)
       expect((await collect(view(Member, 'score').get(3))).length).toBe(20)
-      await db.close()
-      db = await Database.open({ engine: store.engine(), models: [Member] })
+      await t.reopen()
       for (const m of made) expect((await Member.get(m.oid))?.email).toBe(m.email)
     })
 
@@ -68,7 +59,7 @@ for (const kind of storeKinds) {
 
     it('are written after a transaction queued before them', async () => {
       const m = await Member.create({ email: 'order@x.org', score: 1 })
-      const tx = db.transaction(async () => {
+      const tx = t.db.transaction(async () => {
         m.score = 2
       })
       const after = await Member.get(m.oid)
