@@ -45,4 +45,12 @@ describe('object ids', () => {
     expect(new Set([...mine, ...theirs]).size).toBe(2000)
     expect(mine[0]!.slice(0, 10)).toBe(theirs[0]!.slice(0, 10)) // same time part, different random part
   })
+
+  it('draw fresh random digits for every millisecond, past the generator\'s pool of random bytes', () => {
+    // 16 bytes per millisecond from a pool of 4 KiB: 1,000 milliseconds use the pool about four times over.
+    const parts = Array.from({ length: 1000 }, (_, i) => newOid(4_000_000_000_000 + i).slice(10))
+    expect(new Set(parts).size).toBe(parts.length)
+    const digits = parts.join('')
+    for (const c of '0123456789abcdefghjkmnpqrstvwxyz') expect(digits.split(c).length - 1).toBeGreaterThan(300) // 16,000 digits, 500 of each on average
+  })
 })
