@@ -20,9 +20,22 @@ const count = Number(countText)
 const member = (i: number) => ({ email: `member${i}@example.com`, name: `Member ${i % 1000}`, score: i })
 /** Inserts made before the timed ones (ids of their own), so that the timed ones run on warmed-up code. */
 const warmup = Number(process.env.BENCH_WARMUP ?? 0)
+/** Ids of the untimed inserts: their own range per worker (workers start at `from` 0, 500, 1000...). */
 const WARM_IDS = 50_000_000
 
+/**
+ * With BENCH_TOGETHER set, a worker says `{"warm":true}` once warmed up and starts its timed part
+ * when a line comes on stdin, so that the timed parts of several workers run at the same time.
+ */
+async function startSignal(): Promise<void> {
+  if (!process.env.BENCH_TOGETHER) return
+  process.stdout.write('{"warm":true}\n')
+  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()))
+  process.stdin.pause()
+}
+
 async function timed(fn: () => Promise<void>): Promise<{ ms: number; cpuMs: number }> {
+  await startSignal()
   const cpu = process.cpuUsage()
   const t = performance.now()
   await fn()
@@ -35,7 +48,7 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
   const db = await Database.open({ engine: new PostgresEngine({ connectionString: url, schema, poolSize: 4 }), models: [MemberModel], cache: { max: 0 } })
   if (task === 'stowage-insert') {
     const oids: string[] = []
-    for (let i = WARM_IDS + from; i < WARM_IDS + from + warmup; i++) await MemberModel.create(member(i) as never)
+    for (let i = WARM_IDS + from * 1000; i < WARM_IDS + from * 1000 + warmup; i++) await MemberModel.create(member(i) as never)
     Object.assign(out, await timed(async () => {
       for (let i = from; i < from + count; i++) oids.push((await MemberModel.create(member(i) as never)).oid)
     }))
@@ -71,7 +84,7 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
       const m = member(i)
       await pool.query(`INSERT INTO "${schema}".members (id, email, name, data) VALUES ($1, $2, $3, $4)`, [`m${i}`, m.email.toLowerCase(), m.name, JSON.stringify(m)])
     }
-    for (let i = WARM_IDS + from; i < WARM_IDS + from + warmup; i++) await insert(i)
+    for (let i = WARM_IDS + from * 1000; i < WARM_IDS + from * 1000 + warmup; i++) await insert(i)
     Object.assign(out, await timed(async () => {
       for (let i = from; i < from + count; i++) await insert(i)
     }))

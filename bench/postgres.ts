@@ -17,6 +17,9 @@ const INSERTS = 2000
 const GETS = 4000
 /** Untimed, then timed inserts of the one-writer run on warmed-up code. */
 const WARM = 4000
+/** The steady-state table: untimed inserts per process, then timed inserts in total. */
+const STEADY_WARMUP = 3000
+const STEADY_INSERTS = 8000
 const exec = promisify(execFile)
 
 type Out = { ms: number; cpuMs: number; oids?: string[] }
@@ -41,6 +44,42 @@ async function sql(url: string, text: string): Promise<void> {
 }
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000)
+
+/**
+ * `n` workers making `total` inserts between them, each after `warmup` untimed inserts of its own,
+ * their timed parts started together once all are warm; the slowest one's time, and each one's CPU.
+ */
+async function warmWorkers(task: string, url: string, schema: string, n: number, total: number, warmup: number): Promise<{ ms: number; outs: Out[] }> {
+  const per = Math.floor(total / n)
+  const children = Array.from({ length: n }, (_, i) =>
+    spawn(process.execPath, [WORKER, task, url, schema, String(i * per), String(per)], { env: { ...process.env, BENCH_WARMUP: String(warmup), BENCH_TOGETHER: '1' }, stdio: ['pipe', 'pipe', 'inherit'] }),
+  )
+  let warm = 0
+  let go!: () => void
+  const allWarm = new Promise<void>((resolve) => (go = resolve))
+  const outs = Promise.all(
+    children.map(
+      (child) =>
+        new Promise<Out>((resolve, reject) => {
+          let buffer = ''
+          child.stdout!.on('data', (d) => {
+            buffer += d
+            for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
+              const line = JSON.parse(buffer.slice(0, nl))
+              buffer = buffer.slice(nl + 1)
+              if (line.warm && ++warm === n) go()
+              else if (!line.warm) resolve(line as Out)
+            }
+          })
+          child.on('exit', (code) => code !== 0 && reject(new Error(`${task} worker exited with ${code}`)))
+        }),
+    ),
+  )
+  await allWarm
+  for (const child of children) child.stdin!.end('go\n')
+  const done = await outs
+  return { ms: Math.max(...done.map((o) => o.ms)), outs: done }
+}
 
 /**
  * CPU time (ms) the server has spent so far, if it runs on this machine (Linux): its postmaster's
@@ -114,6 +153,7 @@ export async function run(): Promise<void> {
     await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
   }
   await warmed(url)
+  await steady(url)
   // On a busy machine the wall figures above move with the load; CPU time per insert much less.
   console.log(`\nCPU time per insert, in the writer processes (user + system, all threads) + in the server (a local one only; its processes' CPU over the timed runs, worker start and open included): ${cpuLines.join('; ')}\n`)
   await level()
@@ -141,6 +181,36 @@ async function warmed(url: string): Promise<void> {
   const hand = await line('pg-insert', handSchema)
   console.log(`\nOne writer, ${WARM} inserts timed after ${WARM} untimed ones: Stowage ${stowage.text}; pg by hand ${hand.text}; ratio ${(hand.ms / stowage.ms).toFixed(2)}x`)
   await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
+}
+
+/**
+ * The table's writers again on warmed-up code, as processes of a service that has run for a while:
+ * each makes STEADY_WARMUP untimed inserts first, then all make STEADY_INSERTS timed ones between
+ * them, started together (the table above times processes while V8 still compiles their code).
+ */
+async function steady(url: string): Promise<void> {
+  console.log(`\nThe same writers on warmed-up code: ${STEADY_WARMUP} untimed inserts in each process, then ${STEADY_INSERTS} timed in total, started together`)
+  console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | Stowage CPU per insert, ms (process + server) | pg by hand CPU per insert, ms |')
+  console.log('| --- | --- | --- | --- | --- | --- |')
+  for (const n of [1, 2, 4]) {
+    const schema = `bench_${process.pid}_steady_${n}`
+    const handSchema = `${schema}_hand`
+    await sql(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${handSchema} CASCADE; CREATE SCHEMA ${handSchema}; CREATE TABLE ${handSchema}.members (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${handSchema}.members (name, id)`)
+    await workers('stowage-insert', url, schema, 1, 1, {}, 10_000_000)
+    const cpu = async (task: string, on: string) => {
+      const before = await serverCpuMs(url)
+      const { ms, outs } = await warmWorkers(task, url, on, n, STEADY_INSERTS, STEADY_WARMUP)
+      const after = await serverCpuMs(url)
+      const own = outs.reduce((sum, o) => sum + o.cpuMs, 0) / STEADY_INSERTS
+      // The server's time covers the untimed inserts too: per insert made.
+      const server = before === undefined || after === undefined ? '' : ` + ${((after - before) / (STEADY_INSERTS + n * STEADY_WARMUP)).toFixed(3)}`
+      return { ms, text: `${own.toFixed(3)}${server}` }
+    }
+    const stowage = await cpu('stowage-insert', schema)
+    const hand = await cpu('pg-insert', handSchema)
+    console.log(`| ${n} | ${rate(STEADY_INSERTS, stowage.ms)} | ${rate(STEADY_INSERTS, hand.ms)} | ${(hand.ms / stowage.ms).toFixed(2)}x | ${stowage.text} | ${hand.text} |`)
+    await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
+  }
 }
 
 /** From the start of a save in one process to the change event of the instance held in another. */
