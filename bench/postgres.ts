@@ -2,7 +2,8 @@
  * PostgresEngine with 1, 2 and 4 writer processes on one store: inserts/s and gets/s in total,
  * against the same work done with pg by hand (one row per object, the same two indexes) and
  * against the LevelEngine in one process; and the latency from a save in one process to its
- * change event (the instance refreshed) in another. Needs a server: STOWAGE_BENCH_POSTGRES_URL.
+ * change event (the instance refreshed) in another; the writers again on warmed-up code. Needs a
+ * server: STOWAGE_BENCH_POSTGRES_URL.
  */
 import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -15,8 +16,6 @@ import { Database, defineModel, Indexing, LevelEngine, StoredObject, Types } fro
 const WORKER = join(import.meta.dirname, 'postgres-worker.js')
 const INSERTS = 2000
 const GETS = 4000
-/** Untimed, then timed inserts of the one-writer run on warmed-up code. */
-const WARM = 4000
 /** The steady-state table: untimed inserts per process, then timed inserts in total. */
 const STEADY_WARMUP = 3000
 const STEADY_INSERTS = 8000
@@ -44,6 +43,17 @@ async function sql(url: string, text: string): Promise<void> {
 }
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000)
+
+/**
+ * Empty schemas for one case: `schema` for Stowage, whose schema one process creates first (so that
+ * the timed runs do not), and the returned one holding the hand-written table with its two indexes.
+ */
+async function freshSchemas(url: string, schema: string): Promise<string> {
+  const handSchema = `${schema}_hand`
+  await sql(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${handSchema} CASCADE; CREATE SCHEMA ${handSchema}; CREATE TABLE ${handSchema}.members (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${handSchema}.members (name, id)`)
+  await workers('stowage-insert', url, schema, 1, 1, {}, 10_000_000)
+  return handSchema
+}
 
 /**
  * `n` workers making `total` inserts between them, each after `warmup` untimed inserts of its own,
@@ -126,10 +136,7 @@ export async function run(): Promise<void> {
   const cpuLines: string[] = []
   for (const n of [1, 2, 4]) {
     const schema = `bench_${process.pid}_${n}`
-    const handSchema = `${schema}_hand`
-    await sql(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${handSchema} CASCADE; CREATE SCHEMA ${handSchema}; CREATE TABLE ${handSchema}.members (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${handSchema}.members (name, id)`)
-    // Stowage first creates its schema in one process, so that the timed runs do not.
-    await workers('stowage-insert', url, schema, 1, 1, {}, 10_000_000)
+    const handSchema = await freshSchemas(url, schema)
     const server = [await serverCpuMs(url)]
     const ins = await workers('stowage-insert', url, schema, n, INSERTS)
     server.push(await serverCpuMs(url))
@@ -152,7 +159,6 @@ export async function run(): Promise<void> {
     if (n === 1) await latency(url, schema, oids[0]!)
     await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
   }
-  await warmed(url)
   await steady(url)
   // On a busy machine the wall figures above move with the load; CPU time per insert much less.
   console.log(`\nCPU time per insert, in the writer processes (user + system, all threads) + in the server (a local one only; its processes' CPU over the timed runs, worker start and open included): ${cpuLines.join('; ')}\n`)
@@ -161,32 +167,10 @@ export async function run(): Promise<void> {
 }
 
 /**
- * One writer, timed after as many untimed inserts (the table's processes make 500-2,000 inserts
- * each, much of it while V8 still compiles the code they run): inserts/s and CPU per insert.
- */
-async function warmed(url: string): Promise<void> {
-  const schema = `bench_${process.pid}_warm`
-  const handSchema = `${schema}_hand`
-  await sql(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${handSchema} CASCADE; CREATE SCHEMA ${handSchema}; CREATE TABLE ${handSchema}.members (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${handSchema}.members (name, id)`)
-  await workers('stowage-insert', url, schema, 1, 1, {}, 10_000_000)
-  const env = { BENCH_WARMUP: String(WARM) }
-  const line = async (task: string, on: string) => {
-    const before = await serverCpuMs(url)
-    const { ms, outs } = await workers(task, url, on, 1, WARM, env)
-    const after = await serverCpuMs(url)
-    const server = before === undefined || after === undefined ? '' : ` + ${((after - before) / (2 * WARM)).toFixed(3)} ms in the server (untimed inserts included)`
-    return { rate: rate(WARM, ms), ms, text: `${rate(WARM, ms)} inserts/s, CPU ${(outs[0]!.cpuMs / WARM).toFixed(3)} ms per insert in its process${server}` }
-  }
-  const stowage = await line('stowage-insert', schema)
-  const hand = await line('pg-insert', handSchema)
-  console.log(`\nOne writer, ${WARM} inserts timed after ${WARM} untimed ones: Stowage ${stowage.text}; pg by hand ${hand.text}; ratio ${(hand.ms / stowage.ms).toFixed(2)}x`)
-  await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
-}
-
-/**
  * The table's writers again on warmed-up code, as processes of a service that has run for a while:
  * each makes STEADY_WARMUP untimed inserts first, then all make STEADY_INSERTS timed ones between
- * them, started together (the table above times processes while V8 still compiles their code).
+ * them, started together (the table above times processes while V8 still compiles their code). Its
+ * one-writer row is the warmed-up single writer.
  */
 async function steady(url: string): Promise<void> {
   console.log(`\nThe same writers on warmed-up code: ${STEADY_WARMUP} untimed inserts in each process, then ${STEADY_INSERTS} timed in total, started together`)
@@ -194,9 +178,7 @@ async function steady(url: string): Promise<void> {
   console.log('| --- | --- | --- | --- | --- | --- |')
   for (const n of [1, 2, 4]) {
     const schema = `bench_${process.pid}_steady_${n}`
-    const handSchema = `${schema}_hand`
-    await sql(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${handSchema} CASCADE; CREATE SCHEMA ${handSchema}; CREATE TABLE ${handSchema}.members (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${handSchema}.members (name, id)`)
-    await workers('stowage-insert', url, schema, 1, 1, {}, 10_000_000)
+    const handSchema = await freshSchemas(url, schema)
     const cpu = async (task: string, on: string) => {
       const before = await serverCpuMs(url)
       const { ms, outs } = await warmWorkers(task, url, on, n, STEADY_INSERTS, STEADY_WARMUP)
