@@ -5,7 +5,7 @@ import { decodeValue, encodeValue } from '../engine/level/msgpack-codec.js'
 import { createSecretKey, type KeyObject } from 'node:crypto'
 import { extname } from 'node:path'
 import { chunkContext, decrypt, encrypt, type KeyRing } from './cipher.js'
-import { entryPrefix, signatureKey } from '../indexes/layout.js'
+import { claimPrefix, entryPrefix, signatureKey } from '../indexes/layout.js'
 import { unescapeString } from '../indexes/key-codec.js'
 import { IndexKeyHasher } from './index-keys.js'
 import { newKeySlot, openSlotKeys, paramsOf, rewrapSlot, slotOf, withNextKey, type KeySlot, type SlotKeys, type UserKey } from './store-key.js'
@@ -225,15 +225,17 @@ export class EncryptedEngine extends WrappedEngine {
   async #changeOrdered(slot: StoredSlot, stored: string[], ordered: string[]): Promise<void> {
     const changed = [...stored.filter((n) => !ordered.includes(n)), ...ordered.filter((n) => !stored.includes(n))]
     // Signatures first (a crash from here on leaves the old list stored: the next open does it again),
-    // then the entries in their old form, then the new list.
+    // then the entries and claims in their old form, then the new list.
     const indexes = changed.map((name) => [name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)] as const)
     await this.inner.batch(indexes.map(([collection, index]) => ({ type: 'del', key: signatureKey(collection, index) })))
     for (const [collection, index] of indexes) {
-      for (;;) {
-        const ops: WriteOp[] = []
-        for await (const key of this.inner.keys({ prefix: entryPrefix(collection, index), limit: 1000 })) ops.push({ type: 'del', key })
-        if (ops.length === 0) break
-        await this.inner.batch(ops)
+      for (const prefix of [entryPrefix(collection, index), claimPrefix(collection, index)]) {
+        for (;;) {
+          const ops: WriteOp[] = []
+          for await (const key of this.inner.keys({ prefix, limit: 1000 })) ops.push({ type: 'del', key })
+          if (ops.length === 0) break
+          await this.inner.batch(ops)
+        }
       }
     }
     await this.inner.batch([{ type: 'put', key: KEY_SLOT, value: { ...slot, ordered } }])

@@ -5,12 +5,14 @@ import { unescapeString } from '../indexes/key-codec.js'
 
 /**
  * Index keys in an encrypted store. Index entries are `idx\0e\0<collection>\0<index>\0<key>\0<oid>`
- * (src/indexes/layout.ts): for an index stored with keyed hashes, `<key>` becomes an HMAC-SHA256 of
+ * and claims of unique indexes `idx\0u\0<collection>\0<index>\0<key>` (src/indexes/layout.ts): for an index stored with keyed hashes, `<key>` becomes an HMAC-SHA256 of
  * it (128 bits, base64url, tagged `h`) under a key derived from the data key, so equal keys still meet (equality
  * and keyword lookups, unique indexes) while the files show no key. Ranges, prefixes and key order
  * are then unavailable on that index. Indexes listed as ordered keep their keys as they are.
  */
 const ENTRY_ROOT = 'idx\x00e\x00'
+/** Claims of unique indexes, `idx\0u\0<collection>\0<index>\0<key>` (unique-claims.ts): their key is hashed alike. */
+const CLAIM_ROOT = 'idx\x00u\x00'
 /** The tag of a hashed key: encoded keys begin with s, n, b or d (key-codec.ts), never h. */
 const HASHED = 'h'
 /** Hashed keys remembered (an HMAC costs about 2 µs; most indexes have far fewer keys than objects). */
@@ -31,7 +33,7 @@ export class IndexKeyHasher {
   stored(key: string): string {
     const at = this.#entry(key)
     if (at === undefined) return key
-    const end = key.lastIndexOf('\x00')
+    const end = at.claim ? key.length : key.lastIndexOf('\x00')
     // A key read back from a scan of the whole index is stored already (its tag is HASHED).
     if (end <= at.keyStart || key[at.keyStart] === HASHED) return key
     return key.slice(0, at.keyStart) + this.#hash(at.collection, at.index, key.slice(at.keyStart, end)) + key.slice(end)
@@ -62,8 +64,10 @@ export class IndexKeyHasher {
     )
   }
 
-  #entry(key: string): { collection: string; index: string; keyStart: number } | undefined {
-    if (!key.startsWith(ENTRY_ROOT)) return undefined
+  /** Where the key of an entry or claim of a hashed index begins (`claim`: it runs to the end, no oid follows). */
+  #entry(key: string): { collection: string; index: string; keyStart: number; claim: boolean } | undefined {
+    const claim = key.startsWith(CLAIM_ROOT)
+    if (!claim && !key.startsWith(ENTRY_ROOT)) return undefined
     const c = key.indexOf('\x00', ENTRY_ROOT.length)
     if (c < 0) return undefined
     const i = key.indexOf('\x00', c + 1)
@@ -71,7 +75,7 @@ export class IndexKeyHasher {
     const collection = key.slice(ENTRY_ROOT.length, c)
     const index = unescapeString(key.slice(c + 1, i))
     if (this.#ordered.has(`${collection}.${index}`)) return undefined
-    return { collection, index, keyStart: i + 1 }
+    return { collection, index, keyStart: i + 1, claim }
   }
 
   #hash(collection: string, index: string, encoded: string): string {

@@ -6,6 +6,7 @@ import { checkIndexDefinitions } from './index-keys.js'
 import { applyExternalChanges, rebuildIndexes, recordExternalChanges, storedSignatures } from './index-rebuild.js'
 import { checkUnique, claimEntry, freshClaims, keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
 import { keysRecordKey, signatureOf, type KeysRecord } from './layout.js'
+import { claimUnique } from './unique-claims.js'
 import { STATE } from '../model/object-state.js'
 import { migrationsOf } from '../migrations/migrator.js'
 import { feedOf } from '../changes/change-feed.js'
@@ -100,7 +101,7 @@ export class IndexMaintainer implements Feature {
     const { engine } = this.db
     const outdated = async (): Promise<{ changed: IndexMeta[]; removed: string[] }> => {
       const stored = await storedSignatures(engine, meta.collection)
-      const changed = [...meta.indexes.values()].filter((index) => stored.get(index.name) !== signatureOf(index))
+      const changed = [...meta.indexes.values()].filter((index) => stored.get(index.name) !== signatureOf(index, this.#shared === undefined))
       return { changed, removed: [...stored.keys()].filter((name) => !meta.indexes.has(name)) }
     }
     const first = await outdated()
@@ -142,7 +143,7 @@ export class IndexMaintainer implements Feature {
     }
     // A store shared by several processes checks claimed unique keys in the batch itself (puts marked unique).
     const claims = this.#shared !== undefined ? new Set(freshClaims(updates).map(claimEntry)) : undefined
-    if (claims === undefined) await checkUnique(this.db.engine, updates)
+    if (claims === undefined) await claimUnique(this.db.engine, updates, ops)
     if (feedOf(this.db).watching) work.forEach((c, i) => this.#keys.set(c, { old: updates[i]!.old, next: updates[i]!.next }))
     const from = ops.length
     const written = updates.map((u) => pushIndexOps(u, ops) ?? writeKeysRecord(u.next))

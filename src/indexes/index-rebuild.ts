@@ -7,7 +7,8 @@ import type { StoredObject } from '../model/stored-object.js'
 import { indexKeysOf } from './index-keys.js'
 import { keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
 import { unescapeString } from './key-codec.js'
-import { entryPrefix, externalPrefix, keysRecordKey, keysRecordPrefix, signatureKey, signaturePrefix, signatureOf, type KeysRecord } from './layout.js'
+import { claimPrefix, entryPrefix, externalPrefix, keysRecordKey, keysRecordPrefix, signatureKey, signaturePrefix, signatureOf, type KeysRecord } from './layout.js'
+import { keepsClaims, writeClaims } from './unique-claims.js'
 
 /** Objects read and entries written per batch while rebuilding. */
 const CHUNK = 256
@@ -30,7 +31,11 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
   const { collection } = meta
   const names = [...changed.map((i) => i.name), ...removed]
   await engine.batch(names.map((name) => ({ type: 'del', key: signatureKey(collection, name) })))
-  for (const name of names) await deletePrefix(engine, entryPrefix(collection, name))
+  for (const name of names) {
+    await deletePrefix(engine, entryPrefix(collection, name))
+    await deletePrefix(engine, claimPrefix(collection, name))
+  }
+  const claims = keepsClaims(engine)
 
   const drop = (record: KeysRecord): KeysRecord => {
     const kept: KeysRecord = {}
@@ -57,6 +62,7 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
       const ops: WriteOp[] = []
       // The entries of the rebuilt indexes are gone: write all of them, and every keys record.
       for (const u of updates) pushIndexOps(u, ops, true)
+      if (claims) await writeClaims(engine, updates, ops)
       await engine.batch(ops)
       done += chunk.length
       for (const index of changed) db.options.onIndexProgress?.({ model: meta.ctor.name, index: index.name, done, total: Math.max(total, done) })
@@ -74,7 +80,7 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
       await engine.batch(ops)
     }
   }
-  await engine.batch(changed.map((index) => ({ type: 'put', key: signatureKey(collection, index.name), value: signatureOf(index) })))
+  await engine.batch(changed.map((index) => ({ type: 'put', key: signatureKey(collection, index.name), value: signatureOf(index, claims) })))
   db.changedOutside(collection)
 }
 
@@ -116,6 +122,7 @@ export async function applyExternalChanges(db: Database, meta: ModelMeta): Promi
     })
     const ops: WriteOp[] = chunk.map((oid) => ({ type: 'del', key: prefix + oid }))
     for (const u of updates) pushIndexOps(u, ops)
+    if (keepsClaims(engine)) await writeClaims(engine, updates, ops)
     await engine.batch(ops)
   }
 }

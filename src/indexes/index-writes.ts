@@ -101,6 +101,8 @@ const LOOKUPS_IN_FLIGHT = 32
  * `updates` are judged by their `next` keys, so a key can move between them in one write. A key
  * an object already holds is never refused, so objects sharing a key from before the index was
  * unique (or from a hand edit) can still be saved, and changed or removed to end the duplicate.
+ * Reads the index entries: for a store shared by several processes, which keeps no claims
+ * (`claimUnique` decides the same from them).
  */
 export async function checkUnique(engine: Engine, updates: IndexUpdate[]): Promise<void> {
   const lookups = freshClaims(updates).map(({ meta, index, key, oid, involved }) => async () => {
@@ -160,7 +162,7 @@ export function claimEntry(claim: Claim): string {
   return entryPrefix(claim.meta.collection, claim.index) + claim.key + '\x00' + claim.oid
 }
 
-function uniqueError(meta: ModelMeta, index: string, key: string, holder: string, claimant: string): ConstraintError {
+export function uniqueError(meta: ModelMeta, index: string, key: string, holder: string, claimant: string): ConstraintError {
   const model = meta.ctor.name
   return new ConstraintError(
     `Unique index ${indexLabel(meta, index)}: key ${describeKey(decodeKey(key))} is already held by ${model} ${holder}, so ${model} ${claimant} cannot take it`,

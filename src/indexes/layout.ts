@@ -7,6 +7,7 @@ import { INDEX_SIGNATURE } from './indexing.js'
  * index names are escaped like string keys, so NUL separates every part unambiguously.
  *   idx\0e\0<collection>\0<index>\0<encoded key>\0<oid>  -> null   one entry per (key, object)
  *   idx\0k\0<collection>\0<oid>                         -> the encoded keys of the object per index (see writeKeysRecord)
+ *   idx\0u\0<collection>\0<index>\0<encoded key>        -> the oids holding the key, NUL-separated   unique indexes only (unique-claims.ts)
  *   idx\0s\0<collection>\0<index>                       -> signature of the index definition that built the entries
  *   idx\0x\0<collection>\0<oid>                         -> null   changed behind the engine's back, not re-indexed yet
  */
@@ -28,6 +29,16 @@ export function collectionEntriesPrefix(collection: string): string {
 
 export function entryPrefix(collection: string, index: string): string {
   return `${ROOT}e\x00${collection}\x00${escapeString(index)}\x00`
+}
+
+/** Every claim of a collection's unique indexes. */
+export function collectionClaimsPrefix(collection: string): string {
+  return `${ROOT}u\x00${collection}\x00`
+}
+
+/** The claims of one unique index: `claimPrefix(...) + <encoded key>` holds the oids holding that key. */
+export function claimPrefix(collection: string, index: string): string {
+  return `${ROOT}u\x00${collection}\x00${escapeString(index)}\x00`
 }
 
 export function keysRecordPrefix(collection: string): string {
@@ -58,12 +69,15 @@ export type KeysRecord = Record<string, string[]>
  * source text (or the signature a factory such as `Indexing.paths(sep)` attaches); the property
  * and the options. A function that
  * closes over a changed variable keeps its text: `db.reindex()` rebuilds such an index.
+ * `claims`: whether the store keeps the claims of unique indexes (unique-claims.ts); a unique index
+ * built without them (stores written before they existed) is rebuilt once with them.
  */
-export function signatureOf(index: IndexMeta): string {
-  if (index.version !== undefined) return JSON.stringify({ v: 1, version: index.version, property: index.property ?? null, unique: index.unique })
+export function signatureOf(index: IndexMeta, claims: boolean): string {
+  const marks = index.unique && claims ? { unique: true, claims: 1 } : { unique: index.unique }
+  if (index.version !== undefined) return JSON.stringify({ v: 1, version: index.version, property: index.property ?? null, ...marks })
   const fn = index.fn as { [INDEX_SIGNATURE]?: string }
   const source = typeof fn[INDEX_SIGNATURE] === 'string' ? fn[INDEX_SIGNATURE] : String(index.fn)
-  return JSON.stringify({ v: 1, fn: source, property: index.property ?? null, unique: index.unique })
+  return JSON.stringify({ v: 1, fn: source, property: index.property ?? null, ...marks })
 }
 
 /** `Account.email`, for messages. */

@@ -2,7 +2,7 @@ import type { Engine, WriteOp } from '../engine/engine.js'
 import type { ModelMeta } from '../model/meta.js'
 import type { ObjectRecord } from '../model/object-state.js'
 import { MigrationError } from '../errors.js'
-import { collectionEntriesPrefix, externalPrefix, keysRecordKey, keysRecordPrefix, signaturePrefix } from '../indexes/layout.js'
+import { collectionClaimsPrefix, collectionEntriesPrefix, externalPrefix, keysRecordKey, keysRecordPrefix, signaturePrefix } from '../indexes/layout.js'
 import { encodePosition, linkPrefix, ownerLinksPrefix, parseReverseKey, reverseKey, reversePrefix } from '../relations/layout.js'
 import { isRef, linksOfRecord, type LinksRecord, type Ref } from '../relations/stored-links.js'
 import { markerKey, readMarker } from './schema-marker.js'
@@ -114,9 +114,9 @@ async function reversePosition(engine: Engine, ref: Ref, owner: string, oid: str
   return (await engine.getMany([reverseKey(ref[0], ref[1], owner, oid, relation)]))[0] ?? null
 }
 
-/** Index entries, keys records, signatures, pending re-index markers and the schema marker of a collection no model has any more. */
+/** Index entries, unique claims, keys records, signatures, pending re-index markers and the schema marker of a collection no model has any more. */
 async function deleteFormerIndexData(engine: Engine, former: string): Promise<void> {
-  const prefixes = [collectionEntriesPrefix(former), keysRecordPrefix(former), signaturePrefix(former), externalPrefix(former)]
+  const prefixes = [collectionEntriesPrefix(former), collectionClaimsPrefix(former), keysRecordPrefix(former), signaturePrefix(former), externalPrefix(former)]
   for (const prefix of prefixes) {
     for (;;) {
       const ops: WriteOp[] = []

@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/engine.js'
 import { toJsonValue } from '../engine/directory/json-codec.js'
 import { unescapeString } from '../indexes/key-codec.js'
-import { collectionEntriesPrefix, keysRecordPrefix } from '../indexes/layout.js'
+import { collectionClaimsPrefix, collectionEntriesPrefix, keysRecordPrefix } from '../indexes/layout.js'
 import type { Database } from '../model/database.js'
 import { checkRawRecord } from '../raw/raw-state.js'
 import { RELATIONS_ROOT } from '../relations/layout.js'
@@ -109,7 +109,9 @@ async function collectionStats(engine: Engine, collection: string, model: string
     if (s.last !== encoded) s.keys++
     s.last = encoded
   }
-  for await (const [key, value] of engine.entries({ prefix: keysRecordPrefix(collection) })) bytes.indexes += Buffer.byteLength(key) + Buffer.byteLength(String(value))
+  for (const derived of [keysRecordPrefix(collection), collectionClaimsPrefix(collection)]) {
+    for await (const [key, value] of engine.entries({ prefix: derived })) bytes.indexes += Buffer.byteLength(key) + Buffer.byteLength(String(value))
+  }
 
   let links = 0
   let reverseLinks = 0

@@ -1,6 +1,7 @@
 import type { Engine } from '../engine/engine.js'
 import { readKeysRecord } from '../indexes/index-writes.js'
-import { entryPrefix, keysRecordKey, keysRecordPrefix } from '../indexes/layout.js'
+import { claimPrefix, entryPrefix, keysRecordKey, keysRecordPrefix } from '../indexes/layout.js'
+import { holdersOf, keepsClaims } from '../indexes/unique-claims.js'
 import type { IndexMeta, ModelMeta } from '../model/meta.js'
 import { linkKey, RELATIONS_ROOT } from '../relations/layout.js'
 import { isManyInfo, isRef, linksOfRecord } from '../relations/stored-links.js'
@@ -8,11 +9,37 @@ import { pagesOf } from '../engine/pages.js'
 import { problem, showKey, type Problem } from './problems.js'
 import type { Findings } from './verify-objects.js'
 
-/** Every entry of these indexes belongs to a stored object whose keys record lists its key. */
+/**
+ * Every entry of these indexes belongs to a stored object whose keys record lists its key, and every
+ * holder a claim of a unique index lists has the entry.
+ */
 export async function checkIndexEntries(engine: Engine, meta: ModelMeta, built: IndexMeta[], found: Findings): Promise<void> {
   for (const index of built) {
     for await (const keys of pagesOf(engine.keys({ prefix: entryPrefix(meta.collection, index.name) }))) await checkIndexEntryPage(engine, meta, index, keys, found)
+    if (!index.unique || !keepsClaims(engine)) continue
+    for await (const page of pagesOf(engine.entries({ prefix: claimPrefix(meta.collection, index.name) }))) await checkClaimPage(engine, meta, index, page, found)
   }
+}
+
+/**
+ * `checkIndexEntries` for some claims of one unique index: each holder listed is a stored object
+ * whose keys record lists the key (a missing entry is reported as such, with its object).
+ */
+export async function checkClaimPage(engine: Engine, meta: ModelMeta, index: IndexMeta, page: Array<[string, unknown]>, found: Findings): Promise<void> {
+  const { collection } = meta
+  const prefix = claimPrefix(collection, index.name)
+  const listed = page.flatMap(([key, value]) => holdersOf(value).map((oid) => ({ key, oid })))
+  const stored = await engine.getMany(listed.map((l) => keysRecordKey(collection, l.oid)))
+  listed.forEach((l, n) => {
+    // Compared as the engine lists claims: an encrypted store lists the keys of hashed indexes hashed.
+    if ((readKeysRecord(stored[n])[index.name] ?? []).some((k) => prefix + k === l.key || engine.listedKey(prefix + k) === l.key)) return
+    entryProblem(
+      found,
+      l.key,
+      problem({ kind: 'index-entry-extra', collection, oid: l.oid, index: index.name, key: showKey(l.key), message: `the claim ${showKey(l.key)} of unique index ${index.name} lists ${collection}/${l.oid}, whose keys do not call for it` }),
+    )
+    found.reindex.add(meta)
+  })
 }
 
 /** `checkIndexEntries` for some entry keys of one index. */

@@ -3,7 +3,8 @@ import type { Engine, WriteOp } from '../engine/engine.js'
 import { CorruptionError, StowageError, ValidationError } from '../errors.js'
 import { indexKeysOf } from '../indexes/index-keys.js'
 import { readKeysRecord } from '../indexes/index-writes.js'
-import { entryPrefix, keysRecordKey } from '../indexes/layout.js'
+import { claimPrefix, entryPrefix, keysRecordKey } from '../indexes/layout.js'
+import { holdersOf, keepsClaims } from '../indexes/unique-claims.js'
 import type { IndexMeta, ModelMeta } from '../model/meta.js'
 import { STATE } from '../model/object-state.js'
 import { recordInstance, validateState } from '../model/records.js'
@@ -52,6 +53,7 @@ export async function checkObjects(
   pages: AsyncIterable<string[]> = pagesOf(engine.recordIds(check.collection)),
 ): Promise<void> {
   const { collection, meta, built } = check
+  const claims = keepsClaims(engine)
   for await (const ids of pages) {
     const [records, keysRecords] = await Promise.all([
       engine.getRecords(collection, ids),
@@ -67,7 +69,7 @@ export async function checkObjects(
         found.problems.push(problem({ kind: 'damaged-record', collection, oid, message: `${collection}/${oid} cannot be read back: ${damage.reason}`, ...(damage.file ? { found: damage.file } : {}) }))
         continue
       }
-      if (meta !== undefined) checkModelled(meta, built, oid, record, keysRecords[i], found, wanted)
+      if (meta !== undefined) checkModelled(meta, built, claims, oid, record, keysRecords[i], found, wanted)
       await checkRaw(engine, collection, oid, record, found)
       await checkLinks(engine, collection, oid, record, found)
     }
@@ -76,18 +78,19 @@ export async function checkObjects(
   }
 }
 
-/** An index entry an object's keys call for. */
+/** An index entry an object's keys call for, or (`claim`) the claim of a unique index that must list it. */
 interface WantedEntry {
   key: string
   oid: string
   index: string
+  claim?: true
 }
 
 /**
  * Decodes and validates the record, and compares its keys record with the keys its index functions
- * give; adds the entries those keys call for to `wanted`.
+ * give; adds the entries (and, with `claims`, the claims of unique indexes) those keys call for to `wanted`.
  */
-function checkModelled(meta: ModelMeta, built: IndexMeta[], oid: string, record: unknown, storedKeys: unknown, found: Findings, wanted: WantedEntry[]): void {
+function checkModelled(meta: ModelMeta, built: IndexMeta[], claims: boolean, oid: string, record: unknown, storedKeys: unknown, found: Findings, wanted: WantedEntry[]): void {
   const { collection } = meta
   let obj
   try {
@@ -113,6 +116,7 @@ function checkModelled(meta: ModelMeta, built: IndexMeta[], oid: string, record:
       continue
     }
     for (const k of keys) wanted.push({ key: entryPrefix(collection, index.name) + k + '\x00' + oid, oid, index: index.name })
+    if (claims && index.unique) for (const k of keys) wanted.push({ key: claimPrefix(collection, index.name) + k, oid, index: index.name, claim: true })
     const have = stored[index.name] ?? []
     if (!sameSet(keys, have)) {
       found.problems.push(
@@ -131,13 +135,14 @@ function checkModelled(meta: ModelMeta, built: IndexMeta[], oid: string, record:
   }
 }
 
-/** Every entry the objects' keys (as their index functions give them) call for is stored. */
+/** Every entry (and claim) the objects' keys (as their index functions give them) call for is stored. */
 async function checkEntriesExist(engine: Engine, meta: ModelMeta, wanted: WantedEntry[], found: Findings): Promise<void> {
   if (wanted.length === 0) return
   const values = await engine.getMany(wanted.map((w) => w.key))
   wanted.forEach((w, n) => {
-    if (values[n] !== undefined) return
-    found.problems.push(problem({ kind: 'index-entry-missing', collection: meta.collection, oid: w.oid, index: w.index, key: showKey(w.key), message: `${meta.collection}/${w.oid}: index ${w.index} has no entry ${showKey(w.key)}` }))
+    if (w.claim ? holdersOf(values[n]).includes(w.oid) : values[n] !== undefined) return
+    const message = w.claim ? `${meta.collection}/${w.oid}: the claim ${showKey(w.key)} of unique index ${w.index} does not list it` : `${meta.collection}/${w.oid}: index ${w.index} has no entry ${showKey(w.key)}`
+    found.problems.push(problem({ kind: 'index-entry-missing', collection: meta.collection, oid: w.oid, index: w.index, key: showKey(w.key), message }))
     found.reindex.add(meta)
   })
 }

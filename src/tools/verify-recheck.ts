@@ -1,7 +1,8 @@
 import type { Engine } from '../engine/engine.js'
 import type { Database } from '../model/database.js'
 import { pagesOf } from '../engine/pages.js'
-import { checkIndexEntryPage, checkKeysRecordPage, checkLinkPage, checkReversePage } from './verify-entries.js'
+import { checkClaimPage, checkIndexEntryPage, checkKeysRecordPage, checkLinkPage, checkReversePage } from './verify-entries.js'
+import { claimPrefix } from '../indexes/layout.js'
 import { checkObjects, noFindings, type CollectionCheck, type Findings } from './verify-objects.js'
 
 /**
@@ -45,7 +46,9 @@ async function recheckEntry(engine: Engine, db: Database, checks: Map<string, Co
   switch (e.kind) {
     case 'index-entry-extra': {
       const index = checks.get(e.collection)?.built.find((i) => i.name === e.index)
-      if (meta !== undefined && index !== undefined) await checkIndexEntryPage(engine, meta, index, [e.key], again)
+      if (meta === undefined || index === undefined) return
+      if (e.key.startsWith(claimPrefix(meta.collection, index.name))) await checkClaimPage(engine, meta, index, [[e.key, value]], again)
+      else await checkIndexEntryPage(engine, meta, index, [e.key], again)
       return
     }
     case 'keys-record-orphan':

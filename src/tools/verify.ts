@@ -1,6 +1,7 @@
 import { maintainerOf } from '../indexes/index-maintainer.js'
 import { storedSignatures } from '../indexes/index-rebuild.js'
 import { signatureOf } from '../indexes/layout.js'
+import { keepsClaims } from '../indexes/unique-claims.js'
 import type { Database } from '../model/database.js'
 import type { IndexMeta } from '../model/meta.js'
 import { problem, type Problem } from './problems.js'
@@ -62,7 +63,7 @@ export async function verifyDatabase(db: Database, options: VerifyOptions, enque
       await maintainerOf(db).ready(meta)
       const signatures = await storedSignatures(engine, collection)
       for (const index of meta.indexes.values()) {
-        if (signatures.get(index.name) === signatureOf(index)) built.push(index)
+        if (signatures.get(index.name) === signatureOf(index, keepsClaims(engine))) built.push(index)
         else {
           found.problems.push(problem({ kind: 'index-not-built', collection, index: index.name, message: `index ${index.name} of ${collection} was not built by its current definition` }))
           found.reindex.add(meta)

@@ -3,7 +3,8 @@ import type { Database } from '../../src/model/database.js'
 import { metaOf, type IndexKey, type ModelMeta } from '../../src/model/meta.js'
 import { IndexView } from '../../src/indexes/index-view.js'
 import { encodeKey } from '../../src/indexes/key-codec.js'
-import { entryPrefix, keysRecordPrefix } from '../../src/indexes/layout.js'
+import { claimPrefix, entryPrefix, keysRecordPrefix } from '../../src/indexes/layout.js'
+import { keepsClaims } from '../../src/indexes/unique-claims.js'
 import type { StoredObject } from '../../src/model/stored-object.js'
 
 /** `Model.index(name)`. */
@@ -30,9 +31,29 @@ export async function storedEntries(db: Database, meta: ModelMeta, index: string
   return out.sort()
 }
 
+/** The claims the engine holds for one unique index, as `<encoded key>` -> holder oids in order. */
+export async function storedClaims(db: Database, meta: ModelMeta, index: string): Promise<Record<string, string[]>> {
+  const prefix = claimPrefix(meta.collection, index)
+  const out: Record<string, string[]> = {}
+  for await (const [key, value] of db.engine.entries({ prefix })) out[key.slice(prefix.length)] = String(value).split('\x00').sort()
+  return out
+}
+
+/** The claims a unique index's entries (`<encoded key>\0<oid>`) call for. */
+function claimsOf(entries: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  for (const entry of entries) {
+    const nul = entry.lastIndexOf('\x00')
+    ;(out[entry.slice(0, nul)] ??= []).push(entry.slice(nul + 1))
+  }
+  for (const key in out) out[key]!.sort()
+  return out
+}
+
 /**
  * Asserts that every index of the model holds exactly the entries its function gives for the
- * stored objects (computed here independently of the maintainer), and no others.
+ * stored objects (computed here independently of the maintainer), and no others; and that each
+ * unique index's claims list exactly the holders of each key it has entries for.
  */
 export async function expectExact(db: Database, model: Function): Promise<void> {
   const meta = metaOf(model)!
@@ -55,6 +76,7 @@ export async function expectExact(db: Database, model: Function): Promise<void> 
   }
   for (const [name, entries] of expected) {
     expect(await storedEntries(db, meta, name), `entries of ${meta.ctor.name}.${name}`).toEqual(entries.sort())
+    if (meta.indexes.get(name)!.unique && keepsClaims(db.engine)) expect(await storedClaims(db, meta, name), `claims of ${meta.ctor.name}.${name}`).toEqual(claimsOf(entries))
   }
   // Every keys record belongs to a stored object.
   const prefix = keysRecordPrefix(meta.collection)

@@ -1,0 +1,169 @@
+import { rm } from 'node:fs/promises'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ConstraintError, Database, Model, Property, StoredObject, Types } from '../../src/index.js'
+import { Index } from '../../src/indexes/index-decorator.js'
+import { encodeKey } from '../../src/indexes/key-codec.js'
+import { claimPrefix, signatureKey, signatureOf } from '../../src/indexes/layout.js'
+import { keepsClaims } from '../../src/indexes/unique-claims.js'
+import { metaOf } from '../../src/model/meta.js'
+import { filesUnder } from '../helpers/store-files.js'
+import { pathKinds, storeKinds, tempDir, type Store } from '../helpers/stores.js'
+import { expectExact, storedClaims } from './helpers.js'
+
+@Model({ collection: 'members' })
+class Member extends StoredObject {
+  @Property(Types.STRING) @Index({ unique: true }) handle = ''
+  @Property(Types.LIST(Types.STRING)) @Index({ unique: true }) badges: string[] = []
+  @Property(Types.STRING) @Index() team = ''
+}
+
+const claimOf = (index: string, key: string) => claimPrefix('members', index) + encodeKey(key)
+
+/**
+ * Unique indexes keep one claim per key (the oids holding it) beside their entries, written in the
+ * same batch; saves check a claimed key with one point read of it. These tests hold the claims to
+ * the entries (expectExact compares them) through every kind of write, and show that a store whose
+ * claims are missing or wrong is put right: rebuilt once when written before claims existed, found
+ * by verify and repaired.
+ */
+for (const kind of storeKinds) {
+  describe(`claims of unique indexes on ${kind.name}`, () => {
+    let store: Store
+    let db: Database
+
+    beforeEach(async () => {
+      store = await kind.make()
+      db = await Database.open({ engine: store.engine(), models: [Member] })
+    })
+    afterEach(async () => {
+      await db.close()
+      await store.cleanup()
+    })
+
+    it('follow creates, updates, key swaps and removals; a refused save changes none', async () => {
+      const ann = await Member.create({ handle: 'ann', badges: ['gold', 'early'], team: 'a' })
+      const bob = await Member.create({ handle: 'bob', badges: ['silver'], team: 'a' })
+      await expect(Member.create({ handle: 'ann', team: 'b' })).rejects.toBeInstanceOf(ConstraintError)
+      await expect(Member.create({ handle: 'cy', badges: ['silver'] })).rejects.toThrow(/key "silver" is already held by Member/)
+      await expectExact(db, Member)
+      // A key let go and taken in one transaction, and a swap between two objects.
+      await db.transaction(async () => {
+        ann.handle = 'bob'
+        bob.handle = 'ann'
+        bob.badges = ['gold']
+        ann.badges = ['early', 'silver']
+      })
+      expect(await Member.index('handle').one('ann')).toBe(bob)
+      expect(await Member.index('badges').one('silver')).toBe(ann)
+      await expectExact(db, Member)
+      await bob.update({ handle: 'robert', badges: [] })
+      const cy = await Member.create({ handle: 'ann', badges: ['gold'] })
+      await ann.remove()
+      await expect(Member.create({ handle: 'cy', badges: ['gold'] })).rejects.toBeInstanceOf(ConstraintError)
+      const dee = await Member.create({ handle: 'bob', badges: ['silver', 'early'] })
+      expect((await Member.index('handle').one('bob'))?.oid).toBe(dee.oid)
+      await expectExact(db, Member)
+      if (keepsClaims(db.engine)) {
+        expect(await storedClaims(db, metaOf(Member)!, 'handle')).toEqual({ [encodeKey('ann')]: [cy.oid], [encodeKey('bob')]: [dee.oid], [encodeKey('robert')]: [bob.oid] })
+        expect(await db.engine.get(claimOf('badges', 'gold'))).toBe(cy.oid)
+      }
+    })
+
+    it('are refused as a whole with their batch: concurrent saves of one key leave one holder', async () => {
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => Member.create({ handle: 'same', team: String(i) })))
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+      expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof ConstraintError)).toBe(true)
+      expect(await Member.index('handle').count('same')).toBe(1)
+      await expectExact(db, Member)
+    })
+
+    it('are built once for a store written before claims existed, and then refuse duplicates', async () => {
+      if (!keepsClaims(db.engine)) return expect(kind.name).toBe('postgres') // checked by the engine in the batch: no claims
+      const ann = await Member.create({ handle: 'ann', badges: ['gold'] })
+      await Member.create({ handle: 'bob' })
+      await db.close()
+      // The store as a build without claims left it: entries, keys records, and the signatures of then.
+      const meta = metaOf(Member)!
+      const engine = store.engine()
+      await engine.open()
+      const ops: Parameters<typeof engine.batch>[0] = []
+      for (const name of ['handle', 'badges']) {
+        for await (const key of engine.keys({ prefix: claimPrefix('members', name) })) ops.push({ type: 'del', key })
+        ops.push({ type: 'put', key: signatureKey('members', name), value: signatureOf(meta.indexes.get(name)!, false) })
+      }
+      await engine.batch(ops)
+      expect(await engine.get(claimOf('handle', 'ann'))).toBeUndefined()
+      await engine.close()
+
+      const progress: Array<{ index: string }> = []
+      db = await Database.open({ engine: store.engine(), models: [Member], onIndexProgress: (p) => progress.push(p) })
+      await expect(Member.create({ handle: 'ann' })).rejects.toBeInstanceOf(ConstraintError)
+      await expect(Member.create({ handle: 'cy', badges: ['gold'] })).rejects.toBeInstanceOf(ConstraintError)
+      expect([...new Set(progress.map((p) => p.index))].sort()).toEqual(['badges', 'handle'])
+      expect(await db.engine.get(claimOf('handle', 'ann'))).toBe(ann.oid)
+      await expectExact(db, Member)
+      // Built once: the next open rebuilds nothing.
+      await db.close()
+      progress.length = 0
+      db = await Database.open({ engine: store.engine(), models: [Member], onIndexProgress: (p) => progress.push(p) })
+      await Member.create({ handle: 'cy' })
+      expect(progress).toEqual([])
+    })
+
+    it('missing or wrong are found by verify and repaired', async () => {
+      if (!keepsClaims(db.engine)) return expect(kind.name).toBe('postgres')
+      const ann = await Member.create({ handle: 'ann' })
+      const bob = await Member.create({ handle: 'bob' })
+      // Damage by hand: ann's claim lost, bob's claim listing a stranger too.
+      await db.engine.batch([
+        { type: 'del', key: claimOf('handle', 'ann') },
+        { type: 'put', key: claimOf('handle', 'bob'), value: `${bob.oid}\x00x0000000000000` },
+      ])
+      const report = await db.verify()
+      expect(report.problems.map((p) => [p.kind, p.oid, p.key]).sort()).toEqual(
+        [
+          ['index-entry-extra', 'x0000000000000', claimOf('handle', 'bob').replaceAll('\x00', '\\0')],
+          ['index-entry-missing', ann.oid, claimOf('handle', 'ann').replaceAll('\x00', '\\0')],
+        ].sort(),
+      )
+      expect(report.problems.every((p) => p.repairable)).toBe(true)
+      const repaired = await db.verify({ repair: true })
+      expect(repaired.ok).toBe(true)
+      expect((await db.verify()).problems).toEqual([])
+      await expectExact(db, Member)
+      await expect(Member.create({ handle: 'ann' })).rejects.toBeInstanceOf(ConstraintError)
+    })
+  })
+}
+
+for (const kind of pathKinds.filter((k) => k.persistent)) {
+  describe(`claims of unique indexes in an encrypted store on ${kind.name}`, () => {
+    let dir: string
+    let db: Database | undefined
+    afterEach(async () => {
+      await db?.close()
+      db = undefined
+      if (dir) await rm(dir, { recursive: true, force: true })
+    })
+
+    it('are stored under keyed hashes, verify finds them sound, and they change form with the index', async () => {
+      dir = await tempDir()
+      const key = 'a long passphrase for tests'
+      db = await Database.open({ engine: kind.make(dir), models: [Member], encryption: { key } })
+      const ann = await Member.create({ handle: 'HANDLE-MARK-91c2', badges: ['BADGE-MARK-3e7a'] })
+      await expect(Member.create({ handle: 'HANDLE-MARK-91c2' })).rejects.toBeInstanceOf(ConstraintError)
+      expect(await db.verify()).toMatchObject({ ok: true, problems: [] })
+      await db.close()
+      const files = await filesUnder(dir)
+      for (const plain of ['HANDLE-MARK-91c2', 'BADGE-MARK-3e7a']) expect(files.includes(Buffer.from(plain)), plain).toBe(false)
+      // Listed as ordered, the indexes are rebuilt with their keys (and claims) in the clear; the hashed ones go.
+      db = await Database.open({ engine: kind.make(dir), models: [Member], encryption: { key, ordered: ['members.handle', 'members.badges', 'members.team'] } })
+      await expect(Member.create({ handle: 'HANDLE-MARK-91c2' })).rejects.toBeInstanceOf(ConstraintError)
+      expect(await storedClaims(db, metaOf(Member)!, 'handle')).toEqual({ [encodeKey('HANDLE-MARK-91c2')]: [ann.oid] })
+      expect(await db.verify()).toMatchObject({ ok: true, problems: [] })
+      await (await Member.get(ann.oid))!.update({ handle: 'other' })
+      await Member.create({ handle: 'HANDLE-MARK-91c2' })
+      await expectExact(db, Member)
+    })
+  })
+}
