@@ -35,7 +35,7 @@ export function noteModel(): typeof StoredObject {
 }
 
 /** The same note with a unique index on one more property, as an email or a slug would be. */
-function uniqueNoteModel(): typeof StoredObject {
+export function uniqueNoteModel(): typeof StoredObject {
   @Model({ collection: 'notes' })
   class Note extends StoredObject {
     @Property(Types.STRING) title!: string
@@ -47,7 +47,7 @@ function uniqueNoteModel(): typeof StoredObject {
 }
 
 export const note = (i: number) => ({ title: `Note number ${i}`, author: `author${i % 100}`, score: i })
-const uniqueNote = (i: number) => ({ ...note(i), slug: `note-${i}` })
+export const uniqueNote = (i: number) => ({ ...note(i), slug: `note-${i}` })
 
 async function stowage(name: string, engine: Engine, unique = false): Promise<{ c: Case; close(): Promise<void> }> {
   const Note = unique ? uniqueNoteModel() : noteModel()
