@@ -3,7 +3,7 @@ import type { Change } from '../model/change.js'
 import type { Database, Feature } from '../model/database.js'
 import type { IndexMeta, ModelMeta } from '../model/meta.js'
 import { checkIndexDefinitions } from './index-keys.js'
-import { applyExternalChanges, rebuildIndexes, recordExternalChanges, storedSignatures } from './index-rebuild.js'
+import { applyExternalChanges, buildClaims, rebuildIndexes, recordExternalChanges, storedSignatures } from './index-rebuild.js'
 import { checkUnique, claimEntry, freshClaims, keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
 import { keysRecordKey, signatureOf, type KeysRecord } from './layout.js'
 import { claimUnique } from './unique-claims.js'
@@ -99,12 +99,22 @@ export class IndexMaintainer implements Feature {
     checkIndexDefinitions(meta)
     await this.open()
     const { engine } = this.db
-    const outdated = async (): Promise<{ changed: IndexMeta[]; removed: string[] }> => {
+    const claims = this.#shared === undefined
+    const outdated = async (): Promise<{ changed: IndexMeta[]; unclaimed: IndexMeta[]; removed: string[] }> => {
       const stored = await storedSignatures(engine, meta.collection)
-      const changed = [...meta.indexes.values()].filter((index) => stored.get(index.name) !== signatureOf(index, this.#shared === undefined))
-      return { changed, removed: [...stored.keys()].filter((name) => !meta.indexes.has(name)) }
+      const changed: IndexMeta[] = []
+      const unclaimed: IndexMeta[] = []
+      for (const index of meta.indexes.values()) {
+        const signature = stored.get(index.name)
+        if (signature === signatureOf(index, claims)) continue
+        // Built by this definition before unique indexes kept claims: only the claims are missing.
+        if (claims && index.unique && signature === signatureOf(index, false)) unclaimed.push(index)
+        else changed.push(index)
+      }
+      return { changed, unclaimed, removed: [...stored.keys()].filter((name) => !meta.indexes.has(name)) }
     }
     const first = await outdated()
+    for (const index of first.unclaimed) await buildClaims(engine, meta, index)
     if (first.changed.length > 0 || first.removed.length > 0) {
       this.#indexed = new WeakMap()
       // Another process may have rebuilt them meanwhile: looked at again once alone.

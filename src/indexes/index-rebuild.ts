@@ -85,6 +85,45 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
 }
 
 /**
+ * Builds the claims of a unique index from its entries, for a store written before claims existed
+ * (its entries are exact: no object is read), then stores the index's signature with the claims
+ * mark. Claims a build cut short left are deleted first; until the signature is written, the next
+ * open builds them again.
+ */
+export async function buildClaims(engine: Engine, meta: ModelMeta, index: IndexMeta): Promise<void> {
+  const { collection } = meta
+  const claims = claimPrefix(collection, index.name)
+  await deletePrefix(engine, claims)
+  const entries = entryPrefix(collection, index.name)
+  let ops: WriteOp[] = []
+  let key: string | undefined
+  let holders: string[] = []
+  const claim = () => {
+    if (key !== undefined) ops.push({ type: 'put', key: claims + key, value: holders.join('\x00') })
+  }
+  // Entries come in key order, so a key's holders are together (possibly across two pages).
+  for await (const page of pages(engine.keys.bind(engine), (k) => k, { prefix: entries })) {
+    for (const entry of page) {
+      const nul = entry.lastIndexOf('\x00')
+      const k = entry.slice(entries.length, nul)
+      if (k !== key) {
+        claim()
+        key = k
+        holders = []
+      }
+      holders.push(entry.slice(nul + 1))
+    }
+    if (ops.length >= CHUNK) {
+      await engine.batch(ops)
+      ops = []
+    }
+  }
+  claim()
+  ops.push({ type: 'put', key: signatureKey(collection, index.name), value: signatureOf(index, true) })
+  await engine.batch(ops)
+}
+
+/**
  * Remembers the objects the engine found added, changed or removed behind its back (files edited
  * by hand on the Directory engine) as pending entries. The engine reports them once, at open; the
  * entries keep them until each model's indexes are brought in line, even across restarts.
