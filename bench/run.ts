@@ -28,7 +28,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'single-saves': () => import('./single-saves.js'),
   'lmdb-layout': () => import('./lmdb-layout.js'),
   'concurrent-saves': () => import('./concurrent-saves.js'),
-  'unique-upgrade': () => import('./unique-upgrade.js'),
+  'unique-indexes': () => import('./unique-indexes.js'),
 }
 
 const name = process.argv[2]

@@ -10,7 +10,8 @@ import { decodeKey, encodeKey, encodePrefix, kindBounds, kindOf } from './key-co
 import { Indexing } from './indexing.js'
 import { LiveQuery } from '../changes/live-query.js'
 import { indexRangeMatcher } from '../changes/matchers.js'
-import { entryPrefix, indexLabel } from './layout.js'
+import { claimPrefix, entryPrefix, indexLabel } from './layout.js'
+import { holdersOf, keepsClaims } from './unique-claims.js'
 
 export interface IndexListOptions<K extends IndexKey = IndexKey> {
   gte?: K
@@ -94,9 +95,11 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
     if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`${this.#label()}.one(): n must be a non-negative integer, got ${describeValue(n)}`)
     const prefix = this.#keyPrefix(key)
     await this.#ready()
-    let oid: string | undefined
-    let i = 0
-    for await (const entry of this.#db.engine.keys({ prefix, limit: n + 1 })) if (i++ === n) oid = entry.slice(prefix.length)
+    let oid = this.#claimed(prefix)?.[n]
+    if (oid === undefined && !this.#claims) {
+      let i = 0
+      for await (const entry of this.#db.engine.keys({ prefix, limit: n + 1 })) if (i++ === n) oid = entry.slice(prefix.length)
+    }
     if (oid === undefined) return undefined
     return (await this.#db.loadMany(this.#meta, [oid]))[0] as T | undefined
   }
@@ -105,6 +108,8 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
   async has(key: K): Promise<boolean> {
     const prefix = this.#keyPrefix(key)
     await this.#ready()
+    const claimed = this.#claimed(prefix)
+    if (claimed !== undefined) return claimed.length > 0
     for await (const _ of this.#db.engine.keys({ prefix, limit: 1 })) return true
     return false
   }
@@ -113,9 +118,27 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
   async count(key: K): Promise<number> {
     const prefix = this.#keyPrefix(key)
     await this.#ready()
+    const claimed = this.#claimed(prefix)
+    if (claimed !== undefined) return claimed.length
     let n = 0
     for await (const _ of this.#db.engine.keys({ prefix })) n++
     return n
+  }
+
+  /**
+   * Whether this is a unique index whose claims (unique-claims.ts) answer a key with one synchronous
+   * point read: where the store keeps them and the engine reads synchronously.
+   */
+  get #claims(): boolean {
+    const { engine } = this.#db
+    return this.definition.unique && engine.supports.syncReads === true && keepsClaims(engine)
+  }
+
+  /** The oids holding a key (`prefix`: its entries' prefix), in entry order, from its claim; undefined where claims do not answer. */
+  #claimed(prefix: string): string[] | undefined {
+    if (!this.#claims) return undefined
+    const holders = holdersOf(this.#db.engine.getSync(claimPrefix(this.#meta.collection, this.name) + prefix.slice(this.#prefix.length, -1)))
+    return holders.length > 1 ? holders.sort(utf8Compare) : holders
   }
 
   /** The distinct keys, in order. */
@@ -231,8 +254,8 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
   #results(range: Range, distinct: boolean, offset: number, limit: number, key?: string): IndexResults<T> {
     const matcher = indexRangeMatcher(this.name, this.#prefix, range, key)
     return new IndexResults(
-      () => this.#objects(range, distinct, offset, limit),
-      () => new LiveQuery(this.#db, this.#meta, matcher, async () => collectAll(this.#objects(range, distinct, offset, limit))),
+      () => this.#objects(range, distinct, offset, limit, key),
+      () => new LiveQuery(this.#db, this.#meta, matcher, async () => collectAll(this.#objects(range, distinct, offset, limit, key))),
     )
   }
 
@@ -252,9 +275,13 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
     return maintainerOf(this.#db).ready(this.#meta)
   }
 
-  /** Streams the objects of the entries in `range` (see ObjectStream). */
-  #objects(range: Range, distinct: boolean, offset: number, limit: number): AsyncIterableIterator<T> {
-    return new ObjectStream<T>(this.#db, this.#meta, () => oidBatches(this.#db.engine, range, distinct, offset, limit), limit === 0)
+  /**
+   * Streams the objects of the entries in `range` (see ObjectStream); those of one key (`key`, the
+   * range then being its entries' prefix) of a unique index from its claim.
+   */
+  #objects(range: Range, distinct: boolean, offset: number, limit: number, key?: string): AsyncIterableIterator<T> {
+    const batches = key !== undefined && this.#claims ? () => claimBatch(this.#claimed(range.prefix!)!, offset, limit) : () => oidBatches(this.#db.engine, range, distinct, offset, limit)
+    return new ObjectStream<T>(this.#db, this.#meta, batches, limit === 0)
   }
 }
 
@@ -406,6 +433,12 @@ async function* oidBatches(engine: Engine, range: Range, distinct: boolean, offs
       if (full) return
     }
   }
+  if (batch.length > 0) yield batch
+}
+
+/** The holders of one key, read from its claim when the stream starts (after the index is ready). */
+async function* claimBatch(holders: string[], offset: number, limit: number): AsyncGenerator<string[]> {
+  const batch = holders.slice(offset, offset + limit)
   if (batch.length > 0) yield batch
 }
 

@@ -61,6 +61,26 @@ for (const kind of storeKinds) {
       await expectExact(db!, Strict)
     })
 
+    it('answers one, has, count and get of a duplicated key in creation order, as the store changes', async () => {
+      const email = view(Strict, 'email')
+      expect(await email.has('ann@x.org')).toBe(true)
+      expect(await email.has('nobody@x.org')).toBe(false)
+      expect(await email.count('nobody@x.org')).toBe(0)
+      expect((await email.one('ann@x.org'))?.oid).toBe(ids.ann1)
+      expect((await email.one('ann@x.org', 1))?.oid).toBe(ids.ann2)
+      expect(await email.one('ann@x.org', 2)).toBeUndefined()
+      expect(oids(await collect(email.get('ann@x.org')))).toEqual([ids.ann1, ids.ann2])
+      expect(oids(await collect(view(Strict, 'tags').get('b')))).toEqual([ids.ann1, ids.ann2, ids.bob2])
+      await (await Strict.get(ids.ann1))!.remove()
+      await (await Strict.get(ids.bob2))!.update({ email: 'bob2@x.org' })
+      expect(await email.count('ann@x.org')).toBe(1)
+      expect((await email.one('ann@x.org'))?.oid).toBe(ids.ann2)
+      expect(oids(await collect(email.get('bob@x.org')))).toEqual([ids.bob1])
+      expect(oids(await collect(email.get('bob2@x.org')))).toEqual([ids.bob2])
+      expect(await email.has('ann@x.org')).toBe(true)
+      await expectExact(db!, Strict)
+    })
+
     it('lists the duplicate keys with their oids, in key order', async () => {
       expect(await view(Strict, 'email').duplicates()).toEqual([
         { key: 'ann@x.org', oids: [ids.ann1, ids.ann2] },
