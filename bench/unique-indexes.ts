@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- unique-indexes`: unique indexes, N objects (`BENCH_UNIQUE_N`, default 100,000).
  *
- * - Lookups by unique key, as a login finds an account by email: `Model.index('email').one(key)`
- *   and `.has(key)` on LevelDB and LMDB, beside the raw engines doing the same work (classic-level
+ * - Lookups by unique key, as a login finds an account by email: `Model.index('email').one(key)`,
+ *   `.has(key)` and `find({ where: { email } }).first()` on LevelDB and LMDB, beside the raw engines doing the same work (classic-level
  *   `getSync` and lmdb-js `get` of an email -> oid entry, then of the record, decoded with msgpackr)
  *   and better-sqlite3 (`SELECT ... WHERE email = ?` over a UNIQUE column), interleaved in rounds.
  * - The first open of a store written before unique indexes kept claims: a store of N notes (three
@@ -28,7 +28,12 @@ import { uniqueNote, uniqueNoteModel } from './single-saves.js'
 
 const N = Number(process.env.BENCH_UNIQUE_N ?? 100_000)
 
-function accountModel(): typeof StoredObject & { index(name: string): { one(key: string): Promise<unknown>; has(key: string): Promise<boolean> } } {
+interface AccountModel {
+  index(name: string): { one(key: string): Promise<unknown>; has(key: string): Promise<boolean> }
+  find(query: { where: { email: string } }): { first(): Promise<unknown> }
+}
+
+function accountModel(): typeof StoredObject & AccountModel {
   @Model({ collection: 'accounts' })
   class Account extends StoredObject {
     @Property(Types.EMAIL) @Index({ unique: true }) email!: string
@@ -53,10 +58,12 @@ async function stowageLookups(name: string, engine: Engine): Promise<{ cases: Ca
   const email = Account.index('email')
   let i = 0
   let j = 0
+  let k = 0
   return {
     cases: [
       { name: `Stowage (${name}) index('email').one(key)`, units: 1, fn: async () => void (await email.one(wanted(i++))) },
       { name: `Stowage (${name}) index('email').has(key)`, units: 1, fn: async () => void (await email.has(wanted(j++))) },
+      { name: `Stowage (${name}) find({ where: { email } }).first()`, units: 1, fn: async () => void (await Account.find({ where: { email: wanted(k++) } }).first()) },
     ],
     close: () => db.close(),
   }

@@ -10,8 +10,8 @@ import { decodeKey, encodeKey, encodePrefix, kindBounds, kindOf } from './key-co
 import { Indexing } from './indexing.js'
 import { LiveQuery } from '../changes/live-query.js'
 import { indexRangeMatcher } from '../changes/matchers.js'
-import { claimPrefix, entryPrefix, indexLabel } from './layout.js'
-import { holdersOf, keepsClaims } from './unique-claims.js'
+import { entryPrefix, indexLabel } from './layout.js'
+import { claimedOids } from './unique-claims.js'
 
 export interface IndexListOptions<K extends IndexKey = IndexKey> {
   gte?: K
@@ -95,8 +95,9 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
     if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`${this.#label()}.one(): n must be a non-negative integer, got ${describeValue(n)}`)
     const prefix = this.#keyPrefix(key)
     await this.#ready()
-    let oid = this.#claimed(prefix)?.[n]
-    if (oid === undefined && !this.#claims) {
+    const claimed = this.#claimed(prefix)
+    let oid = claimed?.[n]
+    if (claimed === undefined) {
       let i = 0
       for await (const entry of this.#db.engine.keys({ prefix, limit: n + 1 })) if (i++ === n) oid = entry.slice(prefix.length)
     }
@@ -125,20 +126,9 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
     return n
   }
 
-  /**
-   * Whether this is a unique index whose claims (unique-claims.ts) answer a key with one synchronous
-   * point read: where the store keeps them and the engine reads synchronously.
-   */
-  get #claims(): boolean {
-    const { engine } = this.#db
-    return this.definition.unique && engine.supports.syncReads === true && keepsClaims(engine)
-  }
-
-  /** The oids holding a key (`prefix`: its entries' prefix), in entry order, from its claim; undefined where claims do not answer. */
+  /** The oids holding a key (`prefix`: its entries' prefix), in entry order, from its claim; undefined where claims do not answer (see claimedOids). */
   #claimed(prefix: string): string[] | undefined {
-    if (!this.#claims) return undefined
-    const holders = holdersOf(this.#db.engine.getSync(claimPrefix(this.#meta.collection, this.name) + prefix.slice(this.#prefix.length, -1)))
-    return holders.length > 1 ? holders.sort(utf8Compare) : holders
+    return claimedOids(this.#db.engine, this.#meta, this.definition, [prefix.slice(this.#prefix.length, -1)])
   }
 
   /** The distinct keys, in order. */
@@ -280,7 +270,10 @@ export class IndexView<T extends StoredObject = StoredObject, K extends IndexKey
    * range then being its entries' prefix) of a unique index from its claim.
    */
   #objects(range: Range, distinct: boolean, offset: number, limit: number, key?: string): AsyncIterableIterator<T> {
-    const batches = key !== undefined && this.#claims ? () => claimBatch(this.#claimed(range.prefix!)!, offset, limit) : () => oidBatches(this.#db.engine, range, distinct, offset, limit)
+    const batches = () => {
+      const claimed = key === undefined ? undefined : this.#claimed(range.prefix!)
+      return claimed !== undefined ? claimBatch(claimed, offset, limit) : oidBatches(this.#db.engine, range, distinct, offset, limit)
+    }
     return new ObjectStream<T>(this.#db, this.#meta, batches, limit === 0)
   }
 }

@@ -4,6 +4,7 @@ import type { ParsedCondition } from './conditions.js'
 import type { CountCache } from './count-cache.js'
 import type { OidSets } from './oid-sets.js'
 import { countRecordsUpTo, entryRanges } from './scans.js'
+import { claimedOids } from '../indexes/unique-claims.js'
 
 /** A count that may have stopped early: `exact` false means "at least n". */
 export interface Estimate {
@@ -118,7 +119,11 @@ export async function gatherStatistics(
   const oidSets = sets === undefined ? [] : await Promise.all(keys.map((key, i) => sets.get(engine, meta.collection, key, ranges[i]!)))
   const kept = keys.map((key, i): Estimate | undefined => {
     const set = oidSets[i]?.set
-    return set !== undefined ? { n: set.size, exact: true, oidSet: set } : cache?.get(key, at)
+    if (set !== undefined) return { n: set.size, exact: true, oidSet: set }
+    // Keys of a unique index: their claims give the oids with a point read per key.
+    const c = conditions[i]!
+    const claimed = c.test.kind === 'points' ? claimedOids(engine, meta, c.index!, c.test.points) : undefined
+    return claimed !== undefined ? { n: claimed.length, exact: true, oids: claimed } : cache?.get(key, at)
   })
   const smallest = Math.min(...kept.map((k) => (k?.exact === true ? k.n : Infinity)))
   const known = kept.map((k) => (k !== undefined && (k.exact || k.n > smallest) ? k : undefined))
