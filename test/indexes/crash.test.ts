@@ -5,14 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Engine } from '../../src/engine/engine.js'
 import { Indexing } from '../../src/indexes/indexing.js'
 import { encodeKey } from '../../src/indexes/key-codec.js'
-import { claimPrefix, entryPrefix, keysRecordPrefix } from '../../src/indexes/layout.js'
+import { entryPrefix, keysRecordPrefix } from '../../src/indexes/layout.js'
 import { readKeysRecord } from '../../src/indexes/index-writes.js'
 import * as lib from '../../src/index.js'
 import { buildForChildren } from '../helpers/child-build.js'
 import { CRASH_ENGINES, crashEngine, ENCRYPTED_CRASH_KINDS, type CrashKind, type EncryptedCrashKind } from '../helpers/crash-engines.mjs'
 import { tempDir } from '../helpers/stores.js'
 import { defineItem, stateOf, titleWords, type ItemState } from './crash/model.mjs'
-import { collect, view } from './helpers.js'
+import { claimsCalledFor, collect, storedClaims, view } from './helpers.js'
 
 /**
  * A child process saves, updates and removes indexed objects (alone and in transactions) and
@@ -118,7 +118,7 @@ async function verify(engine: Engine, expected: Map<string, ItemState>, pending:
       const have = (await collect(engine.keys({ prefix }))).map((k) => k.slice(prefix.length))
       expect(have.sort(), `index ${index}`).toEqual(want.sort())
       // A unique index's claims list exactly the holders of each key it has entries for.
-      if (index === 'code') expect(await claimsOf(engine, index), 'claims of code').toEqual(holdersByKey(have))
+      if (index === 'code') expect(await storedClaims(engine, 'items', index), 'claims of code').toEqual(claimsCalledFor(have))
     }
     // And every keys record says what the object is indexed under (it drives the next diff).
     const prefix = keysRecordPrefix('items')
@@ -133,25 +133,6 @@ async function verify(engine: Engine, expected: Map<string, ItemState>, pending:
   } finally {
     await engine.close()
   }
-}
-
-/** The holders each claim of a unique index lists, by key as the engine lists it. */
-async function claimsOf(engine: Engine, index: string): Promise<Record<string, string[]>> {
-  const prefix = claimPrefix('items', index)
-  const out: Record<string, string[]> = {}
-  for await (const [key, value] of engine.entries({ prefix })) out[key.slice(prefix.length)] = String(value).split('\x00').sort()
-  return out
-}
-
-/** Index entries (`<key>\0<oid>`) grouped by key: the claims they call for. */
-function holdersByKey(entries: string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {}
-  for (const entry of entries) {
-    const nul = entry.lastIndexOf('\x00')
-    ;(out[entry.slice(0, nul)] ??= []).push(entry.slice(nul + 1))
-  }
-  for (const key in out) out[key]!.sort()
-  return out
 }
 
 function sameState(a: ItemState | undefined, b: ItemState | undefined): boolean {

@@ -1,4 +1,5 @@
 import { expect } from 'vitest'
+import type { Engine } from '../../src/engine/engine.js'
 import type { Database } from '../../src/model/database.js'
 import { metaOf, type IndexKey, type ModelMeta } from '../../src/model/meta.js'
 import { IndexView } from '../../src/indexes/index-view.js'
@@ -31,16 +32,16 @@ export async function storedEntries(db: Database, meta: ModelMeta, index: string
   return out.sort()
 }
 
-/** The claims the engine holds for one unique index, as `<encoded key>` -> holder oids in order. */
-export async function storedClaims(db: Database, meta: ModelMeta, index: string): Promise<Record<string, string[]>> {
-  const prefix = claimPrefix(meta.collection, index)
+/** The claims the engine holds for one unique index, as `<encoded key>` -> holder oids in order (keys as the engine lists them). */
+export async function storedClaims(engine: Engine, collection: string, index: string): Promise<Record<string, string[]>> {
+  const prefix = claimPrefix(collection, index)
   const out: Record<string, string[]> = {}
-  for await (const [key, value] of db.engine.entries({ prefix })) out[key.slice(prefix.length)] = String(value).split('\x00').sort()
+  for await (const [key, value] of engine.entries({ prefix })) out[key.slice(prefix.length)] = String(value).split('\x00').sort()
   return out
 }
 
 /** The claims a unique index's entries (`<encoded key>\0<oid>`) call for. */
-function claimsOf(entries: string[]): Record<string, string[]> {
+export function claimsCalledFor(entries: string[]): Record<string, string[]> {
   const out: Record<string, string[]> = {}
   for (const entry of entries) {
     const nul = entry.lastIndexOf('\x00')
@@ -76,7 +77,7 @@ export async function expectExact(db: Database, model: Function): Promise<void> 
   }
   for (const [name, entries] of expected) {
     expect(await storedEntries(db, meta, name), `entries of ${meta.ctor.name}.${name}`).toEqual(entries.sort())
-    if (meta.indexes.get(name)!.unique && keepsClaims(db.engine)) expect(await storedClaims(db, meta, name), `claims of ${meta.ctor.name}.${name}`).toEqual(claimsOf(entries))
+    if (meta.indexes.get(name)!.unique && keepsClaims(db.engine)) expect(await storedClaims(db.engine, meta.collection, name), `claims of ${meta.ctor.name}.${name}`).toEqual(claimsCalledFor(entries))
   }
   // Every keys record belongs to a stored object.
   const prefix = keysRecordPrefix(meta.collection)

@@ -64,7 +64,7 @@ for (const kind of storeKinds) {
       expect((await Member.index('handle').one('bob'))?.oid).toBe(dee.oid)
       await expectExact(db, Member)
       if (keepsClaims(db.engine)) {
-        expect(await storedClaims(db, metaOf(Member)!, 'handle')).toEqual({ [encodeKey('ann')]: [cy.oid], [encodeKey('bob')]: [dee.oid], [encodeKey('robert')]: [bob.oid] })
+        expect(await storedClaims(db.engine, 'members', 'handle')).toEqual({ [encodeKey('ann')]: [cy.oid], [encodeKey('bob')]: [dee.oid], [encodeKey('robert')]: [bob.oid] })
         expect(await db.engine.get(claimOf('badges', 'gold'))).toBe(cy.oid)
       }
     })
@@ -163,7 +163,7 @@ for (const kind of pathKinds.filter((k) => k.persistent)) {
       // Listed as ordered, the indexes are rebuilt with their keys (and claims) in the clear; the hashed ones go.
       db = await Database.open({ engine: kind.make(dir), models: [Member], encryption: { key, ordered: ['members.handle', 'members.badges', 'members.team'] } })
       await expect(Member.create({ handle: 'HANDLE-MARK-91c2' })).rejects.toBeInstanceOf(ConstraintError)
-      expect(await storedClaims(db, metaOf(Member)!, 'handle')).toEqual({ [encodeKey('HANDLE-MARK-91c2')]: [ann.oid] })
+      expect(await storedClaims(db.engine, 'members', 'handle')).toEqual({ [encodeKey('HANDLE-MARK-91c2')]: [ann.oid] })
       expect(await db.verify()).toMatchObject({ ok: true, problems: [] })
       await (await Member.get(ann.oid))!.update({ handle: 'other' })
       await Member.create({ handle: 'HANDLE-MARK-91c2' })
