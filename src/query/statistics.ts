@@ -32,6 +32,8 @@ export interface Statistics {
 const FIRST_CAP = 128
 /** Small steps: a count past the smallest condition's end is wasted (iterators stay open, so a round costs no trip). Asynchronous engines only. */
 const GROWTH = 1.25
+/** Most keys of a unique index whose claims are read for one condition (each a synchronous point read). */
+const MAX_CLAIMED_POINTS = 1024
 /** Most oids kept per condition while counting. */
 const KEEP_OIDS = 100_000
 
@@ -120,9 +122,10 @@ export async function gatherStatistics(
   const kept = keys.map((key, i): Estimate | undefined => {
     const set = oidSets[i]?.set
     if (set !== undefined) return { n: set.size, exact: true, oidSet: set }
-    // Keys of a unique index: their claims give the oids with a point read per key.
+    // Keys of a unique index: their claims give the oids with a point read per key (synchronous, so
+    // not for a long list: counting its entries in rounds lets the event loop run and may stop early).
     const c = conditions[i]!
-    const claimed = c.test.kind === 'points' ? claimedOids(engine, meta, c.index!, c.test.points) : undefined
+    const claimed = c.test.kind === 'points' && c.test.points.length <= MAX_CLAIMED_POINTS ? claimedOids(engine, meta, c.index!, c.test.points) : undefined
     return claimed !== undefined ? { n: claimed.length, exact: true, oids: claimed } : cache?.get(key, at)
   })
   const smallest = Math.min(...kept.map((k) => (k?.exact === true ? k.n : Infinity)))
