@@ -22,6 +22,7 @@ import { Database, Index, LevelEngine, LmdbEngine, Model, Property, StoredObject
 import { PACKR_OPTIONS } from '../src/engine/level/msgpack-codec.js'
 import { claimPrefix, signatureKey, signatureOf } from '../src/indexes/layout.js'
 import { metaOf } from '../src/model/meta.js'
+import { deletePrefix } from '../src/engine/pages.js'
 import { newOid } from '../src/model/oid.js'
 import { fmt, interleaved, machine, type Case } from './bench-utils.js'
 import { uniqueNote, uniqueNoteModel } from './single-saves.js'
@@ -146,12 +147,7 @@ async function upgrade(name: string, engine: () => Engine): Promise<string> {
 
   const raw = engine()
   await raw.open()
-  for (;;) {
-    const ops: Parameters<typeof raw.batch>[0] = []
-    for await (const key of raw.keys({ prefix: claimPrefix(meta.collection, 'slug'), limit: 1000 })) ops.push({ type: 'del', key })
-    if (ops.length === 0) break
-    await raw.batch(ops)
-  }
+  await deletePrefix(raw, claimPrefix(meta.collection, 'slug'))
   await raw.batch([{ type: 'put', key: signatureKey(meta.collection, 'slug'), value: signatureOf(index, false) }])
   await raw.close()
 

@@ -1,5 +1,6 @@
 import type { Engine, Range, Source, StagedRaw, StageRawOptions, WriteOp } from '../engine/engine.js'
 import { WrappedEngine, type StoredRange } from '../engine/wrapped-engine.js'
+import { deletePrefix } from '../engine/pages.js'
 import { ConflictError, CorruptionError, KeyError } from '../errors.js'
 import { decodeValue, encodeValue } from '../engine/level/msgpack-codec.js'
 import { createSecretKey, type KeyObject } from 'node:crypto'
@@ -229,14 +230,7 @@ export class EncryptedEngine extends WrappedEngine {
     const indexes = changed.map((name) => [name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)] as const)
     await this.inner.batch(indexes.map(([collection, index]) => ({ type: 'del', key: signatureKey(collection, index) })))
     for (const [collection, index] of indexes) {
-      for (const prefix of [entryPrefix(collection, index), claimPrefix(collection, index)]) {
-        for (;;) {
-          const ops: WriteOp[] = []
-          for await (const key of this.inner.keys({ prefix, limit: 1000 })) ops.push({ type: 'del', key })
-          if (ops.length === 0) break
-          await this.inner.batch(ops)
-        }
-      }
+      for (const prefix of [entryPrefix(collection, index), claimPrefix(collection, index)]) await deletePrefix(this.inner, prefix)
     }
     await this.inner.batch([{ type: 'put', key: KEY_SLOT, value: { ...slot, ordered } }])
   }

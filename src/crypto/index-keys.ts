@@ -68,11 +68,12 @@ export class IndexKeyHasher {
   #entry(key: string): { collection: string; index: string; keyStart: number; claim: boolean } | undefined {
     const claim = key.startsWith(CLAIM_ROOT)
     if (!claim && !key.startsWith(ENTRY_ROOT)) return undefined
-    const c = key.indexOf('\x00', ENTRY_ROOT.length)
+    const root = (claim ? CLAIM_ROOT : ENTRY_ROOT).length
+    const c = key.indexOf('\x00', root)
     if (c < 0) return undefined
     const i = key.indexOf('\x00', c + 1)
     if (i < 0) return undefined
-    const collection = key.slice(ENTRY_ROOT.length, c)
+    const collection = key.slice(root, c)
     const index = unescapeString(key.slice(c + 1, i))
     if (this.#ordered.has(`${collection}.${index}`)) return undefined
     return { collection, index, keyStart: i + 1, claim }

@@ -5,10 +5,11 @@ import { hasUnsavedChanges, newState, STATE } from '../model/object-state.js'
 import { applyRecord } from '../model/records.js'
 import type { StoredObject } from '../model/stored-object.js'
 import { indexKeysOf } from './index-keys.js'
-import { keysRecordOf, pushIndexOps, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
+import { keysRecordOf, readKeysRecord, writeKeysRecord, type IndexUpdate } from './index-writes.js'
 import { unescapeString } from './key-codec.js'
+import { deletePrefix } from '../engine/pages.js'
 import { claimPrefix, entryPrefix, externalPrefix, keysRecordKey, keysRecordPrefix, signatureKey, signaturePrefix, signatureOf, type KeysRecord } from './layout.js'
-import { keepsClaims, writeClaims } from './unique-claims.js'
+import { keepsClaims, pushIndexWrites } from './unique-claims.js'
 
 /** Objects read and entries written per batch while rebuilding. */
 const CHUNK = 256
@@ -35,7 +36,6 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
     await deletePrefix(engine, entryPrefix(collection, name))
     await deletePrefix(engine, claimPrefix(collection, name))
   }
-  const claims = keepsClaims(engine)
 
   const drop = (record: KeysRecord): KeysRecord => {
     const kept: KeysRecord = {}
@@ -61,8 +61,7 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
       // (IndexView.duplicates() lists them); only new duplicates are refused, when saved.
       const ops: WriteOp[] = []
       // The entries of the rebuilt indexes are gone: write all of them, and every keys record.
-      for (const u of updates) pushIndexOps(u, ops, true)
-      if (claims) await writeClaims(engine, updates, ops)
+      await pushIndexWrites(engine, updates, ops, true)
       await engine.batch(ops)
       done += chunk.length
       for (const index of changed) db.options.onIndexProgress?.({ model: meta.ctor.name, index: index.name, done, total: Math.max(total, done) })
@@ -80,7 +79,7 @@ export async function rebuildIndexes(db: Database, meta: ModelMeta, changed: Ind
       await engine.batch(ops)
     }
   }
-  await engine.batch(changed.map((index) => ({ type: 'put', key: signatureKey(collection, index.name), value: signatureOf(index, claims) })))
+  await engine.batch(changed.map((index) => ({ type: 'put', key: signatureKey(collection, index.name), value: signatureOf(index, keepsClaims(engine)) })))
   db.changedOutside(collection)
 }
 
@@ -160,8 +159,7 @@ export async function applyExternalChanges(db: Database, meta: ModelMeta): Promi
       updates.push({ meta, oid, old: readKeysRecord(stored[n]), next })
     })
     const ops: WriteOp[] = chunk.map((oid) => ({ type: 'del', key: prefix + oid }))
-    for (const u of updates) pushIndexOps(u, ops)
-    if (keepsClaims(engine)) await writeClaims(engine, updates, ops)
+    await pushIndexWrites(engine, updates, ops)
     await engine.batch(ops)
   }
 }
@@ -212,14 +210,6 @@ function storedInstance(db: Database, meta: ModelMeta, oid: string, record: unkn
   return obj
 }
 
-async function deletePrefix(engine: Engine, prefix: string): Promise<void> {
-  for (;;) {
-    const ops: WriteOp[] = []
-    for await (const key of engine.keys({ prefix, limit: 1000 })) ops.push({ type: 'del', key })
-    if (ops.length === 0) return
-    await engine.batch(ops)
-  }
-}
 
 /**
  * Reads a range in pages of CHUNK, reopening after the last item of each page, so that writes

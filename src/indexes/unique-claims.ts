@@ -1,7 +1,7 @@
 import type { Engine, WriteOp } from '../engine/engine.js'
 import { sharedStoreOf } from '../coherence/shared-store.js'
 import type { IndexMeta, ModelMeta } from '../model/meta.js'
-import { freshClaims, uniqueError, type IndexUpdate } from './index-writes.js'
+import { freshClaims, pushIndexOps, uniqueError, type IndexUpdate } from './index-writes.js'
 import { claimPrefix } from './layout.js'
 
 /**
@@ -10,7 +10,7 @@ import { claimPrefix } from './layout.js'
  * was unique, or from a hand edit). Checking a key a save claims is then one point read, which
  * LevelDB and LMDB answer synchronously, instead of a range scan (on LevelDB an iterator on the
  * thread pool). Claims are written in the same batch as the entries they mirror, by every writer of
- * entries (`writeClaims`). A store shared by several processes keeps none: its engine checks
+ * entries (`claimUnique` for saves, `pushIndexWrites` for the others). A store shared by several processes keeps none: its engine checks
  * claimed keys in the batch itself (puts marked `unique`).
  */
 export function keepsClaims(engine: Engine): boolean {
@@ -60,11 +60,16 @@ export async function claimUnique(engine: Engine, updates: IndexUpdate[], ops: W
   pushClaimOps(changes, holders, ops)
 }
 
-/** Adds to `ops` the claims the updates change (index rebuilds and re-indexing: no check). */
-export async function writeClaims(engine: Engine, updates: IndexUpdate[], ops: WriteOp[]): Promise<void> {
+/**
+ * Adds to `ops` the entry and keys record changes of each update (`pushIndexOps`, which see) and,
+ * where the store keeps them, the claims they change, with no unique check: for writes that
+ * re-index what is stored (rebuilds, hand edits, owners losing a link). Saves check with `claimUnique`.
+ */
+export async function pushIndexWrites(engine: Engine, updates: IndexUpdate[], ops: WriteOp[], recordChanged?: boolean): Promise<void> {
+  for (const u of updates) pushIndexOps(u, ops, recordChanged)
+  if (!keepsClaims(engine)) return
   const changes = claimChanges(updates)
-  if (changes.size === 0) return
-  pushClaimOps(changes, await currentHolders(engine, changes, ops), ops)
+  if (changes.size > 0) pushClaimOps(changes, await currentHolders(engine, changes, ops), ops)
 }
 
 /** Per claim key the updates change: the oids taking the key and those letting it go. */

@@ -1,4 +1,5 @@
 import type { Engine, WriteOp } from '../engine/engine.js'
+import { deletePrefix } from '../engine/pages.js'
 import type { ModelMeta } from '../model/meta.js'
 import type { ObjectRecord } from '../model/object-state.js'
 import { MigrationError } from '../errors.js'
@@ -117,13 +118,6 @@ async function reversePosition(engine: Engine, ref: Ref, owner: string, oid: str
 /** Index entries, unique claims, keys records, signatures, pending re-index markers and the schema marker of a collection no model has any more. */
 async function deleteFormerIndexData(engine: Engine, former: string): Promise<void> {
   const prefixes = [collectionEntriesPrefix(former), collectionClaimsPrefix(former), keysRecordPrefix(former), signaturePrefix(former), externalPrefix(former)]
-  for (const prefix of prefixes) {
-    for (;;) {
-      const ops: WriteOp[] = []
-      for await (const key of engine.keys({ prefix, limit: 1000 })) ops.push({ type: 'del', key })
-      if (ops.length === 0) break
-      await engine.batch(ops)
-    }
-  }
+  for (const prefix of prefixes) await deletePrefix(engine, prefix)
   await engine.batch([{ type: 'del', key: markerKey(former) }])
 }

@@ -1,8 +1,8 @@
 import type { WriteOp } from '../engine/engine.js'
 import { maintainerOf } from '../indexes/index-maintainer.js'
-import { keysRecordOf, pushIndexOps, readKeysRecord } from '../indexes/index-writes.js'
+import { keysRecordOf, readKeysRecord } from '../indexes/index-writes.js'
 import { keysRecordKey } from '../indexes/layout.js'
-import { keepsClaims, writeClaims } from '../indexes/unique-claims.js'
+import { pushIndexWrites } from '../indexes/unique-claims.js'
 import type { Database } from '../model/database.js'
 import { recordInstance } from '../model/records.js'
 import type { ModelMeta } from '../model/meta.js'
@@ -31,11 +31,7 @@ export async function reindexUnlinked(db: Database, owners: Unlinked[], ops: Wri
   const maintainer = maintainerOf(db)
   for (const meta of new Set(work.map((o) => o.meta))) await maintainer.indexesReady(meta)
   const stored = await db.engine.getMany(work.map((o) => keysRecordKey(o.meta.collection, o.oid)))
-  const updates = work.map((o, i) => {
-    const update = { meta: o.meta, oid: o.oid, old: readKeysRecord(stored[i]), next: keysRecordOf(o.meta, o.oid, recordInstance(o.meta, o.oid, o.record)) }
-    pushIndexOps(update, ops)
-    if (o.live !== undefined) maintainer.forget(o.live)
-    return update
-  })
-  if (keepsClaims(db.engine)) await writeClaims(db.engine, updates, ops)
+  const updates = work.map((o, i) => ({ meta: o.meta, oid: o.oid, old: readKeysRecord(stored[i]), next: keysRecordOf(o.meta, o.oid, recordInstance(o.meta, o.oid, o.record)) }))
+  await pushIndexWrites(db.engine, updates, ops)
+  for (const o of work) if (o.live !== undefined) maintainer.forget(o.live)
 }
