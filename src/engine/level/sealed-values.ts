@@ -22,10 +22,44 @@ const HEADER = 5
  * `encodeValue`, the bytes are a view of msgpackr's shared buffer: copy them to keep them.
  */
 export function encodeSealed(key: string, value: unknown, where: Named, codec: ValueCodec = PLAIN): Buffer {
+  if (value === null && codec === PLAIN) return sealedNull(key)
   const out = codec.encode(value, where, HEADER)
   out[0] = SEALED
   out.writeUInt32BE(crc32(out.subarray(HEADER), crc32(key)), 1)
   return out
+}
+
+const NIL = 0xc0
+const NIL_BYTE = Buffer.from([NIL])
+const CRC_TABLE = new Int32Array(256).map((_, n) => {
+  let c = n
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+  return c
+})
+
+/**
+ * The sealed `null` of every index entry, without msgpack: for an ASCII key, the CRC in one pass of
+ * JavaScript, which costs less than the two calls into zlib (key, then the msgpack byte) that an
+ * entry of under a few hundred bytes would otherwise make. A fresh buffer, which callers may keep.
+ */
+function sealedNull(key: string): Buffer {
+  const out = Buffer.allocUnsafe(HEADER + 1)
+  out[0] = SEALED
+  out.writeUInt32BE(asciiCrcWithNil(key) ?? crc32(NIL_BYTE, crc32(key)), 1)
+  out[HEADER] = NIL
+  return out
+}
+
+/** The CRC-32 of an ASCII key followed by the msgpack nil byte; undefined for any other key. */
+function asciiCrcWithNil(key: string): number | undefined {
+  let crc = -1
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    if (c > 0x7f) return undefined
+    crc = CRC_TABLE[(crc ^ c) & 0xff]! ^ (crc >>> 8)
+  }
+  crc = CRC_TABLE[(crc ^ NIL) & 0xff]! ^ (crc >>> 8)
+  return ~crc >>> 0
 }
 
 /**
