@@ -1,4 +1,5 @@
 import { ArgumentError, ClosedError, InvalidKeyError } from '../errors.js'
+import { hasLoneSurrogate } from './plain-data.js'
 
 /**
  * What an engine can do. Features and tests read this instead of checking `instanceof`.
@@ -120,7 +121,6 @@ export type EngineStatus = 'new' | 'opening' | 'open' | 'closing' | 'closed'
 
 export type Source = AsyncIterable<Uint8Array> | Iterable<Uint8Array>
 
-const LONE_SURROGATE = /\p{Surrogate}/u
 const UNSAFE_NAME = /[/\\\0<>:"|?*\x00-\x1f]/
 
 /**
@@ -629,7 +629,7 @@ export function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new InvalidKeyError(`Keys must be strings, got ${describeValue(key)}`)
   if (key.length === 0) throw new InvalidKeyError('Keys must not be empty')
   // UTF-8 (LevelDB keys, file names) cannot hold a lone surrogate: two keys would collide.
-  if (LONE_SURROGATE.test(key)) throw new InvalidKeyError(`Keys must be well-formed Unicode, got ${JSON.stringify(key)} with a lone surrogate`)
+  if (hasLoneSurrogate(key)) throw new InvalidKeyError(`Keys must be well-formed Unicode, got ${JSON.stringify(key)} with a lone surrogate`)
 }
 
 /**
@@ -657,7 +657,7 @@ export function checkName(what: 'collection' | 'id', name: unknown): asserts nam
   const article = what === 'id' ? 'An' : 'A'
   if (typeof name !== 'string') throw new InvalidKeyError(`${article} ${what} must be a string, got ${describeValue(name)}`)
   if (name.length === 0) throw new InvalidKeyError(`${article} ${what} must not be empty`)
-  if (LONE_SURROGATE.test(name)) throw new InvalidKeyError(`${article} ${what} must be well-formed Unicode, got ${describeValue(name)} with a lone surrogate`)
+  if (hasLoneSurrogate(name)) throw new InvalidKeyError(`${article} ${what} must be well-formed Unicode, got ${describeValue(name)} with a lone surrogate`)
   const bytes = Buffer.byteLength(name)
   if (bytes > MAX_NAME_BYTES) {
     throw new InvalidKeyError(`${article} ${what} must be at most ${MAX_NAME_BYTES} bytes in UTF-8, got ${bytes}: ${describeValue(name)}`)

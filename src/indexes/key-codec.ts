@@ -1,5 +1,6 @@
 import { IndexError } from '../errors.js'
 import { describeValue } from '../engine/engine.js'
+import { hasLoneSurrogate } from '../engine/plain-data.js'
 import type { IndexKey } from '../model/meta.js'
 
 /**
@@ -33,7 +34,7 @@ export const MAX_KEY_BYTES = 1024
 export function keyProblem(key: unknown): string | undefined {
   switch (typeof key) {
     case 'string':
-      if (LONE_SURROGATE.test(key)) return `${describeValue(key)} is not well-formed Unicode (it has a lone surrogate)`
+      if (hasLoneSurrogate(key)) return `${describeValue(key)} is not well-formed Unicode (it has a lone surrogate)`
       return undefined
     case 'number':
       return Number.isNaN(key) ? 'NaN is not an index key' : undefined
@@ -54,7 +55,7 @@ export function encodeKey(key: IndexKey): string {
   let encoded: string
   switch (typeof key) {
     case 'string':
-      if (LONE_SURROGATE.test(key)) throw new IndexError(keyProblem(key)!)
+      if (hasLoneSurrogate(key)) throw new IndexError(keyProblem(key)!)
       encoded = 's' + escapeString(key)
       break
     case 'number':
@@ -99,7 +100,7 @@ export function decodeKey(encoded: string): IndexKey {
 
 /** The encoding of a string prefix: every string key starting with `prefix` encodes to a string starting with this. */
 export function encodePrefix(prefix: string): string {
-  if (LONE_SURROGATE.test(prefix)) throw new IndexError(keyProblem(prefix)!)
+  if (hasLoneSurrogate(prefix)) throw new IndexError(keyProblem(prefix)!)
   return 's' + escapeString(prefix)
 }
 
@@ -108,9 +109,6 @@ export function kindBounds(kind: KeyKind): { start: string; end: string } {
   const tag = TAGS[kind]
   return { start: tag, end: String.fromCharCode(tag.charCodeAt(0) + 1) }
 }
-
-// With the u flag a well-formed pair is one code point, so this only matches lone surrogates.
-const LONE_SURROGATE = /\p{Cs}/u
 
 export function escapeString(s: string): string {
   if (!s.includes('\x00') && !s.includes('\x01')) return s

@@ -1,3 +1,4 @@
+import { hasLoneSurrogate } from '../engine/plain-data.js'
 import { ModelDefinitionError, RelationError } from '../errors.js'
 import { claimMember, decoratedTarget, legacyField, memberName, type FieldDecorator, type MemberTarget } from '../model/decorators.js'
 import { metaOf, modelClass, type RelationMeta } from '../model/meta.js'
@@ -47,7 +48,7 @@ export function declareRelation(at: MemberTarget, name: string, target: Relation
     const usage = at.how === 'options' ? `relations: { ${name}: () => Account } or { ${name}: () => [Comment] }` : '@Relation(() => Account) or @Relation(() => [Comment])'
     throw new ModelDefinitionError(`${ctor.name}.${name}: a relation takes a thunk such as ${usage}, got ${given}`)
   }
-  if (name.includes('\x00') || /\p{Surrogate}/u.test(name)) {
+  if (name.includes('\x00') || hasLoneSurrogate(name)) {
     throw new ModelDefinitionError(`${ctor.name}: relation name ${JSON.stringify(name)} must not contain NUL or lone surrogates`)
   }
   claimMember(at, name, 'relation')
