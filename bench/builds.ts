@@ -43,11 +43,16 @@ export async function run(): Promise<void> {
   const table = new BuildComparison()
   try {
     const records = Array.from({ length: N }, (_, i) => sampleRecord(i))
-    for (const engine of ['LevelEngine', 'MemoryEngine'] as const) {
+    for (const engine of ['LevelEngine', 'LmdbEngine', 'MemoryEngine'] as const) {
       const sides = await Promise.all(
         builds.map(async (b) => {
           const db = await b.lib.Database.open({
-            engine: engine === 'LevelEngine' ? new b.lib.LevelEngine(join(dir, `${b.name}-${engine}`)) : new b.lib.MemoryEngine(),
+            engine:
+              engine === 'LevelEngine'
+                ? new b.lib.LevelEngine(join(dir, `${b.name}-${engine}`))
+                : engine === 'LmdbEngine'
+                  ? new b.lib.LmdbEngine(join(dir, `${b.name}-${engine}.lmdb`))
+                  : new b.lib.MemoryEngine(),
             models: [b.Person],
             cache: { max: 0 },
           })
