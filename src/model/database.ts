@@ -963,6 +963,9 @@ export class Database {
   }
 }
 
+// The class refers to itself (open() makes one), so a bundler may name it `_Database`: it keeps its export's name.
+Object.defineProperty(Database, 'name', { value: 'Database' })
+
 /** A new, unsaved instance with a given oid (for ensure and import). */
 function createWithOid(meta: ModelMeta, oid: string, props: object | undefined): StoredObject {
   const obj = withOid(oid, () => new (meta.ctor as new (props?: object) => StoredObject)(props))

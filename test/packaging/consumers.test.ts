@@ -64,6 +64,13 @@ const required = createRequire(import.meta.url)('stowage')
 console.log(JSON.stringify({ same: required.StoredObject === imported.StoredObject && required.Database === imported.Database }))
 `)
     expect(result(await node(['same.js'], dir))).toEqual({ same: true })
+    // The bundle keeps the names of what it exports (messages and stack traces show them, and LevelEngine's describe() uses its own).
+    await writeFile(join(dir, 'names.js'), `import * as stowage from 'stowage'
+import * as testing from 'stowage/testing'
+const renamed = Object.entries({ ...stowage, ...testing }).filter(([name, v]) => typeof v === 'function' && v.name !== name).map(([name, v]) => name + ' is named ' + v.name)
+console.log(JSON.stringify({ classes: ['Database', 'LevelEngine', 'StoredObject', 'ValidationError'].map((n) => stowage[n].name), renamed, error: new stowage.ConstraintError('x').name }))
+`)
+    expect(result(await node(['names.js'], dir))).toEqual({ classes: ['Database', 'LevelEngine', 'StoredObject', 'ValidationError'], renamed: [], error: 'ConstraintError' })
     const manifest = await node(['-e', `console.log(JSON.stringify({ version: require('stowage/package.json').version }))`], dir)
     expect(result(manifest)).toEqual({ version: JSON.parse(await readFile(join(packed.dir, 'source', 'package.json'), 'utf8')).version })
   }, SLOW)
