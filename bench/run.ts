@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   peers: () => import('./peers/index.js'),
   builds: () => import('./builds.js'),
   'builds-reads': () => import('./builds-reads.js'),
+  'builds-queries': () => import('./builds-queries.js'),
   'load-memory': () => import('./load-memory.js'),
   queries: () => import('./queries.js'),
   migrations: () => import('./migrations.js'),
