@@ -24,11 +24,12 @@ export interface ChangeEvent {
 
 /** The change a committed write made to one object, from its records before and after. */
 export function objectChange(c: Change): ObjectChange {
-  const base = { model: c.meta.ctor.name, collection: c.meta.collection, oid: c.oid }
-  if (c.removed) return { ...base, kind: 'removed', properties: [], relations: [] }
+  const { meta, oid } = c
+  if (c.removed) return { model: meta.ctor.name, collection: meta.collection, oid, kind: 'removed', properties: [], relations: [] }
   const record = c.record!
   const before = c.created ? undefined : c.previous
-  return { ...base, kind: before === undefined ? 'created' : 'updated', properties: changedProperties(before, record).filter((name) => !c.meta.relations.has(name)), relations: changedRelations(before, record) }
+  const properties = changedProperties(before, record).filter((name) => !meta.relations.has(name))
+  return { model: meta.ctor.name, collection: meta.collection, oid, kind: before === undefined ? 'created' : 'updated', properties, relations: changedRelations(before, record) }
 }
 
 function changedProperties(before: ObjectRecord | undefined, after: ObjectRecord): string[] {

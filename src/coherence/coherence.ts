@@ -170,9 +170,8 @@ export class Coherence implements Feature {
 
 /** The change another process made, as far as this one can tell: an object it never held is reported with every property. */
 function remoteChange(meta: ModelMeta, oid: string, obj: StoredObject | undefined, previous: ObjectRecord | undefined, record: ObjectRecord | undefined): ObjectChange {
-  const base = { meta, oid, obj: obj as StoredObject, created: false }
-  if (record === undefined) return objectChange({ ...base, removed: true })
-  const change = objectChange({ ...base, removed: false, record, previous: obj === undefined ? undefined : previous })
+  if (record === undefined) return objectChange({ meta, oid, obj: obj as StoredObject, created: false, removed: true })
+  const change = objectChange({ meta, oid, obj: obj as StoredObject, created: false, removed: false, record, previous: obj === undefined ? undefined : previous })
   if (obj === undefined) change.kind = 'updated'
   return change
 }

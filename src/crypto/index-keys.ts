@@ -57,7 +57,7 @@ export class IndexKeyHasher {
     const key = prefix.slice(at.keyStart)
     if (!bounded && key.endsWith('\x00') && key.indexOf('\x00') === key.length - 1) {
       const hashed = prefix.slice(0, at.keyStart) + this.#hash(at.collection, at.index, key.slice(0, -1)) + '\x00'
-      return { range: { ...range, prefix: hashed }, back: (stored) => prefix + stored.slice(hashed.length) }
+      return { range: Object.assign({}, range, { prefix: hashed }), back: (stored) => prefix + stored.slice(hashed.length) }
     }
     throw new IndexError(
       `${at.collection}.${at.index} is stored with keyed hashes in this encrypted store: equality lookups work, but ranges, prefixes and key order do not; list "${at.collection}.${at.index}" in encryption.ordered to keep its keys in order (in the clear)`,

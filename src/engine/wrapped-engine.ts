@@ -182,15 +182,15 @@ export abstract class WrappedEngine extends Engine {
       switch (op.type) {
         case 'put': {
           const key = this.storedKey(op.key)
-          return { ...op, key, value: this.sealEntry(key, op.value ?? null) }
+          return Object.assign({}, op, { key, value: this.sealEntry(key, op.value ?? null) })
         }
         case 'del':
           return { type: 'del', key: this.storedKey(op.key) }
         case 'putRecord':
-          return { ...op, value: this.sealRecord(op.collection, op.id, op.value) }
+          return Object.assign({}, op, { value: this.sealRecord(op.collection, op.id, op.value) })
         case 'putRaw': {
           const inner = this.#staged.get(op.staged.token)
-          return inner === undefined ? op : { ...op, staged: inner } // an unknown token: the inner engine refuses it
+          return inner === undefined ? op : Object.assign({}, op, { staged: inner }) // an unknown token: the inner engine refuses it
         }
         default:
           return op

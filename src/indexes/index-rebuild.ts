@@ -223,7 +223,7 @@ async function* pages<T>(
   let after: string | undefined
   for (;;) {
     const page: T[] = []
-    for await (const item of read({ ...range, ...(after === undefined ? {} : { gt: after }), limit: CHUNK })) page.push(item)
+    for await (const item of read(Object.assign({}, range, after === undefined ? { limit: CHUNK } : { gt: after, limit: CHUNK }))) page.push(item)
     if (page.length === 0) return
     yield page
     if (page.length < CHUNK) return

@@ -64,7 +64,7 @@ async function moveOps(engine: Engine, former: string, target: string, oid: stri
       ownLinks[relation] = value
     }
   }
-  rewritten.set(former + '\x00' + oid, { collection: target, oid, record: links === undefined ? record : { ...record, links: ownLinks } })
+  rewritten.set(former + '\x00' + oid, { collection: target, oid, record: links === undefined ? record : Object.assign({}, record, { links: ownLinks }) })
 
   // Its Many links are entries under its collection, each with a reverse entry at its target.
   const ownPrefix = ownerLinksPrefix(former, oid)
@@ -102,7 +102,7 @@ async function moveOps(engine: Engine, former: string, target: string, oid: stri
     const ownerLinks = { ...linksOfRecord(entry.record) }
     const ref = ownerLinks[owner.relation]
     if (isRef(ref) && ref[0] === former && ref[1] === oid) ownerLinks[owner.relation] = [target, oid]
-    entry.record = { ...entry.record, links: ownerLinks }
+    entry.record = Object.assign({}, entry.record, { links: ownerLinks })
   }
 
   ops.push({ type: 'delRecord', collection: former, id: oid })

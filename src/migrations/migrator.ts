@@ -212,7 +212,7 @@ export class Migrations implements Feature {
     /** The next chunk after `from`, with the writes that migrate it. */
     const readChunk = async (from: string | undefined): Promise<{ oids: string[]; items: WriteItem[] }> => {
       const chunk: [string, ObjectRecord][] = []
-      for await (const [oid, record] of engine.records(meta.collection, { ...(from === undefined ? {} : { gt: from }), limit: BATCH })) {
+      for await (const [oid, record] of engine.records(meta.collection, from === undefined ? { limit: BATCH } : { gt: from, limit: BATCH })) {
         chunk.push([oid, checkRecord(meta, oid, record)])
       }
       const items: WriteItem[] = []
@@ -291,7 +291,7 @@ export class Migrations implements Feature {
     }
     const obj = Object.create(meta.ctor.prototype) as StoredObject
     const state = newState(meta, oid)
-    applyRecord(state, { ...record, properties })
+    applyRecord(state, Object.assign({}, record, { properties }))
     state.db = this.db
     obj[STATE] = state
     const values: Record<string, unknown> = {}

@@ -71,7 +71,7 @@ export function buildRecord(state: ObjectState, now: number, times?: Record<stri
     }
   }
   const changedAt = changed ? latest || now : previous!.changed
-  return { record: { ...previous, properties, updates, changed: changedAt }, changed }
+  return { record: Object.assign({}, previous, { properties, updates, changed: changedAt }), changed }
 }
 
 /** The record of a first save: every property with a value, all changed now. */

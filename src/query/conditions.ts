@@ -72,11 +72,12 @@ export function parseCondition(meta: ModelMeta, at: string, name: string, condit
       throw fail(`${role}: ${(err as Error).message}`)
     }
   }
-  const base = { name, at, ...(index === undefined ? {} : { index }) }
+  // Objects of one shape (no spread: V8 gives each object a spread makes before more properties a shape of its own).
+  const parsed = (test: KeyTest, text: string): ParsedCondition => (index === undefined ? { name, at, test, text } : { name, at, index, test, text })
 
   if (!isOperatorObject(condition)) {
     const k = key(condition, 'the key')
-    return { ...base, test: { kind: 'points', points: [k], set: new Set([k]) }, text: `${name} = ${describeKey(condition as IndexKey)}` }
+    return parsed({ kind: 'points', points: [k], set: new Set([k]) }, `${name} = ${describeKey(condition as IndexKey)}`)
   }
   const ops = Object.keys(condition)
   for (const op of ops) if (!OPERATORS.has(op)) throw fail(`unknown operator ${JSON.stringify(op)}; the operators are in, all, gt, gte, lt, lte, prefix (or give a key for equality)`)
@@ -86,7 +87,7 @@ export function parseCondition(meta: ModelMeta, at: string, name: string, condit
     if (ops.length > 1) throw fail(`"in" cannot be combined with ${ops.filter((o) => o !== 'in').join(', ')}`)
     if (!Array.isArray(c.in)) throw fail(`"in" takes an array of keys, got ${describeValue(c.in)}`)
     const points = [...new Set(c.in.map((v, i) => key(v, `in[${i}]`)))].sort(compareKeys)
-    return { ...base, test: { kind: 'points', points, set: new Set(points) }, text: `${name} in [${c.in.map((v) => describeKey(v as IndexKey)).join(', ')}]` }
+    return parsed({ kind: 'points', points, set: new Set(points) }, `${name} in [${c.in.map((v) => describeKey(v as IndexKey)).join(', ')}]`)
   }
   if (ops.includes('prefix')) {
     if (ops.length > 1) throw fail(`"prefix" cannot be combined with ${ops.filter((o) => o !== 'prefix').join(', ')}`)
@@ -98,9 +99,10 @@ export function parseCondition(meta: ModelMeta, at: string, name: string, condit
     } catch (err) {
       throw fail(`prefix: ${(err as Error).message}`)
     }
-    return { ...base, test: { kind: 'prefix', prefix }, text: `${name} starts with ${describeValue(c.prefix)}` }
+    return parsed({ kind: 'prefix', prefix }, `${name} starts with ${describeValue(c.prefix)}`)
   }
-  return { ...base, ...parseRange(name, c, domain, key, fail) }
+  const range = parseRange(name, c, domain, key, fail)
+  return parsed(range.test, range.text)
 }
 
 function parseRange(

@@ -89,7 +89,7 @@ async function readOids(engine: Engine, ranges: Range[], cap: number): Promise<{
   const set = new Set<string>()
   let read = 0
   for (const range of ranges) {
-    for await (const batch of keyBatches(engine, { ...range, limit: cap - read + 1 }, 1000)) {
+    for await (const batch of keyBatches(engine, Object.assign({}, range, { limit: cap - read + 1 }), 1000)) {
       read += batch.length
       if (read > cap) return { read }
       for (const entry of batch) set.add(entry.slice(entry.lastIndexOf('\x00') + 1))

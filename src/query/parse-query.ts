@@ -88,5 +88,5 @@ function parseOrder(meta: ModelMeta, orderBy: unknown, fail: (why: string) => Qu
   if (index === undefined && !meta.properties.has(name) && !(meta.relations.has(name) && !meta.relations.get(name)!.many)) {
     throw fail(`orderBy: ${meta.ctor.name} has no index or property named ${JSON.stringify(name)}`)
   }
-  return { name, ...(index === undefined ? {} : { index }), desc: direction === 'desc' }
+  return index === undefined ? { name, desc: direction === 'desc' } : { name, index, desc: direction === 'desc' }
 }

@@ -121,7 +121,7 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
         plan: {
           driver: 'index',
           drive,
-          ...(collected === undefined ? {} : { collected: inOrder && q.orderBy?.desc === true ? [...collected].reverse() : collected }),
+          collected: collected === undefined || !(inOrder && q.orderBy?.desc === true) ? collected : [...collected].reverse(),
           intersectOids: intersect.map((c) => keptOids(statistics.conditions[indexed.indexOf(c)]!)),
           index: drive.index,
           ranges,
@@ -160,7 +160,7 @@ export async function choosePlan(db: Database, q: ParsedQuery): Promise<{ plan: 
     const frac = take !== Infinity ? Math.min(1, take / Math.max(1, matchesAll)) : 1
     const entries = Math.ceil(frac * N)
     const readKeysRecords = indexed.length > 0 || orIndexed
-    const range = { ...wholeIndex(q.meta, orderIndex), reverse: q.orderBy!.desc }
+    const range = Object.assign(wholeIndex(q.meta, orderIndex), { reverse: q.orderBy!.desc })
     options.push({
       cost: entries * ENTRY + (readKeysRecords ? entries * KEYS_RECORD : 0) + Math.min(matchesAll, take) * OBJECT,
       plan: {

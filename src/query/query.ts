@@ -44,7 +44,7 @@ export class Query<T extends StoredObject = StoredObject> implements AsyncIterab
 
   /** The first result, or undefined. */
   async first(): Promise<T | undefined> {
-    const { execution } = await this.#start({ ...this.#q, limit: Math.min(this.#q.limit, 1) })
+    const { execution } = await this.#start(Object.assign({}, this.#q, { limit: Math.min(this.#q.limit, 1) }))
     for await (const obj of execution.objects()) return obj as T
     return undefined
   }

@@ -71,7 +71,7 @@ export async function countUpTo(engine: Engine, ranges: Range[], cap: number): P
   let n = 0
   for (const range of ranges) {
     if (n >= cap) break
-    const limited = { ...range, limit: cap - n }
+    const limited = Object.assign({}, range, { limit: cap - n })
     if (engine.supports.syncRanges === true) for (const _ of engine.keysSync(limited)) n++
     else for await (const _ of engine.keys(limited)) n++
   }

@@ -57,7 +57,7 @@ export async function writeMany(
     const keys = links.map(({ ref }) => reverseKey(ref[0], ref[1], owner.collection, owner.oid, relation))
     const unknown = links.flatMap((l, i) => (l.position === undefined ? [i] : []))
     const read = unknown.length > 0 ? await engine.getMany(unknown.map((i) => keys[i]!)) : []
-    unknown.forEach((i, n) => (links[i] = { ...links[i]!, position: read[n] as number | undefined }))
+    unknown.forEach((i, n) => (links[i] = { ref: links[i]!.ref, position: read[n] as number | undefined }))
     links.forEach(({ ref, position }, i) => {
       if (typeof position !== 'number') return
       ops.push({ type: 'del', key: linkKey(owner.collection, owner.oid, relation, position) })

@@ -234,7 +234,7 @@ export class RelationFeature implements Feature {
         updates[name] = now
       }
       if (outcome.relations.length === 0) continue
-      outcome.record = { ...record, links, updates, changed: Math.max(record.changed, now) }
+      outcome.record = Object.assign({}, record, { links, updates, changed: Math.max(record.changed, now) })
       ops.push({ type: 'putRecord', collection: hit.collection, id: hit.oid, value: outcome.record })
       const meta = this.db.model(hit.collection)
       if (meta !== undefined) unlinked.push({ meta, oid: hit.oid, record: outcome.record, live })

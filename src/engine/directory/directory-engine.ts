@@ -751,7 +751,7 @@ export class DirectoryEngine extends Engine {
       const n = remaining < 0 ? PAGE : Math.min(PAGE, remaining)
       if (n === 0) return
       this.assertOpen(method)
-      const keys = await this.#read(this.#level.keys({ ...bounds, limit: n }).all(), () => `reading the ids listed for ${method}()`)
+      const keys = await this.#read(this.#level.keys(Object.assign({}, bounds, { limit: n })).all(), () => `reading the ids listed for ${method}()`)
       if (keys.length === 0) return
       yield keys
       if (keys.length < n) return
@@ -769,7 +769,7 @@ export class DirectoryEngine extends Engine {
 
   async *#scan(method: string, range: LevelRange, values: boolean): AsyncGenerator<[Buffer, string | undefined]> {
     this.assertOpen(method)
-    const it = this.#level.iterator({ ...range, values })
+    const it = this.#level.iterator(Object.assign({}, range, { values }))
     try {
       for (;;) {
         this.assertOpen(method)

@@ -223,7 +223,7 @@ class DirectoryView {
 
   async *#scan(method: string, range: ReturnType<typeof levelRange>, values: boolean): AsyncGenerator<[Buffer, string | undefined]> {
     this.#check(method)
-    const it = this.source.db.iterator({ ...range, values, snapshot: this.snapshot })
+    const it = this.source.db.iterator(Object.assign({}, range, { values, snapshot: this.snapshot }))
     try {
       for (;;) {
         this.#check(method)

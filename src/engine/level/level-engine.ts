@@ -222,7 +222,7 @@ export class LevelEngine extends Engine {
 
   protected async _sync(): Promise<void> {
     // A synchronous write flushes LevelDB's log, and with it every write before it.
-    await this.#inflight.track(this.#call(this.db.put(SYNC_KEY, new Uint8Array(0), { ...this.#rw, sync: true } as any), 'syncing it'))
+    await this.#inflight.track(this.#call(this.db.put(SYNC_KEY, new Uint8Array(0), Object.assign({}, this.#rw, { sync: true }) as any), 'syncing it'))
   }
 
   protected async _get(key: string): Promise<unknown> {
@@ -537,8 +537,8 @@ export class LevelEngine extends Engine {
   async *#iterate<T>(range: ReturnType<typeof levelRange>, values: boolean, doing: string, map: (key: string, value?: Uint8Array) => T | typeof DAMAGED, snapshot?: AbstractSnapshot): AsyncGenerator<T> {
     let it: { nextv(size: number): Promise<unknown[]>; close(): Promise<void> }
     try {
-      const read = snapshot === undefined ? range : { ...range, snapshot }
-      it = values ? this.db.iterator({ ...read, ...this.#rw }) : this.db.keys({ ...read, keyEncoding: 'utf8' })
+      const read = snapshot === undefined ? range : Object.assign({}, range, { snapshot })
+      it = values ? this.db.iterator(Object.assign({}, read, this.#rw)) : this.db.keys(Object.assign({}, read, { keyEncoding: 'utf8' }))
     } catch (err) {
       throw levelError(err, this.#store, doing)
     }

@@ -94,7 +94,7 @@ export class RawStore {
 
   async pointer(collection: string, id: string, snapshot?: unknown): Promise<RawInfo | undefined> {
     const key = pointerKey(collection, id)
-    const bytes = await this.db.get(key, snapshot ? { ...this.opts.rw, snapshot: snapshot as any } : this.opts.rw)
+    const bytes = await this.db.get(key, snapshot ? Object.assign({}, this.opts.rw, { snapshot: snapshot as any }) : this.opts.rw)
     return bytes === undefined ? undefined : (decodeValue(bytes, `raw data pointer of ${collection}/${id}`) as RawInfo)
   }
 
@@ -112,7 +112,7 @@ export class RawStore {
     try {
       const info = await this.pointer(collection, id, snapshot)
       if (!info) return
-      const it = db.values({ gte: chunkPrefix(info.token), lt: chunkEnd(info.token), ...opts.rw, snapshot })
+      const it = db.values(Object.assign({ gte: chunkPrefix(info.token), lt: chunkEnd(info.token) }, opts.rw, { snapshot }))
       // LevelDB does not verify its block checksums on reads by default: the digest catches a flipped bit.
       const hash = opts.verify ? createHash('sha256') : undefined
       let seen = 0

@@ -445,7 +445,7 @@ export class LmdbEngine extends Engine {
   *#range<T>(range: LmdbRange | undefined, values: boolean, map: (key: string, value?: Buffer) => T | typeof DAMAGED, transaction?: Transaction): Generator<T> {
     if (range === undefined) return
     this.#readers.assertOpen()
-    const options = transaction === undefined ? range : { ...range, transaction }
+    const options = transaction === undefined ? range : Object.assign({}, range, { transaction })
     const it = (values ? this.#db.getRange(options) : this.#db.getKeys(options))[Symbol.iterator]() as Iterator<{ key: string; value: Buffer } | string>
     const end = this.#readers.add(() => it.return?.())
     try {
