@@ -2,7 +2,9 @@
  * This build beside another build of Stowage, in one process and in alternating rounds, on the
  * same workloads: to show what a change costs, without the ±30% that separate runs give on a
  * shared machine. `BENCH_BASELINE` is the `dist` folder of the other build (e.g. a `git worktree`
- * of an earlier commit, built with `npx tsc -p tsconfig.build.json`).
+ * of an earlier commit, built with `npx tsc -p tsconfig.build.json`). `BENCH_BUILDS_ENGINES` picks
+ * engines (comma-separated; default LevelEngine, LmdbEngine, MemoryEngine and LevelEngine (encrypted),
+ * a LevelEngine store opened with `encryption`).
  *
  *   BENCH_BASELINE=/tmp/old/dist npm run bench -- builds
  */
@@ -43,18 +45,19 @@ export async function run(): Promise<void> {
   const table = new BuildComparison()
   try {
     const records = Array.from({ length: N }, (_, i) => sampleRecord(i))
-    for (const engine of ['LevelEngine', 'LmdbEngine', 'MemoryEngine'] as const) {
+    for (const engine of (process.env.BENCH_BUILDS_ENGINES?.split(',') ?? ['LevelEngine', 'LmdbEngine', 'MemoryEngine', 'LevelEngine (encrypted)']) as Array<'LevelEngine' | 'LmdbEngine' | 'MemoryEngine' | 'LevelEngine (encrypted)'>) {
       const sides = await Promise.all(
         builds.map(async (b) => {
           const db = await b.lib.Database.open({
             engine:
-              engine === 'LevelEngine'
+              engine === 'LevelEngine' || engine === 'LevelEngine (encrypted)'
                 ? new b.lib.LevelEngine(join(dir, `${b.name}-${engine}`))
                 : engine === 'LmdbEngine'
                   ? new b.lib.LmdbEngine(join(dir, `${b.name}-${engine}.lmdb`))
                   : new b.lib.MemoryEngine(),
             models: [b.Person],
             cache: { max: 0 },
+            ...(engine === 'LevelEngine (encrypted)' ? { encryption: { key: 'correct horse battery staple' } } : {}),
           })
           return { build: b, db, oids: [] as string[], next: 0 }
         }),
