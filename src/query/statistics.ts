@@ -34,6 +34,8 @@ const FIRST_CAP = 128
 const GROWTH = 1.25
 /** Most keys of a unique index whose claims are read for one condition (each a synchronous point read). */
 const MAX_CLAIMED_POINTS = 1024
+/** What the oid sets give a condition whose claims answered it. */
+const NO_SET: { set?: ReadonlySet<string>; read: number } = { read: 0 }
 /** Most oids kept per condition while counting. */
 const KEEP_OIDS = 100_000
 
@@ -117,16 +119,17 @@ export async function gatherStatistics(
 ): Promise<Statistics> {
   const at = cache?.begin(meta.collection) ?? 0
   const ranges = conditions.map((c) => entryRanges(meta, c.index!, c.test))
-  const keys = conditions.map((c) => conditionKey(meta, c))
-  const oidSets = sets === undefined ? [] : await Promise.all(keys.map((key, i) => sets.get(engine, meta.collection, key, ranges[i]!)))
+  const keys = conditions.map((c, i) => conditionKey(meta, c, ranges[i]))
+  // Keys of a unique index: their claims give the oids with a point read per key (synchronous, so
+  // not for a long list: counting its entries in rounds lets the event loop run and may stop early).
+  // No oid set is looked up or started for them.
+  const claims = conditions.map((c) => (c.test.kind === 'points' && c.test.points.length <= MAX_CLAIMED_POINTS ? claimedOids(engine, meta, c.index!, c.test.points) : undefined))
+  const oidSets = sets === undefined ? [] : await Promise.all(keys.map((key, i) => (claims[i] !== undefined ? NO_SET : sets.get(engine, meta.collection, key, ranges[i]!))))
   const kept = keys.map((key, i): Estimate | undefined => {
+    const claimed = claims[i]
+    if (claimed !== undefined) return { n: claimed.length, exact: true, oids: claimed }
     const set = oidSets[i]?.set
-    if (set !== undefined) return { n: set.size, exact: true, oidSet: set }
-    // Keys of a unique index: their claims give the oids with a point read per key (synchronous, so
-    // not for a long list: counting its entries in rounds lets the event loop run and may stop early).
-    const c = conditions[i]!
-    const claimed = c.test.kind === 'points' && c.test.points.length <= MAX_CLAIMED_POINTS ? claimedOids(engine, meta, c.index!, c.test.points) : undefined
-    return claimed !== undefined ? { n: claimed.length, exact: true, oids: claimed } : cache?.get(key, at)
+    return set !== undefined ? { n: set.size, exact: true, oidSet: set } : cache?.get(key, at)
   })
   const smallest = Math.min(...kept.map((k) => (k?.exact === true ? k.n : Infinity)))
   const known = kept.map((k) => (k !== undefined && (k.exact || k.n > smallest) ? k : undefined))
@@ -163,8 +166,8 @@ export async function gatherStatistics(
 }
 
 /** Names a condition's entries in the count cache and the oid sets. */
-export function conditionKey(meta: ModelMeta, c: ParsedCondition): string {
-  return `${meta.collection}\x00${c.index!.name}\x00${JSON.stringify(entryRanges(meta, c.index!, c.test))}`
+export function conditionKey(meta: ModelMeta, c: ParsedCondition, ranges = entryRanges(meta, c.index!, c.test)): string {
+  return `${meta.collection}\x00${c.index!.name}\x00${JSON.stringify(ranges)}`
 }
 
 /**
