@@ -79,6 +79,38 @@ for (const kind of storeKinds) {
       expect(await Member.find({ where: { handle: 'm3' } }).oids()).toEqual([made[3]!.oid])
     })
 
+    it('answer find().first() by one unique key as iterating the same query does', async () => {
+      const ann = await Member.create({ handle: 'ann', badges: ['gold'], team: 'a' })
+      const bob = await Member.create({ handle: 'bob', team: 'b' })
+      const first = (query: Parameters<typeof Member.find>[0]) => Member.find(query).first()
+      const iterated = async (query: Parameters<typeof Member.find>[0]) => {
+        for await (const m of Member.find(query)) return m
+        return undefined
+      }
+      const same = async (query: Parameters<typeof Member.find>[0], expected: Member | undefined) => {
+        expect(await first(query)).toBe(expected)
+        expect(await iterated(query)).toBe(expected)
+      }
+      await same({ where: { handle: 'ann' } }, ann)
+      await same({ where: { badges: { in: ['gold'] } } }, ann)
+      await same({ where: { handle: 'nobody' } }, undefined)
+      // Stored values decide, as for every query: an unsaved change does not.
+      bob.handle = 'unsaved'
+      await same({ where: { handle: 'bob' } }, bob)
+      await same({ where: { handle: 'unsaved' } }, undefined)
+      await bob.update({ handle: 'robert' })
+      await same({ where: { handle: 'bob' } }, undefined)
+      await same({ where: { handle: 'robert' } }, bob)
+      // What the shortcut leaves to the planner: another condition, paging, a limit of 0.
+      await same({ where: { handle: 'robert', team: 'a' } }, undefined)
+      await same({ where: { handle: 'robert', team: 'b' } }, bob)
+      await same({ where: { handle: 'robert' }, offset: 1 }, undefined)
+      expect(await first({ where: { handle: 'robert' }, limit: 0 })).toBeUndefined()
+      await ann.remove()
+      await same({ where: { handle: 'ann' } }, undefined)
+      await same({ where: { badges: 'gold' } }, undefined)
+    })
+
     it('are refused as a whole with their batch: concurrent saves of one key leave one holder', async () => {
       const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => Member.create({ handle: 'same', team: String(i) })))
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
