@@ -116,11 +116,7 @@ export class Query<T extends StoredObject = StoredObject> implements AsyncIterab
     await maintainerOf(this.#db).ready(q.meta)
     const oids = claimedOids(this.#db.engine, q.meta, c.index, c.test.points)
     if (oids === undefined) return NOT_CLAIMED
-    for (const oid of oids) {
-      const [obj] = await this.#db.loadMany(q.meta, [oid])
-      if (stillStored(obj)) return obj as T
-    }
-    return undefined
+    return (await this.#db.loadMany(q.meta, oids)).find(stillStored) as T | undefined
   }
 
   async #start(q: ParsedQuery = this.#q): Promise<{ plan: Plan; statistics: Statistics; execution: Execution }> {
