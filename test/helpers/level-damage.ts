@@ -7,11 +7,13 @@ import { CorruptionError } from '../../src/errors.js'
 
 /**
  * Ways to damage the files of a LevelDB store, for tests of what the engines make of it. Values
- * should be random text (`noise()`): snappy cannot compress it, so it lies in the .ldb files as
- * written and a test can find and change it.
+ * should be random text (`noise()`), and the store compacted by `compactStore`, which writes its
+ * tables without snappy: every value then lies in the .ldb files as written, and a test can find and
+ * change it. (Snappy leaves most random text alone but replaces any 4 bytes it saw earlier in the
+ * block by a reference, so a compressed table would hold about one value in a hundred cut up.)
  */
 
-/** Random text that snappy leaves uncompressed. */
+/** Random text, unique in a store. */
 export function noise(length = 40): string {
   return randomBytes(length).toString('base64').slice(0, length)
 }
@@ -31,16 +33,15 @@ export function manifestFile(dir: string): string {
   return join(dir, name)
 }
 
-/** Moves everything (memtable included) into .ldb table files: a store closed now has all its data in tables. */
-export async function compactAll(db: { compactRange(start: any, end: any): Promise<void> }): Promise<void> {
-  await db.compactRange('\u0000', '\uffff')
-}
-
-/** Opens the LevelDB store at `dir` on its own, compacts it into tables, and closes it. */
+/**
+ * Opens the closed LevelDB store at `dir` on its own, moves everything (its log included) into .ldb
+ * table files written without compression, and closes it.
+ */
 export async function compactStore(dir: string): Promise<void> {
-  const db = new ClassicLevel(dir)
+  const db = new ClassicLevel(dir, { compression: false })
   await db.open()
-  await compactAll(db)
+  // A manual compaction rewrites every table it covers (no table is moved as it is), with the options of this open.
+  await db.compactRange('\u0000', '\uffff')
   await db.close()
 }
 
