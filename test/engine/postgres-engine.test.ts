@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { ArgumentError, CorruptionError, InvalidKeyError, InvalidPathError, RelationError, UnavailableError } from '../../src/errors.js'
+import { ArgumentError, ConstraintError, CorruptionError, InvalidKeyError, InvalidPathError, RelationError, UnavailableError } from '../../src/errors.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { PostgresEngine } from '../../src/engine/postgres/postgres-engine.js'
 import { engineConformance } from '../../src/testing/index.js'
@@ -150,6 +150,42 @@ describe('PostgresEngine', () => {
     expect(await other.countRecords('notes')).toBe(200)
     await other.catchUp()
     expect(heard).toEqual(['all'])
+    await Promise.all([writer.close(), other.close()])
+  })
+
+  it('announces each batch once it committed, alone or under write locks, and never one refused or rolled back', async () => {
+    const schema = fresh()
+    const [writer, other] = await Promise.all([openAt(schema), openAt(schema)])
+    // What the other engine reads of the announced record the moment it hears the notice.
+    const heard: Array<Promise<[unknown, unknown]>> = []
+    other.onRemoteCommit((commit) => {
+      const [collection, id] = commit.records === 'all' ? ['?', '?'] : commit.records[0]!
+      heard.push(other.getRecord(collection, id).then((record) => [commit.records, record]))
+    })
+    const claim = `idx\x00accounts\x00email\x00ann@x.org\x00`
+    // Alone: one call that commits, then announces.
+    await writer.batch([
+      { type: 'putRecord', collection: 'accounts', id: 'a1', value: { n: 1 } },
+      { type: 'put', key: `${claim}a1`, value: null, unique: true },
+    ])
+    // Refused (the key is held): nothing written, nothing announced.
+    const refused = await writer.batch([
+      { type: 'putRecord', collection: 'accounts', id: 'a2', value: { n: 2 } },
+      { type: 'put', key: `${claim}a2`, value: null, unique: true },
+    ]).catch((e) => e)
+    expect(refused).toBeInstanceOf(ConstraintError)
+    // Under write locks: the batch commits the locks' transaction, then announces.
+    await writer.lockWrites({ records: [['accounts', 'a1']], exclusive: false })
+    await writer.batch([{ type: 'putRecord', collection: 'accounts', id: 'a1', value: { n: 3 } }])
+    await writer.unlockWrites()
+    // Locks let go without a batch: their transaction rolls back, nothing announced.
+    await writer.lockWrites({ records: [['accounts', 'a1']], exclusive: false })
+    await writer.unlockWrites()
+    await other.catchUp()
+    expect(await Promise.all(heard)).toEqual([
+      [[['accounts', 'a1']], { n: 1 }],
+      [[['accounts', 'a1']], { n: 3 }],
+    ])
     await Promise.all([writer.close(), other.close()])
   })
 
