@@ -130,6 +130,11 @@ export async function run(): Promise<void> {
     console.log('Set STOWAGE_BENCH_POSTGRES_URL to a PostgreSQL server this bench may create schemas on.')
     return
   }
+  if (process.env.BENCH_POSTGRES_TABLES === 'steady') {
+    // The steady-state table alone, for comparing builds run by turns.
+    await steady(url)
+    return
+  }
   console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${INSERTS} inserts and ${GETS} gets in total per case, each process one at a time`)
   console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | Stowage gets/s | pg by hand gets/s | ratio |')
   console.log('| --- | --- | --- | --- | --- | --- | --- |')

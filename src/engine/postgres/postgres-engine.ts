@@ -13,7 +13,7 @@ import { PostgresNotices } from './postgres-notices.js'
 import { ReadBatcher } from './read-batcher.js'
 import { FORMAT, MAX_KEY_BYTES, quoteSchema, schemaStatements, sqlRange } from './postgres-sql.js'
 import { InFlight } from '../in-flight.js'
-import { BATCH_PROCEDURE, batchCall, batchFunction, type BatchRows, batchStatement, bytesArray, commitStatement, LockKeys, lockStatement } from './postgres-writes.js'
+import { BATCH_FUNCTION, batchCall, batchFunction, type BatchRows, batchStatement, bytesArray, LockKeys, lockStatement } from './postgres-writes.js'
 
 /**
  * A `pg` Pool, as the engine uses it. Declared here so that the package's declarations do not
@@ -75,8 +75,6 @@ export class PostgresEngine extends Engine implements SharedStore {
   readonly #damage: DamageList
   readonly #inflight = new InFlight()
   #pool!: Pool
-  /** COMMIT, then the announcement of what the transaction's batch wrote (postgres-writes.ts). */
-  #commit = 'COMMIT'
   /** Batches' connections: apart from the reads', so that a flood of reads never holds writes back. */
   #writePool!: Pool
   #ownPool = false
@@ -157,7 +155,6 @@ export class PostgresEngine extends Engine implements SharedStore {
       `"${`stowage_${this.#schema}`.slice(0, 63)}"`,
       this.#owner,
     )
-    this.#commit = commitStatement(this.#notices.channel.slice(1, -1))
     try {
       await this.#prepareSchema()
       await this.#raw.dropOrphans(this.#query, ORPHAN_AGE)
@@ -200,13 +197,13 @@ export class PostgresEngine extends Engine implements SharedStore {
     if (row?.value !== String(FORMAT)) {
       throw new CorruptionError(`${this.describe()} holds data in format ${String(row?.value)}, written by another version of Stowage; this version reads format ${FORMAT}`)
     }
-    // The function and procedure batches are written with: created together by the first open of this version (several may race to it).
+    // The function batches are written with: created by the first open of this version (several may race to it).
     const exists = `SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`
-    if ((await this.#query(exists, [this.#schema, BATCH_PROCEDURE])).length > 0) return
+    if ((await this.#query(exists, [this.#schema, BATCH_FUNCTION])).length > 0) return
     try {
       await this.#query(batchFunction(s))
     } catch (err) {
-      if ((await this.#query(exists, [this.#schema, BATCH_PROCEDURE])).length === 0) throw err
+      if ((await this.#query(exists, [this.#schema, BATCH_FUNCTION])).length === 0) throw err
     }
   }
 
@@ -428,7 +425,7 @@ export class PostgresEngine extends Engine implements SharedStore {
         if (raw.length === 0) {
           // One query (its statements one transaction): one round trip per batch.
           if (rows !== undefined) {
-            const statement = batchStatement(this.#s, this.#schema, rows, true)
+            const statement = batchStatement(this.#s, this.#schema, rows)
             throwIfRefused(await (this.#notices.query(statement) ?? this.#writePool.query(statement)), this.describe())
           }
         } else {
@@ -450,16 +447,16 @@ export class PostgresEngine extends Engine implements SharedStore {
   async #writeIn(client: PoolClient, rows: BatchRows | undefined, raw: WriteOp[], commit: boolean): Promise<void> {
     if (raw.length === 0 && commit) {
       if (rows === undefined) return void (await client.query('COMMIT'))
-      const results = await client.query(`${batchCall(this.#s, rows)}; ${this.#commit}`)
-      return throwIfRefused((results as unknown as unknown[]).slice(0, -2), this.describe())
+      const results = await client.query(`${batchCall(this.#s, rows)}; COMMIT`)
+      return throwIfRefused((results as unknown as unknown[]).slice(0, -1), this.describe())
     }
-    if (rows !== undefined) throwIfRefused(await client.query(batchStatement(this.#s, this.#schema, rows, false)), this.describe())
+    if (rows !== undefined) throwIfRefused(await client.query(batchStatement(this.#s, this.#schema, rows)), this.describe())
     const query: Query = async (t, params) => (await client.query(t, params)).rows
     for (const op of raw) {
       if (op.type !== 'putRaw' && op.type !== 'delRaw') continue
       await this.#raw.commit(query, Buffer.from(op.collection), Buffer.from(op.id), op.type === 'putRaw' ? op.staged : undefined, `${op.collection}/${op.id}`)
     }
-    if (commit) await client.query(this.#commit)
+    if (commit) await client.query('COMMIT')
   }
 
   /** What the batch function (postgres-writes.ts) writes of these entries and records, and the unique keys it locks and checks. */
@@ -671,7 +668,7 @@ export class PostgresEngine extends Engine implements SharedStore {
     try {
       await client.query('BEGIN')
       await fn(async (text, params) => (await client.query(text, params)).rows, client)
-      await client.query(this.#commit)
+      await client.query('COMMIT')
     } catch (err) {
       await client.query('ROLLBACK').catch((e) => (broken = e))
       throw err

@@ -6,25 +6,15 @@ import { prefixEnd } from './postgres-sql.js'
  * statements reads a fresh snapshot (READ COMMITTED): the check after its locks sees every commit
  * of their previous holders. Its statements are prepared once per connection.
  *
- * A batch on its own is one call of a procedure (`batchStatement`) whose arrays travel as bound
+ * A batch on its own is one prepared statement (`batchStatement`) whose arrays travel as bound
  * parameters in PostgreSQL's binary format: nothing to escape, nothing for the server to parse
  * again. A batch committing a write lock's open transaction (`batchCall`) inlines every value as a
  * literal instead, so that the call and its COMMIT travel as one simple query: one round trip.
  * Literals are E'' strings (whatever standard_conforming_strings says) holding bytea in hex.
- *
- * Each commit is announced with NOTIFY after it, in a transaction of its own that the server runs
- * in the same round trip: a transaction that NOTIFYs holds a database-wide lock from its commit's
- * start to its end, and one that writes waits there for its WAL to reach the disk, so announcing
- * inside the batch's transaction would let no two commits share a WAL flush. A notice-only
- * transaction writes no WAL to wait for.
  */
 
 /** The function's name: a new one for each change of its text, so that versions side by side each find theirs. */
-export const BATCH_FUNCTION = 'stowage_batch_3'
-/** The procedure committing a batch on its own, then announcing it. */
-export const BATCH_PROCEDURE = 'stowage_write_3'
-/** The session setting holding what the batch of the open transaction announces once it commits. */
-const ANNOUNCE_SETTING = 'stowage.announce'
+export const BATCH_FUNCTION = 'stowage_batch_2'
 
 /**
  * Takes `store_lock` shared (if given: a batch linking to objects it does not write, which a removal,
@@ -34,14 +24,12 @@ const ANNOUNCE_SETTING = 'stowage.announce'
  * [claim_starts[i], claim_ends[i]): the stored entry key up to its last NUL, both bounds given) has
  * an entry the batch neither writes nor deletes, and null if some object it links to (targets) is
  * no longer stored; else writes the batch, rows in key order (concurrent batches lock them in the
- * same order), keeps `payload` in the session setting for `commitStatement` to announce on
- * `channel` once the transaction commits (a rollback forgets it), and returns true.
- *
- * The procedure calls the function in a transaction of its own; if it wrote and has a payload, it
- * commits, then announces the payload. It answers `ok`, the function's answer.
+ * same order), announces `payload` on `channel` (delivered when, and only if, the transaction
+ * commits), and returns true.
  */
 export function batchFunction(s: string): string {
-  return `CREATE FUNCTION ${s}.${BATCH_FUNCTION}(${ARGUMENTS})
+  return `CREATE FUNCTION ${s}.${BATCH_FUNCTION}(store_lock bigint, shared_lock bigint, locks bigint[], claim_starts bytea[], claim_ends bytea[], del_keys bytea[], put_keys bytea[], put_values bytea[],
+    del_collections bytea[], del_ids bytea[], put_collections bytea[], put_ids bytea[], put_records bytea[], channel text, payload text, target_collections bytea[], target_ids bytea[])
   RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   k bigint;
@@ -77,33 +65,11 @@ BEGIN
     INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(put_collections, put_ids, put_records) ON CONFLICT (collection, id) DO UPDATE SET value = EXCLUDED.value;
   END IF;
   IF payload IS NOT NULL THEN
-    PERFORM set_config('${ANNOUNCE_SETTING}', payload, false);
+    PERFORM pg_notify(channel, payload);
   END IF;
   RETURN true;
 END
-$fn$;
-CREATE PROCEDURE ${s}.${BATCH_PROCEDURE}(${ARGUMENTS}, INOUT ok boolean)
-  LANGUAGE plpgsql AS $fn$
-BEGIN
-  ok := ${s}.${BATCH_FUNCTION}(store_lock, shared_lock, locks, claim_starts, claim_ends, del_keys, put_keys, put_values,
-    del_collections, del_ids, put_collections, put_ids, put_records, channel, NULL, target_collections, target_ids);
-  IF ok AND payload IS NOT NULL THEN
-    COMMIT;
-    PERFORM pg_notify(channel, payload);
-  END IF;
-END
 $fn$`
-}
-
-const ARGUMENTS = `store_lock bigint, shared_lock bigint, locks bigint[], claim_starts bytea[], claim_ends bytea[], del_keys bytea[], put_keys bytea[], put_values bytea[],
-    del_collections bytea[], del_ids bytea[], put_collections bytea[], put_ids bytea[], put_records bytea[], channel text, payload text, target_collections bytea[], target_ids bytea[]`
-
-/**
- * COMMIT of a transaction holding batches, then the announcement of what its batch wrote, in a
- * transaction of its own, in the same simple query. `channel` is unquoted: a lower-case identifier.
- */
-export function commitStatement(channel: string): string {
-  return `COMMIT; SELECT pg_notify('${channel}', a), set_config('${ANNOUNCE_SETTING}', '', false) FROM current_setting('${ANNOUNCE_SETTING}', true) AS a WHERE a <> ''`
 }
 
 /** What one batch writes, each list in key order. */
@@ -174,18 +140,15 @@ export function batchCall(s: string, b: BatchRows): string {
 }
 
 /**
- * The same call as `batchCall` as a prepared statement (named after the schema: prepared once per
- * connection) and its parameters: arrays in binary, which pg sends as they are. It answers one row,
- * `ok`, as `batchCall` does. A batch on its own (`alone`) calls the procedure, which commits and
- * announces it; else the function, in the open transaction, which `commitStatement` commits.
+ * The same call as `batchCall`, as a prepared statement (named after the schema: prepared once per
+ * connection) and its parameters: arrays in binary, which pg sends as they are.
  */
-export function batchStatement(s: string, schema: string, b: BatchRows, alone: boolean): { name: string; text: string; values: unknown[] } {
+export function batchStatement(s: string, schema: string, b: BatchRows): { name: string; text: string; values: unknown[] } {
   const a = batchArgs(b)
   const l = a.lists.map(binaryBytesArray)
-  const params = `$1::bigint, $2::bigint, $3::bigint[], ${PARAMS}`
   return {
-    name: `stowage-batch-${alone ? 'alone' : 'in'}-${schema}`,
-    text: alone ? `CALL ${s}.${BATCH_PROCEDURE}(${params}, NULL)` : `SELECT ${s}.${BATCH_FUNCTION}(${params}) AS ok`,
+    name: `stowage-batch-${schema}`,
+    text: `SELECT ${s}.${BATCH_FUNCTION}($1::bigint, $2::bigint, $3::bigint[], ${PARAMS}) AS ok`,
     values: [a.store === undefined ? null : String(a.store), a.shared === undefined ? null : String(a.shared), binaryBigints(a.locks), ...l.slice(0, 10), a.channel, a.payload ?? null, ...l.slice(10)],
   }
 }
