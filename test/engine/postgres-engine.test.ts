@@ -189,6 +189,36 @@ describe('PostgresEngine', () => {
     await Promise.all([writer.close(), other.close()])
   })
 
+  it('hears every commit of a flow of another engine, read together, while its own batches go on', async () => {
+    const schema = fresh()
+    const [writer, other] = await Promise.all([openAt(schema), openAt(schema)])
+    const heard = new Set<string>()
+    other.onRemoteCommit((commit) => {
+      if (commit.records !== 'all') for (const [, id] of commit.records) heard.add(id)
+    })
+    const record = { properties: {}, updates: {}, changed: 1 }
+    const theirs = Array.from({ length: 300 }, (_, i) => `w${i}`)
+    const ours = Array.from({ length: 100 }, (_, i) => `o${i}`)
+    // The other engine's own batches use the connection it listens on, between the notices it reads.
+    await Promise.all([
+      (async () => {
+        for (const id of theirs) await writer.batch([{ type: 'putRecord', collection: 'notes', id, value: record }])
+      })(),
+      (async () => {
+        for (const id of ours) await other.batch([{ type: 'putRecord', collection: 'mine', id, value: record }])
+      })(),
+    ])
+    await other.catchUp()
+    expect([...heard].sort()).toEqual([...theirs].sort())
+    expect(await other.countRecords('mine')).toBe(100)
+    // A last commit after a quiet spell is heard too.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await writer.batch([{ type: 'putRecord', collection: 'notes', id: 'last', value: record }])
+    await other.catchUp()
+    expect(heard.has('last')).toBe(true)
+    await Promise.all([writer.close(), other.close()])
+  })
+
   it('several engines opening one new store at once all open it, and share what they write', async () => {
     const schema = fresh()
     const engines = await Promise.all(Array.from({ length: 4 }, () => openAt(schema)))
