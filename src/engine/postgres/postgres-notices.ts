@@ -5,13 +5,6 @@ import type { RemoteCommit } from '../../coherence/shared-store.js'
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more (in UTF-8): past this, a commit is announced as `all`. */
 const MAX_PAYLOAD = 7000
 const RETRY_MS = [50, 200, 1000, 2000]
-/**
- * After its socket was read, the listening connection goes unread this long (unless a query of its
- * own runs), so that the notices of other processes' commits arriving meanwhile are read together:
- * one wakeup of the process for many commits, instead of one for each. A notice after a quiet spell
- * is read at once; under a flow of commits each waits at most this long.
- */
-const GATHER_MS = 4
 
 /**
  * Commits announced with NOTIFY inside each batch's transaction (so delivered when, and only if, it
@@ -28,8 +21,6 @@ export class PostgresNotices {
   #busy = false
   /** How this engine's own payloads begin: they are dropped unparsed. */
   readonly #own: string
-  #reads: SocketReads | undefined
-  #gather: NodeJS.Timeout | undefined
 
   constructor(
     private readonly connect: () => Promise<Client>,
@@ -54,7 +45,6 @@ export class PostgresNotices {
 
   async stop(): Promise<void> {
     this.#stopped = true
-    this.#read()
     for (const resolve of this.#pings.values()) resolve()
     this.#pings.clear()
     await this.#client?.end().catch(() => {})
@@ -71,11 +61,7 @@ export class PostgresNotices {
     const client = this.#client
     if (client === undefined || this.#busy) return undefined
     this.#busy = true
-    this.#read()
-    return client.query(config).finally(() => {
-      this.#busy = false
-      this.#rest()
-    })
+    return client.query(config).finally(() => (this.#busy = false))
   }
 
   subscribe(listener: (commit: RemoteCommit) => void): () => void {
@@ -100,29 +86,10 @@ export class PostgresNotices {
     client.on('end', () => this.#lost(client))
     await client.query(`LISTEN ${this.channel}`)
     this.#client = client
-    this.#reads = socketReads(client)
-    // After pg's own listener: the notices of what was read have been handed over.
-    ;(client as unknown as { connection: { stream: NodeJS.EventEmitter } }).connection.stream.on('data', () => this.#busy || this.#rest())
-  }
-
-  /** Reads the listening connection's socket from now on. */
-  #read(): void {
-    clearTimeout(this.#gather)
-    this.#gather = undefined
-    this.#reads?.start()
-  }
-
-  /** Leaves the socket unread for GATHER_MS: what arrives meanwhile is read at once then. */
-  #rest(): void {
-    if (this.#stopped || this.#reads === undefined || this.#gather !== undefined) return
-    this.#reads.stop()
-    this.#gather = setTimeout(() => this.#read(), GATHER_MS)
   }
 
   #lost(client: Client): void {
     if (this.#stopped || this.#client !== client) return
-    this.#read()
-    this.#reads = undefined
     this.#client = undefined
     client.end().catch(() => {})
     this.#connecting = this.#reconnect()
@@ -166,46 +133,5 @@ export class PostgresNotices {
         listener(commit)
       } catch {}
     }
-  }
-}
-
-/** Stops and starts reading a pg client's socket. */
-interface SocketReads {
-  stop(): void
-  start(): void
-}
-
-interface StreamHandle {
-  reading: boolean
-  readStop(): number
-  readStart(): number
-}
-
-/**
- * Reading of the client's socket stopped and started at its handle, as Node does for backpressure:
- * pausing the stream would still read (into its buffer), waking the process for each packet. While
- * stopped, the stream's own requests for more data are ignored (Node would start reading again).
- * A socket without such a handle is read throughout.
- */
-function socketReads(client: Client): SocketReads | undefined {
-  const stream = (client as unknown as { connection?: { stream?: { _handle?: StreamHandle; _read?: unknown } } }).connection?.stream
-  const handle = stream?._handle
-  if (stream === undefined || typeof handle?.readStop !== 'function' || typeof handle.readStart !== 'function') return undefined
-  const ignore = (): void => {}
-  return {
-    stop() {
-      if (stream._handle !== handle || !handle.reading) return
-      stream._read = ignore
-      handle.reading = false
-      handle.readStop()
-    },
-    start() {
-      if (stream._read !== ignore) return
-      delete stream._read
-      if (stream._handle === handle && !handle.reading) {
-        handle.reading = true
-        handle.readStart()
-      }
-    },
   }
 }
