@@ -39,6 +39,12 @@ export function feedOf(db: Database): ChangeFeed {
   return feeds.get(db)!
 }
 
+/** What a change stream listens to: the objects of a collection, or one object. */
+export interface ChangeScope {
+  collection: string
+  oid?: string
+}
+
 /**
  * After each committed write, hands its change event to the database's change streams (in commit
  * order, in a later microtask) and its changes, with their index keys, to the live queries they
@@ -57,6 +63,8 @@ export class ChangeFeed implements Feature {
   /** Per model: watchers by hint (`index \0 key`), and those without hints. */
   readonly #watchers = new Map<ModelMeta, { byKey: Map<string, Set<Watcher>>; all: Set<Watcher> }>()
   #watcherCount = 0
+  /** How many change streams listen to each scope: the whole database (''), a collection, or an object (`collection \0 oid`). */
+  readonly #scopes = new Map<string, number>()
 
   constructor(db: Database) {
     this.db = db
@@ -146,19 +154,34 @@ export class ChangeFeed implements Feature {
     for (const event of events) for (const listener of [...this.#listeners]) listener(event)
   }
 
-  /** Delivers every change event from now on, and calls `end` when the database closes; returns how to stop. */
-  listen(deliver: (event: ChangeEvent) => void, end?: () => void): () => void {
+  /**
+   * Delivers every change event from now on (to a stream that uses only those of `scope`, if given),
+   * and calls `end` when the database closes; returns how to stop.
+   */
+  listen(deliver: (event: ChangeEvent) => void, end?: () => void, scope?: ChangeScope): () => void {
     const listener = (event: ChangeEvent) => deliver(event)
     if (this.#closed) {
       if (end !== undefined) queueMicrotask(end) // a stream of a closed database ends at once
       return () => {}
     }
+    const key = scope === undefined ? '' : scope.oid === undefined ? scope.collection : `${scope.collection}\x00${scope.oid}`
     this.#listeners.add(listener)
+    this.#scopes.set(key, (this.#scopes.get(key) ?? 0) + 1)
     if (end !== undefined) this.#enders.add(end)
     return () => {
-      this.#listeners.delete(listener)
+      if (!this.#listeners.delete(listener)) return // stopped already, or the database closed
+      const left = this.#scopes.get(key)! - 1
+      if (left === 0) this.#scopes.delete(key)
+      else this.#scopes.set(key, left)
       if (end !== undefined) this.#enders.delete(end)
     }
+  }
+
+  /** Whether some change stream or live query uses the changes of this object. */
+  wants(collection: string, oid: string): boolean {
+    if (this.#scopes.has('') || this.#scopes.has(collection) || this.#scopes.has(`${collection}\x00${oid}`)) return true
+    for (const [meta, set] of this.#watchers) if (meta.collection === collection && (set.all.size > 0 || set.byKey.size > 0)) return true
+    return false
   }
 
   /** Lets the watchers finish what the writes before close gave them to do (a live query's re-run). */
@@ -178,6 +201,7 @@ export class ChangeFeed implements Feature {
     this.#enders.clear()
     for (const end of enders) end()
     this.#listeners.clear()
+    this.#scopes.clear()
     this.#watchers.clear()
     this.#watcherCount = 0
   }

@@ -140,12 +140,12 @@ export class Coherence implements Feature {
 
   async #apply(pending: Map<string, Set<string>>): Promise<void> {
     const changes: ObjectChange[] = []
-    const listened = feedOf(this.db).listeners > 0
+    const feed = feedOf(this.db)
     for (const [collection, idSet] of pending) {
       const meta = this.#metaOf(collection)
       if (meta === undefined) continue
-      // Objects no instance here holds are read only for change events someone listens to.
-      const ids = listened ? [...idSet] : [...idSet].filter((id) => this.db.identity.peek(collection, id) !== undefined)
+      // Objects no instance here holds are read only for the change streams and live queries that use them.
+      const ids = [...idSet].filter((id) => this.db.identity.peek(collection, id) !== undefined || feed.wants(collection, id))
       if (ids.length === 0) continue
       // What each live instance showed before the read: one a local write changed meanwhile is newer than the read.
       const live = ids.map((id) => this.db.identity.peek(collection, id))

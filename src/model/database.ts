@@ -4,7 +4,7 @@ import { IndexMaintainer } from '../indexes/index-maintainer.js'
 import { RelationFeature } from '../relations/index.js'
 import { RawFeature } from '../raw/raw-feature.js'
 import { Migrations, type MigrationProgress } from '../migrations/migrator.js'
-import { ChangeFeed, feedOf } from '../changes/change-feed.js'
+import { ChangeFeed, type ChangeScope, feedOf } from '../changes/change-feed.js'
 import { Coherence } from '../coherence/coherence.js'
 import { EncryptedEngine, KEY_SLOT } from '../crypto/encrypted-engine.js'
 import { COMPRESSION_MARK, CompressedEngine } from '../compression/compressed-engine.js'
@@ -337,20 +337,30 @@ export class Database {
     return this.changesWhere(undefined, options)
   }
 
-  /** `changes()` narrowed by `filter` (to a model, an object): events left empty are skipped. */
-  changesWhere(filter: ((change: ObjectChange) => boolean) | undefined, options: ChangeStreamOptions = {}): ChangeStream<ChangeEvent> {
+  /**
+   * `changes()` narrowed to the objects of one collection, or to one object: events left empty are
+   * skipped. On a store shared with other processes, their commits are read back only for what
+   * some stream or live query listens to.
+   */
+  changesWhere(scope: ChangeScope | undefined, options: ChangeStreamOptions = {}): ChangeStream<ChangeEvent> {
     this.#assertOpen('changes')
     if (options === null || typeof options !== 'object') throw new ArgumentError('changes() takes { buffer? }')
     const buffer = options.buffer ?? DEFAULT_BUFFER
     if (!Number.isInteger(buffer) || buffer < 1) throw new ArgumentError(`changes(): buffer must be a positive integer, got ${buffer}`)
     const feed = feedOf(this)
-    if (filter === undefined) return new ChangeStream((deliver, end) => feed.listen(deliver, end), buffer)
+    if (scope === undefined) return new ChangeStream((deliver, end) => feed.listen(deliver, end), buffer)
+    const { collection, oid } = scope
+    const filter = oid === undefined ? (c: ObjectChange) => c.collection === collection : (c: ObjectChange) => c.oid === oid && c.collection === collection
     return new ChangeStream(
       (deliver, end) =>
-        feed.listen((event) => {
-          const changes = event.changes.filter(filter)
-          if (changes.length > 0) deliver({ seq: event.seq, changes })
-        }, end),
+        feed.listen(
+          (event) => {
+            const changes = event.changes.filter(filter)
+            if (changes.length > 0) deliver({ seq: event.seq, changes })
+          },
+          end,
+          scope,
+        ),
       buffer,
     )
   }

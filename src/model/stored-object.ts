@@ -186,7 +186,7 @@ export class StoredObject<Self = any> {
   /** The change events of this object (see `db.changes()`): each lists only its change. */
   changes(): ChangeStream<ChangeEvent> {
     const { meta, oid } = this[STATE]
-    return databaseFor(meta).changesWhere((c) => c.oid === oid && c.collection === meta.collection)
+    return databaseFor(meta).changesWhere({ collection: meta.collection, oid })
   }
 
   /** When `name` last changed in a save (ms epoch); without a name, when the object last changed. */
@@ -263,7 +263,7 @@ export class StoredObject<Self = any> {
   /** The change events of this model's objects (see `db.changes()`): each lists only its changes. */
   static changes(this: ModelClass<StoredObject>): ChangeStream<ChangeEvent> {
     const meta = metaFor(this)
-    return databaseFor(meta).changesWhere((c) => c.collection === meta.collection)
+    return databaseFor(meta).changesWhere({ collection: meta.collection })
   }
 
   /** Creates or updates an object from an `export()`, newer update times winning per property; saves it. */
