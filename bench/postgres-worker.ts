@@ -60,8 +60,9 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
     }))
   } else if (task === 'stowage-listen') {
     // Holds one member and reports, for each of its changes by another process, when it was seen here.
-    const held = (await MemberModel.get(process.env.BENCH_OID!))!
-    held.changes().subscribe(() => process.stdout.write(JSON.stringify({ seen: performance.timeOrigin + performance.now(), score: held.score }) + '\n'))
+    // With BENCH_IDLE set, holds nothing and subscribes to nothing: it only hears commits.
+    const held = process.env.BENCH_IDLE ? undefined : (await MemberModel.get(process.env.BENCH_OID!))!
+    held?.changes().subscribe(() => process.stdout.write(JSON.stringify({ seen: performance.timeOrigin + performance.now(), score: held.score }) + '\n'))
     process.stdout.write('{"ready":true}\n')
     await new Promise((resolve) => process.stdin.on('end', resolve).resume())
   } else {

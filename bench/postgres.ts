@@ -130,9 +130,9 @@ export async function run(): Promise<void> {
     console.log('Set STOWAGE_BENCH_POSTGRES_URL to a PostgreSQL server this bench may create schemas on.')
     return
   }
-  if (process.env.BENCH_POSTGRES_TABLES === 'steady') {
-    // The steady-state table alone, for comparing builds run by turns.
-    await steady(url)
+  if (process.env.BENCH_POSTGRES_TABLES === 'steady' || process.env.BENCH_POSTGRES_TABLES === 'hearing') {
+    // One table alone, for comparing builds run by turns.
+    await (process.env.BENCH_POSTGRES_TABLES === 'steady' ? steady(url) : hearing(url))
     return
   }
   console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${INSERTS} inserts and ${GETS} gets in total per case, each process one at a time`)
@@ -165,6 +165,7 @@ export async function run(): Promise<void> {
     await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
   }
   await steady(url)
+  await hearing(url)
   // On a busy machine the wall figures above move with the load; CPU time per insert much less.
   console.log(`\nCPU time per insert, in the writer processes (user + system, all threads) + in the server (a local one only; its processes' CPU over the timed runs, worker start and open included): ${cpuLines.join('; ')}\n`)
   await level()
@@ -197,6 +198,45 @@ async function steady(url: string): Promise<void> {
     const hand = await cpu('pg-insert', handSchema)
     console.log(`| ${n} | ${rate(STEADY_INSERTS, stowage.ms)} | ${rate(STEADY_INSERTS, hand.ms)} | ${(hand.ms / stowage.ms).toFixed(2)}x | ${stowage.text} | ${hand.text} |`)
     await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
+  }
+}
+
+/** CPU time of a process on the store (its `/proc` user + system), in ms. */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const [utime, stime] = fields.slice(fields.lastIndexOf(')') + 2).split(' ').slice(11, 13)
+  return (Number(utime) + Number(stime)) * 10
+}
+
+/**
+ * What hearing another process's commits costs a process: the CPU of a listening process over
+ * HEARD inserts made one at a time by another, per commit, holding nothing, then holding one
+ * object whose `changes()` it subscribes to (other objects' records need not be read back for it).
+ */
+async function hearing(url: string): Promise<void> {
+  const HEARD = 3000
+  console.log(`\nA process hearing another's ${HEARD} inserts (one at a time): its CPU per commit heard`)
+  console.log('| listening process | CPU per commit heard (µs) |')
+  console.log('| --- | ---: |')
+  for (const idle of [true, false]) {
+    const schema = `bench_${process.pid}_hearing_${idle ? 'idle' : 'held'}`
+    await sql(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+    const { stdout } = await exec(process.execPath, [WORKER, 'stowage-insert', url, schema, '0', '1'])
+    const oid = (JSON.parse(stdout) as { oids: string[] }).oids[0]!
+    const listener = spawn(process.execPath, [WORKER, 'stowage-listen', url, schema, '0', '0'], {
+      env: { ...process.env, BENCH_OID: oid, ...(idle ? { BENCH_IDLE: '1' } : {}) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    })
+    await new Promise((resolve) => listener.stdout!.once('data', resolve))
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const before = processCpuMs(listener.pid!)
+    await exec(process.execPath, [WORKER, 'stowage-insert', url, schema, '100', String(HEARD)], { maxBuffer: 64 << 20 })
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const used = processCpuMs(listener.pid!) - before
+    listener.stdin!.end()
+    await new Promise((resolve) => listener.once('exit', resolve))
+    console.log(`| ${idle ? 'holding nothing, no stream' : "holding one object, its changes() subscribed"} | ${Math.round((used / HEARD) * 1000)} |`)
+    await sql(url, `DROP SCHEMA ${schema} CASCADE`)
   }
 }
 
