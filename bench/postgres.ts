@@ -91,6 +91,11 @@ async function warmWorkers(task: string, url: string, schema: string, n: number,
   return { ms: Math.max(...done.map((o) => o.ms)), outs: done }
 }
 
+/** The sum of `count` fields of a `/proc/<pid>/stat` line from field `from` after the command (state is 0, utime 11). */
+function ticks(stat: string, from: number, count: number): number {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(from, from + count).reduce((sum, f) => sum + Number(f), 0)
+}
+
 /**
  * CPU time (ms) the server has spent so far, if it runs on this machine (Linux): its postmaster's
  * own and that of its children, ended (counted in the postmaster's cutime/cstime once reaped) or
@@ -105,7 +110,6 @@ async function serverCpuMs(url: string): Promise<number | undefined> {
     const dir = (await client.query('SHOW data_directory')).rows[0].data_directory as string
     await client.end()
     const postmaster = readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]!
-    const ticks = (stat: string, from: number, count: number) => stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(from, from + count).reduce((sum, f) => sum + Number(f), 0)
     // Fields after the command: state is 0, ppid 1, utime 11, stime 12, cutime 13, cstime 14.
     let total = ticks(readFileSync(`/proc/${postmaster}/stat`, 'utf8'), 11, 4)
     for (const pid of readdirSync('/proc')) {
@@ -130,11 +134,9 @@ export async function run(): Promise<void> {
     console.log('Set STOWAGE_BENCH_POSTGRES_URL to a PostgreSQL server this bench may create schemas on.')
     return
   }
-  if (process.env.BENCH_POSTGRES_TABLES === 'steady' || process.env.BENCH_POSTGRES_TABLES === 'hearing') {
-    // One table alone, for comparing builds run by turns.
-    await (process.env.BENCH_POSTGRES_TABLES === 'steady' ? steady(url) : hearing(url))
-    return
-  }
+  // One table alone, for comparing builds run by turns.
+  const only = ({ steady, hearing } as Record<string, (url: string) => Promise<void>>)[process.env.BENCH_POSTGRES_TABLES ?? '']
+  if (only !== undefined) return only(url)
   console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${INSERTS} inserts and ${GETS} gets in total per case, each process one at a time`)
   console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | Stowage gets/s | pg by hand gets/s | ratio |')
   console.log('| --- | --- | --- | --- | --- | --- | --- |')
@@ -201,11 +203,9 @@ async function steady(url: string): Promise<void> {
   }
 }
 
-/** CPU time of a process on the store (its `/proc` user + system), in ms. */
+/** CPU time of a process (its `/proc` user + system), in ms. */
 function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const [utime, stime] = fields.slice(fields.lastIndexOf(')') + 2).split(' ').slice(11, 13)
-  return (Number(utime) + Number(stime)) * 10
+  return ticks(readFileSync(`/proc/${pid}/stat`, 'utf8'), 11, 2) * 10 // USER_HZ is 100 on Linux
 }
 
 /**

@@ -45,6 +45,11 @@ export interface ChangeScope {
   oid?: string
 }
 
+/** The key of a stream's scope in ChangeFeed's counts: the collection, or `collection \0 oid`. */
+function scopeKey(collection: string, oid: string | undefined): string {
+  return oid === undefined ? collection : `${collection}\x00${oid}`
+}
+
 /**
  * After each committed write, hands its change event to the database's change streams (in commit
  * order, in a later microtask) and its changes, with their index keys, to the live queries they
@@ -164,7 +169,7 @@ export class ChangeFeed implements Feature {
       if (end !== undefined) queueMicrotask(end) // a stream of a closed database ends at once
       return () => {}
     }
-    const key = scope === undefined ? '' : scope.oid === undefined ? scope.collection : `${scope.collection}\x00${scope.oid}`
+    const key = scope === undefined ? '' : scopeKey(scope.collection, scope.oid)
     this.#listeners.add(listener)
     this.#scopes.set(key, (this.#scopes.get(key) ?? 0) + 1)
     if (end !== undefined) this.#enders.add(end)
@@ -177,11 +182,11 @@ export class ChangeFeed implements Feature {
     }
   }
 
-  /** Whether some change stream or live query uses the changes of this object. */
-  wants(collection: string, oid: string): boolean {
-    if (this.#scopes.has('') || this.#scopes.has(collection) || this.#scopes.has(`${collection}\x00${oid}`)) return true
-    for (const [meta, set] of this.#watchers) if (meta.collection === collection && (set.all.size > 0 || set.byKey.size > 0)) return true
-    return false
+  /** Which objects of the model some change stream or live query uses the changes of. */
+  wanted(meta: ModelMeta): (oid: string) => boolean {
+    const watchers = this.#watchers.get(meta)
+    if (this.#scopes.has('') || this.#scopes.has(meta.collection) || (watchers !== undefined && (watchers.all.size > 0 || watchers.byKey.size > 0))) return () => true
+    return (oid) => this.#scopes.has(scopeKey(meta.collection, oid))
   }
 
   /** Lets the watchers finish what the writes before close gave them to do (a live query's re-run). */

@@ -145,7 +145,8 @@ export class Coherence implements Feature {
       const meta = this.#metaOf(collection)
       if (meta === undefined) continue
       // Objects no instance here holds are read only for the change streams and live queries that use them.
-      const ids = [...idSet].filter((id) => this.db.identity.peek(collection, id) !== undefined || feed.wants(collection, id))
+      const wanted = feed.wanted(meta)
+      const ids = [...idSet].filter((id) => this.db.identity.peek(collection, id) !== undefined || wanted(id))
       if (ids.length === 0) continue
       // What each live instance showed before the read: one a local write changed meanwhile is newer than the read.
       const live = ids.map((id) => this.db.identity.peek(collection, id))
