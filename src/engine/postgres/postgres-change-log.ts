@@ -20,13 +20,13 @@ import type { RemoteCommit } from '../../coherence/shared-store.js'
  *
  * So a process writing at a steady rate hears the others' commits with its own batches' answers,
  * and costs them nothing; only processes that are not writing are rung, once per batch.
- * `catchUp()` is a read of the log. Rows older than `PRUNE_AGE` are deleted; a process whose last
- * read is older than what was deleted hears `all`.
+ * `catchUp()` is a read of the log. Rows are deleted once every read begun `PRUNE_AGE` ago saw
+ * them; a process whose last read is older than that hears `all`.
  */
 
 /** A process that made no batch for this long registers to be rung for other processes' commits. */
 export const IDLE_MS = 20
-/** Rows of the log older than this are deleted, at most every PRUNE_EVERY_MS, by processes that write. */
+/** Rows of the log are deleted once every read begun this long ago saw them, at most every PRUNE_EVERY_MS, by processes that write. */
 export const PRUNE_AGE = '60 seconds'
 const PRUNE_EVERY_MS = 10_000
 /** A batch's list of records longer than this is logged as `all`. */
@@ -42,7 +42,7 @@ export const PRUNE_FUNCTION = `stowage_prune_${LOG_VERSION}`
 /** The log's tables (idempotent statements). */
 export function logTables(s: string): string[] {
   return [
-    `CREATE TABLE IF NOT EXISTS ${s}.changes (xid xid8 NOT NULL, origin text NOT NULL, records text NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE IF NOT EXISTS ${s}.changes (xid xid8 NOT NULL, origin text NOT NULL, records text NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS changes_xid ON ${s}.changes (xid)`,
     `CREATE TABLE IF NOT EXISTS ${s}.listeners (origin text PRIMARY KEY, pid integer NOT NULL)`,
     `INSERT INTO ${s}.meta (name, value) VALUES ('pruned', '0') ON CONFLICT (name) DO NOTHING`,
@@ -54,15 +54,18 @@ export function logTables(s: string): string[] {
  * rows committed since `since` by other engines than `me` (in xid order), and whether rows `since`
  * did not see may have been pruned. `listen(me, bell, since)`: registers `me`'s connection as a
  * listener (dropping rows of connections gone), then reads as `heard` (or only takes the snapshot,
- * `since` null). `prune(age)`: deletes older rows, noting the greatest xid deleted.
+ * `since` null). `prune(age)`: deletes the rows below the mark it took at least `age` ago (the
+ * xmin of a snapshot then: every row below it had committed, and every read since saw it), notes
+ * that bound as `pruned`, and takes a new mark. A read whose snapshot's xmin is below `pruned` may
+ * have missed deleted rows: `lost`. A transaction left open for long holds the marks back, so rows
+ * are then kept longer, never reported lost for it.
  */
 export function logFunctions(s: string): string[] {
   return [
-    `CREATE FUNCTION ${s}.${HEARD_FUNCTION}(since text, me text, OUT snap text, OUT heard text[], OUT lost boolean) LANGUAGE sql VOLATILE AS $fn$
-SELECT pg_current_snapshot()::text,
-  (SELECT array_agg(c.records ORDER BY c.xid) FROM ${s}.changes c
-    WHERE c.xid >= pg_snapshot_xmin(since::pg_snapshot) AND NOT pg_visible_in_snapshot(c.xid, since::pg_snapshot) AND c.origin <> me),
-  pg_snapshot_xmin(since::pg_snapshot) <= (SELECT m.value::xid8 FROM ${s}.meta m WHERE m.name = 'pruned')
+    `CREATE FUNCTION ${s}.${HEARD_FUNCTION}(since text, me text, OUT snap text, OUT heard text[], OUT lost boolean) LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+  ${readLog(s)}
+END
 $fn$`,
     `CREATE FUNCTION ${s}.${LISTEN_FUNCTION}(me text, bell bigint, since text, OUT snap text, OUT heard text[], OUT lost boolean) LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN
@@ -73,16 +76,39 @@ BEGIN
     snap := pg_current_snapshot()::text;
     lost := false;
   ELSE
-    SELECT h.snap, h.heard, h.lost INTO snap, heard, lost FROM ${s}.${HEARD_FUNCTION}(since, me) h;
+    ${readLog(s)}
   END IF;
 END
 $fn$`,
-    `CREATE FUNCTION ${s}.${PRUNE_FUNCTION}(age interval) RETURNS void LANGUAGE sql VOLATILE AS $fn$
-WITH gone AS (DELETE FROM ${s}.changes c WHERE c.at < now() - age RETURNING c.xid)
-UPDATE ${s}.meta m SET value = greatest(m.value::xid8, (SELECT max(xid) FROM gone))::text
-  WHERE m.name = 'pruned' AND EXISTS (SELECT 1 FROM gone)
+    `CREATE FUNCTION ${s}.${PRUNE_FUNCTION}(age interval) RETURNS void LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  mark text;
+BEGIN
+  SELECT m.value INTO mark FROM ${s}.meta m WHERE m.name = 'prune_mark' FOR UPDATE;
+  IF mark IS NOT NULL AND split_part(mark, '|', 1)::timestamptz > now() - age THEN
+    RETURN;
+  END IF;
+  IF mark IS NOT NULL THEN
+    DELETE FROM ${s}.changes c WHERE c.xid < split_part(mark, '|', 2)::xid8;
+    UPDATE ${s}.meta m SET value = split_part(mark, '|', 2) WHERE m.name = 'pruned';
+  END IF;
+  INSERT INTO ${s}.meta (name, value) VALUES ('prune_mark', now()::text || '|' || pg_snapshot_xmin(pg_current_snapshot())::text)
+    ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value;
+END
 $fn$`,
   ]
+}
+
+/**
+ * The statement of a PL/pgSQL function (whose plans are kept, unlike an SQL function's) reading the
+ * log since `since` for `me` into `snap`, `heard` and `lost`: one statement, so one snapshot.
+ */
+export function readLog(s: string): string {
+  return `SELECT pg_current_snapshot()::text,
+    (SELECT array_agg(c.records ORDER BY c.xid) FROM ${s}.changes c
+      WHERE c.xid >= pg_snapshot_xmin(since::pg_snapshot) AND NOT pg_visible_in_snapshot(c.xid, since::pg_snapshot) AND c.origin <> me),
+    pg_snapshot_xmin(since::pg_snapshot) < (SELECT m.value::xid8 FROM ${s}.meta m WHERE m.name = 'pruned')
+  INTO snap, heard, lost;`
 }
 
 /** What a read of the log answers (a row of `heard`, or of a batch's call). */

@@ -1,4 +1,4 @@
-import { HEARD_FUNCTION, type LogArgs } from './postgres-change-log.js'
+import { type LogArgs, readLog } from './postgres-change-log.js'
 import { prefixEnd } from './postgres-sql.js'
 
 /**
@@ -81,7 +81,7 @@ BEGIN
     DELETE FROM ${s}.listeners l WHERE l.origin = me;
   END IF;
   IF since IS NOT NULL THEN
-    SELECT h.snap, h.heard, h.lost INTO snap, heard, lost FROM ${s}.${HEARD_FUNCTION}(since, me) h;
+    ${readLog(s)}
   END IF;
   ok := true;
 END
