@@ -11,12 +11,15 @@ import type { RemoteCommit } from '../../coherence/shared-store.js'
  *   see (`pg_visible_in_snapshot`), whatever order they committed in. Reads are one at a time per
  *   process and each takes the snapshot it read with as the next one's horizon, so every commit is
  *   heard exactly once: none is skipped by another that committed earlier with a later id.
- * - A process that writes reads the log in its own batches' call (no message, no extra round trip).
- *   One that has not written for `IDLE_MS` registers as a listener (a row in `listeners`, under an
- *   exclusive advisory lock) and reads the log; from then on each batch of another process sends
- *   it a NOTIFY (a doorbell, no payload to parse), and it reads the log. Batches check for listeners
- *   holding that lock shared until they commit: a batch that saw no listener commits before a
- *   registering process reads, so its row is in that read.
+ * - A process that writes reads the log in its own batches' call (at most every `READ_EVERY_MS`:
+ *   no message, no extra round trip). One that has not written for `IDLE_MS` registers as a
+ *   listener (a row in `listeners`, under an exclusive advisory lock) and reads the log; from then
+ *   on each batch of another process rings it with a NOTIFY carrying the batch's xid and records,
+ *   which it hands on at once. Batches check for listeners holding that lock shared until they
+ *   commit: a batch that saw no listener commits before a registering process reads, so its row is
+ *   in that read. A ring whose xid the last read saw is dropped, and a read skips the rows rung
+ *   since: each commit is heard once. A process rung reads the log within a second (sooner after
+ *   many rings), so that its horizon stays recent.
  *
  * So a process writing at a steady rate hears the others' commits with its own batches' answers,
  * and costs them nothing; only processes that are not writing are rung, once per batch.
@@ -26,6 +29,11 @@ import type { RemoteCommit } from '../../coherence/shared-store.js'
 
 /** A process that made no batch for this long registers to be rung for other processes' commits. */
 export const IDLE_MS = 20
+/** A writing process reads the log in its batches at most this often. */
+const READ_EVERY_MS = 5
+/** A process rung reads the log (advancing its horizon) this long after a ring at the latest, or after RING_READ rings. */
+const RING_READ_MS = 1000
+const RING_READ = 256
 /** Rows of the log are deleted once every read begun this long ago saw them, at most every PRUNE_EVERY_MS, by processes that write. */
 export const PRUNE_AGE = '60 seconds'
 const PRUNE_EVERY_MS = 10_000
@@ -34,7 +42,7 @@ const MAX_RECORDS_TEXT = 1 << 20
 const RETRY_MS = [50, 200, 1000, 2000]
 
 /** The functions' suffix: a new one for each change of their text, so that versions side by side each find theirs. */
-export const LOG_VERSION = '3'
+export const LOG_VERSION = '4'
 export const HEARD_FUNCTION = `stowage_heard_${LOG_VERSION}`
 export const LISTEN_FUNCTION = `stowage_listen_${LOG_VERSION}`
 export const PRUNE_FUNCTION = `stowage_prune_${LOG_VERSION}`
@@ -101,11 +109,12 @@ $fn$`,
 
 /**
  * The statement of a PL/pgSQL function (whose plans are kept, unlike an SQL function's) reading the
- * log since `since` for `me` into `snap`, `heard` and `lost`: one statement, so one snapshot.
+ * log since `since` for `me` into `snap`, `heard` (each row's xid, a space, its records) and `lost`:
+ * one statement, so one snapshot.
  */
 export function readLog(s: string): string {
   return `SELECT pg_current_snapshot()::text,
-    (SELECT array_agg(c.records ORDER BY c.xid) FROM ${s}.changes c
+    (SELECT array_agg(c.xid::text || ' ' || c.records ORDER BY c.xid) FROM ${s}.changes c
       WHERE c.xid >= pg_snapshot_xmin(since::pg_snapshot) AND NOT pg_visible_in_snapshot(c.xid, since::pg_snapshot) AND c.origin <> me),
     pg_snapshot_xmin(since::pg_snapshot) < (SELECT m.value::xid8 FROM ${s}.meta m WHERE m.name = 'pruned')
   INTO snap, heard, lost;`
@@ -142,8 +151,14 @@ export class PostgresChangeLog {
   #horizon: string | undefined
   /** The read in flight (this process's, or a batch's); reads are one at a time. */
   #reading: Promise<void> | undefined
-  /** A doorbell rang during a read: another follows it. */
-  #rungMeanwhile = false
+  /** The horizon, parsed. */
+  #seen: Snapshot | undefined
+  /** Xids of commits handed on from their rings that the horizon does not see yet: reads skip them. */
+  readonly #rung = new Set<string>()
+  /** A read is wanted after the one in flight. */
+  #readAgain = false
+  #lastRead = 0
+  #ringRead: NodeJS.Timeout | undefined
   /** This engine's row is in `listeners` (as far as it knows). */
   #registered = false
   #idle: NodeJS.Timeout | undefined
@@ -176,6 +191,7 @@ export class PostgresChangeLog {
   async stop(): Promise<void> {
     this.#stopped = true
     clearTimeout(this.#idle)
+    clearTimeout(this.#ringRead)
     await this.#reading?.catch(() => {})
     await this.#client?.end().catch(() => {})
     this.#client = undefined
@@ -203,7 +219,9 @@ export class PostgresChangeLog {
    */
   forBatch(): { args: LogArgs; done: (row: LogRead | undefined) => void } {
     let release: (() => void) | undefined
-    if (this.#reading === undefined && this.#horizon !== undefined && !this.#stopped) {
+    const now = performance.now()
+    if (this.#reading === undefined && this.#horizon !== undefined && !this.#stopped && now - this.#lastRead >= READ_EVERY_MS) {
+      this.#lastRead = now
       this.#reading = new Promise<void>((resolve) => (release = resolve))
     }
     const quiet = this.#registered
@@ -237,6 +255,7 @@ export class PostgresChangeLog {
     if (this.#stopped) return
     let release!: () => void
     this.#reading = new Promise<void>((resolve) => (release = resolve))
+    this.#lastRead = performance.now()
     try {
       let row: unknown
       if (register) {
@@ -258,31 +277,45 @@ export class PostgresChangeLog {
   }
 
   #afterRead(): void {
-    if (!this.#rungMeanwhile || this.#stopped) return
-    this.#rungMeanwhile = false
-    void this.#read(false).catch(() => {}) // a lost connection is read again after it is back
+    if (!this.#readAgain || this.#stopped) return
+    this.#readAgain = false
+    this.#readNow()
   }
 
-  #rung(payload: string | undefined): void {
-    if (payload === this.me) return // its own batch rang for others
-    if (this.#reading !== undefined) this.#rungMeanwhile = true
-    else void this.#read(false).catch(() => {})
+  #readNow(): void {
+    if (this.#reading !== undefined) this.#readAgain = true
+    else void this.#read(false).catch(() => {}) // a lost connection is read again once it is back
+  }
+
+  /** A ring: `<xid> <engine>[ <records>]` (no records when they are too long for a notice: then the log is read). */
+  #ring(payload: string | undefined): void {
+    const [xid, origin, records] = splitTwice(payload ?? '')
+    if (origin === this.me) return // its own batch rang for others
+    const seen = this.#seen
+    if (seen === undefined || records === undefined) return this.#readNow()
+    if (sees(seen, xid) || this.#rung.has(xid)) return
+    this.#rung.add(xid)
+    this.#tell({ records: parseRecords(records) })
+    if (this.#rung.size >= RING_READ) return this.#readNow()
+    this.#ringRead ??= setTimeout(() => {
+      this.#ringRead = undefined
+      if (this.#rung.size > 0) this.#readNow()
+    }, RING_READ_MS)
+    this.#ringRead.unref?.()
   }
 
   #deliver(row: LogRead): void {
     if (row.snap === null) return
     const first = this.#horizon === undefined
     this.#horizon = row.snap
+    this.#seen = parseSnapshot(row.snap)
+    const rung = [...this.#rung]
+    for (const xid of rung) if (sees(this.#seen, xid)) this.#rung.delete(xid)
     if (first) return
     if (row.lost === true) return this.#tell({ records: 'all' })
-    for (const text of row.heard ?? []) {
-      let records: Array<[string, string]> | 'all'
-      try {
-        records = JSON.parse(text)
-      } catch {
-        records = 'all'
-      }
-      this.#tell({ records })
+    for (const entry of row.heard ?? []) {
+      const [xid, records] = splitOnce(entry)
+      if (!rung.includes(xid)) this.#tell({ records: parseRecords(records) })
     }
   }
 
@@ -305,7 +338,7 @@ export class PostgresChangeLog {
 
   async #listen(): Promise<void> {
     const client = await this.connect()
-    client.on('notification', (message) => this.#rung(message.payload))
+    client.on('notification', (message) => this.#ring(message.payload))
     client.on('error', () => this.#lost(client))
     client.on('end', () => this.#lost(client))
     await client.query(`LISTEN "${this.channel}"`)
@@ -344,4 +377,42 @@ export class PostgresChangeLog {
       } catch {}
     }
   }
+}
+
+/** A snapshot as pg_current_snapshot() gives it: `xmin:xmax:xip,...`. */
+interface Snapshot {
+  xmin: bigint
+  xmax: bigint
+  running: Set<string>
+}
+
+function parseSnapshot(text: string): Snapshot {
+  const [xmin, xmax, xip] = text.split(':')
+  return { xmin: BigInt(xmin!), xmax: BigInt(xmax!), running: new Set(xip ? xip.split(',') : []) }
+}
+
+/** Whether a transaction (committed) is seen by the snapshot, as pg_visible_in_snapshot tells. */
+function sees(snapshot: Snapshot, xid: string): boolean {
+  const x = BigInt(xid)
+  return x < snapshot.xmin || (x < snapshot.xmax && !snapshot.running.has(xid))
+}
+
+function parseRecords(text: string | undefined): Array<[string, string]> | 'all' {
+  try {
+    const records = JSON.parse(text ?? '')
+    return Array.isArray(records) ? records : 'all'
+  } catch {
+    return 'all'
+  }
+}
+
+function splitOnce(text: string): [string, string | undefined] {
+  const at = text.indexOf(' ')
+  return at === -1 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)]
+}
+
+function splitTwice(text: string): [string, string | undefined, string | undefined] {
+  const [first, rest] = splitOnce(text)
+  if (rest === undefined) return [first, undefined, undefined]
+  return [first, ...splitOnce(rest)]
 }

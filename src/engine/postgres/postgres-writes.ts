@@ -15,7 +15,7 @@ import { prefixEnd } from './postgres-sql.js'
  */
 
 /** The function's name: a new one for each change of its text, so that versions side by side each find theirs. */
-export const BATCH_FUNCTION = 'stowage_batch_3'
+export const BATCH_FUNCTION = 'stowage_batch_4'
 
 /**
  * Takes `store_lock` shared (if given: a batch linking to objects it does not write, which a removal,
@@ -74,7 +74,8 @@ BEGIN
     -- Held until the commit: a process registering waits for it, then reads this row.
     PERFORM pg_advisory_xact_lock_shared(bell);
     IF EXISTS (SELECT 1 FROM ${s}.listeners l WHERE l.origin <> me) THEN
-      PERFORM pg_notify(channel, me);
+      -- The ring: xid, engine, and the records if they fit in a notice (under 8000 bytes).
+      PERFORM pg_notify(channel, pg_current_xact_id()::text || ' ' || me || CASE WHEN octet_length(written) <= 7000 THEN ' ' || written ELSE '' END);
     END IF;
   END IF;
   IF quiet THEN
