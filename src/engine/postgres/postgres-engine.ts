@@ -9,7 +9,7 @@ import { decodeValue, encodeValue, type Named } from '../level/msgpack-codec.js'
 import { OpenReaders } from '../lmdb/open-readers.js'
 import { postgresError } from './postgres-errors.js'
 import { checkTokens, PostgresRaw, type Query } from './postgres-raw.js'
-import { logFunctions, logTables, type LogRead, PostgresChangeLog } from './postgres-change-log.js'
+import { PostgresNotices } from './postgres-notices.js'
 import { ReadBatcher } from './read-batcher.js'
 import { FORMAT, MAX_KEY_BYTES, quoteSchema, schemaStatements, sqlRange } from './postgres-sql.js'
 import { InFlight } from '../in-flight.js'
@@ -84,7 +84,7 @@ export class PostgresEngine extends Engine implements SharedStore {
   #readers!: OpenReaders
   /** Marks what this engine stages, and the commits it announces; new at each open. */
   #owner = ''
-  #log!: PostgresChangeLog
+  #notices!: PostgresNotices
   /** The transaction holding a write's locks (`lockWrites()`) until its batch commits in it, or `unlockWrites()`. */
   #held: Held | undefined
   #locks!: LockKeys
@@ -145,25 +145,22 @@ export class PostgresEngine extends Engine implements SharedStore {
     this.#raw = new PostgresRaw({ schema: this.#s, chunkSize: options.rawChunkSize!, owner: this.#owner, readSlice: 32 * 1024 })
     const { Client } = ((await import(PG_PACKAGE)) as { default: typeof import('pg') }).default
     const clientOptions = (pool as unknown as { options: object }).options
-    this.#log = new PostgresChangeLog(
+    this.#notices = new PostgresNotices(
       async () => {
         const client = new Client(clientOptions)
         client.on('error', () => {}) // reported through 'end' as well
         await client.connect()
         return client
       },
-      this.#s,
-      `stowage_${this.#schema}`.slice(0, 63),
+      `"${`stowage_${this.#schema}`.slice(0, 63)}"`,
       this.#owner,
-      this.#locks.bell,
-      (config) => this.#pool.query(config),
     )
     try {
       await this.#prepareSchema()
       await this.#raw.dropOrphans(this.#query, ORPHAN_AGE)
-      await this.#log.start()
+      await this.#notices.start()
     } catch (err) {
-      await this.#log.stop()
+      await this.#notices.stop()
       if (this.#ownPool) await Promise.all([pool.end().catch(() => {}), writePool.end().catch(() => {})])
       throw postgresError(err, this.describe(), 'opening it')
     }
@@ -188,7 +185,6 @@ export class PostgresEngine extends Engine implements SharedStore {
           for (const statement of schemaStatements(s)) await query(statement)
           await query(`INSERT INTO ${s}.meta (name, value) VALUES ('format', $1) ON CONFLICT (name) DO NOTHING`, [String(FORMAT)])
           await query(`INSERT INTO ${s}.meta (name, value) VALUES ('writer', '') ON CONFLICT (name) DO NOTHING`)
-          for (const statement of logTables(s)) await query(statement)
         })
         break
       } catch (err) {
@@ -201,13 +197,11 @@ export class PostgresEngine extends Engine implements SharedStore {
     if (row?.value !== String(FORMAT)) {
       throw new CorruptionError(`${this.describe()} holds data in format ${String(row?.value)}, written by another version of Stowage; this version reads format ${FORMAT}`)
     }
-    // The functions batches are written and the log read with: created together by the first open of this version (several may race to it).
+    // The function batches are written with: created by the first open of this version (several may race to it).
     const exists = `SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`
     if ((await this.#query(exists, [this.#schema, BATCH_FUNCTION])).length > 0) return
     try {
-      await this.#transaction(async (query) => {
-        for (const statement of [...logFunctions(s), batchFunction(s)]) await query(statement)
-      })
+      await this.#query(batchFunction(s))
     } catch (err) {
       if ((await this.#query(exists, [this.#schema, BATCH_FUNCTION])).length === 0) throw err
     }
@@ -216,7 +210,7 @@ export class PostgresEngine extends Engine implements SharedStore {
   protected async _close(): Promise<void> {
     await this.#inflight.drained()
     await this.unlockWrites()
-    await this.#log.stop()
+    await this.#notices.stop()
     this.#readers.endAll()
     try {
       await this.#raw.dropOwn(this.#query).catch(() => {}) // else dropped as orphans later
@@ -431,10 +425,8 @@ export class PostgresEngine extends Engine implements SharedStore {
         if (raw.length === 0) {
           // One query (its statements one transaction): one round trip per batch.
           if (rows !== undefined) {
-            await this.#logged(rows, () => {
-              const statement = batchStatement(this.#s, this.#schema, rows)
-              return this.#log.query(statement) ?? this.#writePool.query(statement)
-            })
+            const statement = batchStatement(this.#s, this.#schema, rows)
+            throwIfRefused(await (this.#notices.query(statement) ?? this.#writePool.query(statement)), this.describe())
           }
         } else {
           await this.#transaction((_, client) => this.#writeIn(client, rows, raw, false))
@@ -455,32 +447,16 @@ export class PostgresEngine extends Engine implements SharedStore {
   async #writeIn(client: PoolClient, rows: BatchRows | undefined, raw: WriteOp[], commit: boolean): Promise<void> {
     if (raw.length === 0 && commit) {
       if (rows === undefined) return void (await client.query('COMMIT'))
-      return this.#logged(rows, async () => ((await client.query(`${batchCall(this.#s, rows)}; COMMIT`)) as unknown as unknown[]).slice(0, -1))
+      const results = await client.query(`${batchCall(this.#s, rows)}; COMMIT`)
+      return throwIfRefused((results as unknown as unknown[]).slice(0, -1), this.describe())
     }
-    if (rows !== undefined) await this.#logged(rows, () => client.query(batchStatement(this.#s, this.#schema, rows)))
+    if (rows !== undefined) throwIfRefused(await client.query(batchStatement(this.#s, this.#schema, rows)), this.describe())
     const query: Query = async (t, params) => (await client.query(t, params)).rows
     for (const op of raw) {
       if (op.type !== 'putRaw' && op.type !== 'delRaw') continue
       await this.#raw.commit(query, Buffer.from(op.collection), Buffer.from(op.id), op.type === 'putRaw' ? op.staged : undefined, `${op.collection}/${op.id}`)
     }
     if (commit) await client.query('COMMIT')
-  }
-
-  /**
-   * Sends a batch's call (`send`, with the change log's arguments of this moment) and hands the
-   * log what it read; throws if the batch was refused.
-   */
-  async #logged(rows: BatchRows, send: () => Promise<unknown>): Promise<void> {
-    const part = this.#log.forBatch()
-    rows.log = part.args
-    let answer: LogRead | undefined
-    try {
-      const results = await send()
-      answer = lastRow(results) as LogRead | undefined
-      throwIfRefused(results, this.describe())
-    } finally {
-      part.done(answer)
-    }
   }
 
   /** What the batch function (postgres-writes.ts) writes of these entries and records, and the unique keys it locks and checks. */
@@ -506,8 +482,8 @@ export class PostgresEngine extends Engine implements SharedStore {
       putValues,
       delRecords: rows.filter((r) => r[2] === null).map(([c, id]) => [c, id]),
       putRecords: rows.filter((r) => r[2] !== null) as Array<[Buffer, Buffer, Buffer]>,
-      log: NO_LOG,
-      written: written.length > 0 ? this.#log.records(written) : undefined,
+      channel: this.#notices.channel.slice(1, -1),
+      payload: written.length > 0 ? this.#notices.payload(written) : undefined,
     }
   }
 
@@ -550,12 +526,14 @@ export class PostgresEngine extends Engine implements SharedStore {
   }
 
   onRemoteCommit(listener: (commit: RemoteCommit) => void): () => void {
-    return this.#log.subscribe(listener)
+    return this.#notices.subscribe(listener)
   }
 
   async catchUp(): Promise<void> {
     this.assertOpen('catchUp')
-    await this.#guard(this.#log.catchUp(), 'catching up with other processes')
+    await this.#notices.catchUp(async (channel, payload) => {
+      await this.#guard(this.#pool.query('SELECT pg_notify($1, $2)', [channel.slice(1, -1), payload]), 'catching up with other processes')
+    })
   }
 
   protected _stageRaw(collection: string, id: string, source: Source, _options: StageRawOptions): Promise<StagedRaw> {
@@ -766,22 +744,14 @@ interface Held {
  * object the write links to is gone.
  */
 function throwIfRefused(results: unknown, store: string): void {
-  const row = lastRow(results)
-  if (row?.ok === false) {
+  const last = (Array.isArray(results) ? results.at(-1) : results) as { rows?: Array<{ ok?: unknown }> } | undefined
+  if (last?.rows?.[0]?.ok === false) {
     throw new ConstraintError(`${store}: a unique index key this write claims is held by another object (taken by another process); nothing of the write was stored`)
   }
-  if (row?.ok === null) {
+  if (last?.rows?.[0]?.ok === null) {
     throw new RelationError(`${store}: an object this write links to was removed by another process; nothing of the write was stored`)
   }
 }
-
-/** The first row of the last of `results` (what a query of one or several statements answered). */
-function lastRow(results: unknown): Record<string, unknown> | undefined {
-  return ((Array.isArray(results) ? results.at(-1) : results) as { rows?: Array<Record<string, unknown>> } | undefined)?.rows?.[0]
-}
-
-/** A batch's change log arguments until it is sent (`#logged` sets them). */
-const NO_LOG = { me: '', bell: 0n, channel: '', since: null, quiet: false }
 
 /** Keys and values to put, in key order, and keys to delete, in key order. */
 function split(rows: (readonly [Buffer, Buffer | null])[]): [Buffer[], Buffer[], Buffer[]] {

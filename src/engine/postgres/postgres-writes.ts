@@ -1,4 +1,3 @@
-import { type LogArgs, readLog } from './postgres-change-log.js'
 import { prefixEnd } from './postgres-sql.js'
 
 /**
@@ -15,25 +14,23 @@ import { prefixEnd } from './postgres-sql.js'
  */
 
 /** The function's name: a new one for each change of its text, so that versions side by side each find theirs. */
-export const BATCH_FUNCTION = 'stowage_batch_4'
+export const BATCH_FUNCTION = 'stowage_batch_2'
 
 /**
  * Takes `store_lock` shared (if given: a batch linking to objects it does not write, which a removal,
  * holding it exclusively, must not remove meanwhile), then `shared_lock` shared (if given: the lock
  * index rebuilds hold exclusively), then the advisory `locks` (sorted: no two batches deadlock on
- * them). Answers ok = false without writing anything if some claimed unique key (the range
+ * them). Returns false without writing anything if some claimed unique key (the range
  * [claim_starts[i], claim_ends[i]): the stored entry key up to its last NUL, both bounds given) has
- * an entry the batch neither writes nor deletes, and ok = null if some object it links to (targets)
- * is no longer stored; else writes the batch, rows in key order (concurrent batches lock them in the
- * same order), and answers ok = true. A batch writing records logs them (`written`, a row of the
- * change log: postgres-change-log.ts) and rings the processes registered as listeners; `quiet`
- * drops `me`'s own listener row; given `since`, it reads the log (snap, heard, lost).
+ * an entry the batch neither writes nor deletes, and null if some object it links to (targets) is
+ * no longer stored; else writes the batch, rows in key order (concurrent batches lock them in the
+ * same order), announces `payload` on `channel` (delivered when, and only if, the transaction
+ * commits), and returns true.
  */
 export function batchFunction(s: string): string {
   return `CREATE FUNCTION ${s}.${BATCH_FUNCTION}(store_lock bigint, shared_lock bigint, locks bigint[], claim_starts bytea[], claim_ends bytea[], del_keys bytea[], put_keys bytea[], put_values bytea[],
-    del_collections bytea[], del_ids bytea[], put_collections bytea[], put_ids bytea[], put_records bytea[], target_collections bytea[], target_ids bytea[],
-    me text, written text, bell bigint, channel text, since text, quiet boolean, OUT ok boolean, OUT snap text, OUT heard text[], OUT lost boolean)
-  LANGUAGE plpgsql VOLATILE AS $fn$
+    del_collections bytea[], del_ids bytea[], put_collections bytea[], put_ids bytea[], put_records bytea[], channel text, payload text, target_collections bytea[], target_ids bytea[])
+  RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   k bigint;
   i integer;
@@ -49,13 +46,11 @@ BEGIN
   END LOOP;
   FOR i IN 1 .. coalesce(array_length(claim_starts, 1), 0) LOOP
     IF EXISTS (SELECT 1 FROM ${s}.entries WHERE key >= claim_starts[i] AND key < claim_ends[i] AND key <> ALL(put_keys) AND key <> ALL(del_keys)) THEN
-      ok := false;
-      RETURN;
+      RETURN false;
     END IF;
   END LOOP;
   IF EXISTS (SELECT 1 FROM unnest(target_collections, target_ids) AS t(c, i) WHERE NOT EXISTS (SELECT 1 FROM ${s}.records r WHERE r.collection = t.c AND r.id = t.i)) THEN
-    ok := NULL;
-    RETURN;
+    RETURN NULL;
   END IF;
   IF array_length(del_keys, 1) > 0 THEN
     DELETE FROM ${s}.entries WHERE key = ANY(del_keys);
@@ -69,22 +64,10 @@ BEGIN
   IF array_length(put_ids, 1) > 0 THEN
     INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(put_collections, put_ids, put_records) ON CONFLICT (collection, id) DO UPDATE SET value = EXCLUDED.value;
   END IF;
-  IF written IS NOT NULL THEN
-    INSERT INTO ${s}.changes (xid, origin, records) VALUES (pg_current_xact_id(), me, written);
-    -- Held until the commit: a process registering waits for it, then reads this row.
-    PERFORM pg_advisory_xact_lock_shared(bell);
-    IF EXISTS (SELECT 1 FROM ${s}.listeners l WHERE l.origin <> me) THEN
-      -- The ring: xid, engine, and the records if they fit in a notice (under 8000 bytes).
-      PERFORM pg_notify(channel, pg_current_xact_id()::text || ' ' || me || CASE WHEN octet_length(written) <= 7000 THEN ' ' || written ELSE '' END);
-    END IF;
+  IF payload IS NOT NULL THEN
+    PERFORM pg_notify(channel, payload);
   END IF;
-  IF quiet THEN
-    DELETE FROM ${s}.listeners l WHERE l.origin = me;
-  END IF;
-  IF since IS NOT NULL THEN
-    ${readLog(s)}
-  END IF;
-  ok := true;
+  RETURN true;
 END
 $fn$`
 }
@@ -104,15 +87,15 @@ export interface BatchRows {
   putValues: Buffer[]
   delRecords: Array<[collection: Buffer, id: Buffer]>
   putRecords: Array<[collection: Buffer, id: Buffer, value: Buffer]>
-  /** The change log's part; `written`: the records list logged (none: nothing logged, nobody rung). */
-  log: LogArgs
-  written: string | undefined
+  /** NOTIFY channel (unquoted) and payload; no payload, no notice. */
+  channel: string
+  payload: string | undefined
   /** Objects the batch links to and does not write (collection, id): all must be stored. */
   targets: Array<[collection: Buffer, id: Buffer]>
 }
 
 /** The function's arguments: bytea arrays as lists of buffers, in its order (the two of targets last). */
-function batchArgs(b: BatchRows): { lists: Buffer[][]; store: bigint | undefined; shared: bigint | undefined; locks: bigint[] } {
+function batchArgs(b: BatchRows): { lists: Buffer[][]; channel: string; payload: string | undefined; store: bigint | undefined; shared: bigint | undefined; locks: bigint[] } {
   const starts = b.claims.map((claim) => claim.subarray(0, claim.lastIndexOf(0) + 1))
   return {
     store: b.store,
@@ -132,18 +115,14 @@ function batchArgs(b: BatchRows): { lists: Buffer[][]; store: bigint | undefined
       b.targets.map((t) => t[0]),
       b.targets.map((t) => t[1]),
     ],
+    channel: b.channel,
+    payload: b.payload,
   }
 }
 
-/** The change log's arguments, after the lists, as values of a prepared statement. */
-function logValues(b: BatchRows): unknown[] {
-  const { me, bell, channel, since, quiet } = b.log
-  return [me, b.written ?? null, String(bell), channel, since, quiet]
-}
-
 /**
- * The statement writing a batch; it answers one row: `ok` false if a claimed key was taken, null
- * if an object it links to is gone (then nothing was written), and what it read of the change log.
+ * The statement writing a batch; it answers one row, `ok`: false if a claimed key was taken, null
+ * if an object it links to is gone (then nothing was written).
  */
 export function batchCall(s: string, b: BatchRows): string {
   const a = batchArgs(b)
@@ -152,15 +131,12 @@ export function batchCall(s: string, b: BatchRows): string {
     a.store === undefined ? 'NULL' : String(a.store),
     a.shared === undefined ? 'NULL' : String(a.shared),
     `'{${a.locks.join(',')}}'::bigint[]`,
-    ...l,
-    text(b.log.me),
-    b.written === undefined ? 'NULL' : text(b.written),
-    String(b.log.bell),
-    text(b.log.channel),
-    b.log.since === null ? 'NULL::text' : text(b.log.since),
-    String(b.log.quiet),
+    ...l.slice(0, 10),
+    text(a.channel),
+    a.payload === undefined ? 'NULL' : text(a.payload),
+    ...l.slice(10),
   ]
-  return `SELECT * FROM ${s}.${BATCH_FUNCTION}(${args.join(', ')})`
+  return `SELECT ${s}.${BATCH_FUNCTION}(${args.join(', ')}) AS ok`
 }
 
 /**
@@ -172,12 +148,18 @@ export function batchStatement(s: string, schema: string, b: BatchRows): { name:
   const l = a.lists.map(binaryBytesArray)
   return {
     name: `stowage-batch-${schema}`,
-    text: `SELECT * FROM ${s}.${BATCH_FUNCTION}($1::bigint, $2::bigint, $3::bigint[], ${PARAMS})`,
-    values: [a.store === undefined ? null : String(a.store), a.shared === undefined ? null : String(a.shared), binaryBigints(a.locks), ...l, ...logValues(b)],
+    text: `SELECT ${s}.${BATCH_FUNCTION}($1::bigint, $2::bigint, $3::bigint[], ${PARAMS}) AS ok`,
+    values: [a.store === undefined ? null : String(a.store), a.shared === undefined ? null : String(a.shared), binaryBigints(a.locks), ...l.slice(0, 10), a.channel, a.payload ?? null, ...l.slice(10)],
   }
 }
 
-const PARAMS = [...Array.from({ length: 12 }, (_, i) => `$${i + 4}::bytea[]`), '$16::text', '$17::text', '$18::bigint', '$19::text', '$20::text', '$21::boolean'].join(', ')
+const PARAMS = [
+  ...Array.from({ length: 10 }, (_, i) => `$${i + 4}::bytea[]`),
+  '$14::text',
+  '$15::text',
+  '$16::bytea[]',
+  '$17::bytea[]',
+].join(', ')
 
 /** PostgreSQL's element type oids (pg_type) of the arrays sent in binary. */
 const BYTEA = 17
@@ -249,13 +231,10 @@ export class LockKeys {
   readonly store: bigint
   /** Every batch takes it shared; an index rebuild, exclusive. */
   readonly indexes: bigint
-  /** Batches that log records take it shared to look for listeners; a process registering as one, exclusive (postgres-change-log.ts). */
-  readonly bell: bigint
 
   constructor(private readonly schema: string) {
     this.store = this.#key('s', '')
     this.indexes = this.#key('i', '')
-    this.bell = this.#key('b', '')
   }
 
   record(collection: string, id: string): bigint {
