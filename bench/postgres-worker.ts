@@ -22,6 +22,13 @@ const member = (i: number) => ({ email: `member${i}@example.com`, name: `Member 
 const warmup = Number(process.env.BENCH_WARMUP ?? 0)
 /** Ids of the untimed inserts: their own range per worker (workers start at `from` 0, 500, 1000...). */
 const WARM_IDS = 50_000_000
+/** Inserts made together (BENCH_GROUP): Stowage's saves issued at once (one commit), pg's rows in one INSERT. */
+const group = Number(process.env.BENCH_GROUP ?? 1)
+
+/** Runs `insert` over the ids [from, to), `group` at a time. */
+async function inGroups(from: number, to: number, insert: (ids: number[]) => Promise<unknown>): Promise<void> {
+  for (let i = from; i < to; i += group) await insert(Array.from({ length: Math.min(group, to - i) }, (_, k) => i + k))
+}
 
 /**
  * With BENCH_TOGETHER set, a worker says `{"warm":true}` once warmed up and starts its timed part
@@ -48,10 +55,9 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
   const db = await Database.open({ engine: new PostgresEngine({ connectionString: url, schema, poolSize: 4 }), models: [MemberModel], cache: { max: 0 } })
   if (task === 'stowage-insert') {
     const oids: string[] = []
-    for (let i = WARM_IDS + from * 1000; i < WARM_IDS + from * 1000 + warmup; i++) await MemberModel.create(member(i) as never)
-    Object.assign(out, await timed(async () => {
-      for (let i = from; i < from + count; i++) oids.push((await MemberModel.create(member(i) as never)).oid)
-    }))
+    const create = (ids: number[]) => Promise.all(ids.map((i) => MemberModel.create(member(i) as never)))
+    await inGroups(WARM_IDS + from * 1000, WARM_IDS + from * 1000 + warmup, create)
+    Object.assign(out, await timed(() => inGroups(from, from + count, async (ids) => oids.push(...(await create(ids)).map((m) => m.oid)))))
     out.oids = oids
   } else if (task === 'stowage-get') {
     const oids = JSON.parse(process.env.BENCH_OIDS!) as string[]
@@ -81,14 +87,16 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
   // The same work with pg by hand: one row per member, a unique index on the email and one on the name.
   const pool = new pg.Pool({ connectionString: url, max: 4 })
   if (task === 'pg-insert') {
-    const insert = async (i: number) => {
-      const m = member(i)
-      await pool.query(`INSERT INTO "${schema}".members (id, email, name, data) VALUES ($1, $2, $3, $4)`, [`m${i}`, m.email.toLowerCase(), m.name, JSON.stringify(m)])
+    const insert = async (ids: number[]) => {
+      const rows = ids.map((_, k) => `($${4 * k + 1}, $${4 * k + 2}, $${4 * k + 3}, $${4 * k + 4})`).join(', ')
+      const values = ids.flatMap((i) => {
+        const m = member(i)
+        return [`m${i}`, m.email.toLowerCase(), m.name, JSON.stringify(m)]
+      })
+      await pool.query(`INSERT INTO "${schema}".members (id, email, name, data) VALUES ${rows}`, values)
     }
-    for (let i = WARM_IDS + from * 1000; i < WARM_IDS + from * 1000 + warmup; i++) await insert(i)
-    Object.assign(out, await timed(async () => {
-      for (let i = from; i < from + count; i++) await insert(i)
-    }))
+    await inGroups(WARM_IDS + from * 1000, WARM_IDS + from * 1000 + warmup, insert)
+    Object.assign(out, await timed(() => inGroups(from, from + count, insert)))
   } else {
     Object.assign(out, await timed(async () => {
       const n = Number(process.env.BENCH_ROWS)

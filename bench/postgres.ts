@@ -19,6 +19,8 @@ const GETS = 4000
 /** The steady-state table: untimed inserts per process, then timed inserts in total. */
 const STEADY_WARMUP = 3000
 const STEADY_INSERTS = 8000
+/** Inserts made together in the grouped table. */
+const GROUP = 10
 const exec = promisify(execFile)
 
 type Out = { ms: number; cpuMs: number; oids?: string[] }
@@ -59,10 +61,10 @@ async function freshSchemas(url: string, schema: string): Promise<string> {
  * `n` workers making `total` inserts between them, each after `warmup` untimed inserts of its own,
  * their timed parts started together once all are warm; the slowest one's time, and each one's CPU.
  */
-async function warmWorkers(task: string, url: string, schema: string, n: number, total: number, warmup: number): Promise<{ ms: number; outs: Out[] }> {
+async function warmWorkers(task: string, url: string, schema: string, n: number, total: number, warmup: number, env: Record<string, string> = {}): Promise<{ ms: number; outs: Out[] }> {
   const per = Math.floor(total / n)
   const children = Array.from({ length: n }, (_, i) =>
-    spawn(process.execPath, [WORKER, task, url, schema, String(i * per), String(per)], { env: { ...process.env, BENCH_WARMUP: String(warmup), BENCH_TOGETHER: '1' }, stdio: ['pipe', 'pipe', 'inherit'] }),
+    spawn(process.execPath, [WORKER, task, url, schema, String(i * per), String(per)], { env: { ...process.env, ...env, BENCH_WARMUP: String(warmup), BENCH_TOGETHER: '1' }, stdio: ['pipe', 'pipe', 'inherit'] }),
   )
   let warm = 0
   let go!: () => void
@@ -135,7 +137,7 @@ export async function run(): Promise<void> {
     return
   }
   // One table alone, for comparing builds run by turns.
-  const only = ({ steady, hearing } as Record<string, (url: string) => Promise<void>>)[process.env.BENCH_POSTGRES_TABLES ?? '']
+  const only = ({ steady, grouped, hearing } as Record<string, (url: string) => Promise<void>>)[process.env.BENCH_POSTGRES_TABLES ?? '']
   if (only !== undefined) return only(url)
   console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${INSERTS} inserts and ${GETS} gets in total per case, each process one at a time`)
   console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | Stowage gets/s | pg by hand gets/s | ratio |')
@@ -167,6 +169,7 @@ export async function run(): Promise<void> {
     await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
   }
   await steady(url)
+  await grouped(url)
   await hearing(url)
   // On a busy machine the wall figures above move with the load; CPU time per insert much less.
   console.log(`\nCPU time per insert, in the writer processes (user + system, all threads) + in the server (a local one only; its processes' CPU over the timed runs, worker start and open included): ${cpuLines.join('; ')}\n`)
@@ -182,14 +185,27 @@ export async function run(): Promise<void> {
  */
 async function steady(url: string): Promise<void> {
   console.log(`\nThe same writers on warmed-up code: ${STEADY_WARMUP} untimed inserts in each process, then ${STEADY_INSERTS} timed in total, started together`)
+  await warmTable(url, 'steady', {})
+}
+
+/**
+ * The steady-state table with inserts made GROUP at a time: Stowage's saves issued together (one
+ * Promise.all of creates: one batch, one commit, one notice), pg's rows in one INSERT statement.
+ */
+async function grouped(url: string): Promise<void> {
+  console.log(`\nThe same, ${GROUP} inserts at a time: Stowage's creates issued together (one commit), pg's rows in one INSERT`)
+  await warmTable(url, 'grouped', { BENCH_GROUP: String(GROUP) })
+}
+
+async function warmTable(url: string, name: string, env: Record<string, string>): Promise<void> {
   console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | Stowage CPU per insert, ms (process + server) | pg by hand CPU per insert, ms |')
   console.log('| --- | --- | --- | --- | --- | --- |')
   for (const n of [1, 2, 4]) {
-    const schema = `bench_${process.pid}_steady_${n}`
+    const schema = `bench_${process.pid}_${name}_${n}`
     const handSchema = await freshSchemas(url, schema)
     const cpu = async (task: string, on: string) => {
       const before = await serverCpuMs(url)
-      const { ms, outs } = await warmWorkers(task, url, on, n, STEADY_INSERTS, STEADY_WARMUP)
+      const { ms, outs } = await warmWorkers(task, url, on, n, STEADY_INSERTS, STEADY_WARMUP, env)
       const after = await serverCpuMs(url)
       const own = outs.reduce((sum, o) => sum + o.cpuMs, 0) / STEADY_INSERTS
       // The server's time covers the untimed inserts too: per insert made.
