@@ -50,6 +50,15 @@ function scopeKey(collection: string, oid: string | undefined): string {
   return oid === undefined ? collection : `${collection}\x00${oid}`
 }
 
+/** `deliver` of the changes of an event within `scope`, if there are any. */
+function narrowed(deliver: (event: ChangeEvent) => void, { collection, oid }: ChangeScope): (event: ChangeEvent) => void {
+  const within = (c: ObjectChange) => c.collection === collection && (oid === undefined || c.oid === oid)
+  return (event) => {
+    const changes = event.changes.filter(within)
+    if (changes.length > 0) deliver({ seq: event.seq, changes })
+  }
+}
+
 /**
  * After each committed write, hands its change event to the database's change streams (in commit
  * order, in a later microtask) and its changes, with their index keys, to the live queries they
@@ -160,11 +169,11 @@ export class ChangeFeed implements Feature {
   }
 
   /**
-   * Delivers every change event from now on (to a stream that uses only those of `scope`, if given),
-   * and calls `end` when the database closes; returns how to stop.
+   * Delivers every change event from now on (narrowed to the objects of `scope`, if given: events
+   * left empty are skipped), and calls `end` when the database closes; returns how to stop.
    */
   listen(deliver: (event: ChangeEvent) => void, end?: () => void, scope?: ChangeScope): () => void {
-    const listener = (event: ChangeEvent) => deliver(event)
+    const listener = scope === undefined ? (event: ChangeEvent) => deliver(event) : narrowed(deliver, scope)
     if (this.#closed) {
       if (end !== undefined) queueMicrotask(end) // a stream of a closed database ends at once
       return () => {}

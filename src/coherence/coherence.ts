@@ -146,10 +146,16 @@ export class Coherence implements Feature {
       if (meta === undefined) continue
       // Objects no instance here holds are read only for the change streams and live queries that use them.
       const wanted = feed.wanted(meta)
-      const ids = [...idSet].filter((id) => this.db.identity.peek(collection, id) !== undefined || wanted(id))
+      const ids: string[] = []
+      const live: Array<StoredObject | undefined> = []
+      for (const id of idSet) {
+        const obj = this.db.identity.peek(collection, id)
+        if (obj === undefined && !wanted(id)) continue
+        ids.push(id)
+        live.push(obj)
+      }
       if (ids.length === 0) continue
       // What each live instance showed before the read: one a local write changed meanwhile is newer than the read.
-      const live = ids.map((id) => this.db.identity.peek(collection, id))
       const before = live.map((obj) => obj?.[STATE].record)
       const stored = await this.db.engine.getRecords(collection, ids)
       ids.forEach((oid, i) => {

@@ -9,7 +9,7 @@ import { Coherence } from '../coherence/coherence.js'
 import { EncryptedEngine, KEY_SLOT } from '../crypto/encrypted-engine.js'
 import { COMPRESSION_MARK, CompressedEngine } from '../compression/compressed-engine.js'
 import { ChangeStream, DEFAULT_BUFFER } from '../changes/change-stream.js'
-import type { ChangeEvent, ObjectChange } from '../changes/change-event.js'
+import type { ChangeEvent } from '../changes/change-event.js'
 import { AlreadyRegisteredError, ArgumentError, KeyError, ClosedError, ModelDefinitionError, NotFoundError, NotRegisteredError } from '../errors.js'
 import type { Change, WriteContributor } from './change.js'
 import { exportObject, importInto, type ExportOptions, type Exported } from './export-import.js'
@@ -348,21 +348,7 @@ export class Database {
     const buffer = options.buffer ?? DEFAULT_BUFFER
     if (!Number.isInteger(buffer) || buffer < 1) throw new ArgumentError(`changes(): buffer must be a positive integer, got ${buffer}`)
     const feed = feedOf(this)
-    if (scope === undefined) return new ChangeStream((deliver, end) => feed.listen(deliver, end), buffer)
-    const { collection, oid } = scope
-    const filter = oid === undefined ? (c: ObjectChange) => c.collection === collection : (c: ObjectChange) => c.oid === oid && c.collection === collection
-    return new ChangeStream(
-      (deliver, end) =>
-        feed.listen(
-          (event) => {
-            const changes = event.changes.filter(filter)
-            if (changes.length > 0) deliver({ seq: event.seq, changes })
-          },
-          end,
-          scope,
-        ),
-      buffer,
-    )
+    return new ChangeStream((deliver, end) => feed.listen(deliver, end, scope), buffer)
   }
 
   /**
