@@ -87,16 +87,30 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
   // The same work with pg by hand: one row per member, a unique index on the email and one on the name.
   const pool = new pg.Pool({ connectionString: url, max: 4 })
   if (task === 'pg-insert') {
+    // With BENCH_ANNOUNCE, each statement also tells every other process of its rows, which each
+    // process parses: the least work by which processes hear each other's commits. `notify`: a
+    // NOTIFY (delivered on commit), LISTENed to on the connection making the inserts; `log`: a row
+    // in a table of changes, which each process reads every 5 ms on a second connection (by id
+    // alone, which may miss a commit made out of order: a bound on the cost, not a change feed).
+    const announce = process.env.BENCH_ANNOUNCE ? await announcing(url, schema, process.env.BENCH_ANNOUNCE) : undefined
     const insert = async (ids: number[]) => {
       const rows = ids.map((_, k) => `($${4 * k + 1}, $${4 * k + 2}, $${4 * k + 3}, $${4 * k + 4})`).join(', ')
       const values = ids.flatMap((i) => {
         const m = member(i)
         return [`m${i}`, m.email.toLowerCase(), m.name, JSON.stringify(m)]
       })
-      await pool.query(`INSERT INTO "${schema}".members (id, email, name, data) VALUES ${rows}`, values)
+      const statement = `INSERT INTO "${schema}".members (id, email, name, data) VALUES ${rows}`
+      if (announce === undefined) return pool.query(statement, values)
+      const payload = JSON.stringify({ o: announce.origin, r: ids.map((i) => ['members', `m${i}`]) })
+      const tell = announce.how === 'notify' ? `SELECT pg_notify('${schema}', $${values.length + 1})` : `INSERT INTO "${schema}".changes (payload) VALUES ($${values.length + 1}) RETURNING 1`
+      await announce.client.query(`WITH i AS (${statement} RETURNING 1), t AS (${tell}) SELECT (SELECT count(*) FROM i), (SELECT count(*) FROM t)`, [...values, payload])
     }
     await inGroups(WARM_IDS + from * 1000, WARM_IDS + from * 1000 + warmup, insert)
     Object.assign(out, await timed(() => inGroups(from, from + count, insert)))
+    if (announce !== undefined) {
+      out.heard = announce.heard()
+      await announce.end()
+    }
   } else {
     Object.assign(out, await timed(async () => {
       const n = Number(process.env.BENCH_ROWS)
@@ -109,3 +123,38 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
   await pool.end()
 }
 process.stdout.write(JSON.stringify(out) + '\n')
+
+/** The connection making the inserts, its process hearing the others' commits as `how` says (see 'pg-insert'). */
+async function announcing(url: string, schema: string, how: string): Promise<{ how: string; client: pg.Client; origin: string; heard: () => number; end: () => Promise<void> }> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  const origin = `${process.pid}`
+  const own = `{"o":"${origin}",`
+  let heard = 0
+  const hear = (payload: string) => {
+    if (!payload.startsWith(own)) heard += (JSON.parse(payload) as { r: unknown[] }).r.length
+  }
+  if (how === 'notify') {
+    client.on('notification', (message) => hear(message.payload!))
+    await client.query(`LISTEN ${schema}`)
+    return { how, client, origin, heard: () => heard, end: () => client.end() }
+  }
+  const reader = new pg.Client({ connectionString: url })
+  await reader.connect()
+  let last = (await reader.query(`SELECT coalesce(max(id), 0) AS id FROM "${schema}".changes`)).rows[0].id as string
+  let stopped = false
+  const read = async (): Promise<void> => {
+    while (!stopped) {
+      const { rows } = await reader.query({ name: 'changes', text: `SELECT id, payload FROM "${schema}".changes WHERE id > $1 ORDER BY id`, values: [last] })
+      for (const row of rows) hear(row.payload)
+      if (rows.length > 0) last = rows.at(-1).id
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+  const reading = read()
+  return { how, client, origin, heard: () => heard, end: async () => {
+    stopped = true
+    await reading
+    await Promise.all([client.end(), reader.end()])
+  } }
+}

@@ -52,7 +52,7 @@ const rate = (n: number, ms: number) => Math.round((n / ms) * 1000)
  */
 async function freshSchemas(url: string, schema: string): Promise<string> {
   const handSchema = `${schema}_hand`
-  await sql(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${handSchema} CASCADE; CREATE SCHEMA ${handSchema}; CREATE TABLE ${handSchema}.members (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${handSchema}.members (name, id)`)
+  await sql(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${handSchema} CASCADE; CREATE SCHEMA ${handSchema}; CREATE TABLE ${handSchema}.members (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${handSchema}.members (name, id); CREATE TABLE ${handSchema}.changes (id bigserial PRIMARY KEY, payload text NOT NULL)`)
   await workers('stowage-insert', url, schema, 1, 1, {}, 10_000_000)
   return handSchema
 }
@@ -198,14 +198,17 @@ async function grouped(url: string): Promise<void> {
 }
 
 async function warmTable(url: string, name: string, env: Record<string, string>): Promise<void> {
-  console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | Stowage CPU per insert, ms (process + server) | pg by hand CPU per insert, ms |')
-  console.log('| --- | --- | --- | --- | --- | --- |')
+  // pg by hand whose every statement also tells the other processes of its rows, which each parses:
+  // by NOTIFY (LISTENed to), or by a row in a table of changes (read every 5 ms): the least work by
+  // which processes hear each other's commits either way.
+  console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | by hand + NOTIFY | its ratio to by hand | by hand + change row | its ratio to by hand | Stowage CPU per insert, ms (process + server) | by hand | by hand + NOTIFY | by hand + change row |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
   for (const n of [1, 2, 4]) {
     const schema = `bench_${process.pid}_${name}_${n}`
     const handSchema = await freshSchemas(url, schema)
-    const cpu = async (task: string, on: string) => {
+    const cpu = async (task: string, on: string, more: Record<string, string> = {}) => {
       const before = await serverCpuMs(url)
-      const { ms, outs } = await warmWorkers(task, url, on, n, STEADY_INSERTS, STEADY_WARMUP, env)
+      const { ms, outs } = await warmWorkers(task, url, on, n, STEADY_INSERTS, STEADY_WARMUP, { ...env, ...more })
       const after = await serverCpuMs(url)
       const own = outs.reduce((sum, o) => sum + o.cpuMs, 0) / STEADY_INSERTS
       // The server's time covers the untimed inserts too: per insert made.
@@ -214,7 +217,14 @@ async function warmTable(url: string, name: string, env: Record<string, string>)
     }
     const stowage = await cpu('stowage-insert', schema)
     const hand = await cpu('pg-insert', handSchema)
-    console.log(`| ${n} | ${rate(STEADY_INSERTS, stowage.ms)} | ${rate(STEADY_INSERTS, hand.ms)} | ${(hand.ms / stowage.ms).toFixed(2)}x | ${stowage.text} | ${hand.text} |`)
+    await sql(url, `TRUNCATE ${handSchema}.members`)
+    const notified = await cpu('pg-insert', handSchema, { BENCH_ANNOUNCE: 'notify' })
+    await sql(url, `TRUNCATE ${handSchema}.members`)
+    const logged = await cpu('pg-insert', handSchema, { BENCH_ANNOUNCE: 'log' })
+    const ratio = (of: { ms: number }) => `${(hand.ms / of.ms).toFixed(2)}x`
+    console.log(
+      `| ${n} | ${rate(STEADY_INSERTS, stowage.ms)} | ${rate(STEADY_INSERTS, hand.ms)} | ${ratio(stowage)} | ${rate(STEADY_INSERTS, notified.ms)} | ${ratio(notified)} | ${rate(STEADY_INSERTS, logged.ms)} | ${ratio(logged)} | ${stowage.text} | ${hand.text} | ${notified.text} | ${logged.text} |`,
+    )
     await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
   }
 }
