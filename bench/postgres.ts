@@ -2,8 +2,9 @@
  * PostgresEngine with 1, 2 and 4 writer processes on one store: inserts/s and gets/s in total,
  * against the same work done with pg by hand (one row per object, the same two indexes) and
  * against the LevelEngine in one process; and the latency from a save in one process to its
- * change event (the instance refreshed) in another; the writers again on warmed-up code. Needs a
- * server: STOWAGE_BENCH_POSTGRES_URL.
+ * change event (the instance refreshed) in another; the writers again on warmed-up code, beside
+ * pg by hand that also tells the other processes of each commit (a NOTIFY, or a change row), as
+ * Stowage must. Needs a server: STOWAGE_BENCH_POSTGRES_URL.
  */
 import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
