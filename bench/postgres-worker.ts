@@ -1,6 +1,8 @@
 // One process of bench/postgres.ts: `node postgres-worker.js <task> <url> <schema> <from> <count>`,
 // prints one JSON line { ms, cpuMs } (and, for inserts, the oids it made).
+import { pack } from 'msgpackr'
 import pg from 'pg'
+import { batchStatement, LockKeys } from '../src/engine/postgres/postgres-writes.js'
 import { Database, defineModel, Indexing, PostgresEngine, StoredObject, Types } from '../src/index.js'
 
 class Member extends StoredObject {
@@ -24,6 +26,8 @@ const warmup = Number(process.env.BENCH_WARMUP ?? 0)
 const WARM_IDS = 50_000_000
 /** Inserts made together (BENCH_GROUP): Stowage's saves issued at once (one commit), pg's rows in one INSERT. */
 const group = Number(process.env.BENCH_GROUP ?? 1)
+const NIL = Buffer.from([0xc0])
+const MEMBERS = Buffer.from('members')
 
 /** Runs `insert` over the ids [from, to), `group` at a time. */
 async function inGroups(from: number, to: number, insert: (ids: number[]) => Promise<unknown>): Promise<void> {
@@ -111,6 +115,39 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
       out.heard = announce.heard()
       await announce.end()
     }
+  } else if (task === 'pg-rows') {
+    // Stowage's rows written by hand: the PostgresEngine's batch call of a create (record, two index
+    // entries and the keys record, the unique key's lock and check, the notice), built directly,
+    // on a connection that LISTENs to the store's notices as the engine's does: Stowage's server work
+    // with almost none of its work in the process.
+    const locks = new LockKeys(schema)
+    const channel = `stowage_${schema}`
+    const announce = await announcing(url, channel, 'notify')
+    const insert = async (ids: number[]) => {
+      const entries: Array<[Buffer, Buffer]> = []
+      const records: Array<[Buffer, Buffer, Buffer]> = []
+      const claims: Buffer[] = []
+      for (const i of ids) {
+        const m = member(i)
+        const oid = `01m8${i.toString(36).padStart(22, '0')}`
+        const email = Buffer.from(`idx\0e\0members\0email\0s${m.email.toLowerCase()}\0${oid}`)
+        claims.push(email)
+        entries.push([email, NIL], [Buffer.from(`idx\0e\0members\0name\0s${m.name}\0${oid}`), NIL])
+        entries.push([Buffer.from(`idx\0k\0members\0${oid}`), pack(`email\0s${m.email.toLowerCase()}\0\0name\0s${m.name}`)])
+        const now = Date.now()
+        records.push([MEMBERS, Buffer.from(oid), pack({ properties: m, updates: { email: now, name: now, score: now } })])
+      }
+      entries.sort((a, b) => Buffer.compare(a[0], b[0]))
+      records.sort((a, b) => Buffer.compare(a[1], b[1]))
+      const payload = JSON.stringify({ o: announce.origin, r: records.map(([, id]) => ['members', id.toString()]) })
+      const rows = { store: undefined, shared: locks.indexes, locks: claims.map((c) => locks.claim(c)), claims, delKeys: [], putKeys: entries.map((e) => e[0]), putValues: entries.map((e) => e[1]), delRecords: [], putRecords: records, channel, payload, targets: [] }
+      const { rows: [answer] } = await announce.client.query(batchStatement(`"${schema}"`, schema, rows))
+      if (answer.ok !== true) throw new Error('refused')
+    }
+    await inGroups(WARM_IDS + from * 1000, WARM_IDS + from * 1000 + warmup, insert)
+    Object.assign(out, await timed(() => inGroups(from, from + count, insert)))
+    out.heard = announce.heard()
+    await announce.end()
   } else {
     Object.assign(out, await timed(async () => {
       const n = Number(process.env.BENCH_ROWS)
@@ -124,7 +161,10 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
 }
 process.stdout.write(JSON.stringify(out) + '\n')
 
-/** The connection making the inserts, its process hearing the others' commits as `how` says (see 'pg-insert'). */
+/**
+ * The connection making the inserts, its process hearing the others' commits as `how` says (see
+ * 'pg-insert'): on the channel `schema` names, or from the table of changes of schema `schema`.
+ */
 async function announcing(url: string, schema: string, how: string): Promise<{ how: string; client: pg.Client; origin: string; heard: () => number; end: () => Promise<void> }> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()

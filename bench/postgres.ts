@@ -4,7 +4,8 @@
  * against the LevelEngine in one process; and the latency from a save in one process to its
  * change event (the instance refreshed) in another; the writers again on warmed-up code, beside
  * pg by hand that also tells the other processes of each commit (a NOTIFY, or a change row), as
- * Stowage must. Needs a server: STOWAGE_BENCH_POSTGRES_URL.
+ * Stowage must, and Stowage's own rows written by hand (the engine's batch calls built directly).
+ * Needs a server: STOWAGE_BENCH_POSTGRES_URL.
  */
 import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -202,8 +203,9 @@ async function warmTable(url: string, name: string, env: Record<string, string>)
   // pg by hand whose every statement also tells the other processes of its rows, which each parses:
   // by NOTIFY (LISTENed to), or by a row in a table of changes (read every 5 ms): the least work by
   // which processes hear each other's commits either way.
-  console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | by hand + NOTIFY | its ratio to by hand | by hand + change row | its ratio to by hand | Stowage CPU per insert, ms (process + server) | by hand | by hand + NOTIFY | by hand + change row |')
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+  // Stowage's rows by hand: the engine's batch calls built directly (bench/postgres-worker.ts, pg-rows).
+  console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | by hand + NOTIFY | its ratio to by hand | by hand + change row | its ratio to by hand | Stowage\'s rows by hand | its ratio to by hand | Stowage CPU per insert, ms (process + server) | by hand | by hand + NOTIFY | by hand + change row | Stowage\'s rows by hand |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
   for (const n of [1, 2, 4]) {
     const schema = `bench_${process.pid}_${name}_${n}`
     const handSchema = await freshSchemas(url, schema)
@@ -222,10 +224,14 @@ async function warmTable(url: string, name: string, env: Record<string, string>)
     const notified = await cpu('pg-insert', handSchema, { BENCH_ANNOUNCE: 'notify' })
     await sql(url, `TRUNCATE ${handSchema}.members`)
     const logged = await cpu('pg-insert', handSchema, { BENCH_ANNOUNCE: 'log' })
+    const rowsSchema = `${schema}_rows`
+    await workers('stowage-insert', url, rowsSchema, 1, 1, {}, 10_000_000) // the engine's schema and batch function
+    const rows = await cpu('pg-rows', rowsSchema)
     const ratio = (of: { ms: number }) => `${(hand.ms / of.ms).toFixed(2)}x`
     console.log(
-      `| ${n} | ${rate(STEADY_INSERTS, stowage.ms)} | ${rate(STEADY_INSERTS, hand.ms)} | ${ratio(stowage)} | ${rate(STEADY_INSERTS, notified.ms)} | ${ratio(notified)} | ${rate(STEADY_INSERTS, logged.ms)} | ${ratio(logged)} | ${stowage.text} | ${hand.text} | ${notified.text} | ${logged.text} |`,
+      `| ${n} | ${rate(STEADY_INSERTS, stowage.ms)} | ${rate(STEADY_INSERTS, hand.ms)} | ${ratio(stowage)} | ${rate(STEADY_INSERTS, notified.ms)} | ${ratio(notified)} | ${rate(STEADY_INSERTS, logged.ms)} | ${ratio(logged)} | ${rate(STEADY_INSERTS, rows.ms)} | ${ratio(rows)} | ${stowage.text} | ${hand.text} | ${notified.text} | ${logged.text} | ${rows.text} |`,
     )
+    await sql(url, `DROP SCHEMA ${rowsSchema} CASCADE`)
     await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
   }
 }
