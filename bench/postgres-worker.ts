@@ -1,5 +1,6 @@
 // One process of bench/postgres.ts: `node postgres-worker.js <task> <url> <schema> <from> <count>`,
-// prints one JSON line { ms, cpuMs } (and, for inserts, the oids it made).
+// prints one JSON line { ms, cpuMs } (and, for Stowage's inserts, the oids it made; for the cases
+// that hear each other's commits, how many of the other processes' rows it heard by its end).
 import { pack } from 'msgpackr'
 import pg from 'pg'
 import { batchStatement, LockKeys } from '../src/engine/postgres/postgres-writes.js'
