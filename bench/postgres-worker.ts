@@ -35,6 +35,12 @@ async function inGroups(from: number, to: number, insert: (ids: number[]) => Pro
   for (let i = from; i < to; i += group) await insert(Array.from({ length: Math.min(group, to - i) }, (_, k) => i + k))
 }
 
+/** The untimed inserts (`warm`), then the timed ones (`insert`) over this worker's ids, into `out`. */
+async function warmThenTimed(warm: (ids: number[]) => Promise<unknown>, insert = warm): Promise<void> {
+  await inGroups(WARM_IDS + from * 1000, WARM_IDS + from * 1000 + warmup, warm)
+  Object.assign(out, await timed(() => inGroups(from, from + count, insert)))
+}
+
 /**
  * With BENCH_TOGETHER set, a worker says `{"warm":true}` once warmed up and starts its timed part
  * when a line comes on stdin, so that the timed parts of several workers run at the same time.
@@ -61,8 +67,7 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
   if (task === 'stowage-insert') {
     const oids: string[] = []
     const create = (ids: number[]) => Promise.all(ids.map((i) => MemberModel.create(member(i) as never)))
-    await inGroups(WARM_IDS + from * 1000, WARM_IDS + from * 1000 + warmup, create)
-    Object.assign(out, await timed(() => inGroups(from, from + count, async (ids) => oids.push(...(await create(ids)).map((m) => m.oid)))))
+    await warmThenTimed(create, async (ids) => oids.push(...(await create(ids)).map((m) => m.oid)))
     out.oids = oids
   } else if (task === 'stowage-get') {
     const oids = JSON.parse(process.env.BENCH_OIDS!) as string[]
@@ -110,8 +115,7 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
       const tell = announce.how === 'notify' ? `SELECT pg_notify('${schema}', $${values.length + 1})` : `INSERT INTO "${schema}".changes (payload) VALUES ($${values.length + 1}) RETURNING 1`
       await announce.client.query(`WITH i AS (${statement} RETURNING 1), t AS (${tell}) SELECT (SELECT count(*) FROM i), (SELECT count(*) FROM t)`, [...values, payload])
     }
-    await inGroups(WARM_IDS + from * 1000, WARM_IDS + from * 1000 + warmup, insert)
-    Object.assign(out, await timed(() => inGroups(from, from + count, insert)))
+    await warmThenTimed(insert)
     if (announce !== undefined) {
       out.heard = announce.heard()
       await announce.end()
@@ -145,8 +149,7 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
       const { rows: [answer] } = await announce.client.query(batchStatement(`"${schema}"`, schema, rows))
       if (answer.ok !== true) throw new Error('refused')
     }
-    await inGroups(WARM_IDS + from * 1000, WARM_IDS + from * 1000 + warmup, insert)
-    Object.assign(out, await timed(() => inGroups(from, from + count, insert)))
+    await warmThenTimed(insert)
     out.heard = announce.heard()
     await announce.end()
   } else {

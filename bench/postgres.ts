@@ -25,7 +25,7 @@ const STEADY_INSERTS = 8000
 const GROUP = 10
 const exec = promisify(execFile)
 
-type Out = { ms: number; cpuMs: number; oids?: string[] }
+type Out = { ms: number; cpuMs: number; oids?: string[]; heard?: number }
 
 async function workers(task: string, url: string, schema: string, n: number, total: number, env: Record<string, string> = {}, offset = 0): Promise<{ ms: number; outs: Out[] }> {
   const per = Math.floor(total / n)
@@ -212,6 +212,8 @@ async function warmTable(url: string, name: string, env: Record<string, string>)
     const cpu = async (task: string, on: string, more: Record<string, string> = {}) => {
       const before = await serverCpuMs(url)
       const { ms, outs } = await warmWorkers(task, url, on, n, STEADY_INSERTS, STEADY_WARMUP, { ...env, ...more })
+      // A case that hears the others' commits must have heard some, or it measured less than it says.
+      if (n > 1 && outs.some((o) => o.heard === 0)) throw new Error(`${task} ${JSON.stringify(more)}: a worker heard none of the others' rows`)
       const after = await serverCpuMs(url)
       const own = outs.reduce((sum, o) => sum + o.cpuMs, 0) / STEADY_INSERTS
       // The server's time covers the untimed inserts too: per insert made.
@@ -231,8 +233,7 @@ async function warmTable(url: string, name: string, env: Record<string, string>)
     console.log(
       `| ${n} | ${rate(STEADY_INSERTS, stowage.ms)} | ${rate(STEADY_INSERTS, hand.ms)} | ${ratio(stowage)} | ${rate(STEADY_INSERTS, notified.ms)} | ${ratio(notified)} | ${rate(STEADY_INSERTS, logged.ms)} | ${ratio(logged)} | ${rate(STEADY_INSERTS, rows.ms)} | ${ratio(rows)} | ${stowage.text} | ${hand.text} | ${notified.text} | ${logged.text} | ${rows.text} |`,
     )
-    await sql(url, `DROP SCHEMA ${rowsSchema} CASCADE`)
-    await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
+    await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE; DROP SCHEMA ${rowsSchema} CASCADE`)
   }
 }
 
