@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import { Database, defineModel, Indexing, LevelEngine, StoredObject, Types } from '../src/index.js'
+import { layout } from './postgres-layout.js'
 
 const WORKER = join(import.meta.dirname, 'postgres-worker.js')
 const INSERTS = 2000
@@ -139,7 +140,7 @@ export async function run(): Promise<void> {
     return
   }
   // One table alone, for comparing builds run by turns.
-  const only = ({ steady, grouped, hearing } as Record<string, (url: string) => Promise<void>>)[process.env.BENCH_POSTGRES_TABLES ?? '']
+  const only = ({ steady, grouped, hearing, layout } as Record<string, (url: string) => Promise<void>>)[process.env.BENCH_POSTGRES_TABLES ?? '']
   if (only !== undefined) return only(url)
   console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${INSERTS} inserts and ${GETS} gets in total per case, each process one at a time`)
   console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | Stowage gets/s | pg by hand gets/s | ratio |')
@@ -173,6 +174,7 @@ export async function run(): Promise<void> {
   await steady(url)
   await grouped(url)
   await hearing(url)
+  await layout(url)
   // On a busy machine the wall figures above move with the load; CPU time per insert much less.
   console.log(`\nCPU time per insert, in the writer processes (user + system, all threads) + in the server (a local one only; its processes' CPU over the timed runs, worker start and open included): ${cpuLines.join('; ')}\n`)
   await level()

@@ -1,0 +1,120 @@
+/**
+ * What the server spends on one create of Stowage's, against the same member as a plain row, and
+ * as a row of a table per model: each case run inside the server by a procedure that makes one
+ * insert per transaction (COMMIT each, so each pays its WAL flush), with no client, network or
+ * driver in the way. It prints microseconds per insert (each round), the backend's CPU time per
+ * insert (a server on this machine only) and WAL bytes per insert.
+ *
+ * Stowage's case calls the engine's own batch function (postgres-writes.ts) with the arguments a
+ * create of the bench's member sends: its record, its two index entries and its keys record, the
+ * unique key's lock and check, the NOTIFY. The keys are built in SQL with \x01 where Stowage has a
+ * NUL (text cannot hold NUL): same lengths, same order. "Call only" is a function of the same
+ * signature that writes nothing: the cost of building the arguments in SQL and of the call, which
+ * the other cases do not pay, to subtract from Stowage's.
+ */
+import { readFileSync } from 'node:fs'
+import pg from 'pg'
+import { BATCH_FUNCTION } from '../src/engine/postgres/postgres-writes.js'
+import { Database, defineModel, Indexing, PostgresEngine, StoredObject, Types } from '../src/index.js'
+
+const PER_ROUND = 3000
+const ROUNDS = 3
+
+class Member extends StoredObject {}
+const MemberModel = defineModel(Member, {
+  collection: 'members',
+  properties: { email: Types.STRING, name: Types.STRING, score: Types.INTEGER },
+  indexes: { email: { property: 'email', fn: Indexing.normalize, unique: true }, name: { property: 'name' } },
+})
+
+/** CPU time (ms) a process on this machine has used, if it can be read. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10 // utime + stime, USER_HZ 100
+  } catch {
+    return undefined
+  }
+}
+
+const SEP = `chr(1)`
+/** SQL building, for member i, what Stowage's create of it passes to the batch function (the claim's range: its key up to the NUL, that byte incremented). */
+function stowageCall(fn: string, s: string, keysRecord: boolean): string {
+  const email = `convert_to('idx' || ${SEP} || 'e' || ${SEP} || 'members' || ${SEP} || 'email' || ${SEP} || 'smember' || i || '@example.com' || ${SEP}, 'UTF8')`
+  const name = `convert_to('idx' || ${SEP} || 'e' || ${SEP} || 'members' || ${SEP} || 'name' || ${SEP} || 'sMember ' || (i % 1000) || ${SEP}, 'UTF8') || oid`
+  const keys = `convert_to('idx' || ${SEP} || 'k' || ${SEP} || 'members' || ${SEP}, 'UTF8') || oid`
+  const keysValue = `convert_to('email' || ${SEP} || 'smember' || i || '@example.com' || ${SEP} || ${SEP} || 'name' || ${SEP} || 'sMember ' || (i % 1000), 'UTF8')`
+  return `em := ${email};
+    PERFORM ${fn}(NULL::bigint, hashtext('${s}')::bigint, ARRAY[hashtext(em::text)::bigint], ARRAY[em], ARRAY[substring(em from 1 for length(em) - 1) || '\\x02'::bytea], '{}'::bytea[],
+      ARRAY[em || oid, ${name}${keysRecord ? `, ${keys}` : ''}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea${keysRecord ? `, ${keysValue}` : ''}],
+      '{}'::bytea[], '{}'::bytea[], ARRAY['members'::bytea], ARRAY[oid], ARRAY[record],
+      'stowage_${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}', '{}'::bytea[], '{}'::bytea[]);`
+}
+
+/** A procedure making `n` inserts from member `base`, one transaction each. */
+function procedure(name: string, body: string): string {
+  return `CREATE PROCEDURE pg_temp.${name}(base int, n int) LANGUAGE plpgsql AS $p$
+DECLARE i int; oid bytea; em bytea; record bytea;
+BEGIN
+  FOR i IN base .. base + n - 1 LOOP
+    oid := convert_to('01m8' || lpad(i::text, 22, '0'), 'UTF8');
+    -- The bench member's record as Stowage stores it is about 125 bytes of msgpack.
+    record := convert_to(repeat('x', 120) || i, 'UTF8');
+    ${body}
+    COMMIT;
+  END LOOP;
+END $p$`
+}
+
+export async function layout(url: string): Promise<void> {
+  const s = `bench_layout_${process.pid}`
+  const db = await Database.open({ engine: new PostgresEngine({ connectionString: url, schema: s, poolSize: 2 }), models: [MemberModel] })
+  await db.close() // the schema and its batch function exist now
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(`CREATE TABLE ${s}.hand (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${s}.hand (name, id);
+      CREATE TABLE ${s}.per_model (oid bytea PRIMARY KEY, record bytea NOT NULL, email bytea NOT NULL UNIQUE, name bytea NOT NULL); CREATE INDEX ON ${s}.per_model (name, oid)`)
+    // The batch function's signature, writing nothing.
+    await client.query(`CREATE FUNCTION pg_temp.call_only(bigint, bigint, bigint[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], text, text, bytea[], bytea[]) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $f$ BEGIN RETURN true; END $f$`)
+    const notify = `PERFORM pg_notify('${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}');`
+    const plain = `INSERT INTO ${s}.hand (id, email, name, data) VALUES (convert_from(oid, 'UTF8'), 'member' || i || '@example.com', 'Member ' || (i % 1000), jsonb_build_object('email', 'member' || i || '@example.com', 'name', 'Member ' || (i % 1000), 'score', i));`
+    const cases: Array<{ label: string; body: string; tables: string[] }> = [
+      { label: "Stowage's create (record, two index entries, keys record, lock, unique check, NOTIFY)", body: stowageCall(`${s}.${BATCH_FUNCTION}`, s, true), tables: ['entries', 'records'] },
+      { label: 'the same without its keys record', body: stowageCall(`${s}.${BATCH_FUNCTION}`, s, false), tables: ['entries', 'records'] },
+      { label: "Stowage's call only (its arguments built, a function that writes nothing)", body: stowageCall('pg_temp.call_only', s, true), tables: [] },
+      { label: 'plain row (three btree indexes)', body: plain, tables: ['hand'] },
+      { label: 'plain row + NOTIFY', body: `${plain}\n    ${notify}`, tables: ['hand'] },
+      { label: 'a table per model: one row (record, unique email key, name key) + NOTIFY', body: `INSERT INTO ${s}.per_model VALUES (oid, record, convert_to('smember' || i || '@example.com', 'UTF8'), convert_to('sMember ' || (i % 1000), 'UTF8'));\n    ${notify}`, tables: ['per_model'] },
+    ]
+    for (const [i, c] of cases.entries()) await client.query(procedure(`layout_${i}`, c.body))
+    const micros: number[][] = cases.map(() => [])
+    const wal: number[] = cases.map(() => 0)
+    const cpu: Array<number | undefined> = cases.map(() => 0)
+    const backend = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number
+    for (let round = 0; round < ROUNDS; round++) {
+      // Each round in another order, every case from empty tables.
+      for (let k = 0; k < cases.length; k++) {
+        const i = (k + round * 2) % cases.length
+        if (cases[i]!.tables.length > 0) await client.query(`TRUNCATE ${cases[i]!.tables.map((t) => `${s}.${t}`).join(', ')}`)
+        const { rows: [before] } = await client.query('SELECT pg_current_wal_insert_lsn() AS lsn')
+        const cpuBefore = cpuMs(backend)
+        const t = performance.now()
+        await client.query(`CALL pg_temp.layout_${i}(${round * PER_ROUND}, ${PER_ROUND})`)
+        micros[i]!.push(((performance.now() - t) * 1000) / PER_ROUND)
+        const cpuAfter = cpuMs(backend)
+        cpu[i] = cpuBefore === undefined || cpuAfter === undefined || cpu[i] === undefined ? undefined : cpu[i]! + ((cpuAfter - cpuBefore) * 1000) / PER_ROUND / ROUNDS
+        const { rows: [diff] } = await client.query('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1) AS bytes', [before.lsn])
+        wal[i]! += Number(diff.bytes) / PER_ROUND / ROUNDS
+      }
+    }
+    console.log(`\nThe server's work per insert, inside one backend (${PER_ROUND} inserts per round, one transaction each, no client in the way)`)
+    console.log('| case | µs per insert, each round | backend CPU µs per insert | WAL bytes per insert |')
+    console.log('| --- | --- | --- | --- |')
+    for (const [i, c] of cases.entries()) console.log(`| ${c.label} | ${micros[i]!.map((m) => m.toFixed(0)).join(' / ')} | ${cpu[i]?.toFixed(0) ?? '-'} | ${wal[i]!.toFixed(0)} |`)
+  } finally {
+    await client.query(`DROP SCHEMA ${s} CASCADE`).catch(() => {})
+    await client.end()
+  }
+}
