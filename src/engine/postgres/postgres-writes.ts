@@ -14,7 +14,7 @@ import { prefixEnd } from './postgres-sql.js'
  */
 
 /** The function's name: a new one for each change of its text, so that versions side by side each find theirs. */
-export const BATCH_FUNCTION = 'stowage_batch_2'
+export const BATCH_FUNCTION = 'stowage_batch_3'
 
 /**
  * Takes `store_lock` shared (if given: a batch linking to objects it does not write, which a removal,
@@ -49,8 +49,10 @@ BEGIN
       RETURN false;
     END IF;
   END LOOP;
-  IF EXISTS (SELECT 1 FROM unnest(target_collections, target_ids) AS t(c, i) WHERE NOT EXISTS (SELECT 1 FROM ${s}.records r WHERE r.collection = t.c AND r.id = t.i)) THEN
-    RETURN NULL;
+  IF array_length(target_ids, 1) > 0 THEN
+    IF EXISTS (SELECT 1 FROM unnest(target_collections, target_ids) AS t(c, i) WHERE NOT EXISTS (SELECT 1 FROM ${s}.records r WHERE r.collection = t.c AND r.id = t.i)) THEN
+      RETURN NULL;
+    END IF;
   END IF;
   IF array_length(del_keys, 1) > 0 THEN
     DELETE FROM ${s}.entries WHERE key = ANY(del_keys);
