@@ -374,10 +374,12 @@ export class PostgresEngine extends Engine implements SharedStore {
 
   async #applyBatch(ops: WriteOp[]): Promise<void> {
     // Everything is encoded and checked before the transaction: a bad value writes nothing.
-    const entries = new Map<string, Buffer | null>()
+    // Entries by key: the key's bytes and the value's (null: delete).
+    const entries = new Map<string, [Buffer, Buffer | null]>()
     const claims: Buffer[] = []
     const targets = new Map<string, [Buffer, Buffer]>()
     const records = new Map<string, [Buffer, Buffer, Buffer | null]>()
+    const written: Array<[string, string]> = []
     const raw: WriteOp[] = []
     for (const op of ops) {
       switch (op.type) {
@@ -386,18 +388,20 @@ export class PostgresEngine extends Engine implements SharedStore {
           if (key.length > MAX_KEY_BYTES) {
             throw new InvalidKeyError(`${this.describe()} cannot store ${entryName(op.key)}: it is ${key.length} bytes in UTF-8, and keys hold at most ${MAX_KEY_BYTES} (an index of very long values?)`)
           }
-          entries.set(op.key, Buffer.from(encodeValue(op.value, () => entryName(op.key))))
+          entries.set(op.key, [key, Buffer.from(encodeValue(op.value, () => entryName(op.key)))])
           if (op.unique === true) claims.push(key)
           if (op.target !== undefined) targets.set(`${op.target[0]}\0${op.target[1]}`, [Buffer.from(op.target[0]), Buffer.from(op.target[1])])
           break
         }
         case 'del':
-          entries.set(op.key, null)
+          entries.set(op.key, [Buffer.from(op.key), null])
           break
         case 'putRecord':
         case 'delRecord': {
           const value = op.type === 'putRecord' ? Buffer.from(encodeValue(op.value, `record ${op.collection}/${op.id}`)) : null
-          records.set(`${op.collection}\0${op.id}`, [Buffer.from(op.collection), Buffer.from(op.id), value])
+          const name = `${op.collection}\0${op.id}`
+          if (!records.has(name)) written.push([op.collection, op.id])
+          records.set(name, [Buffer.from(op.collection), Buffer.from(op.id), value])
           if (this.#damage.size > 0) this.#damage.delete(op.collection, op.id)
           break
         }
@@ -407,7 +411,6 @@ export class PostgresEngine extends Engine implements SharedStore {
     }
     checkTokens(raw as { type: string; staged?: StagedRaw }[])
     const doing = `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`
-    const written = [...records.values()].map(([c, id]) => [c.toString(), id.toString()] as [string, string])
     const rows = entries.size + records.size === 0 ? undefined : this.#batchRows(entries, claims, targets, records, written)
     // The batch of the write holding locks writes every record they name; others (an index built on the way) are not its.
     const held = this.#held
@@ -461,13 +464,13 @@ export class PostgresEngine extends Engine implements SharedStore {
 
   /** What the batch function (postgres-writes.ts) writes of these entries and records, and the unique keys it locks and checks. */
   #batchRows(
-    entries: Map<string, Buffer | null>,
+    entries: Map<string, [Buffer, Buffer | null]>,
     claims: Buffer[],
     linked: Map<string, [Buffer, Buffer]>,
     records: Map<string, [Buffer, Buffer, Buffer | null]>,
     written: Array<[string, string]>,
   ): BatchRows {
-    const [putKeys, putValues, delKeys] = split([...entries].map(([k, v]) => [Buffer.from(k), v] as const))
+    const [putKeys, putValues, delKeys] = split([...entries.values()])
     const rows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
     // The objects the write links to must still be stored at its commit, but for those it writes itself.
     const targets = [...linked].filter(([name]) => !records.has(name)).map(([, target]) => target)

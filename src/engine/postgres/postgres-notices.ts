@@ -34,7 +34,7 @@ export class PostgresNotices {
 
   /** The payload announcing a batch that wrote these records. */
   payload(records: Array<[string, string]>): string {
-    const text = JSON.stringify({ o: this.origin, r: records })
+    const text = `${this.#own}"r":${JSON.stringify(records)}}`
     // Three bytes at most per UTF-16 unit: the byte count is needed only past a third of the limit.
     return text.length * 3 <= MAX_PAYLOAD || Buffer.byteLength(text) <= MAX_PAYLOAD ? text : JSON.stringify({ o: this.origin, r: 'all' })
   }

@@ -182,7 +182,11 @@ function binaryArray(type: number, count: number, size: number): Buffer {
   return out
 }
 
+/** An empty bytea[]: most of a batch's lists are (a create deletes nothing and links to nothing). pg copies parameters as they are sent. */
+const EMPTY_BYTES_ARRAY = binaryArray(BYTEA, 0, 0)
+
 function binaryBytesArray(values: Buffer[]): Buffer {
+  if (values.length === 0) return EMPTY_BYTES_ARRAY
   let size = 0
   for (const v of values) size += 4 + v.length
   const out = binaryArray(BYTEA, values.length, size)
