@@ -10,11 +10,13 @@
  * unique key's lock and check, the NOTIFY. The keys are built in SQL with \x01 where Stowage has a
  * NUL (text cannot hold NUL): same lengths, same order. "Call only" is a function of the same
  * signature that writes nothing: the cost of building the arguments in SQL and of the call, which
- * the other cases do not pay, to subtract from Stowage's.
+ * the other cases do not pay, to subtract from Stowage's. The batch function is also run with one of
+ * its parts taken out at a time (`functionParts`), and its four rows written by two plain INSERT
+ * statements, to show what each part costs.
  */
 import { readFileSync } from 'node:fs'
 import pg from 'pg'
-import { BATCH_FUNCTION } from '../src/engine/postgres/postgres-writes.js'
+import { BATCH_FUNCTION, batchFunction } from '../src/engine/postgres/postgres-writes.js'
 import { Database, defineModel, Indexing, PostgresEngine, StoredObject, Types } from '../src/index.js'
 
 const PER_ROUND = 3000
@@ -39,17 +41,43 @@ function cpuMs(pid: number): number | undefined {
 }
 
 const SEP = `chr(1)`
+/** SQL of member i's keys: its email's index entry up to the oid, its name's entry, its keys record and that record's value. */
+const EMAIL = `convert_to('idx' || ${SEP} || 'e' || ${SEP} || 'members' || ${SEP} || 'email' || ${SEP} || 'smember' || i || '@example.com' || ${SEP}, 'UTF8')`
+const NAME = `convert_to('idx' || ${SEP} || 'e' || ${SEP} || 'members' || ${SEP} || 'name' || ${SEP} || 'sMember ' || (i % 1000) || ${SEP}, 'UTF8') || oid`
+const KEYS = `convert_to('idx' || ${SEP} || 'k' || ${SEP} || 'members' || ${SEP}, 'UTF8') || oid`
+const KEYS_VALUE = `convert_to('email' || ${SEP} || 'smember' || i || '@example.com' || ${SEP} || ${SEP} || 'name' || ${SEP} || 'sMember ' || (i % 1000), 'UTF8')`
+
 /** SQL building, for member i, what Stowage's create of it passes to the batch function (the claim's range: its key up to the NUL, that byte incremented). */
 function stowageCall(fn: string, s: string, keysRecord: boolean): string {
-  const email = `convert_to('idx' || ${SEP} || 'e' || ${SEP} || 'members' || ${SEP} || 'email' || ${SEP} || 'smember' || i || '@example.com' || ${SEP}, 'UTF8')`
-  const name = `convert_to('idx' || ${SEP} || 'e' || ${SEP} || 'members' || ${SEP} || 'name' || ${SEP} || 'sMember ' || (i % 1000) || ${SEP}, 'UTF8') || oid`
-  const keys = `convert_to('idx' || ${SEP} || 'k' || ${SEP} || 'members' || ${SEP}, 'UTF8') || oid`
-  const keysValue = `convert_to('email' || ${SEP} || 'smember' || i || '@example.com' || ${SEP} || ${SEP} || 'name' || ${SEP} || 'sMember ' || (i % 1000), 'UTF8')`
-  return `em := ${email};
+  return `em := ${EMAIL};
     PERFORM ${fn}(NULL::bigint, hashtext('${s}')::bigint, ARRAY[hashtext(em::text)::bigint], ARRAY[em], ARRAY[substring(em from 1 for length(em) - 1) || '\\x02'::bytea], '{}'::bytea[],
-      ARRAY[em || oid, ${name}${keysRecord ? `, ${keys}` : ''}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea${keysRecord ? `, ${keysValue}` : ''}],
+      ARRAY[em || oid, ${NAME}${keysRecord ? `, ${KEYS}` : ''}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea${keysRecord ? `, ${KEYS_VALUE}` : ''}],
       '{}'::bytea[], '{}'::bytea[], ARRAY['members'::bytea], ARRAY[oid], ARRAY[record],
       'stowage_${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}', '{}'::bytea[], '{}'::bytea[]);`
+}
+
+/**
+ * The batch function of schema `s` with one of its parts taken out, as functions in pg_temp; throws
+ * if a part is no longer found in its text (the bench must then be brought up to date).
+ */
+function functionParts(s: string): Array<{ name: string; label: string; text: string }> {
+  const whole = batchFunction(s)
+  const without = (label: string, name: string, ...cuts: Array<[RegExp, string]>) => {
+    let text = whole.replace(`CREATE FUNCTION ${s}.${BATCH_FUNCTION}(`, `CREATE FUNCTION pg_temp.parts_${name}(`)
+    for (const [cut, by] of cuts) {
+      const next = text.replace(cut, by)
+      if (next === text) throw new Error(`bench/postgres-layout.ts: the batch function has no ${cut} any more`)
+      text = next
+    }
+    return { name, label, text }
+  }
+  return [
+    without('the batch function without its advisory locks', 'no_locks', [/IF store_lock IS NOT NULL[\s\S]*?END LOOP;/, '']),
+    without('the batch function without its unique check', 'no_check', [/FOR i IN 1 \.\. coalesce[\s\S]*?END LOOP;/, '']),
+    without('the batch function with plain INSERTs (no ON CONFLICT)', 'no_upsert', [/ ON CONFLICT \(key\) DO UPDATE SET value = EXCLUDED\.value/, ''], [/ ON CONFLICT \(collection, id\) DO UPDATE SET value = EXCLUDED\.value/, '']),
+    without('the batch function without its NOTIFY', 'no_notify', [/IF payload IS NOT NULL THEN[\s\S]*?END IF;/, '']),
+    without('the batch function, its two INSERTs only', 'writes_only', [/BEGIN\n[\s\S]*?IF array_length\(del_keys/, 'BEGIN\n  IF array_length(del_keys'], [/IF payload IS NOT NULL THEN[\s\S]*?END IF;/, '']),
+  ]
 }
 
 /** A procedure making `n` inserts from member `base`, one transaction each. */
@@ -88,6 +116,19 @@ export async function layout(url: string): Promise<void> {
       { label: 'plain row + NOTIFY', body: `${plain}\n    ${notify}`, tables: ['hand'] },
       { label: 'a table per model: one row (record, unique email key, name key) + NOTIFY', body: `INSERT INTO ${s}.per_model VALUES (oid, record, convert_to('smember' || i || '@example.com', 'UTF8'), convert_to('sMember ' || (i % 1000), 'UTF8'));\n    ${notify}`, tables: ['per_model'] },
     ]
+    const parts = functionParts(s)
+    for (const part of parts) {
+      await client.query(part.text)
+      cases.push({ label: part.label, body: stowageCall(`pg_temp.parts_${part.name}`, s, true), tables: ['entries', 'records'] })
+    }
+    cases.push({
+      label: 'its four rows by two INSERT ... VALUES statements + NOTIFY (no function, no lock, no check)',
+      body: `em := ${EMAIL};
+    INSERT INTO ${s}.entries (key, value) VALUES (em || oid, '\\xc0'::bytea), (${NAME}, '\\xc0'::bytea), (${KEYS}, ${KEYS_VALUE});
+    INSERT INTO ${s}.records (collection, id, value) VALUES ('members'::bytea, oid, record);
+    ${notify}`,
+      tables: ['entries', 'records'],
+    })
     for (const [i, c] of cases.entries()) await client.query(procedure(`layout_${i}`, c.body))
     const micros: number[][] = cases.map(() => [])
     const wal: number[] = cases.map(() => 0)
