@@ -46,6 +46,8 @@ const DEFAULT_CHUNK = 256 * 1024
 const PAGE = 512
 /** Staged raw data left this long by an engine that never committed it (its process killed) is dropped at an open. */
 const ORPHAN_AGE = '1 day'
+/** msgpack's nil, what encodeValue(null) gives: the value of most entries (an index entry's). pg copies parameters as they are sent. */
+const NIL = Buffer.from([0xc0])
 /** A batch that loses a race (deadlock, serialization failure) is run again this many times. */
 const BATCH_TRIES = 5
 /** pg is loaded when an engine opens, so that apps that never use PostgreSQL never load it. */
@@ -388,7 +390,7 @@ export class PostgresEngine extends Engine implements SharedStore {
           if (key.length > MAX_KEY_BYTES) {
             throw new InvalidKeyError(`${this.describe()} cannot store ${entryName(op.key)}: it is ${key.length} bytes in UTF-8, and keys hold at most ${MAX_KEY_BYTES} (an index of very long values?)`)
           }
-          entries.set(op.key, [key, Buffer.from(encodeValue(op.value, () => entryName(op.key)))])
+          entries.set(op.key, [key, op.value === null ? NIL : Buffer.from(encodeValue(op.value, () => entryName(op.key)))])
           if (op.unique === true) claims.push(key)
           if (op.target !== undefined) targets.set(`${op.target[0]}\0${op.target[1]}`, [Buffer.from(op.target[0]), Buffer.from(op.target[1])])
           break
