@@ -5,6 +5,8 @@ import type { RemoteCommit } from '../../coherence/shared-store.js'
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more (in UTF-8): past this, a commit is announced as `all`. */
 const MAX_PAYLOAD = 7000
 const RETRY_MS = [50, 200, 1000, 2000]
+/** How long after the last commit heard from another process batches still run on the listening connection. */
+const SHARED_MS = 1000
 
 /**
  * Commits announced with NOTIFY inside each batch's transaction (so delivered when, and only if, it
@@ -21,6 +23,8 @@ export class PostgresNotices {
   #busy = false
   /** How this engine's own payloads begin: they are dropped unparsed. */
   readonly #own: string
+  /** When (performance.now()) a commit of another process was last heard; -Infinity: never. */
+  #lastRemote = -Infinity
 
   constructor(
     private readonly connect: () => Promise<Client>,
@@ -52,14 +56,19 @@ export class PostgresNotices {
   }
 
   /**
-   * Runs `config` on the listening connection if it is connected and runs nothing else; else answers
-   * undefined, and the caller uses another connection. A batch committed there hears its own notice
-   * in its answer: the server wakes no other connection to deliver it. Other processes' notices
-   * reach the connection between its transactions, in commit order as ever.
+   * Runs `config` on the listening connection if it is connected, runs nothing else, and another
+   * process committed within the last second; else answers undefined, and the caller uses another
+   * connection. While others commit, their notices wake the listening connection's server process
+   * anyway, and a batch committed there has its own notice delivered by that same process: one
+   * server process serves both, which saves CPU when writers share few cores. A process writing
+   * alone gains the other way: on a connection of its own, its next batch does not wait for the
+   * server to deliver the last one's notice first (bench/RESULTS.md, "Batches on the listening
+   * connection or on one of their own"). Other processes' notices reach the connection between its
+   * transactions, in commit order as ever.
    */
   query(config: QueryConfig): Promise<QueryResult> | undefined {
     const client = this.#client
-    if (client === undefined || this.#busy) return undefined
+    if (client === undefined || this.#busy || performance.now() - this.#lastRemote > SHARED_MS) return undefined
     this.#busy = true
     return client.query(config).finally(() => (this.#busy = false))
   }
@@ -124,6 +133,7 @@ export class PostgresNotices {
       return
     }
     if (message.r === undefined) return
+    this.#lastRemote = performance.now()
     this.#tell({ records: message.r })
   }
 
