@@ -14,10 +14,10 @@
  * its parts taken out at a time (`functionParts`), and its four rows written by two plain INSERT
  * statements, to show what each part costs.
  */
-import { readFileSync } from 'node:fs'
 import pg from 'pg'
 import { BATCH_FUNCTION, batchFunction } from '../src/engine/postgres/postgres-writes.js'
 import { Database, defineModel, Indexing, PostgresEngine, StoredObject, Types } from '../src/index.js'
+import { processCpuMs } from './proc-stat.js'
 
 const PER_ROUND = 3000
 const ROUNDS = 3
@@ -28,17 +28,6 @@ const MemberModel = defineModel(Member, {
   properties: { email: Types.STRING, name: Types.STRING, score: Types.INTEGER },
   indexes: { email: { property: 'email', fn: Indexing.normalize, unique: true }, name: { property: 'name' } },
 })
-
-/** CPU time (ms) a process on this machine has used, if it can be read. */
-function cpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 10 // utime + stime, USER_HZ 100
-  } catch {
-    return undefined
-  }
-}
 
 const SEP = `chr(1)`
 /** SQL of member i's keys: its email's index entry up to the oid, its name's entry, its keys record and that record's value. */
@@ -140,11 +129,11 @@ export async function layout(url: string): Promise<void> {
         const i = (k + round * 2) % cases.length
         if (cases[i]!.tables.length > 0) await client.query(`TRUNCATE ${cases[i]!.tables.map((t) => `${s}.${t}`).join(', ')}`)
         const { rows: [before] } = await client.query('SELECT pg_current_wal_insert_lsn() AS lsn')
-        const cpuBefore = cpuMs(backend)
+        const cpuBefore = processCpuMs(backend)
         const t = performance.now()
         await client.query(`CALL pg_temp.layout_${i}(${round * PER_ROUND}, ${PER_ROUND})`)
         micros[i]!.push(((performance.now() - t) * 1000) / PER_ROUND)
-        const cpuAfter = cpuMs(backend)
+        const cpuAfter = processCpuMs(backend)
         cpu[i] = cpuBefore === undefined || cpuAfter === undefined || cpu[i] === undefined ? undefined : cpu[i]! + ((cpuAfter - cpuBefore) * 1000) / PER_ROUND / ROUNDS
         const { rows: [diff] } = await client.query('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1) AS bytes', [before.lsn])
         wal[i]! += Number(diff.bytes) / PER_ROUND / ROUNDS

@@ -15,6 +15,7 @@ import { promisify } from 'node:util'
 import pg from 'pg'
 import { Database, defineModel, Indexing, LevelEngine, StoredObject, Types } from '../src/index.js'
 import { layout } from './postgres-layout.js'
+import { processCpuMs, ticks } from './proc-stat.js'
 
 const WORKER = join(import.meta.dirname, 'postgres-worker.js')
 const INSERTS = 2000
@@ -94,11 +95,6 @@ async function warmWorkers(task: string, url: string, schema: string, n: number,
   for (const child of children) child.stdin!.end('go\n')
   const done = await outs
   return { ms: Math.max(...done.map((o) => o.ms)), outs: done }
-}
-
-/** The sum of `count` fields of a `/proc/<pid>/stat` line from field `from` after the command (state is 0, utime 11). */
-function ticks(stat: string, from: number, count: number): number {
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(from, from + count).reduce((sum, f) => sum + Number(f), 0)
 }
 
 /**
@@ -239,11 +235,6 @@ async function warmTable(url: string, name: string, env: Record<string, string>)
   }
 }
 
-/** CPU time of a process (its `/proc` user + system), in ms. */
-function processCpuMs(pid: number): number {
-  return ticks(readFileSync(`/proc/${pid}/stat`, 'utf8'), 11, 2) * 10 // USER_HZ is 100 on Linux
-}
-
 /**
  * What hearing another process's commits costs a process: the CPU of a listening process over
  * HEARD inserts made one at a time by another, per commit, holding nothing, then holding one
@@ -265,10 +256,10 @@ async function hearing(url: string): Promise<void> {
     })
     await new Promise((resolve) => listener.stdout!.once('data', resolve))
     await new Promise((resolve) => setTimeout(resolve, 500))
-    const before = processCpuMs(listener.pid!)
+    const before = processCpuMs(listener.pid!)!
     await exec(process.execPath, [WORKER, 'stowage-insert', url, schema, '100', String(HEARD)], { maxBuffer: 64 << 20 })
     await new Promise((resolve) => setTimeout(resolve, 500))
-    const used = processCpuMs(listener.pid!) - before
+    const used = processCpuMs(listener.pid!)! - before
     listener.stdin!.end()
     await new Promise((resolve) => listener.once('exit', resolve))
     console.log(`| ${idle ? 'holding nothing, no stream' : "holding one object, its changes() subscribed"} | ${Math.round((used / HEARD) * 1000)} |`)
