@@ -13,6 +13,12 @@
  * the other cases do not pay, to subtract from Stowage's. The batch function is also run with one of
  * its parts taken out at a time (`functionParts`), and its four rows written by two plain INSERT
  * statements, to show what each part costs.
+ *
+ * Two cases measure another way of holding unique keys: the entries table with a `claim` column
+ * (the unique key, on its index's entries only) under a partial unique index, so that PostgreSQL
+ * refuses a second holder itself, with no advisory lock and no range check (`nativeClaims`): once
+ * by the batch function so changed, once by one statement (its writes as data-modifying WITH
+ * clauses, the shared lock taken first).
  */
 import pg from 'pg'
 import { BATCH_FUNCTION, batchFunction } from '../src/engine/postgres/postgres-writes.js'
@@ -37,9 +43,11 @@ const KEYS = `convert_to('idx' || ${SEP} || 'k' || ${SEP} || 'members' || ${SEP}
 const KEYS_VALUE = `convert_to('email' || ${SEP} || 'smember' || i || '@example.com' || ${SEP} || ${SEP} || 'name' || ${SEP} || 'sMember ' || (i % 1000), 'UTF8')`
 
 /** SQL building, for member i, what Stowage's create of it passes to the batch function (the claim's range: its key up to the NUL, that byte incremented). */
-function stowageCall(fn: string, s: string, keysRecord: boolean): string {
+function stowageCall(fn: string, s: string, keysRecord: boolean, nativeClaims = false): string {
+  // With native claims, the claims array holds each put's claim (NULL for the entries of other indexes), and no lock is taken per claim.
+  const claims = nativeClaims ? `'{}'::bigint[], ARRAY[em, NULL${keysRecord ? ', NULL' : ''}], '{}'::bytea[]` : `ARRAY[hashtext(em::text)::bigint], ARRAY[em], ARRAY[substring(em from 1 for length(em) - 1) || '\\x02'::bytea]`
   return `em := ${EMAIL};
-    PERFORM ${fn}(NULL::bigint, hashtext('${s}')::bigint, ARRAY[hashtext(em::text)::bigint], ARRAY[em], ARRAY[substring(em from 1 for length(em) - 1) || '\\x02'::bytea], '{}'::bytea[],
+    PERFORM ${fn}(NULL::bigint, hashtext('${s}')::bigint, ${claims}, '{}'::bytea[],
       ARRAY[em || oid, ${NAME}${keysRecord ? `, ${KEYS}` : ''}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea${keysRecord ? `, ${KEYS_VALUE}` : ''}],
       '{}'::bytea[], '{}'::bytea[], ARRAY['members'::bytea], ARRAY[oid], ARRAY[record],
       'stowage_${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}', '{}'::bytea[], '{}'::bytea[]);`
@@ -69,6 +77,19 @@ function functionParts(s: string): Array<{ name: string; label: string; text: st
   ]
 }
 
+/**
+ * The batch function writing the entries of `claimed_entries` (a `claim` column under a partial
+ * unique index) with the claims as a column, in place of its per-claim advisory locks and range checks.
+ */
+function nativeClaimsFunction(s: string): string {
+  const text = batchFunction(s)
+    .replace(`CREATE FUNCTION ${s}.${BATCH_FUNCTION}(`, 'CREATE FUNCTION pg_temp.native_claims(')
+    .replace(/FOREACH k IN ARRAY locks LOOP[\s\S]*?END LOOP;\n  FOR i IN 1 \.\. coalesce[\s\S]*?END LOOP;/, '')
+    .replace(`INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest(put_keys, put_values)`, `INSERT INTO ${s}.claimed_entries (key, value, claim) SELECT * FROM unnest(put_keys, put_values, claim_starts)`)
+  if (text.includes('FOREACH k IN ARRAY locks') || !text.includes('claimed_entries')) throw new Error('bench/postgres-layout.ts: the batch function no longer has the parts nativeClaimsFunction replaces')
+  return text
+}
+
 /** A procedure making `n` inserts from member `base`, one transaction each. */
 function procedure(name: string, body: string): string {
   return `CREATE PROCEDURE pg_temp.${name}(base int, n int) LANGUAGE plpgsql AS $p$
@@ -92,7 +113,9 @@ export async function layout(url: string): Promise<void> {
   await client.connect()
   try {
     await client.query(`CREATE TABLE ${s}.hand (id text PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, data jsonb NOT NULL); CREATE INDEX ON ${s}.hand (name, id);
-      CREATE TABLE ${s}.per_model (oid bytea PRIMARY KEY, record bytea NOT NULL, email bytea NOT NULL UNIQUE, name bytea NOT NULL); CREATE INDEX ON ${s}.per_model (name, oid)`)
+      CREATE TABLE ${s}.per_model (oid bytea PRIMARY KEY, record bytea NOT NULL, email bytea NOT NULL UNIQUE, name bytea NOT NULL); CREATE INDEX ON ${s}.per_model (name, oid);
+      CREATE TABLE ${s}.claimed_entries (key bytea PRIMARY KEY, value bytea NOT NULL, claim bytea); CREATE UNIQUE INDEX ON ${s}.claimed_entries (claim) WHERE claim IS NOT NULL`)
+    await client.query(nativeClaimsFunction(s))
     // The batch function's signature, writing nothing.
     await client.query(`CREATE FUNCTION pg_temp.call_only(bigint, bigint, bigint[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], text, text, bytea[], bytea[]) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $f$ BEGIN RETURN true; END $f$`)
     const notify = `PERFORM pg_notify('${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}');`
@@ -117,6 +140,24 @@ export async function layout(url: string): Promise<void> {
     INSERT INTO ${s}.records (collection, id, value) VALUES ('members'::bytea, oid, record);
     ${notify}`,
       tables: ['entries', 'records'],
+    })
+    cases.push({
+      label: 'the same by INSERT ... SELECT FROM unnest of arrays (as the batch function writes)',
+      body: `em := ${EMAIL};
+    INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest(ARRAY[em || oid, ${NAME}, ${KEYS}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea, ${KEYS_VALUE}]);
+    INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(ARRAY['members'::bytea], ARRAY[oid], ARRAY[record]);
+    ${notify}`,
+      tables: ['entries', 'records'],
+    })
+    cases.push({ label: 'claims kept by a unique index: the batch function without per-claim locks and range checks', body: stowageCall('pg_temp.native_claims', s, true, true), tables: ['claimed_entries', 'records'] })
+    cases.push({
+      label: 'claims kept by a unique index, the batch as one statement (WITH clauses, no function)',
+      body: `em := ${EMAIL};
+    WITH l AS (SELECT pg_advisory_xact_lock_shared(hashtext('${s}')::bigint)),
+      e AS (INSERT INTO ${s}.claimed_entries (key, value, claim) SELECT * FROM unnest(ARRAY[em || oid, ${NAME}, ${KEYS}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea, ${KEYS_VALUE}], ARRAY[em, NULL, NULL]) WHERE (SELECT count(*) FROM l) = 1 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value),
+      r AS (INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(ARRAY['members'::bytea], ARRAY[oid], ARRAY[record]) ON CONFLICT (collection, id) DO UPDATE SET value = EXCLUDED.value)
+    SELECT pg_notify('${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}') INTO em;`,
+      tables: ['claimed_entries', 'records'],
     })
     for (const [i, c] of cases.entries()) await client.query(procedure(`layout_${i}`, c.body))
     const micros: number[][] = cases.map(() => [])
