@@ -6,8 +6,8 @@
  * insert (a server on this machine only) and WAL bytes per insert.
  *
  * Stowage's case calls the engine's own batch function (postgres-writes.ts) with the arguments a
- * create of the bench's member sends: its record, its two index entries and its keys record, the
- * unique key's lock and check, the NOTIFY. The keys are built in SQL with \x01 where Stowage has a
+ * create of the bench's member sends: its record, its two index entries and its keys record (as new
+ * rows: plain INSERTs), the unique key's lock and check, the NOTIFY. The keys are built in SQL with \x01 where Stowage has a
  * NUL (text cannot hold NUL): same lengths, same order. "Call only" is a function of the same
  * signature that writes nothing: the cost of building the arguments in SQL and of the call, which
  * the other cases do not pay, to subtract from Stowage's. The batch function is also run with one of
@@ -42,15 +42,23 @@ const NAME = `convert_to('idx' || ${SEP} || 'e' || ${SEP} || 'members' || ${SEP}
 const KEYS = `convert_to('idx' || ${SEP} || 'k' || ${SEP} || 'members' || ${SEP}, 'UTF8') || oid`
 const KEYS_VALUE = `convert_to('email' || ${SEP} || 'smember' || i || '@example.com' || ${SEP} || ${SEP} || 'name' || ${SEP} || 'sMember ' || (i % 1000), 'UTF8')`
 
-/** SQL building, for member i, what Stowage's create of it passes to the batch function (the claim's range: its key up to the NUL, that byte incremented). */
-function stowageCall(fn: string, s: string, keysRecord: boolean, nativeClaims = false): string {
-  // With native claims, the claims array holds each put's claim (NULL for the entries of other indexes), and no lock is taken per claim.
-  const claims = nativeClaims ? `'{}'::bigint[], ARRAY[em, NULL${keysRecord ? ', NULL' : ''}], '{}'::bytea[]` : `ARRAY[hashtext(em::text)::bigint], ARRAY[em], ARRAY[substring(em from 1 for length(em) - 1) || '\\x02'::bytea]`
+/**
+ * SQL building, for member i, what Stowage's create of it passes to the batch function (the claim's
+ * range: its key up to the NUL, that byte incremented): its rows as new rows, as the engine sends a
+ * create's; `upserts`: as rows to put over any stored one, as function versions before 4 wrote every
+ * put; `native`: as new rows, each entry's claim (NULL for the entries of other indexes) in the
+ * claims array and no lock per claim, for `nativeClaimsFunction`.
+ */
+function stowageCall(fn: string, s: string, keysRecord: boolean, how: 'new' | 'upserts' | 'native' = 'new'): string {
+  const claims = how === 'native' ? `'{}'::bigint[], ARRAY[em, NULL${keysRecord ? ', NULL' : ''}], '{}'::bytea[]` : `ARRAY[hashtext(em::text)::bigint], ARRAY[em], ARRAY[substring(em from 1 for length(em) - 1) || '\\x02'::bytea]`
+  const entries = `ARRAY[em || oid, ${NAME}${keysRecord ? `, ${KEYS}` : ''}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea${keysRecord ? `, ${KEYS_VALUE}` : ''}]`
+  const records = `ARRAY['members'::bytea], ARRAY[oid], ARRAY[record]`
+  const noEntries = `'{}'::bytea[], '{}'::bytea[]`
+  const noRecords = `'{}'::bytea[], '{}'::bytea[], '{}'::bytea[]`
+  const [puts, putRecords, news, newRecords] = how === 'upserts' ? [entries, records, noEntries, noRecords] : [noEntries, noRecords, entries, records]
   return `em := ${EMAIL};
-    PERFORM ${fn}(NULL::bigint, hashtext('${s}')::bigint, ${claims}, '{}'::bytea[],
-      ARRAY[em || oid, ${NAME}${keysRecord ? `, ${KEYS}` : ''}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea${keysRecord ? `, ${KEYS_VALUE}` : ''}],
-      '{}'::bytea[], '{}'::bytea[], ARRAY['members'::bytea], ARRAY[oid], ARRAY[record],
-      'stowage_${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}', '{}'::bytea[], '{}'::bytea[]);`
+    PERFORM ${fn}(NULL::bigint, hashtext('${s}')::bigint, ${claims}, '{}'::bytea[], ${puts}, '{}'::bytea[], '{}'::bytea[], ${putRecords},
+      'stowage_${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}', '{}'::bytea[], '{}'::bytea[], ${news}, ${newRecords});`
 }
 
 /**
@@ -71,7 +79,6 @@ function functionParts(s: string): Array<{ name: string; label: string; text: st
   return [
     without('the batch function without its advisory locks', 'no_locks', [/IF store_lock IS NOT NULL[\s\S]*?END LOOP;/, '']),
     without('the batch function without its unique check', 'no_check', [/FOR i IN 1 \.\. coalesce[\s\S]*?END LOOP;/, '']),
-    without('the batch function with plain INSERTs (no ON CONFLICT)', 'no_upsert', [/ ON CONFLICT \(key\) DO UPDATE SET value = EXCLUDED\.value/, ''], [/ ON CONFLICT \(collection, id\) DO UPDATE SET value = EXCLUDED\.value/, '']),
     without('the batch function without its NOTIFY', 'no_notify', [/IF payload IS NOT NULL THEN[\s\S]*?END IF;/, '']),
     without('the batch function, its two INSERTs only', 'writes_only', [/BEGIN\n[\s\S]*?IF array_length\(del_keys/, 'BEGIN\n  IF array_length(del_keys'], [/IF payload IS NOT NULL THEN[\s\S]*?END IF;/, '']),
   ]
@@ -85,7 +92,7 @@ function nativeClaimsFunction(s: string): string {
   const text = batchFunction(s)
     .replace(`CREATE FUNCTION ${s}.${BATCH_FUNCTION}(`, 'CREATE FUNCTION pg_temp.native_claims(')
     .replace(/FOREACH k IN ARRAY locks LOOP[\s\S]*?END LOOP;\n  FOR i IN 1 \.\. coalesce[\s\S]*?END LOOP;/, '')
-    .replace(`INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest(put_keys, put_values)`, `INSERT INTO ${s}.claimed_entries (key, value, claim) SELECT * FROM unnest(put_keys, put_values, claim_starts)`)
+    .replace(`INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest(new_keys, new_values)`, `INSERT INTO ${s}.claimed_entries (key, value, claim) SELECT * FROM unnest(new_keys, new_values, claim_starts)`)
   if (text.includes('FOREACH k IN ARRAY locks') || !text.includes('claimed_entries')) throw new Error('bench/postgres-layout.ts: the batch function no longer has the parts nativeClaimsFunction replaces')
   return text
 }
@@ -117,12 +124,13 @@ export async function layout(url: string): Promise<void> {
       CREATE TABLE ${s}.claimed_entries (key bytea PRIMARY KEY, value bytea NOT NULL, claim bytea); CREATE UNIQUE INDEX ON ${s}.claimed_entries (claim) WHERE claim IS NOT NULL`)
     await client.query(nativeClaimsFunction(s))
     // The batch function's signature, writing nothing.
-    await client.query(`CREATE FUNCTION pg_temp.call_only(bigint, bigint, bigint[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], text, text, bytea[], bytea[]) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $f$ BEGIN RETURN true; END $f$`)
+    await client.query(`CREATE FUNCTION pg_temp.call_only(bigint, bigint, bigint[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], text, text, bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[]) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $f$ BEGIN RETURN true; END $f$`)
     const notify = `PERFORM pg_notify('${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}');`
     const plain = `INSERT INTO ${s}.hand (id, email, name, data) VALUES (convert_from(oid, 'UTF8'), 'member' || i || '@example.com', 'Member ' || (i % 1000), jsonb_build_object('email', 'member' || i || '@example.com', 'name', 'Member ' || (i % 1000), 'score', i));`
     const cases: Array<{ label: string; body: string; tables: string[] }> = [
       { label: "Stowage's create (record, two index entries, keys record, lock, unique check, NOTIFY)", body: stowageCall(`${s}.${BATCH_FUNCTION}`, s, true), tables: ['entries', 'records'] },
       { label: 'the same without its keys record', body: stowageCall(`${s}.${BATCH_FUNCTION}`, s, false), tables: ['entries', 'records'] },
+      { label: 'the same, its rows as upserts (ON CONFLICT), as the batch function wrote every put before version 4', body: stowageCall(`${s}.${BATCH_FUNCTION}`, s, true, 'upserts'), tables: ['entries', 'records'] },
       { label: "Stowage's call only (its arguments built, a function that writes nothing)", body: stowageCall('pg_temp.call_only', s, true), tables: [] },
       { label: 'plain row (three btree indexes)', body: plain, tables: ['hand'] },
       { label: 'plain row + NOTIFY', body: `${plain}\n    ${notify}`, tables: ['hand'] },
@@ -149,13 +157,13 @@ export async function layout(url: string): Promise<void> {
     ${notify}`,
       tables: ['entries', 'records'],
     })
-    cases.push({ label: 'claims kept by a unique index: the batch function without per-claim locks and range checks', body: stowageCall('pg_temp.native_claims', s, true, true), tables: ['claimed_entries', 'records'] })
+    cases.push({ label: 'claims kept by a unique index: the batch function without per-claim locks and range checks', body: stowageCall('pg_temp.native_claims', s, true, 'native'), tables: ['claimed_entries', 'records'] })
     cases.push({
-      label: 'claims kept by a unique index, the batch as one statement (WITH clauses, no function)',
+      label: 'claims kept by a unique index, the batch as one statement (WITH clauses, plain INSERTs, no function)',
       body: `em := ${EMAIL};
     WITH l AS (SELECT pg_advisory_xact_lock_shared(hashtext('${s}')::bigint)),
-      e AS (INSERT INTO ${s}.claimed_entries (key, value, claim) SELECT * FROM unnest(ARRAY[em || oid, ${NAME}, ${KEYS}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea, ${KEYS_VALUE}], ARRAY[em, NULL, NULL]) WHERE (SELECT count(*) FROM l) = 1 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value),
-      r AS (INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(ARRAY['members'::bytea], ARRAY[oid], ARRAY[record]) ON CONFLICT (collection, id) DO UPDATE SET value = EXCLUDED.value)
+      e AS (INSERT INTO ${s}.claimed_entries (key, value, claim) SELECT * FROM unnest(ARRAY[em || oid, ${NAME}, ${KEYS}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea, ${KEYS_VALUE}], ARRAY[em, NULL, NULL]) WHERE (SELECT count(*) FROM l) = 1),
+      r AS (INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(ARRAY['members'::bytea], ARRAY[oid], ARRAY[record]))
     SELECT pg_notify('${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}') INTO em;`,
       tables: ['claimed_entries', 'records'],
     })

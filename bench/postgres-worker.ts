@@ -145,7 +145,8 @@ if (task === 'stowage-insert' || task === 'stowage-get' || task === 'stowage-lis
       entries.sort((a, b) => Buffer.compare(a[0], b[0]))
       records.sort((a, b) => Buffer.compare(a[1], b[1]))
       const payload = JSON.stringify({ o: announce.origin, r: records.map(([, id]) => ['members', id.toString()]) })
-      const rows = { store: undefined, shared: locks.indexes, locks: claims.map((c) => locks.claim(c)), claims, delKeys: [], putKeys: entries.map((e) => e[0]), putValues: entries.map((e) => e[1]), delRecords: [], putRecords: records, channel, payload, targets: [] }
+      // A create's rows are all new: the engine sends them as such (plain INSERTs).
+      const rows = { store: undefined, shared: locks.indexes, locks: claims.map((c) => locks.claim(c)), claims, delKeys: [], putKeys: [], putValues: [], delRecords: [], putRecords: [], newKeys: entries.map((e) => e[0]), newValues: entries.map((e) => e[1]), newRecords: records, channel, payload, targets: [] }
       const { rows: [answer] } = await announce.client.query(batchStatement(`"${schema}"`, schema, rows))
       if (answer.ok !== true) throw new Error('refused')
     }

@@ -66,12 +66,14 @@ export interface Range {
  * entry than those the batch writes. A put with a `target` is the reverse entry of a link the write
  * makes to that object: such an engine refuses the batch with RelationError if the target is no
  * longer stored (and the batch does not store it). Other engines ignore both (the database checked
- * them).
+ * them). A put marked `fresh` (entry or record) writes a key the writer knows was not stored: a new
+ * object's record, index entries and keys record. An engine may then insert it without looking
+ * for a row to replace, but the outcome must be a put's all the same if one is there.
  */
-export type EntryOp = { type: 'put'; key: string; value?: unknown; unique?: boolean; target?: [collection: string, id: string] } | { type: 'del'; key: string }
+export type EntryOp = { type: 'put'; key: string; value?: unknown; unique?: boolean; target?: [collection: string, id: string]; fresh?: boolean } | { type: 'del'; key: string }
 /** Records: one stored object, addressed by collection and id. */
 export type RecordOp =
-  | { type: 'putRecord'; collection: string; id: string; value: unknown }
+  | { type: 'putRecord'; collection: string; id: string; value: unknown; fresh?: boolean }
   | { type: 'delRecord'; collection: string; id: string }
 /** Raw data staged with `stageRaw()` becomes the data of (collection, id); or is deleted. */
 export type RawOp =

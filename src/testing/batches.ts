@@ -48,6 +48,31 @@ export function batchTests(factory: EngineFactory, { describe, it, afterEach }: 
       await e.batch([])
     })
 
+    it('write puts marked fresh over stored keys and records as any put, and the rest of their batch with them', async () => {
+      const e = await make.create()
+      await e.batch([
+        { type: 'put', key: 'k1', value: 'old' },
+        { type: 'putRecord', collection: 'C', id: 'x', value: { v: 'old' } },
+      ])
+      // The mark is the writer's belief that nothing is stored there: when it is wrong, the outcome is still a put's.
+      await e.batch([
+        { type: 'put', key: 'k0', value: 'new', fresh: true },
+        { type: 'put', key: 'k1', value: 'replaced', fresh: true },
+        { type: 'put', key: 'k2', value: 'plain' },
+        { type: 'putRecord', collection: 'C', id: 'x', value: { v: 'replaced' }, fresh: true },
+        { type: 'putRecord', collection: 'C', id: 'y', value: { v: 'new' }, fresh: true },
+      ])
+      assert.deepEqual(await collect(e.entries()), [
+        ['k0', 'new'],
+        ['k1', 'replaced'],
+        ['k2', 'plain'],
+      ])
+      assert.deepEqual(await e.getRecord('C', 'x'), { v: 'replaced' })
+      assert.deepEqual(await e.getRecord('C', 'y'), { v: 'new' })
+      await e.batch([{ type: 'putRecord', collection: 'C', id: 'x', value: { v: 'again' }, fresh: true }])
+      assert.deepEqual(await e.getRecord('C', 'x'), { v: 'again' })
+    })
+
     it('write nothing when one value cannot be encoded (entries, records and raw mixed)', async () => {
       const e = await make.create()
       const staged = await e.stageRaw('C', 'r', [bytes(1000)])

@@ -377,10 +377,10 @@ export class PostgresEngine extends Engine implements SharedStore {
   async #applyBatch(ops: WriteOp[]): Promise<void> {
     // Everything is encoded and checked before the transaction: a bad value writes nothing.
     // Entries by key: the key's bytes and the value's (null: delete).
-    const entries = new Map<string, [Buffer, Buffer | null]>()
+    const entries = new Map<string, Entry>()
     const claims: Buffer[] = []
     const targets = new Map<string, [Buffer, Buffer]>()
-    const records = new Map<string, [Buffer, Buffer, Buffer | null]>()
+    const records = new Map<string, Row>()
     const written: Array<[string, string]> = []
     const raw: WriteOp[] = []
     for (const op of ops) {
@@ -390,20 +390,20 @@ export class PostgresEngine extends Engine implements SharedStore {
           if (key.length > MAX_KEY_BYTES) {
             throw new InvalidKeyError(`${this.describe()} cannot store ${entryName(op.key)}: it is ${key.length} bytes in UTF-8, and keys hold at most ${MAX_KEY_BYTES} (an index of very long values?)`)
           }
-          entries.set(op.key, [key, op.value === null ? NIL : Buffer.from(encodeValue(op.value, () => entryName(op.key)))])
+          entries.set(op.key, [key, op.value === null ? NIL : Buffer.from(encodeValue(op.value, () => entryName(op.key))), op.fresh === true])
           if (op.unique === true) claims.push(key)
           if (op.target !== undefined) targets.set(`${op.target[0]}\0${op.target[1]}`, [Buffer.from(op.target[0]), Buffer.from(op.target[1])])
           break
         }
         case 'del':
-          entries.set(op.key, [Buffer.from(op.key), null])
+          entries.set(op.key, [Buffer.from(op.key), null, false])
           break
         case 'putRecord':
         case 'delRecord': {
           const value = op.type === 'putRecord' ? Buffer.from(encodeValue(op.value, `record ${op.collection}/${op.id}`)) : null
           const name = `${op.collection}\0${op.id}`
           if (!records.has(name)) written.push([op.collection, op.id])
-          records.set(name, [Buffer.from(op.collection), Buffer.from(op.id), value])
+          records.set(name, [Buffer.from(op.collection), Buffer.from(op.id), value, op.type === 'putRecord' && op.fresh === true])
           if (this.#damage.size > 0) this.#damage.delete(op.collection, op.id)
           break
         }
@@ -413,18 +413,22 @@ export class PostgresEngine extends Engine implements SharedStore {
     }
     checkTokens(raw as { type: string; staged?: StagedRaw }[])
     const doing = `writing a batch of ${ops.length} operation${ops.length === 1 ? '' : 's'}`
-    const rows = entries.size + records.size === 0 ? undefined : this.#batchRows(entries, claims, targets, records, written)
+    const rowsOf = (fresh: boolean) => (entries.size + records.size === 0 ? undefined : this.#batchRows(entries, claims, targets, records, written, fresh))
     // The batch of the write holding locks writes every record they name; others (an index built on the way) are not its.
     const held = this.#held
     if (held !== undefined && !held.done && [...held.records.keys()].every((key) => records.has(key))) {
       try {
-        await this.#writeIn(held.client, rows, raw, true)
+        await this.#writeIn(held.client, rowsOf(false), raw, true)
         held.done = true
         return
       } catch (err) {
         throw this.#translate(err, doing) // unlockWrites() rolls the transaction back
       }
     }
+    // Rows of keys marked fresh are plain INSERTs only in a batch on its own: should one be stored
+    // after all, that costs a round trip (the batch again, every put as a put), not a transaction.
+    let fresh = raw.length === 0
+    let rows = rowsOf(fresh)
     for (let attempt = 1; ; attempt++) {
       try {
         if (raw.length === 0) {
@@ -438,6 +442,11 @@ export class PostgresEngine extends Engine implements SharedStore {
         }
         return
       } catch (err) {
+        if (fresh && isPrimaryKeyClash(err)) {
+          fresh = false
+          rows = rowsOf(false)
+          continue
+        }
         const translated = postgresError(err, this.describe(), doing)
         if (translated instanceof ConflictError && attempt < BATCH_TRIES) continue
         throw translated
@@ -466,14 +475,17 @@ export class PostgresEngine extends Engine implements SharedStore {
 
   /** What the batch function (postgres-writes.ts) writes of these entries and records, and the unique keys it locks and checks. */
   #batchRows(
-    entries: Map<string, [Buffer, Buffer | null]>,
+    entries: Map<string, Entry>,
     claims: Buffer[],
     linked: Map<string, [Buffer, Buffer]>,
-    records: Map<string, [Buffer, Buffer, Buffer | null]>,
+    records: Map<string, Row>,
     written: Array<[string, string]>,
+    /** Puts marked fresh go as new rows. */
+    fresh: boolean,
   ): BatchRows {
-    const [putKeys, putValues, delKeys] = split([...entries.values()])
+    const [putKeys, putValues, delKeys, newKeys, newValues] = split([...entries.values()], fresh)
     const rows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
+    const isNew = (r: Row) => fresh && r[3]
     // The objects the write links to must still be stored at its commit, but for those it writes itself.
     const targets = [...linked].filter(([name]) => !records.has(name)).map(([, target]) => target)
     return {
@@ -486,7 +498,10 @@ export class PostgresEngine extends Engine implements SharedStore {
       putKeys,
       putValues,
       delRecords: rows.filter((r) => r[2] === null).map(([c, id]) => [c, id]),
-      putRecords: rows.filter((r) => r[2] !== null) as Array<[Buffer, Buffer, Buffer]>,
+      putRecords: rows.filter((r) => r[2] !== null && !isNew(r)).map(([c, id, value]) => [c, id, value!]),
+      newKeys,
+      newValues,
+      newRecords: rows.filter(isNew).map(([c, id, value]) => [c, id, value!]),
       channel: this.#notices.channel.slice(1, -1),
       payload: written.length > 0 ? this.#notices.payload(written) : undefined,
     }
@@ -759,19 +774,36 @@ function throwIfRefused(results: unknown, store: string): void {
 }
 
 /** Keys and values to put, in key order, and keys to delete, in key order. */
-function split(rows: (readonly [Buffer, Buffer | null])[]): [Buffer[], Buffer[], Buffer[]] {
+/** An entry a batch writes: its key, its value (null: deleted), whether the writer marked it fresh. */
+type Entry = [key: Buffer, value: Buffer | null, fresh: boolean]
+/** A record a batch writes: collection, id, value (null: deleted), whether the writer marked it fresh. */
+type Row = [collection: Buffer, id: Buffer, value: Buffer | null, fresh: boolean]
+
+/** Entries in key order: the keys and values put, the keys deleted, and (with `fresh`) the keys and values of the puts marked fresh apart. */
+function split(rows: Entry[], fresh: boolean): [Buffer[], Buffer[], Buffer[], Buffer[], Buffer[]] {
   rows.sort((a, b) => Buffer.compare(a[0], b[0]))
   const putKeys: Buffer[] = []
   const putValues: Buffer[] = []
   const delKeys: Buffer[] = []
-  for (const [k, v] of rows) {
+  const newKeys: Buffer[] = []
+  const newValues: Buffer[] = []
+  for (const [k, v, isNew] of rows) {
     if (v === null) delKeys.push(k)
-    else {
+    else if (fresh && isNew) {
+      newKeys.push(k)
+      newValues.push(v)
+    } else {
       putKeys.push(k)
       putValues.push(v)
     }
   }
-  return [putKeys, putValues, delKeys]
+  return [putKeys, putValues, delKeys, newKeys, newValues]
+}
+
+/** The server refused a row for its key (unique_violation on a primary key): a row the batch took for new was there. */
+function isPrimaryKeyClash(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown }
+  return e?.code === '23505' && (e.constraint === 'entries_pkey' || e.constraint === 'records_pkey')
 }
 
 /** host:port/database of the server, never the password. */

@@ -14,7 +14,7 @@ import { prefixEnd } from './postgres-sql.js'
  */
 
 /** The function's name: a new one for each change of its text, so that versions side by side each find theirs. */
-export const BATCH_FUNCTION = 'stowage_batch_3'
+export const BATCH_FUNCTION = 'stowage_batch_4'
 
 /**
  * Takes `store_lock` shared (if given: a batch linking to objects it does not write, which a removal,
@@ -25,11 +25,14 @@ export const BATCH_FUNCTION = 'stowage_batch_3'
  * an entry the batch neither writes nor deletes, and null if some object it links to (targets) is
  * no longer stored; else writes the batch, rows in key order (concurrent batches lock them in the
  * same order), announces `payload` on `channel` (delivered when, and only if, the transaction
- * commits), and returns true.
+ * commits), and returns true. The `new_` rows (keys that were not stored: a new object's) are plain
+ * INSERTs, without the upsert's search for a row to replace and its WAL record; should one be
+ * there after all, the INSERT fails (23505) and nothing is written.
  */
 export function batchFunction(s: string): string {
   return `CREATE FUNCTION ${s}.${BATCH_FUNCTION}(store_lock bigint, shared_lock bigint, locks bigint[], claim_starts bytea[], claim_ends bytea[], del_keys bytea[], put_keys bytea[], put_values bytea[],
-    del_collections bytea[], del_ids bytea[], put_collections bytea[], put_ids bytea[], put_records bytea[], channel text, payload text, target_collections bytea[], target_ids bytea[])
+    del_collections bytea[], del_ids bytea[], put_collections bytea[], put_ids bytea[], put_records bytea[], channel text, payload text, target_collections bytea[], target_ids bytea[],
+    new_keys bytea[], new_values bytea[], new_collections bytea[], new_ids bytea[], new_records bytea[])
   RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   k bigint;
@@ -45,7 +48,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(k);
   END LOOP;
   FOR i IN 1 .. coalesce(array_length(claim_starts, 1), 0) LOOP
-    IF EXISTS (SELECT 1 FROM ${s}.entries WHERE key >= claim_starts[i] AND key < claim_ends[i] AND key <> ALL(put_keys) AND key <> ALL(del_keys)) THEN
+    IF EXISTS (SELECT 1 FROM ${s}.entries WHERE key >= claim_starts[i] AND key < claim_ends[i] AND key <> ALL(put_keys) AND key <> ALL(del_keys) AND key <> ALL(new_keys)) THEN
       RETURN false;
     END IF;
   END LOOP;
@@ -60,11 +63,17 @@ BEGIN
   IF array_length(put_keys, 1) > 0 THEN
     INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest(put_keys, put_values) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
   END IF;
+  IF array_length(new_keys, 1) > 0 THEN
+    INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest(new_keys, new_values);
+  END IF;
   IF array_length(del_ids, 1) > 0 THEN
     DELETE FROM ${s}.records WHERE (collection, id) IN (SELECT * FROM unnest(del_collections, del_ids));
   END IF;
   IF array_length(put_ids, 1) > 0 THEN
     INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(put_collections, put_ids, put_records) ON CONFLICT (collection, id) DO UPDATE SET value = EXCLUDED.value;
+  END IF;
+  IF array_length(new_ids, 1) > 0 THEN
+    INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(new_collections, new_ids, new_records);
   END IF;
   IF payload IS NOT NULL THEN
     PERFORM pg_notify(channel, payload);
@@ -89,6 +98,10 @@ export interface BatchRows {
   putValues: Buffer[]
   delRecords: Array<[collection: Buffer, id: Buffer]>
   putRecords: Array<[collection: Buffer, id: Buffer, value: Buffer]>
+  /** Entries and records of keys that were not stored, inserted without looking for a row to replace. */
+  newKeys: Buffer[]
+  newValues: Buffer[]
+  newRecords: Array<[collection: Buffer, id: Buffer, value: Buffer]>
   /** NOTIFY channel (unquoted) and payload; no payload, no notice. */
   channel: string
   payload: string | undefined
@@ -96,7 +109,7 @@ export interface BatchRows {
   targets: Array<[collection: Buffer, id: Buffer]>
 }
 
-/** The function's arguments: bytea arrays as lists of buffers, in its order (the two of targets last). */
+/** The function's arguments: bytea arrays as lists of buffers, in its order (after channel and payload: targets, then the new rows). */
 function batchArgs(b: BatchRows): { lists: Buffer[][]; channel: string; payload: string | undefined; store: bigint | undefined; shared: bigint | undefined; locks: bigint[] } {
   const starts = b.claims.map((claim) => claim.subarray(0, claim.lastIndexOf(0) + 1))
   return {
@@ -116,6 +129,11 @@ function batchArgs(b: BatchRows): { lists: Buffer[][]; channel: string; payload:
       b.putRecords.map((r) => r[2]),
       b.targets.map((t) => t[0]),
       b.targets.map((t) => t[1]),
+      b.newKeys,
+      b.newValues,
+      b.newRecords.map((r) => r[0]),
+      b.newRecords.map((r) => r[1]),
+      b.newRecords.map((r) => r[2]),
     ],
     channel: b.channel,
     payload: b.payload,
@@ -159,8 +177,7 @@ const PARAMS = [
   ...Array.from({ length: 10 }, (_, i) => `$${i + 4}::bytea[]`),
   '$14::text',
   '$15::text',
-  '$16::bytea[]',
-  '$17::bytea[]',
+  ...Array.from({ length: 7 }, (_, i) => `$${i + 16}::bytea[]`),
 ].join(', ')
 
 /** PostgreSQL's element type oids (pg_type) of the arrays sent in binary. */
