@@ -22,18 +22,12 @@
  */
 import pg from 'pg'
 import { BATCH_FUNCTION, batchFunction } from '../src/engine/postgres/postgres-writes.js'
-import { Database, defineModel, Indexing, PostgresEngine, StoredObject, Types } from '../src/index.js'
+import { Database, PostgresEngine } from '../src/index.js'
+import { MemberModel } from './postgres-member.js'
 import { processCpuMs } from './proc-stat.js'
 
 const PER_ROUND = 3000
 const ROUNDS = 3
-
-class Member extends StoredObject {}
-const MemberModel = defineModel(Member, {
-  collection: 'members',
-  properties: { email: Types.STRING, name: Types.STRING, score: Types.INTEGER },
-  indexes: { email: { property: 'email', fn: Indexing.normalize, unique: true }, name: { property: 'name' } },
-})
 
 const SEP = `chr(1)`
 /** SQL of member i's keys: its email's index entry up to the oid, its name's entry, its keys record and that record's value. */

@@ -4,23 +4,12 @@
 import { pack } from 'msgpackr'
 import pg from 'pg'
 import { batchStatement, LockKeys } from '../src/engine/postgres/postgres-writes.js'
-import { Database, defineModel, Indexing, PostgresEngine, StoredObject, Types } from '../src/index.js'
-
-class Member extends StoredObject {
-  declare email: string
-  declare name: string
-  declare score: number
-}
-const MemberModel = defineModel(Member, {
-  collection: 'members',
-  properties: { email: Types.STRING, name: Types.STRING, score: Types.INTEGER },
-  indexes: { email: { property: 'email', fn: Indexing.normalize, unique: true }, name: { property: 'name' } },
-})
+import { Database, PostgresEngine } from '../src/index.js'
+import { member, MemberModel } from './postgres-member.js'
 
 const [task, url, schema, fromText, countText] = process.argv.slice(2) as [string, string, string, string, string]
 const from = Number(fromText)
 const count = Number(countText)
-const member = (i: number) => ({ email: `member${i}@example.com`, name: `Member ${i % 1000}`, score: i })
 /** Inserts made before the timed ones (ids of their own), so that the timed ones run on warmed-up code. */
 const warmup = Number(process.env.BENCH_WARMUP ?? 0)
 /** Ids of the untimed inserts: their own range per worker (workers start at `from` 0, 500, 1000...). */

@@ -13,7 +13,8 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
-import { Database, defineModel, Indexing, LevelEngine, StoredObject, Types } from '../src/index.js'
+import { Database, LevelEngine } from '../src/index.js'
+import { member, MemberModel } from './postgres-member.js'
 import { layout } from './postgres-layout.js'
 import { processCpuMs, ticks } from './proc-stat.js'
 
@@ -294,20 +295,14 @@ async function latency(url: string, schema: string, oid: string): Promise<void> 
 
 /** The same inserts and gets on the LevelEngine in one process. */
 async function level(): Promise<void> {
-  class Member extends StoredObject {}
-  const M = defineModel(Member, {
-    collection: 'members',
-    properties: { email: Types.STRING, name: Types.STRING, score: Types.INTEGER },
-    indexes: { email: { property: 'email', fn: Indexing.normalize, unique: true }, name: { property: 'name' } },
-  })
   const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-pg-'))
-  const db = await Database.open({ engine: new LevelEngine(join(dir, 'db')), models: [M], cache: { max: 0 } })
+  const db = await Database.open({ engine: new LevelEngine(join(dir, 'db')), models: [MemberModel], cache: { max: 0 } })
   let t = performance.now()
   const oids: string[] = []
-  for (let i = 0; i < INSERTS; i++) oids.push((await M.create({ email: `member${i}@example.com`, name: `Member ${i % 1000}`, score: i } as never)).oid)
+  for (let i = 0; i < INSERTS; i++) oids.push((await MemberModel.create(member(i) as never)).oid)
   const insMs = performance.now() - t
   t = performance.now()
-  for (let i = 0; i < GETS; i++) await M.get(oids[(i * 7919) % oids.length]!)
+  for (let i = 0; i < GETS; i++) await MemberModel.get(oids[(i * 7919) % oids.length]!)
   const getMs = performance.now() - t
   console.log(`LevelEngine, one process, same work: ${rate(INSERTS, insMs)} inserts/s, ${rate(GETS, getMs)} gets/s (gets partly answered by live instances not yet collected)`)
   await db.close()

@@ -156,13 +156,8 @@ export class IndexMaintainer implements Feature {
     if (claims === undefined) await claimUnique(this.db.engine, updates, ops)
     if (feedOf(this.db).watching) work.forEach((c, i) => this.#keys.set(c, { old: updates[i]!.old, next: updates[i]!.next }))
     const from = ops.length
-    const written = updates.map((u, i) => {
-      const at = ops.length
-      const keys = pushIndexOps(u, ops) ?? writeKeysRecord(u.next)
-      // A new object's entries and keys record name its new oid: none of them is stored.
-      if (work[i]!.created) for (let k = at; k < ops.length; k++) if (ops[k]!.type === 'put') (ops[k] as { fresh?: boolean }).fresh = true
-      return keys
-    })
+    // A new object's entries and keys record name its new oid: none of them is stored.
+    const written = updates.map((u, i) => pushIndexOps(u, ops, undefined, work[i]!.created) ?? writeKeysRecord(u.next))
     if (claims !== undefined && claims.size > 0) {
       for (let i = from; i < ops.length; i++) {
         const op = ops[i]!

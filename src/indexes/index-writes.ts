@@ -47,16 +47,17 @@ export function readKeysRecord(value: unknown): KeysRecord {
 
 /**
  * Adds the entry deletions and insertions that take `u.old` to `u.next`, and the new keys record.
- * Returns the keys record it writes, if it writes one.
+ * Returns the keys record it writes, if it writes one. `fresh`: the object is new, so none of its
+ * keys is stored (its puts are marked so).
  */
-export function pushIndexOps(u: IndexUpdate, ops: WriteOp[], recordChanged = !sameRecord(u.old, u.next)): string | undefined {
+export function pushIndexOps(u: IndexUpdate, ops: WriteOp[], recordChanged = !sameRecord(u.old, u.next), fresh = false): string | undefined {
   const { collection } = u.meta
   const suffix = '\x00' + u.oid
   for (const name in u.next) {
     const before = u.old[name]
     const had = before === undefined ? undefined : membership(before)
     const prefix = entryPrefix(collection, name)
-    for (const key of u.next[name]!) if (had === undefined || !had(key)) ops.push({ type: 'put', key: prefix + key + suffix, value: null })
+    for (const key of u.next[name]!) if (had === undefined || !had(key)) ops.push({ type: 'put', key: prefix + key + suffix, value: null, fresh })
   }
   for (const name in u.old) {
     const after = u.next[name]
@@ -71,7 +72,7 @@ export function pushIndexOps(u: IndexUpdate, ops: WriteOp[], recordChanged = !sa
     return undefined
   }
   const value = writeKeysRecord(u.next)
-  ops.push({ type: 'put', key, value })
+  ops.push({ type: 'put', key, value, fresh })
   return value
 }
 

@@ -115,7 +115,7 @@ export class UnitOfWork {
       ops = changes.map((c) =>
         c.removed
           ? { type: 'delRecord', collection: c.meta.collection, id: c.oid }
-          : { type: 'putRecord', collection: c.meta.collection, id: c.oid, value: c.record, ...(c.created ? { fresh: true } : {}) },
+          : { type: 'putRecord', collection: c.meta.collection, id: c.oid, value: c.record, fresh: c.created },
       )
       for (const feature of this.db.features) await feature.prepare(changes, ops)
       prepared = true

@@ -485,7 +485,13 @@ export class PostgresEngine extends Engine implements SharedStore {
   ): BatchRows {
     const [putKeys, putValues, delKeys, newKeys, newValues] = split([...entries.values()], fresh)
     const rows = [...records.values()].sort((a, b) => Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]))
-    const isNew = (r: Row) => fresh && r[3]
+    const delRecords: Array<[Buffer, Buffer]> = []
+    const putRecords: Array<[Buffer, Buffer, Buffer]> = []
+    const newRecords: Array<[Buffer, Buffer, Buffer]> = []
+    for (const [c, id, value, isNew] of rows) {
+      if (value === null) delRecords.push([c, id])
+      else (fresh && isNew ? newRecords : putRecords).push([c, id, value])
+    }
     // The objects the write links to must still be stored at its commit, but for those it writes itself.
     const targets = [...linked].filter(([name]) => !records.has(name)).map(([, target]) => target)
     return {
@@ -497,11 +503,11 @@ export class PostgresEngine extends Engine implements SharedStore {
       delKeys,
       putKeys,
       putValues,
-      delRecords: rows.filter((r) => r[2] === null).map(([c, id]) => [c, id]),
-      putRecords: rows.filter((r) => r[2] !== null && !isNew(r)).map(([c, id, value]) => [c, id, value!]),
+      delRecords,
+      putRecords,
       newKeys,
       newValues,
-      newRecords: rows.filter(isNew).map(([c, id, value]) => [c, id, value!]),
+      newRecords,
       channel: this.#notices.channel.slice(1, -1),
       payload: written.length > 0 ? this.#notices.payload(written) : undefined,
     }
