@@ -376,7 +376,7 @@ export class PostgresEngine extends Engine implements SharedStore {
 
   async #applyBatch(ops: WriteOp[]): Promise<void> {
     // Everything is encoded and checked before the transaction: a bad value writes nothing.
-    // Entries by key: the key's bytes and the value's (null: delete).
+    // Entries by key: the key's bytes, the value's (null: delete) and the writer's fresh mark.
     const entries = new Map<string, Entry>()
     const claims: Buffer[] = []
     const targets = new Map<string, [Buffer, Buffer]>()
@@ -779,7 +779,6 @@ function throwIfRefused(results: unknown, store: string): void {
   }
 }
 
-/** Keys and values to put, in key order, and keys to delete, in key order. */
 /** An entry a batch writes: its key, its value (null: deleted), whether the writer marked it fresh. */
 type Entry = [key: Buffer, value: Buffer | null, fresh: boolean]
 /** A record a batch writes: collection, id, value (null: deleted), whether the writer marked it fresh. */
