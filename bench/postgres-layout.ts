@@ -35,6 +35,12 @@ const EMAIL = `convert_to('idx' || ${SEP} || 'e' || ${SEP} || 'members' || ${SEP
 const NAME = `convert_to('idx' || ${SEP} || 'e' || ${SEP} || 'members' || ${SEP} || 'name' || ${SEP} || 'sMember ' || (i % 1000) || ${SEP}, 'UTF8') || oid`
 const KEYS = `convert_to('idx' || ${SEP} || 'k' || ${SEP} || 'members' || ${SEP}, 'UTF8') || oid`
 const KEYS_VALUE = `convert_to('email' || ${SEP} || 'smember' || i || '@example.com' || ${SEP} || ${SEP} || 'name' || ${SEP} || 'sMember ' || (i % 1000), 'UTF8')`
+/** SQL of member i's entries as two arrays (keys, values): email entry, name entry and, if `keysRecord`, the keys record. */
+const entryArrays = (keysRecord: boolean) => `ARRAY[em || oid, ${NAME}${keysRecord ? `, ${KEYS}` : ''}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea${keysRecord ? `, ${KEYS_VALUE}` : ''}]`
+/** SQL of member i's record as three arrays (collections, ids, values). */
+const RECORD_ARRAYS = `ARRAY['members'::bytea], ARRAY[oid], ARRAY[record]`
+/** SQL of the notice payload announcing member i, as Stowage writes it. */
+const PAYLOAD = `'{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}'`
 
 /**
  * SQL building, for member i, what Stowage's create of it passes to the batch function (the claim's
@@ -45,14 +51,14 @@ const KEYS_VALUE = `convert_to('email' || ${SEP} || 'smember' || i || '@example.
  */
 function stowageCall(fn: string, s: string, keysRecord: boolean, how: 'new' | 'upserts' | 'native' = 'new'): string {
   const claims = how === 'native' ? `'{}'::bigint[], ARRAY[em, NULL${keysRecord ? ', NULL' : ''}], '{}'::bytea[]` : `ARRAY[hashtext(em::text)::bigint], ARRAY[em], ARRAY[substring(em from 1 for length(em) - 1) || '\\x02'::bytea]`
-  const entries = `ARRAY[em || oid, ${NAME}${keysRecord ? `, ${KEYS}` : ''}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea${keysRecord ? `, ${KEYS_VALUE}` : ''}]`
-  const records = `ARRAY['members'::bytea], ARRAY[oid], ARRAY[record]`
+  const entries = entryArrays(keysRecord)
+  const records = RECORD_ARRAYS
   const noEntries = `'{}'::bytea[], '{}'::bytea[]`
   const noRecords = `'{}'::bytea[], '{}'::bytea[], '{}'::bytea[]`
   const [puts, putRecords, news, newRecords] = how === 'upserts' ? [entries, records, noEntries, noRecords] : [noEntries, noRecords, entries, records]
   return `em := ${EMAIL};
     PERFORM ${fn}(NULL::bigint, hashtext('${s}')::bigint, ${claims}, '{}'::bytea[], ${puts}, '{}'::bytea[], '{}'::bytea[], ${putRecords},
-      'stowage_${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}', '{}'::bytea[], '{}'::bytea[], ${news}, ${newRecords});`
+      'stowage_${s}', ${PAYLOAD}, '{}'::bytea[], '{}'::bytea[], ${news}, ${newRecords});`
 }
 
 /**
@@ -119,7 +125,7 @@ export async function layout(url: string): Promise<void> {
     await client.query(nativeClaimsFunction(s))
     // The batch function's signature, writing nothing.
     await client.query(`CREATE FUNCTION pg_temp.call_only(bigint, bigint, bigint[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], text, text, bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[]) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $f$ BEGIN RETURN true; END $f$`)
-    const notify = `PERFORM pg_notify('${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}');`
+    const notify = `PERFORM pg_notify('${s}', ${PAYLOAD});`
     const plain = `INSERT INTO ${s}.hand (id, email, name, data) VALUES (convert_from(oid, 'UTF8'), 'member' || i || '@example.com', 'Member ' || (i % 1000), jsonb_build_object('email', 'member' || i || '@example.com', 'name', 'Member ' || (i % 1000), 'score', i));`
     const cases: Array<{ label: string; body: string; tables: string[] }> = [
       { label: "Stowage's create (record, two index entries, keys record, lock, unique check, NOTIFY)", body: stowageCall(`${s}.${BATCH_FUNCTION}`, s, true), tables: ['entries', 'records'] },
@@ -146,8 +152,8 @@ export async function layout(url: string): Promise<void> {
     cases.push({
       label: 'the same by INSERT ... SELECT FROM unnest of arrays (as the batch function writes)',
       body: `em := ${EMAIL};
-    INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest(ARRAY[em || oid, ${NAME}, ${KEYS}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea, ${KEYS_VALUE}]);
-    INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(ARRAY['members'::bytea], ARRAY[oid], ARRAY[record]);
+    INSERT INTO ${s}.entries (key, value) SELECT * FROM unnest(${entryArrays(true)});
+    INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(${RECORD_ARRAYS});
     ${notify}`,
       tables: ['entries', 'records'],
     })
@@ -156,9 +162,9 @@ export async function layout(url: string): Promise<void> {
       label: 'claims kept by a unique index, the batch as one statement (WITH clauses, plain INSERTs, no function)',
       body: `em := ${EMAIL};
     WITH l AS (SELECT pg_advisory_xact_lock_shared(hashtext('${s}')::bigint)),
-      e AS (INSERT INTO ${s}.claimed_entries (key, value, claim) SELECT * FROM unnest(ARRAY[em || oid, ${NAME}, ${KEYS}], ARRAY['\\xc0'::bytea, '\\xc0'::bytea, ${KEYS_VALUE}], ARRAY[em, NULL, NULL]) WHERE (SELECT count(*) FROM l) = 1),
-      r AS (INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(ARRAY['members'::bytea], ARRAY[oid], ARRAY[record]))
-    SELECT pg_notify('${s}', '{"o":"0123456789abcdef","r":[["members","' || convert_from(oid, 'UTF8') || '"]]}') INTO em;`,
+      e AS (INSERT INTO ${s}.claimed_entries (key, value, claim) SELECT * FROM unnest(${entryArrays(true)}, ARRAY[em, NULL, NULL]) WHERE (SELECT count(*) FROM l) = 1),
+      r AS (INSERT INTO ${s}.records (collection, id, value) SELECT * FROM unnest(${RECORD_ARRAYS}))
+    SELECT pg_notify('${s}', ${PAYLOAD}) INTO em;`,
       tables: ['claimed_entries', 'records'],
     })
     for (const [i, c] of cases.entries()) await client.query(procedure(`layout_${i}`, c.body))

@@ -144,6 +144,7 @@ export class IndexMaintainer implements Feature {
         oid: c.oid,
         old: (written === undefined ? undefined : readKeysRecord(written)) as KeysRecord,
         next: c.removed ? {} : keysRecordOf(c.meta, c.oid, c.indexSource ?? c.obj),
+        created: c.created,
       }
     })
     const unread = updates.filter((u) => u.old === undefined)
@@ -156,8 +157,7 @@ export class IndexMaintainer implements Feature {
     if (claims === undefined) await claimUnique(this.db.engine, updates, ops)
     if (feedOf(this.db).watching) work.forEach((c, i) => this.#keys.set(c, { old: updates[i]!.old, next: updates[i]!.next }))
     const from = ops.length
-    // A new object's entries and keys record name its new oid: none of them is stored.
-    const written = updates.map((u, i) => pushIndexOps(u, ops, undefined, work[i]!.created) ?? writeKeysRecord(u.next))
+    const written = updates.map((u) => pushIndexOps(u, ops) ?? writeKeysRecord(u.next))
     if (claims !== undefined && claims.size > 0) {
       for (let i = from; i < ops.length; i++) {
         const op = ops[i]!

@@ -11,6 +11,8 @@ export interface IndexUpdate {
   oid: string
   old: KeysRecord
   next: KeysRecord
+  /** The object is new: none of its keys is stored (its puts are marked `fresh`). */
+  created?: boolean
 }
 
 /** The keys an object has under every index of its model (indexes giving none are left out). */
@@ -47,11 +49,11 @@ export function readKeysRecord(value: unknown): KeysRecord {
 
 /**
  * Adds the entry deletions and insertions that take `u.old` to `u.next`, and the new keys record.
- * Returns the keys record it writes, if it writes one. `fresh`: the object is new, so none of its
- * keys is stored (its puts are marked so).
+ * Returns the keys record it writes, if it writes one.
  */
-export function pushIndexOps(u: IndexUpdate, ops: WriteOp[], recordChanged = !sameRecord(u.old, u.next), fresh = false): string | undefined {
+export function pushIndexOps(u: IndexUpdate, ops: WriteOp[], recordChanged = !sameRecord(u.old, u.next)): string | undefined {
   const { collection } = u.meta
+  const fresh = u.created === true
   const suffix = '\x00' + u.oid
   for (const name in u.next) {
     const before = u.old[name]
