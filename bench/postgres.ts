@@ -5,7 +5,9 @@
  * change event (the instance refreshed) in another; the writers again on warmed-up code, beside
  * pg by hand that also tells the other processes of each commit (a NOTIFY, or a change row), as
  * Stowage must, and Stowage's own rows written by hand (the engine's batch calls built directly).
- * Needs a server: STOWAGE_BENCH_POSTGRES_URL.
+ * Needs a server: STOWAGE_BENCH_POSTGRES_URL. BENCH_POSTGRES_TABLES=steady|grouped|hearing|layout
+ * runs one table alone; =turns runs the paired table (not part of the full run: several minutes),
+ * BENCH_POSTGRES_ROUNDS rounds per writer count.
  */
 import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -137,7 +139,7 @@ export async function run(): Promise<void> {
     return
   }
   // One table alone, for comparing builds run by turns.
-  const only = ({ steady, grouped, hearing, layout } as Record<string, (url: string) => Promise<void>>)[process.env.BENCH_POSTGRES_TABLES ?? '']
+  const only = ({ steady, grouped, hearing, layout, turns } as Record<string, (url: string) => Promise<void>>)[process.env.BENCH_POSTGRES_TABLES ?? '']
   if (only !== undefined) return only(url)
   console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${INSERTS} inserts and ${GETS} gets in total per case, each process one at a time`)
   console.log('| writers | Stowage inserts/s | pg by hand inserts/s | ratio | Stowage gets/s | pg by hand gets/s | ratio |')
@@ -233,6 +235,53 @@ async function warmTable(url: string, name: string, env: Record<string, string>)
       `| ${n} | ${rate(STEADY_INSERTS, stowage.ms)} | ${rate(STEADY_INSERTS, hand.ms)} | ${ratio(stowage)} | ${rate(STEADY_INSERTS, notified.ms)} | ${ratio(notified)} | ${rate(STEADY_INSERTS, logged.ms)} | ${ratio(logged)} | ${rate(STEADY_INSERTS, rows.ms)} | ${ratio(rows)} | ${stowage.text} | ${hand.text} | ${notified.text} | ${logged.text} | ${rows.text} |`,
     )
     await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE; DROP SCHEMA ${rowsSchema} CASCADE`)
+  }
+}
+
+/** The paired table: rounds per writer count, and each case's inserts (timed in total, untimed per process). */
+const TURN_ROUNDS = Number(process.env.BENCH_POSTGRES_ROUNDS ?? 6)
+const TURN_INSERTS = 4000
+const TURN_WARMUP = 1500
+
+/**
+ * Stowage and the two hand-written cases that bound it, run by turns (the order reversed every
+ * other round), so that each round's ratios compare runs made within seconds of each other: on a
+ * machine whose speed moves by a third within minutes, only paired ratios tell where a figure
+ * stands. Plain inserts are the issue's reference; hand-written inserts that NOTIFY, each process
+ * LISTENing and parsing the others' notices, are the least work that meets its other demand (every
+ * process hears the others' commits), so no code that meets it can be expected above their ratio.
+ */
+async function turns(url: string): Promise<void> {
+  console.log(`\nBy turns, ${TURN_ROUNDS} rounds per row: ${TURN_WARMUP} untimed inserts in each process, then ${TURN_INSERTS} timed in total; load average before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  console.log('| writers | by hand + NOTIFY / plain, each round | median | rounds at 0.6x or more | Stowage / plain, each round | median | rounds at 0.6x or more | Stowage / by hand + NOTIFY, median | plain inserts/s, median |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!
+  for (const n of [1, 2, 4]) {
+    const ms: Record<'plain' | 'notify' | 'stowage', number[]> = { plain: [], notify: [], stowage: [] }
+    for (let round = 0; round < TURN_ROUNDS; round++) {
+      const schema = `bench_${process.pid}_turns_${n}`
+      const handSchema = await freshSchemas(url, schema)
+      const cases = [
+        ['plain', () => warmWorkers('pg-insert', url, handSchema, n, TURN_INSERTS, TURN_WARMUP)],
+        ['notify', () => warmWorkers('pg-insert', url, handSchema, n, TURN_INSERTS, TURN_WARMUP, { BENCH_ANNOUNCE: 'notify' })],
+        ['stowage', () => warmWorkers('stowage-insert', url, schema, n, TURN_INSERTS, TURN_WARMUP)],
+      ] as const
+      for (const [name, go] of round % 2 === 0 ? cases : [...cases].reverse()) {
+        await sql(url, `TRUNCATE ${handSchema}.members`)
+        const { ms: took, outs } = await go()
+        if (name === 'notify' && n > 1 && outs.some((o) => o.heard === 0)) throw new Error('a worker heard none of the others\' rows')
+        ms[name].push(took)
+      }
+      await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
+    }
+    const ratios = (of: number[], to: number[]) => of.map((m, i) => to[i]! / m)
+    const notify = ratios(ms.notify, ms.plain)
+    const stowage = ratios(ms.stowage, ms.plain)
+    const list = (v: number[]) => v.map((r) => r.toFixed(2)).join(' / ')
+    const atLeast = (v: number[]) => `${v.filter((r) => r >= 0.6).length} of ${v.length}`
+    console.log(
+      `| ${n} | ${list(notify)} | ${median(notify).toFixed(2)}x | ${atLeast(notify)} | ${list(stowage)} | ${median(stowage).toFixed(2)}x | ${atLeast(stowage)} | ${median(ratios(ms.stowage, ms.notify)).toFixed(2)}x | ${rate(TURN_INSERTS, median(ms.plain))} |`,
+    )
   }
 }
 
