@@ -3,6 +3,7 @@
  * PostgreSQL store, over real HTTP.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dropSchema, freshSchema, postgresUrl } from '../helpers/postgres.js'
@@ -38,9 +39,23 @@ describe('the notes service as a cluster of two processes on PostgreSQL', () => 
     await dropSchema(schema)
   })
 
-  async function post(path: string, body: unknown) {
-    const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    return { status: res.status, body: (await res.json()) as any, by: res.headers.get('x-served-by') }
+  /**
+   * A POST on a connection of its own. The cluster hands each new connection to a free process, so
+   * requests sent at once reach both; fetch would reuse its kept-alive connections, which may all
+   * belong to one process.
+   */
+  function post(path: string, body: unknown): Promise<{ status: number; body: any; by: string | undefined }> {
+    return new Promise((resolve, reject) => {
+      const req = request(base + path, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (d: string) => (text += d))
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text), by: res.headers['x-served-by'] as string | undefined }))
+        res.on('error', reject)
+      })
+      req.on('error', reject)
+      req.end(JSON.stringify(body))
+    })
   }
 
   it('spreads requests over both processes, which share every account', async () => {
