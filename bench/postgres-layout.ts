@@ -52,10 +52,9 @@ const PAYLOAD = `'{"o":"0123456789abcdef","r":[["members","' || convert_from(oid
 function stowageCall(fn: string, s: string, keysRecord: boolean, how: 'new' | 'upserts' | 'native' = 'new'): string {
   const claims = how === 'native' ? `'{}'::bigint[], ARRAY[em, NULL${keysRecord ? ', NULL' : ''}], '{}'::bytea[]` : `ARRAY[hashtext(em::text)::bigint], ARRAY[em], ARRAY[substring(em from 1 for length(em) - 1) || '\\x02'::bytea]`
   const entries = entryArrays(keysRecord)
-  const records = RECORD_ARRAYS
   const noEntries = `'{}'::bytea[], '{}'::bytea[]`
   const noRecords = `'{}'::bytea[], '{}'::bytea[], '{}'::bytea[]`
-  const [puts, putRecords, news, newRecords] = how === 'upserts' ? [entries, records, noEntries, noRecords] : [noEntries, noRecords, entries, records]
+  const [puts, putRecords, news, newRecords] = how === 'upserts' ? [entries, RECORD_ARRAYS, noEntries, noRecords] : [noEntries, noRecords, entries, RECORD_ARRAYS]
   return `em := ${EMAIL};
     PERFORM ${fn}(NULL::bigint, hashtext('${s}')::bigint, ${claims}, '{}'::bytea[], ${puts}, '{}'::bytea[], '{}'::bytea[], ${putRecords},
       'stowage_${s}', ${PAYLOAD}, '{}'::bytea[], '{}'::bytea[], ${news}, ${newRecords});`

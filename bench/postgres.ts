@@ -200,6 +200,14 @@ async function grouped(url: string): Promise<void> {
   await warmTable(url, 'grouped', { BENCH_GROUP: String(GROUP) })
 }
 
+/**
+ * A case that hears the others' commits (its workers report `heard`) must have heard some when
+ * several workers ran, or it measured less than it says.
+ */
+function checkHeard(outs: Out[], label: string): void {
+  if (outs.length > 1 && outs.some((o) => o.heard === 0)) throw new Error(`${label}: a worker heard none of the others' rows`)
+}
+
 async function warmTable(url: string, name: string, env: Record<string, string>): Promise<void> {
   // pg by hand whose every statement also tells the other processes of its rows, which each parses:
   // by NOTIFY (LISTENed to), or by a row in a table of changes (read every 5 ms): the least work by
@@ -213,8 +221,7 @@ async function warmTable(url: string, name: string, env: Record<string, string>)
     const cpu = async (task: string, on: string, more: Record<string, string> = {}) => {
       const before = await serverCpuMs(url)
       const { ms, outs } = await warmWorkers(task, url, on, n, STEADY_INSERTS, STEADY_WARMUP, { ...env, ...more })
-      // A case that hears the others' commits must have heard some, or it measured less than it says.
-      if (n > 1 && outs.some((o) => o.heard === 0)) throw new Error(`${task} ${JSON.stringify(more)}: a worker heard none of the others' rows`)
+      checkHeard(outs, `${task} ${JSON.stringify(more)}`)
       const after = await serverCpuMs(url)
       const own = outs.reduce((sum, o) => sum + o.cpuMs, 0) / STEADY_INSERTS
       // The server's time covers the untimed inserts too: per insert made.
@@ -269,7 +276,7 @@ async function turns(url: string): Promise<void> {
       for (const [name, go] of round % 2 === 0 ? cases : [...cases].reverse()) {
         await sql(url, `TRUNCATE ${handSchema}.members`)
         const { ms: took, outs } = await go()
-        if (name === 'notify' && n > 1 && outs.some((o) => o.heard === 0)) throw new Error('a worker heard none of the others\' rows')
+        checkHeard(outs, name)
         ms[name].push(took)
       }
       await sql(url, `DROP SCHEMA ${schema} CASCADE; DROP SCHEMA ${handSchema} CASCADE`)
